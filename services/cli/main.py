@@ -1,0 +1,43 @@
+"""The `medpay` command: one entry point reaching every service."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from libs.common.reference import ReferenceDirError
+from libs.common.runtime import Runtime
+
+from . import ops
+from ..coding import cli as coding_cli
+from ..grouping import cli as grouping_cli
+from ..grouping.domain.errors import SchemeError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medpay", description="Provincial integrated medical-insurance payment "
+                                     "platform: services and operator commands.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ops.add_commands(sub)
+    coding_cli.add_commands(sub)
+    grouping_cli.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        runtime = Runtime(reference_override=getattr(args, "reference_dir", None))
+        sys.exit(args.handler(args, runtime))
+    except (ReferenceDirError, SchemeError, FileNotFoundError) as problem:
+        print(f"medpay: {problem}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:  # output piped into head & co.: stop quietly
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+

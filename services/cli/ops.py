@@ -1,0 +1,82 @@
+"""Platform operations: `medpay migrate`, `medpay serve SERVICE`, `medpay db-url`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from libs.common.db.migrate import SERVICE_MIGRATIONS, upgrade
+from libs.common.grpc.server import ServiceSpec, serve_until_signalled, start_server
+from libs.common.runtime import Runtime
+
+SERVABLE = ("coding", "grouping")
+
+
+def add_commands(sub: Any) -> None:
+    mig = sub.add_parser("migrate", help="apply database migrations of every service (or one)")
+    mig.add_argument("--service", choices=sorted(SERVICE_MIGRATIONS))
+    mig.set_defaults(handler=run_migrate)
+    serve = sub.add_parser("serve", help="run a service's gRPC server until SIGTERM")
+    serve.add_argument("service", choices=SERVABLE)
+    serve.add_argument("--address", help="listen address (default MEDPAY_<SERVICE>_ADDRESS)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes sharing the port (SO_REUSEPORT)")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(handler=run_serve)
+    url = sub.add_parser("db-url", help="print the database URL (starting the embedded server if needed)")
+    url.set_defaults(handler=lambda args, runtime: print(runtime.database_url) or 0)
+
+
+def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
+    for service in [args.service] if args.service else list(SERVICE_MIGRATIONS):
+        upgrade(service, runtime.database_url)
+        print(f"{service}: schema at head")
+    return 0
+
+
+def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
+    address = args.address or runtime.settings.address_of(args.service)
+    if args.workers > 1:
+        return _run_workers(args.service, address, args.workers)
+    return asyncio.run(_serve(args.service, runtime, address, args.reuse_port))
+
+
+async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
+    spec = _spec(service, runtime)
+    running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
+    print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
+    await serve_until_signalled(running)
+    return 0
+
+
+def _spec(service: str, runtime: Runtime) -> ServiceSpec:
+    if service == "coding":
+        from ..coding.bootstrap import build_app, service_spec
+
+        return service_spec(build_app(runtime), runtime.settings.code_refresh_seconds)
+    from ..grouping.bootstrap import build_registry
+    from ..grouping.bootstrap import service_spec as grouping_spec
+
+    return grouping_spec(build_registry(runtime))
+
+
+def _run_workers(service: str, address: str, workers: int) -> int:
+    """The grpc multiprocessing pattern: N independent server processes bound to one port with SO_REUSEPORT."""
+    if address.endswith(":0"):
+        print("medpay: --workers needs a fixed port", file=sys.stderr)
+        return 2
+    cmd = [sys.executable, "-m", "services.cli", "serve", service, "--address", address, "--reuse-port"]
+    children = [subprocess.Popen(cmd, env=os.environ.copy()) for _ in range(workers)]
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    return max(codes)

@@ -1,0 +1,131 @@
+"""gRPC servicer of medpay.coding.v1: proto -> domain -> proto, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import grpc
+from medpay.coding.v1 import coding_service_pb2 as pb
+from medpay.coding.v1 import coding_service_pb2_grpc as pb_grpc
+from medpay.common.v1 import common_pb2
+
+from libs.common.errors import InvalidArgument, NotFound, check_batch_size
+from libs.common.paging import decode_token, encode_token, page_size
+
+from ..domain.model import CodeRef, ValidationStatus
+from ..domain.systems import BY_ID, MAP_OF, SYSTEMS
+from ..domain.validation import MAX_BATCH, map_codes, validate
+from ..service_layer.index import IndexHolder
+from ..service_layer.unit_of_work import CodingUnitOfWork
+
+_STATUS = {
+    ValidationStatus.VALID: pb.VALIDATION_STATUS_VALID,
+    ValidationStatus.UNKNOWN: pb.VALIDATION_STATUS_UNKNOWN,
+    ValidationStatus.MALFORMED: pb.VALIDATION_STATUS_MALFORMED,
+    ValidationStatus.RETIRED: pb.VALIDATION_STATUS_RETIRED,
+}
+
+
+class CodingServicer(pb_grpc.CodingServiceServicer):
+    def __init__(self, new_uow: Callable[[], CodingUnitOfWork], index: IndexHolder) -> None:
+        self._new_uow = new_uow
+        self._index = index
+
+    async def ListCodeSystems(self, request: pb.ListCodeSystemsRequest, context: Any) -> pb.ListCodeSystemsResponse:
+        start = int(decode_token(request.page_token) or 0)
+        size = page_size(request.page_size, len(SYSTEMS), len(SYSTEMS))
+        async with self._new_uow() as uow:
+            active = {v.system_id: v for v in await uow.codes.versions() if v.active}
+        systems = [pb.CodeSystem(code_system_id=s.system_id, title=s.title, format=s.format,
+                                 active_version=active[s.system_id].version if s.system_id in active else "",
+                                 code_count=active[s.system_id].code_count if s.system_id in active else 0)
+                   for s in sorted(SYSTEMS, key=lambda s: s.system_id)]
+        page = systems[start:start + size]
+        following = start + size
+        return pb.ListCodeSystemsResponse(
+            code_systems=page, next_page_token=encode_token(str(following)) if following < len(systems) else "")
+
+    async def ListCodeVersions(self, request: pb.ListCodeVersionsRequest,
+                               context: Any) -> pb.ListCodeVersionsResponse:
+        system_id = _system(request.code_system)
+        async with self._new_uow() as uow:
+            versions = await uow.codes.versions(system_id)
+        return pb.ListCodeVersionsResponse(code_versions=[pb.CodeVersion(
+            code_system_id=v.system_id, version=v.version, source=v.source, code_count=v.code_count,
+            active=v.active, effective=common_pb2.DateRange(start_date=_date(v.effective_start),
+                                                            end_date=_date(v.effective_end)))
+            for v in versions])
+
+    async def GetCode(self, request: pb.GetCodeRequest, context: Any) -> pb.GetCodeResponse:
+        system_id = _system(request.code_system)
+        if not request.code:
+            raise InvalidArgument.field("code", "must not be empty")
+        async with self._new_uow() as uow:
+            version_id, label = await _version(uow, system_id, request.version)
+            row = await uow.codes.get_code(version_id, request.code)
+        if row is None:
+            raise NotFound(f"{request.code} is not a code of {system_id} {label}", reason="CODE_NOT_FOUND",
+                           metadata={"code_system": system_id, "version": label, "code": request.code})
+        return pb.GetCodeResponse(code=_code(system_id, label, row))
+
+    async def ListCodes(self, request: pb.ListCodesRequest, context: Any) -> pb.ListCodesResponse:
+        system_id = _system(request.code_system)
+        size = page_size(request.page_size, 100, 1000)
+        after = decode_token(request.page_token)
+        async with self._new_uow() as uow:
+            version_id, label = await _version(uow, system_id, request.version)
+            rows = await uow.codes.list_codes(version_id, request.code_prefix, request.name_contains, after, size + 1)
+        token = encode_token(rows[size - 1].code) if len(rows) > size else ""
+        return pb.ListCodesResponse(codes=[_code(system_id, label, r) for r in rows[:size]], next_page_token=token)
+
+    async def ValidateCodes(self, request: pb.ValidateCodesRequest, context: Any) -> pb.ValidateCodesResponse:
+        check_batch_size("codes", len(request.codes), MAX_BATCH)
+        results = validate((CodeRef(r.code_system, r.code) for r in request.codes), self._index.current)
+        return pb.ValidateCodesResponse(results=[
+            pb.CodeValidation(code=v.code, code_system_id=v.system_id, status=_STATUS[v.status], reason=v.reason,
+                              version=v.version) for v in results])
+
+    async def MapCodes(self, request: pb.MapCodesRequest, context: Any) -> pb.MapCodesResponse:
+        if request.code_system not in MAP_OF:
+            raise InvalidArgument.field("code_system", f"must be one of {', '.join(MAP_OF)}")
+        check_batch_size("codes", len(request.codes), MAX_BATCH)
+        pairs = map_codes(request.code_system, request.codes, self._index.current)
+        return pb.MapCodesResponse(mappings=[pb.CodeMapping(source_code=s, target_code=t, mapped=bool(t))
+                                             for s, t in pairs])
+
+
+def add_to_server(servicer: CodingServicer, server: grpc.aio.Server) -> None:
+    pb_grpc.add_CodingServiceServicer_to_server(servicer, server)
+
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CodingService"].full_name
+
+
+def _system(system_id: str) -> str:
+    if not system_id:
+        raise InvalidArgument.field("code_system", "must not be empty")
+    if system_id not in BY_ID:
+        raise NotFound(f"unknown code system {system_id!r}; known: {', '.join(sorted(BY_ID))}",
+                       reason="CODE_SYSTEM_NOT_FOUND", metadata={"code_system": system_id})
+    return system_id
+
+
+async def _version(uow: CodingUnitOfWork, system_id: str, version: str) -> tuple[int, str]:
+    found = await uow.codes.version_id(system_id, version or None)
+    if found is None:
+        what = f"version {version!r}" if version else "an active version"
+        raise NotFound(f"{system_id} has no {what}", reason="CODE_VERSION_NOT_FOUND",
+                       metadata={"code_system": system_id, "version": version})
+    return found
+
+
+def _code(system_id: str, version: str, row: Any) -> pb.Code:
+    return pb.Code(code_system_id=system_id, version=version, code=row.code, name=row.name,
+                   attributes={k: str(v) for k, v in (row.attributes or {}).items()},
+                   status=pb.CODE_STATUS_RETIRED if row.retired else pb.CODE_STATUS_ACTIVE)
+
+
+def _date(value: date | None) -> common_pb2.Date | None:
+    return common_pb2.Date(year=value.year, month=value.month, day=value.day) if value else None
