@@ -1,0 +1,59 @@
+"""Helpers shared by the tests: where the reference material is, and a throwaway database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from libs.common.db.embedded import embedded_url
+from libs.common.reference import BUNDLED_SAMPLE
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def shared_or_skip() -> Path:
+    """The full shared reference directory; tests that need it skip (visibly) where it is absent."""
+    if not (SHARED / "codes").is_dir():
+        pytest.skip("../shared reference material is not present")
+    return SHARED
+
+
+def reference_dir() -> Path:
+    """The shared material when present, else the bundled sample: enough for most tests."""
+    return SHARED if (SHARED / "codes").is_dir() else BUNDLED_SAMPLE
+
+
+def server_url(tmp_root: Path) -> str:
+    """The PostgreSQL to test against: MEDPAY_TEST_DATABASE_URL, else an embedded server under ``tmp_root``."""
+    return os.environ.get("MEDPAY_TEST_DATABASE_URL") or embedded_url(tmp_root)
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` with its database replaced by ``name`` (keeping a ?host= socket query)."""
+    head, _, query = url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+async def create_database(url: str) -> tuple[str, str]:
+    """A fresh database on the server of ``url``: (its URL, its name)."""
+    name = f"medpay_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(url, name), name
+
+
+async def drop_database(url: str, name: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
