@@ -14,7 +14,7 @@ from .systems import DIVISION, ICD9CM3, ICD10
 Shape = Callable[[str, Collection[str]], str]
 
 _ICD10 = re.compile(r"[A-Z]\d{2}(?:\.[0-9x]{1,3})?(?:x\d{3})?(?:\+[A-Z]\d{2}(?:\.[0-9x]{1,3})?\*|\*)?")
-_ICD9 = re.compile(r"\d{2}(?:\.[0-9A-Zx]{1,5})?(?:x\d{3})?")
+_ICD9 = re.compile(r"\d{2}(?:\.[0-9A-Zx]{1,5})?(?:x\d{3,4})?")
 _DRUG = re.compile(r"[XZ][A-Z0-9]{5}[A-Z0-9]{4}[A-Z0-9]{4}\d{2}\d{2}\d{5}")
 _CONSUMABLE = re.compile(r"C[0-9A-Z]{19}(?:-?\d{7})?")
 _SERVICE_ITEM = re.compile(r"\d{15}")
