@@ -8,17 +8,23 @@ import binascii
 from .errors import InvalidArgument
 
 
+_PREFIX = "p1:"  # versions the token format and tells our tokens from garbage
+
+
 def encode_token(cursor: str) -> str:
-    return base64.urlsafe_b64encode(cursor.encode()).decode() if cursor else ""
+    return base64.urlsafe_b64encode((_PREFIX + cursor).encode()).decode() if cursor else ""
 
 
 def decode_token(token: str, field: str = "page_token") -> str:
     if not token:
         return ""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        text = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidArgument.field(field, "not a token returned by this service", "INVALID_PAGE_TOKEN") from None
+        text = ""
+    if not text.startswith(_PREFIX):
+        raise InvalidArgument.field(field, "not a token returned by this service", "INVALID_PAGE_TOKEN")
+    return text[len(_PREFIX):]
 
 
 def page_size(requested: int, default: int, maximum: int, field: str = "page_size") -> int:

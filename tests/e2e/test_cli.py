@@ -1,0 +1,52 @@
+"""The `medpay` command as an operator runs it: a real process against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from libs.common.runtime import Runtime
+
+from ..support import ROOT
+
+
+def medpay(*args: str, env: dict[str, str], cwd: Path = ROOT, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "services.cli", *args], input=stdin, capture_output=True,
+                          cwd=cwd, env={**os.environ, **env}, timeout=120, check=False)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+async def test_validate_prints_one_line_per_code(runtime: Runtime, database_url: str, coding_server: object) -> None:
+    env = {"MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
+    out = medpay("coding", "validate", "H33070300089", "XA01ABD075A002010100483", "I21.000x005", "36.0600",
+                 "Q99.999", "X1", env=env)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("H33070300089", "VALID"), ("XA01ABD075A002010100483", "VALID"), ("I21.000x005", "VALID"),
+        ("36.0600", "VALID"), ("Q99.999", "UNKNOWN"), ("X1", "MALFORMED")]
+    assert all(r[2] for r in rows)
+
+
+def test_missing_reference_dir_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    out = medpay("grouping", "batch", "--scheme", "medpay-sample", "--cases", "-",
+                 env={"MEDPAY_REFERENCE_DIR": str(tmp_path / "nowhere")})
+    assert out.returncode == 2
+    assert "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_batch_survives_malformed_lines_in_input_order(tmp_path: Path) -> None:
+    lines = b'{"id": "a", "sex": 1, "age_years": 60, "dx": ["I21.001"], "px": ["36.0600"]}\n' \
+            b'{broken\n' \
+            b'{"id": "c", "sex": "x", "dx": ["I21.001"]}\n' \
+            b'{"id": "d", "sex": 2, "age_years": 30, "dx": ["K35.800"], "px": []}\n'
+    out = medpay("grouping", "batch", "--scheme", "medpay-sample", "--cases", "-",
+                 env={"MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample")}, stdin=lines)
+    assert out.returncode == 0, out.stderr
+    import json
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "line 2", "c", "d"]
+    assert [r["status"] for r in rows] == ["GROUPED", "INVALID_INPUT", "INVALID_INPUT", "GROUPED"]
+    assert rows[0]["drg"].startswith("FM1") and rows[3]["drg"].startswith("GZ1")

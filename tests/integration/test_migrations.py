@@ -1,0 +1,25 @@
+"""Migrations create each service's schema and are idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from libs.common.db.migrate import upgrade_all
+
+
+async def test_coding_schema_has_its_tables_and_version(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = {r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'coding'")}
+        version = await conn.fetchval("SELECT version_num FROM coding.alembic_version")
+    finally:
+        await conn.close()
+    assert {"code_system", "code_version", "code", "alembic_version"} <= tables
+    assert version == "0001"
+
+
+async def test_upgrading_again_changes_nothing(database_url: str) -> None:
+    assert await asyncio.to_thread(upgrade_all, database_url) == ["coding"]
