@@ -7,7 +7,6 @@ import binascii
 
 from .errors import InvalidArgument
 
-
 _PREFIX = "p1:"  # versions the token format and tells our tokens from garbage
 
 

@@ -13,18 +13,17 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from .config import Settings
 
 log = logging.getLogger(__name__)
-_configured = False
+_installed: list[TracerProvider] = []  # at most one provider per process
 
 
 def configure_tracing(settings: Settings, service: str) -> bool:
     """Install a tracer provider once per process; returns whether spans are exported."""
-    global _configured
-    if _configured or settings.otel_exporter == "none":
-        return _configured
+    if _installed or settings.otel_exporter == "none":
+        return bool(_installed)
     provider = TracerProvider(resource=Resource.create({"service.name": f"medpay-{service}"}))
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     trace.set_tracer_provider(provider)
-    _configured = True
+    _installed.append(provider)
     return True
 
 
@@ -42,7 +41,7 @@ def grpc_server_interceptors(settings: Settings) -> list[Any]:
         return []
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-    return [aio_server_interceptor()]
+    return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
 
 
 def instrument_engine(settings: Settings, sync_engine: Any) -> None:

@@ -11,10 +11,10 @@ from libs.common.config import Settings
 from libs.common.reference import ReferenceDirError
 from libs.common.runtime import Runtime
 
-from . import ops
 from ..coding import cli as coding_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
+from . import ops
 
 
 def build_parser() -> argparse.ArgumentParser:

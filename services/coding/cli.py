@@ -72,7 +72,8 @@ async def _import(runtime: Runtime) -> int:
     changed = [o for o in outcomes if o.outcome in ("created", "updated")]
     elapsed = time.perf_counter() - started
     if changed:
-        console.print(f"{len(changed)} version(s) loaded, {sum(o.code_count for o in changed):,} codes in {elapsed:.1f}s")
+        codes = sum(o.code_count for o in changed)
+        console.print(f"{len(changed)} version(s) loaded, {codes:,} codes in {elapsed:.1f}s")
     else:
         console.print(f"nothing changed: every code version is already loaded ({elapsed:.1f}s)")
     return 0

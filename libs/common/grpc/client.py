@@ -35,11 +35,11 @@ def open_channel(address: str, idempotent_methods: Iterable[tuple[str, str]] = (
         ("grpc.max_receive_message_length", 64 * 1024 * 1024),
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ]
-    interceptors = [_DeadlineInterceptor(DEFAULT_DEADLINE_SECONDS, token)]
+    interceptors: list[Any] = [_DeadlineInterceptor(DEFAULT_DEADLINE_SECONDS, token)]
     return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
 
 
-class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor[Any, Any]):
     """Adds a default deadline (and the bearer token) to every unary call that has none."""
 
     def __init__(self, seconds: float, token: str | None) -> None:
@@ -48,9 +48,9 @@ class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignor
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         timeout = details.timeout if details.timeout is not None else self._seconds
-        metadata = list(details.metadata or ())
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
         if self._token:
-            metadata.append(("authorization", f"Bearer {self._token}"))
+            metadata.add("authorization", f"Bearer {self._token}")
         new_details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
                                                  details.wait_for_ready)
         return await continuation(new_details, request)

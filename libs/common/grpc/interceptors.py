@@ -21,7 +21,7 @@ log = logging.getLogger("medpay.rpc")
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods reachable without credentials: probes and reflection."""
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]]
 Authenticator = Callable[[str, dict[str, str]], None]
 """Called with (method, metadata) before every guarded RPC; raises ``Unauthenticated``/``PermissionDenied``."""
 
@@ -37,7 +37,7 @@ def bearer_token_authenticator(token: str) -> Authenticator:
     return authenticate
 
 
-class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
+class ServiceInterceptor(ServerInterceptor[Any, Any]):
     """Wraps every unary and streaming handler: sets the request id, authenticates, maps errors, logs.
 
     One interceptor instead of four keeps the per-call cost to one wrapper.
@@ -48,7 +48,7 @@ class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
         self._authenticate = authenticate
 
     async def intercept_service(self, continuation: Continuation,
-                                details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+                                details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(details)
         method: str = details.method
         if handler is None or method.startswith(OPEN_METHODS):
@@ -70,7 +70,7 @@ class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
             self._wrap_stream(handler.stream_stream, method, metadata),
             handler.request_deserializer, handler.response_serializer)
 
-    def _begin(self, method: str, metadata: dict[str, str], context: grpc.aio.ServicerContext) -> str:
+    def _begin(self, method: str, metadata: dict[str, str], context: grpc.aio.ServicerContext[Any, Any]) -> str:
         request_id = metadata.get("x-request-id") or uuid.uuid4().hex
         request_id_var.set(request_id)
         context.set_trailing_metadata((("x-request-id", request_id),))
@@ -79,7 +79,7 @@ class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
         return request_id
 
     def _wrap_unary(self, behavior: Any, method: str, metadata: dict[str, str]) -> Any:
-        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             request_id = ""
             try:
@@ -97,7 +97,7 @@ class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
         return wrapper
 
     def _wrap_stream(self, behavior: Any, method: str, metadata: dict[str, str]) -> Any:
-        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             request_id = ""
             try:
@@ -114,13 +114,13 @@ class ServiceInterceptor(ServerInterceptor):  # type: ignore[misc]
 
         return wrapper
 
-    async def _abort(self, context: grpc.aio.ServicerContext, method: str, error: MedpayError,
+    async def _abort(self, context: grpc.aio.ServicerContext[Any, Any], method: str, error: MedpayError,
                      started: float) -> None:
         self._log(method, error.code, started, reason=error.reason)
         status = to_rpc_status(error, self._domain)
         await context.abort(status.code, status.details, status.trailing_metadata)
 
-    async def _abort_internal(self, context: grpc.aio.ServicerContext, method: str, request_id: str,
+    async def _abort_internal(self, context: grpc.aio.ServicerContext[Any, Any], method: str, request_id: str,
                               started: float) -> None:
         log.exception("unhandled error in %s", method)
         self._log(method, "INTERNAL", started)

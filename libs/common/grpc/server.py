@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from ..config import Settings
@@ -40,7 +41,7 @@ class ServiceSpec:
 class RunningServer:
     """A started server; ``port`` is the bound port (useful with address ``127.0.0.1:0``)."""
 
-    def __init__(self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer,
+    def __init__(self, server: grpc.aio.Server, health_servicer: HealthServicer,
                  spec: ServiceSpec, port: int, grace: float) -> None:
         self.server = server
         self.health = health_servicer
@@ -67,7 +68,7 @@ async def start_server(spec: ServiceSpec, settings: Settings, address: str,
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                ("grpc.so_reuseport", 1 if reuse_port else 0), *spec.options]
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *spec.service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

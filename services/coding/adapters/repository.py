@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.model import ActiveIndex, CodeRow, Dataset, VersionIndex, VersionInfo
-from ..domain.systems import SYSTEMS, DIVISION
+from ..domain.systems import DIVISION, SYSTEMS
 from .tables import SCHEMA, code, code_system, code_version
 
 COPY_CHUNK = 20_000
@@ -46,8 +46,8 @@ class CodeRepository:
             await self.session.execute(update(code_version).where(code_version.c.version_id == version_id)
                                        .values(**values))
         else:
-            version_id = (await self.session.execute(insert(code_version).values(
-                system_id=ds.system_id, version=ds.version, **values).returning(code_version.c.version_id))).scalar_one()
+            created = insert(code_version).values(system_id=ds.system_id, version=ds.version, **values)
+            version_id = (await self.session.execute(created.returning(code_version.c.version_id))).scalar_one()
         await self._copy_codes(version_id, ds.rows, on_rows)
         return "updated" if found is not None else "created"
 

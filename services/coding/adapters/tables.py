@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, Table, Text,
-                        UniqueConstraint, func)
+from sqlalchemy import (
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        Date,
+                        DateTime,
+                        ForeignKey,
+                        Integer,
+                        MetaData,
+                        Table,
+                        Text,
+                        UniqueConstraint,
+                        func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 SCHEMA = "coding"

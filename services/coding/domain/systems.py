@@ -25,8 +25,9 @@ PX_MAP = "icd9cm3-chs-map"
 SYSTEMS: tuple[CodeSystemDef, ...] = (
     CodeSystemDef(ICD10, "医保疾病诊断分类与代码 ICD-10 医保版", "letter + 2 digits, '.' + up to 3 (x allowed), "
                   "optional 'x' + 3-digit extension, optional dagger/asterisk pair: I21.000x005, A01.001+K77.0*"),
-    CodeSystemDef(ICD9CM3, "医保手术操作分类与代码 ICD-9-CM3 医保版", "2 digits '.' up to 5 digits or capitals (x allowed), "
-                  "optional 'x' + 3-digit extension: 36.0600, 00.5500x008"),
+    CodeSystemDef(ICD9CM3, "医保手术操作分类与代码 ICD-9-CM3 医保版",
+                  "2 digits '.' up to 5 digits or capitals (x allowed), optional 'x' + 3- or 4-digit extension: "
+                  "36.0600, 00.5500x008"),
     CodeSystemDef("service-item", "医疗服务项目", "15 digits: 001102000010000"),
     CodeSystemDef("drug", "药品", "23 characters: X/Z + 5 class + 4 name + 4 dosage form + 2 spec + 2 package "
                   "+ 5 enterprise: XA01ABD075A002010100483"),

@@ -175,4 +175,4 @@ def _at(ctx: CompileContext, where: str) -> CompileContext:
     return CompileContext(ctx.or_procedures, ctx.has_mcc, ctx.has_cc, ctx.file, where, ctx.tags)
 
 
-__all__ = ["RawScheme", "compile_scheme", "Compiled", "TABLE_FILES", "SCHEME_FILE"]
+__all__ = ["SCHEME_FILE", "TABLE_FILES", "Compiled", "RawScheme", "compile_scheme"]

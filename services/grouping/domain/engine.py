@@ -18,7 +18,7 @@ AMBIGUOUS_ADRG = "QY"
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """Where the algorithm stopped: the MDC, the step (``None`` for an ambiguous group), the DRG, the procedures used."""
+    """Where the algorithm stopped: MDC, step (``None`` for an ambiguous group), DRG, and the procedures used."""
 
     mdc: Mdc
     step: AdrgStep | None

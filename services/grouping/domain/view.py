@@ -12,7 +12,7 @@ class CaseView:
     most cases reach a DRG split only once, and ``tags`` is set by a ``with_proc_tags`` rule.
     """
 
-    __slots__ = ("case", "dx", "dx0", "dx_set", "sec_set", "px", "px0", "px_set", "mcc", "cc", "tags")
+    __slots__ = ("case", "cc", "dx", "dx0", "dx_set", "mcc", "px", "px0", "px_set", "sec_set", "tags")
 
     def __init__(self, case: Case, px: tuple[str, ...]) -> None:
         self.case = case

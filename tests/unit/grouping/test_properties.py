@@ -29,12 +29,18 @@ def code_tables() -> CodeTables:
     return load_code_tables(reference_dir())
 
 
+def pick(column: int) -> st.SearchStrategy[str]:
+    """A real code of the tables (drawn lazily, so the tables load once, when hypothesis first asks)."""
+    return st.integers(min_value=0, max_value=10**9).map(lambda i: scheme_and_codes()[column][i % len(
+        scheme_and_codes()[column])])
+
+
 def dx_codes() -> st.SearchStrategy[str]:
-    return st.integers(min_value=0, max_value=10**9).map(lambda i: scheme_and_codes()[1][i % len(scheme_and_codes()[1])])
+    return pick(1)
 
 
 def px_codes() -> st.SearchStrategy[str]:
-    return st.integers(min_value=0, max_value=10**9).map(lambda i: scheme_and_codes()[2][i % len(scheme_and_codes()[2])])
+    return pick(2)
 
 
 cases = st.builds(
