@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -39,7 +39,13 @@ def open_channel(address: str, idempotent_methods: Iterable[tuple[str, str]] = (
     return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
 
 
-class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor[Any, Any]):
+if TYPE_CHECKING:  # generic in the stubs only
+    _UnaryUnaryInterceptor = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
+else:
+    _UnaryUnaryInterceptor = grpc.aio.UnaryUnaryClientInterceptor
+
+
+class _DeadlineInterceptor(_UnaryUnaryInterceptor):
     """Adds a default deadline (and the bearer token) to every unary call that has none."""
 
     def __init__(self, seconds: float, token: str | None) -> None:

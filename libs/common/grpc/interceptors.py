@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc.aio import ServerInterceptor
@@ -21,7 +21,7 @@ log = logging.getLogger("medpay.rpc")
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods reachable without credentials: probes and reflection."""
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]]
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any]"]]
 Authenticator = Callable[[str, dict[str, str]], None]
 """Called with (method, metadata) before every guarded RPC; raises ``Unauthenticated``/``PermissionDenied``."""
 
@@ -37,7 +37,13 @@ def bearer_token_authenticator(token: str) -> Authenticator:
     return authenticate
 
 
-class ServiceInterceptor(ServerInterceptor[Any, Any]):
+if TYPE_CHECKING:  # the stubs make these generic; at run time they are plain classes
+    _ServerInterceptor = ServerInterceptor[Any, Any]
+else:
+    _ServerInterceptor = ServerInterceptor
+
+
+class ServiceInterceptor(_ServerInterceptor):
     """Wraps every unary and streaming handler: sets the request id, authenticates, maps errors, logs.
 
     One interceptor instead of four keeps the per-call cost to one wrapper.
