@@ -14,7 +14,7 @@ from libs.common.runtime import Runtime
 from ..coding import cli as coding_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
-from . import ops
+from . import demo, ops
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "platform: services and operator commands.")
     sub = parser.add_subparsers(dest="command", required=True)
     ops.add_commands(sub)
+    demo.add_commands(sub)
     coding_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
     return parser

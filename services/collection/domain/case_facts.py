@@ -1,0 +1,74 @@
+"""The facts of a settlement list that grouping needs, read from the 4101A nodes.
+
+Field spellings differ between provinces (``nwb_bir_wt`` / ``nwbbirwt``): both are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    sex: int | None
+    age_years: int | None
+    age_days: int | None
+    birth_weight_g: int | None
+    los_days: int | None
+    discharge_type: str
+    dept: str
+    diagnoses: tuple[str, ...]
+    procedures: tuple[str, ...]
+
+
+def case_facts(body: Mapping[str, Any]) -> CaseFacts:
+    """Grouping input of a list's ``input`` object; unreadable values become ``None`` (QC reports them)."""
+    s = body.get("setlinfo") or {}
+    return CaseFacts(
+        sex=_int(s.get("gend")),
+        age_years=_int(s.get("age")),
+        age_days=_int(_first(s, "nwb_age", "nwbage")),
+        birth_weight_g=_int(_first(s, "nwb_bir_wt", "nwbbirwt")),
+        los_days=length_of_stay(s.get("adm_time"), s.get("dscg_time")),
+        discharge_type=str(s.get("dscg_way") or ""),
+        dept=str(s.get("dscg_caty") or ""),
+        diagnoses=_principal_first(body.get("diseinfo") or [], "diag_code", "maindiag_flag", "1"),
+        procedures=_principal_first(body.get("oprninfo") or [], "oprn_oprt_code", "oprn_oprt_type", "1"),
+    )
+
+
+def length_of_stay(admitted: Any, discharged: Any) -> int | None:
+    """Discharge date minus admission date in days; a same-day stay counts 1 (PRIMER section 3)."""
+    try:
+        start = datetime.strptime(str(admitted), TIME_FORMAT).date()
+        end = datetime.strptime(str(discharged), TIME_FORMAT).date()
+    except ValueError:
+        return None
+    return max((end - start).days, 1) if end >= start else None
+
+
+def _principal_first(items: Sequence[Any], code: str, flag: str, principal: str) -> tuple[str, ...]:
+    rows = [i for i in items if isinstance(i, Mapping) and i.get(code)]
+    rows.sort(key=lambda i: str(i.get(flag)) != principal)  # stable: the rest keep their order
+    return tuple(str(i[code]).strip() for i in rows)
+
+
+def _first(node: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        if node.get(name) not in (None, ""):
+            return node[name]
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
