@@ -50,3 +50,35 @@ def test_batch_survives_malformed_lines_in_input_order(tmp_path: Path) -> None:
     assert [r["id"] for r in rows] == ["a", "line 2", "c", "d"]
     assert [r["status"] for r in rows] == ["GROUPED", "INVALID_INPUT", "INVALID_INPUT", "GROUPED"]
     assert rows[0]["drg"].startswith("FM1") and rows[3]["drg"].startswith("GZ1")
+
+
+def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
+    import signal
+    import socket
+    import time
+
+    import grpc
+    from medpay.grouping.v1 import grouping_service_pb2 as pb
+    from medpay.grouping.v1 import grouping_service_pb2_grpc as pb_grpc
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING"}
+    parent = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--workers", "2",
+                               "--address", f"127.0.0.1:{port}"], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        replies = 0
+        while time.monotonic() < deadline and replies < 4:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                try:
+                    reply = pb_grpc.GroupingServiceStub(channel).ListSchemes(pb.ListSchemesRequest(), timeout=2)
+                    replies += reply.schemes[0].scheme_id == "medpay-sample"
+                except grpc.RpcError:
+                    time.sleep(0.3)
+        children = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True).stdout.split()
+        assert replies == 4 and len(children) == 2
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=30) == 0
