@@ -83,3 +83,36 @@ def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
     finally:
         parent.send_signal(signal.SIGTERM)
         assert parent.wait(timeout=30) == 0
+
+
+def test_console_tracing_exports_a_span_per_rpc() -> None:
+    """With MEDPAY_OTEL_EXPORTER=console a server prints its RPC spans (flushed on graceful shutdown)."""
+    import signal
+    import socket
+    import time
+
+    import grpc
+    from medpay.grouping.v1 import grouping_service_pb2 as pb
+    from medpay.grouping.v1 import grouping_service_pb2_grpc as pb_grpc
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING",
+           "MEDPAY_OTEL_EXPORTER": "console"}
+    server = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--address",
+                               f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                try:
+                    pb_grpc.GroupingServiceStub(channel).ListSchemes(pb.ListSchemesRequest(), timeout=2)
+                    break
+                except grpc.RpcError:
+                    time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    assert b"/medpay.grouping.v1.GroupingService/ListSchemes" in out
+    assert b'"service.name": "medpay-grouping"' in out
