@@ -37,8 +37,9 @@ def compile_scheme(raw: RawScheme) -> Scheme:
             raise SchemeError(SCHEME_FILE, "top level", f"missing key {key!r}")
     severity = SeverityTables(
         mcc=_code_map(raw, "mcc.tsv"), cc=_code_map(raw, "cc.tsv"), exclusion=_code_map(raw, "cc_exclusion.tsv"))
+    or_procedures = frozenset(_code_map(raw, "or_procedures.tsv"))
     base = CompileContext(
-        or_procedures=frozenset(_code_map(raw, "or_procedures.tsv")),
+        or_procedures=or_procedures,
         has_mcc=_lazy_level(severity, "mcc"), has_cc=_lazy_level(severity, "cc"),
         file=SCHEME_FILE, where="")
     steps = _compile_steps(doc["adrgs"], base)
@@ -51,6 +52,7 @@ def compile_scheme(raw: RawScheme) -> Scheme:
         version=f"{doc['version']}+{raw.digest[:12]}",
         mdcs=GuardedIndex.build(mdcs, tuple(m.entry.dx0_guard for m in mdcs)),
         severity=severity,
+        or_procedures=or_procedures,
         retry_each_other_procedure_alone=bool(doc.get("retry_each_other_procedure_alone", False)),
         drgs=_drg_catalogue(mdcs, names),
         adrg_count=len({s.adrg for s in steps.values()}),

@@ -99,6 +99,7 @@ class Scheme:
     version: str
     mdcs: GuardedIndex[Mdc]
     severity: SeverityTables
+    or_procedures: frozenset[str]
     retry_each_other_procedure_alone: bool
     drgs: Mapping[str, DrgInfo]
     adrg_count: int

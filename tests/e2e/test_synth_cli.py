@@ -1,0 +1,58 @@
+"""`medpay synth` as an operator runs it: files, determinism by seed, gzip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..support import ROOT, reference_dir
+
+
+def synth(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(reference_dir())}
+    return subprocess.run([sys.executable, "-m", "services.cli", "synth", "--out", str(out), *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_same_arguments_and_seed_give_byte_identical_output(tmp_path: Path) -> None:
+    args = ("--cases", "3000", "--hospitals", "8", "--months", "3", "--seed", "5")
+    for name in ("a", "b"):
+        assert synth(tmp_path / name, *args).returncode == 0
+    for file in ("institutions.jsonl", "doctors.jsonl", "settlement_lists.jsonl", "truth.jsonl"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    assert synth(tmp_path / "c", "--cases", "3000", "--hospitals", "8", "--months", "3", "--seed", "6").returncode == 0
+    assert (tmp_path / "a/settlement_lists.jsonl").read_bytes() != (tmp_path / "c/settlement_lists.jsonl").read_bytes()
+
+
+def test_gzip_output_is_deterministic_and_readable(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        out = synth(tmp_path / name, "--cases", "1500", "--hospitals", "5", "--gzip")
+        assert out.returncode == 0, out.stderr
+    assert (tmp_path / "a/settlement_lists.jsonl.gz").read_bytes() == \
+        (tmp_path / "b/settlement_lists.jsonl.gz").read_bytes()
+    with gzip.open(tmp_path / "a/settlement_lists.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    assert len(rows) == 1500 and all(r["infno"] == "4101A" for r in rows)
+
+
+def test_institutions_and_doctors_belong_to_the_region(tmp_path: Path) -> None:
+    assert synth(tmp_path, "--cases", "200", "--hospitals", "12").returncode == 0
+    hospitals = [json.loads(line) for line in (tmp_path / "institutions.jsonl").read_text().splitlines()]
+    doctors = [json.loads(line) for line in (tmp_path / "doctors.jsonl").read_text().splitlines()]
+    assert len(hospitals) == 12 and len({h["fixmedins_code"] for h in hospitals}) == 12
+    assert all(h["fixmedins_code"].startswith("H3307") and h["admdvs"].startswith("3307") for h in hospitals)
+    levels = [h["hosp_lv"] for h in hospitals]
+    assert 1 <= levels.count(3) < levels.count(2)
+    codes = {h["fixmedins_code"] for h in hospitals}
+    assert doctors and all(d["fixmedins_code"] in codes and d["dr_code"].startswith("D3307") for d in doctors)
+    lists = [json.loads(line) for line in (tmp_path / "settlement_lists.jsonl").read_text().splitlines()]
+    assert {r["fixmedins_code"] for r in lists} <= codes
+
+
+def test_unknown_region_is_a_message(tmp_path: Path) -> None:
+    out = synth(tmp_path, "--region", "999900", "--cases", "10")
+    assert out.returncode == 2 and "999900" in out.stderr and "Traceback" not in out.stderr
