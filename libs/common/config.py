@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     settlement_address: str = "127.0.0.1:50054"
     evaluation_address: str = "127.0.0.1:50055"
 
+    collection_http_address: str = "127.0.0.1:8080"
+    """Where the national-interface HTTP adapter of the collection service listens."""
+    collection_http_base: str = "/api/v1/hsa"
+    """Base path of the national interface: hospitals POST {base}/{infno} (or {base} with infno in the body)."""
+    collection_schemes: str = ""
+    """Grouping scheme per region and date, e.g. "330700:2026-07-01:chs-drg-zhejiang-2022"; default chs-drg-1.1."""
+    platform_region: str = "330000"
+    """Division code of the platform (the province): the first 6 characters of every inf_refmsgid."""
+    gateway_keys: SecretStr | None = None
+    """Gateway authentication of the national interface: "paasid:secret:H33070300089,...". Unset: off."""
+    max_body_bytes: int = 2 * 1024 * 1024
+    """Largest national-interface request accepted."""
+
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""
     auth_token: SecretStr | None = None

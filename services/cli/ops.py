@@ -14,7 +14,7 @@ from libs.common.db.migrate import SERVICE_MIGRATIONS, upgrade
 from libs.common.grpc.server import ServiceSpec, serve_until_signalled, start_server
 from libs.common.runtime import Runtime
 
-SERVABLE = ("coding", "grouping")
+SERVABLE = ("coding", "grouping", "collection")
 
 
 def add_commands(sub: Any) -> None:
@@ -46,14 +46,21 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
-    spec = _spec(service, runtime)
+    spec = await _spec(service, runtime)
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
     print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
     await serve_until_signalled(running)
     return 0
 
 
-def _spec(service: str, runtime: Runtime) -> ServiceSpec:
+async def _spec(service: str, runtime: Runtime) -> ServiceSpec:
+    if service == "collection":
+        from ..collection.bootstrap import build_app as build_collection
+        from ..collection.bootstrap import service_spec as collection_spec
+
+        settings = runtime.settings
+        return collection_spec(await build_collection(runtime), settings.collection_http_address,
+                               settings.collection_http_base)
     if service == "coding":
         from ..coding.bootstrap import build_app, service_spec
 

@@ -67,7 +67,8 @@ def _setlinfo(region: str, d: Discharge) -> dict[str, Any]:
         "vent_used_dura": "0/0/0", "setl_begn_date": d.settlement[0].isoformat(),
         "setl_end_date": d.settlement[1].isoformat(), "hi_paymtd": "4", "medins_fill_dept": "病案科",
         "medins_fill_psn": "病案编码员", "diag_code_cnt": len(d.diagnoses), "oprn_oprt_code_cnt": len(d.procedures),
-        "acct_pay": yuan_text(d.payment.account), "psn_cashpay": yuan_text(d.payment.cash),
+        "medfee_sumamt": yuan_text(d.paid_fen), "acct_pay": yuan_text(d.payment.account),
+        "psn_cashpay": yuan_text(d.payment.cash),
         "psn_ownpay": yuan_text(sum(f[SELF_PAID] for f in d.fees)),
     }
     if d.age_days is not None:

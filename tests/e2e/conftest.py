@@ -42,3 +42,23 @@ async def grouping_server(runtime: Runtime) -> AsyncIterator[RunningServer]:
 async def grouping_channel(grouping_server: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{grouping_server.port}") as channel:
         yield channel
+
+
+@pytest.fixture(scope="session")
+async def collection_app(runtime: Runtime, coding_server: RunningServer,
+                         grouping_server: RunningServer) -> AsyncIterator[tuple[RunningServer, str, object]]:
+    """The collection service in-process: gRPC on an ephemeral port, HTTP on a free one."""
+    import socket
+
+    from services.collection.bootstrap import build_app as build_collection
+    from services.collection.bootstrap import service_spec as collection_spec
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        http_address = f"127.0.0.1:{s.getsockname()[1]}"
+    settings = runtime.settings.model_copy(update={
+        "coding_address": f"127.0.0.1:{coding_server.port}", "grouping_address": f"127.0.0.1:{grouping_server.port}"})
+    app = await build_collection(Runtime(settings))
+    running = await start_server(collection_spec(app, http_address, "/api/v1/hsa"), settings, "127.0.0.1:0")
+    yield running, f"http://{http_address}/api/v1/hsa", app
+    await running.stop()

@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from .engine import asyncpg_url
 
-SERVICE_MIGRATIONS = {
-    "coding": Path(__file__).resolve().parents[3] / "services" / "coding" / "adapters" / "migrations",
-}
+_SERVICES = Path(__file__).resolve().parents[3] / "services"
+SERVICE_MIGRATIONS = {service: _SERVICES / service / "adapters" / "migrations" for service in ("coding", "collection")}
 
 
 def alembic_config(service: str, url: str) -> Config:

@@ -1,0 +1,113 @@
+"""Clients of the coding and grouping services, as collection uses them: batched, cached, typed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import grpc
+from medpay.coding.v1 import coding_service_pb2 as coding_pb
+from medpay.coding.v1 import coding_service_pb2_grpc as coding_grpc
+from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
+from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
+
+from libs.common.errors import Unavailable
+from libs.common.grpc.client import open_channel
+
+from ..domain.case_facts import CaseFacts
+from ..domain.model import CodeVerdict
+from .repository import GroupRow
+
+BATCH = 10_000
+CODING = "medpay.coding.v1.CodingService"
+GROUPING = "medpay.grouping.v1.GroupingService"
+
+
+class CodingClient:
+    """ValidateCodes with a cache: a prefecture's lists repeat the same few thousand codes all day.
+
+    The cache is dropped every ``ttl_seconds`` so a new code version reaches quality control soon.
+    """
+
+    def __init__(self, address: str, ttl_seconds: float = 60.0, token: str | None = None) -> None:
+        self._channel = open_channel(address, idempotent_methods=[(CODING, "ValidateCodes")], token=token)
+        self._stub = coding_grpc.CodingServiceStub(self._channel)
+        self._cache: dict[tuple[str, str], CodeVerdict] = {}
+        self._ttl = ttl_seconds
+        self._born = time.monotonic()
+
+    async def verdicts(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], CodeVerdict]:
+        if time.monotonic() - self._born > self._ttl or len(self._cache) > 500_000:
+            self._cache, self._born = {}, time.monotonic()
+        wanted = set(pairs)
+        missing = [p for p in wanted if p not in self._cache]
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start:start + BATCH]
+            request = coding_pb.ValidateCodesRequest(
+                codes=[coding_pb.CodeReference(code_system=s, code=c) for s, c in chunk])
+            try:
+                reply = await self._stub.ValidateCodes(request, timeout=30)
+            except grpc.aio.AioRpcError as failed:
+                raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
+                                  reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
+            for pair, result in zip(chunk, reply.results, strict=True):
+                self._cache[pair] = CodeVerdict(
+                    coding_pb.ValidationStatus.Name(result.status).removeprefix("VALIDATION_STATUS_"), result.reason)
+        return {p: self._cache[p] for p in wanted}
+
+    async def close(self) -> None:
+        await self._channel.close(None)
+
+
+class GroupingClient:
+    def __init__(self, address: str, token: str | None = None) -> None:
+        self._channel = open_channel(address, idempotent_methods=[(GROUPING, "GroupCases"),
+                                                                   (GROUPING, "ListSchemes")], token=token)
+        self._stub = grouping_grpc.GroupingServiceStub(self._channel)
+
+    async def schemes(self) -> list[str]:
+        reply: grouping_pb.ListSchemesResponse = await self._call(
+            self._stub.ListSchemes(grouping_pb.ListSchemesRequest(), timeout=30))
+        return [s.scheme_id for s in reply.schemes]
+
+    async def group(self, scheme_id: str, cases: Sequence[CaseFacts]) -> list[GroupRow]:
+        out: list[GroupRow] = []
+        for start in range(0, len(cases), BATCH):
+            request = grouping_pb.GroupCasesRequest(scheme_id=scheme_id,
+                                                    cases=[to_grouping_case(c) for c in cases[start:start + BATCH]])
+            reply: grouping_pb.GroupCasesResponse = await self._call(self._stub.GroupCases(request, timeout=60))
+            out += [to_group_row(r) for r in reply.results]
+        return out
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except grpc.aio.AioRpcError as failed:
+            raise Unavailable(f"grouping service: {failed.code().name} {failed.details()}",
+                              reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "grouping"}) from None
+
+    def stream_stub(self) -> grouping_grpc.GroupingServiceStub:
+        return self._stub
+
+    async def close(self) -> None:
+        await self._channel.close(None)
+
+
+def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCase:
+    m = grouping_pb.GroupingCase(case_id=case_id, sex=f.sex or 0, discharge_type=f.discharge_type, dept="",
+                                 diagnoses=f.diagnoses, procedures=f.procedures)
+    if f.age_years is not None:
+        m.age_years = f.age_years
+    if f.age_days is not None:
+        m.age_days = f.age_days
+    if f.birth_weight_g is not None:
+        m.birth_weight_g = f.birth_weight_g
+    if f.los_days is not None:
+        m.los_days = f.los_days
+    return m
+
+
+def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
+    return GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc,
+                    grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"))

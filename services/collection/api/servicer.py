@@ -1,0 +1,185 @@
+"""gRPC servicer of medpay.collection.v1: proto <-> service layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import orjson
+from google.protobuf.timestamp_pb2 import Timestamp
+from medpay.collection.v1 import collection_service_pb2 as pb
+from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+
+from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
+from libs.common.paging import decode_token, encode_token, page_size
+
+from ..adapters.repository import GroupRow, StoredList
+from ..domain.envelope import content_digest, error_message
+from ..domain.model import Finding, ListStatus, Severity
+from ..service_layer.queries import Lists, check_period
+from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
+MAX_BATCH = 10_000
+_SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
+_STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
+
+
+class CollectionServicer(pb_grpc.CollectionServiceServicer):
+    def __init__(self, uploads: Uploads, lists: Lists) -> None:
+        self._uploads = uploads
+        self._lists = lists
+
+    async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
+                                   context: Any) -> pb.UploadSettlementListResponse:
+        stored = await self._upload(request.upload)
+        if not stored["accepted"]:
+            findings = [_finding_from_dict(f) for f in stored["findings"]]
+            raise InvalidArgument(error_message(findings), reason="INVALID_LIST",
+                                  metadata={"findings": ",".join(sorted({f.code for f in findings}))},
+                                  violations=tuple(FieldViolation(f.field, f"{f.code}: {f.message_en}")
+                                                   for f in findings))
+        return _accepted(stored)
+
+    async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
+                                         context: Any) -> pb.BatchUploadSettlementListsResponse:
+        results = []
+        accepted = rejected = 0
+        index = 0
+        async for request in request_iterator:
+            if index >= MAX_BATCH:
+                raise InvalidArgument(f"a batch holds at most {MAX_BATCH:,} lists", reason="BATCH_TOO_LARGE",
+                                      metadata={"limit": str(MAX_BATCH)})
+            try:
+                stored = await self._upload(request.upload)
+            except MedpayError as refused:
+                if refused.code == "UNAVAILABLE":
+                    raise
+                results.append(pb.BatchUploadResult(index=index, error=f"{refused.reason}: {refused.message}"))
+                rejected += 1
+            else:
+                if stored["accepted"]:
+                    results.append(pb.BatchUploadResult(index=index, accepted=_accepted(stored)))
+                    accepted += 1
+                else:
+                    results.append(pb.BatchUploadResult(index=index, rejections=[
+                        _finding_proto(_finding_from_dict(f)) for f in stored["findings"]]))
+                    rejected += 1
+            index += 1
+        return pb.BatchUploadSettlementListsResponse(results=results, accepted_count=accepted,
+                                                     rejected_count=rejected)
+
+    async def GetSettlementList(self, request: pb.GetSettlementListRequest,
+                                context: Any) -> pb.GetSettlementListResponse:
+        stored = await self._lists.get(request.setl_list_id, request.fixmedins_code, request.setl_id, request.revision)
+        return pb.GetSettlementListResponse(settlement_list=_list_proto(stored, full=True))
+
+    async def ListSettlementLists(self, request: pb.ListSettlementListsRequest,
+                                  context: Any) -> pb.ListSettlementListsResponse:
+        if request.period:
+            check_period(request.period)
+        size = page_size(request.page_size, 100, 1000)
+        before = int(decode_token(request.page_token) or 0)
+        status = "" if request.status == pb.LIST_STATUS_UNSPECIFIED else pb.ListStatus.Name(
+            request.status).removeprefix("LIST_STATUS_")
+        rows = await self._lists.page(fixmedins_code=request.fixmedins_code, region=request.region,
+                                      period=request.period, status=status, before=before, limit=size + 1)
+        token = encode_token(str(rows[size - 1].list_id)) if len(rows) > size else ""
+        return pb.ListSettlementListsResponse(settlement_lists=[_row_proto(r) for r in rows[:size]],
+                                              next_page_token=token)
+
+    async def UpdateSettlementListStatus(self, request: pb.UpdateSettlementListStatusRequest,
+                                         context: Any) -> pb.UpdateSettlementListStatusResponse:
+        if request.status == pb.LIST_STATUS_UNSPECIFIED:
+            raise InvalidArgument.field("status", "must be ACTIVE or REVOKED")
+        status = ListStatus(pb.ListStatus.Name(request.status).removeprefix("LIST_STATUS_"))
+        stored = await self._lists.set_status(status, request.reason, setl_list_id=request.setl_list_id,
+                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
+        return pb.UpdateSettlementListStatusResponse(settlement_list=_list_proto(stored, full=False))
+
+    async def StreamCases(self, request: pb.StreamCasesRequest, context: Any) -> AsyncIterator[pb.StreamCasesResponse]:
+        async for chunk in self._lists.cases(request.region, request.period):
+            yield pb.StreamCasesResponse(cases=[pb.GroupedCase(
+                setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, psn_no=r.psn_no, drg=r.drg or "",
+                scheme_id=r.scheme_id or "", total_fen=r.total_fen, fund_fen=r.fund_fen, los_days=r.los_days or 0,
+                discharge_type=r.discharge_type, sex=r.sex or 0, age_years=r.age_years or 0,
+                discharge_date=r.discharge_date.isoformat() if r.discharge_date else "",
+                principal_diagnosis=r.principal_dx) for r in chunk])
+
+    async def _upload(self, upload: pb.SettlementListUpload) -> Any:
+        try:
+            body = orjson.loads(upload.input_json)
+        except orjson.JSONDecodeError as bad:
+            raise InvalidArgument.field("upload.input_json", f"not valid JSON: {bad}") from None
+        if not upload.fixmedins_code:
+            raise InvalidArgument.field("upload.fixmedins_code", "must not be empty")
+        key = f"request:{upload.request_id}" if upload.request_id else None
+        cmd = UploadCommand(key, content_digest("4101A", upload.fixmedins_code, body), upload.fixmedins_code,
+                            upload.fixmedins_name, body)
+        return (await self._uploads.upload(cmd, _outcome_dict)).response
+
+
+def add_to_server(servicer: CollectionServicer, server: grpc.aio.Server) -> None:
+    pb_grpc.add_CollectionServiceServicer_to_server(servicer, server)
+
+
+def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, Accepted):
+        return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
+                "findings": [_finding_dict(f) for f in outcome.warnings],
+                "group": outcome.group.__dict__ if outcome.group else None}
+    return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
+
+
+def _accepted(stored: dict[str, Any]) -> pb.UploadSettlementListResponse:
+    group = stored.get("group")
+    return pb.UploadSettlementListResponse(
+        setl_list_id=stored["setl_list_id"], revision=stored["revision"],
+        findings=[_finding_proto(_finding_from_dict(f)) for f in stored["findings"]],
+        group=_group_proto(GroupRow(**group)) if group else None)
+
+
+def _finding_dict(f: Finding) -> dict[str, str]:
+    return {"code": f.code, "severity": f.severity.value, "field": f.field, "message_zh": f.message_zh,
+            "message_en": f.message_en}
+
+
+def _finding_from_dict(d: dict[str, str]) -> Finding:
+    return Finding(d["code"], Severity(d["severity"]), d["field"], d["message_zh"], d["message_en"])
+
+
+def _finding_proto(f: Finding) -> pb.Finding:
+    return pb.Finding(code=f.code, severity=_SEVERITY[f.severity], field=f.field, message_zh=f.message_zh,
+                      message_en=f.message_en)
+
+
+def _group_proto(g: GroupRow) -> pb.GroupAssignment:
+    return pb.GroupAssignment(scheme_id=g.scheme_id, scheme_version=g.scheme_version, drg=g.drg, adrg=g.adrg,
+                              mdc=g.mdc, status=g.status)
+
+
+def _timestamp(value: Any) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _list_proto(s: StoredList, full: bool) -> pb.SettlementList:
+    return pb.SettlementList(
+        setl_list_id=s.setl_list_id, fixmedins_code=s.fixmedins_code, setl_id=s.setl_id, psn_no=s.psn_no,
+        revision=s.revision, revision_count=s.revision_count, status=_STATUS[s.status], region=s.region,
+        period=s.period, total_amount=f"{s.total_fen // 100}.{s.total_fen % 100:02d}",
+        input_json=orjson.dumps(s.body) if full else b"", findings=[_finding_proto(f) for f in s.findings],
+        group=_group_proto(s.group) if s.group else None, receive_time=_timestamp(s.received_time),
+        history=[pb.StatusChange(status=_STATUS[st], change_time=_timestamp(t), reason=r, revision=rev)
+                 for st, t, r, rev in s.history])
+
+
+def _row_proto(r: Any) -> pb.SettlementList:
+    group = GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc, r.group_status) if r.scheme_id else None
+    return pb.SettlementList(
+        setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, setl_id=r.setl_id, psn_no=r.psn_no,
+        revision=r.current_revision, revision_count=r.current_revision, status=_STATUS[r.status], region=r.region,
+        period=r.period, total_amount=f"{r.total_fen // 100}.{r.total_fen % 100:02d}",
+        group=_group_proto(group) if group else None, receive_time=_timestamp(r.received_time))

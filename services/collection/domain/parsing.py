@@ -1,0 +1,108 @@
+"""Read a 4101A `input` object: structure, required fields, amounts. Problems are findings, never exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .case_facts import case_facts
+from .dialects import normalise
+from .model import Finding, ParsedList, error, region_of
+
+# Beyond the bare 4101A node set the platform needs the patient fields of 4101 and the cost nodes
+# (docs/INTERFACE.md): it groups and pays the case itself.
+REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "psn_name", "gend", "brdy", "age", "insutype", "adm_time",
+                     "dscg_time", "dscg_way", "setl_begn_date", "setl_end_date")
+REQUIRED_LISTS = ("diseinfo", "iteminfo", "payinfo")
+OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo")
+
+
+def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[ParsedList | None, list[Finding]]:
+    if not isinstance(body, Mapping):
+        return None, [error("QC-REQ-001", "input", "input 必须是对象", "input must be a JSON object")]
+    body = normalise(body)
+    findings = _structure(body)
+    if findings:
+        return None, findings
+    s = body["setlinfo"]
+    amounts: dict[str, int] = {}
+    for path, value in _amount_fields(body):
+        fen = to_fen(value)
+        if fen is None:
+            findings.append(error("QC-FEE-004", path, f"金额 {value!r} 不是两位小数的数值",
+                                  f"amount {value!r} is not a decimal with at most two places"))
+        else:
+            amounts[path] = fen
+    if findings:
+        return None, findings
+    total = sum(v for k, v in amounts.items() if k.startswith("iteminfo[") and k.endswith(".amt"))
+    fund = sum(v for k, v in amounts.items() if k.startswith("payinfo["))
+    return ParsedList(
+        fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, body=body, setl_id=str(s["setl_id"]),
+        psn_no=str(s["psn_no"]), region=region_of(fixmedins_code), period=str(s["setl_end_date"])[:7],
+        discharge_date=_date(s.get("setl_end_date")), facts=case_facts(body), total_fen=total, fund_fen=fund,
+        account_fen=amounts.get("setlinfo.acct_pay", 0), cash_fen=amounts.get("setlinfo.psn_cashpay", 0),
+        stated_total_fen=amounts.get("setlinfo.medfee_sumamt"),
+        personal_stated="setlinfo.acct_pay" in amounts and "setlinfo.psn_cashpay" in amounts,
+    ), []
+
+
+def _structure(body: Mapping[str, Any]) -> list[Finding]:
+    found = []
+    s = body.get("setlinfo")
+    if not isinstance(s, Mapping):
+        return [error("QC-REQ-001", "setlinfo", "缺少结算清单主信息 setlinfo", "setlinfo is missing or not an object")]
+    for name in REQUIRED_SETLINFO:
+        if s.get(name) in (None, ""):
+            found.append(error("QC-REQ-001", f"setlinfo.{name}", f"缺少必填字段 setlinfo.{name}",
+                               f"required field setlinfo.{name} is missing"))
+        elif isinstance(s.get(name), (dict, list)):
+            found.append(error("QC-REQ-002", f"setlinfo.{name}", f"字段 setlinfo.{name} 类型错误",
+                               f"setlinfo.{name} must be a string or number"))
+    for node in REQUIRED_LISTS + OPTIONAL_LISTS:
+        value = body.get(node)
+        required = node in REQUIRED_LISTS
+        if value is None and not required:
+            continue
+        if not isinstance(value, list) or (required and not value):
+            found.append(error("QC-REQ-001", node, f"缺少节点 {node}（须为非空数组）",
+                               f"{node} must be a non-empty array" if required else f"{node} must be an array"))
+        elif not all(isinstance(item, Mapping) for item in value):
+            found.append(error("QC-REQ-002", node, f"{node} 的元素必须是对象", f"every {node} entry must be an object"))
+    return found
+
+
+def _amount_fields(body: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for i, item in enumerate(body["iteminfo"]):
+        for key in ("amt", "claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt"):
+            if key in item or key == "amt":
+                out.append((f"iteminfo[{i}].{key}", item.get(key)))
+    for i, item in enumerate(body["payinfo"]):
+        out.append((f"payinfo[{i}].fund_payamt", item.get("fund_payamt")))
+    for key in ("acct_pay", "psn_cashpay", "medfee_sumamt"):
+        if body["setlinfo"].get(key) not in (None, ""):
+            out.append((f"setlinfo.{key}", body["setlinfo"][key]))
+    return out
+
+
+def to_fen(value: Any) -> int | None:
+    """A decimal string (or number) of yuan with at most two places, in fen; ``None`` when it is not one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return int(amount * 100)
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,118 @@
+"""Uploading a settlement list: idempotency, quality control, grouping, storage: one transaction.
+
+The idempotency key is claimed first, inside the transaction that stores the outcome: a concurrent replay
+waits for it and then reads the stored response; a crash before commit leaves nothing, so the client's resend
+is processed afresh; after commit every replay gets the original response and nothing is written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from libs.common.errors import AlreadyExists
+
+from ..adapters.clients import CodingClient, GroupingClient
+from ..adapters.repository import GroupRow
+from ..domain.codes import coded_fields
+from ..domain.model import Finding, ParsedList, Severity
+from ..domain.parsing import parse_list
+from ..domain.qc import RULESET_VERSION, run_qc
+from ..domain.schemes import SchemeSchedule
+from .unit_of_work import CollectionUnitOfWork
+
+
+@dataclass(frozen=True)
+class UploadCommand:
+    """One list to upload. ``key`` is the idempotency key ("msgid:<code>:<msgid>" or "request:<id>") or None."""
+
+    key: str | None
+    digest: str
+    fixmedins_code: str
+    fixmedins_name: str
+    body: Any
+
+
+@dataclass(frozen=True)
+class Accepted:
+    setl_list_id: str
+    revision: int
+    warnings: tuple[Finding, ...]
+    group: GroupRow | None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    findings: tuple[Finding, ...]
+
+
+Outcome = Accepted | Rejected
+Render = Callable[[Outcome], Any]
+"""Turns an outcome into the response to store and return (an HTTP envelope, a dict for gRPC)."""
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    response: Any
+    replayed: bool
+
+
+class Uploads:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], coding: CodingClient, grouping: GroupingClient,
+                 schedule: SchemeSchedule) -> None:
+        self._new_uow = new_uow
+        self._coding = coding
+        self._grouping = grouping
+        self._schedule = schedule
+
+    async def upload(self, cmd: UploadCommand, render: Render) -> UploadResult:
+        async with self._new_uow() as uow:
+            if cmd.key is not None and not await uow.lists.claim(cmd.key, cmd.digest):
+                await uow.rollback()
+                return await self._replay(cmd)
+            outcome = await self._process(cmd, uow)
+            response = render(outcome)
+            if cmd.key is not None:
+                await uow.lists.complete(cmd.key, response)
+            await uow.commit()
+        return UploadResult(response, replayed=False)
+
+    async def _replay(self, cmd: UploadCommand) -> UploadResult:
+        async with self._new_uow() as uow:
+            stored = await uow.lists.stored_response(cmd.key or "")
+        if stored is None:  # the holder rolled back (e.g. an upstream failure): the caller may retry
+            raise AlreadyExists(f"{cmd.key} is being processed by another request; retry", reason="REQUEST_IN_FLIGHT")
+        digest, response = stored
+        if digest != cmd.digest:
+            raise AlreadyExists(f"{cmd.key.split(':', 1)[0] if cmd.key else 'key'} was used before for a different "
+                                f"list: a replay must carry the same content", reason="REQUEST_ID_REUSED",
+                                metadata={"key": cmd.key or ""})
+        return UploadResult(response, replayed=True)
+
+    async def _process(self, cmd: UploadCommand, uow: CollectionUnitOfWork) -> Outcome:
+        parsed, findings = parse_list(cmd.fixmedins_code, cmd.fixmedins_name, cmd.body)
+        if parsed is not None:
+            findings = await self.quality(parsed)
+        errors = tuple(f for f in findings if f.severity is Severity.ERROR)
+        if parsed is None or errors:
+            setl_id = _setl_id(cmd.body)
+            await uow.lists.save_rejection(cmd.key, cmd.fixmedins_code, setl_id, errors or tuple(findings))
+            return Rejected(errors or tuple(findings))
+        group = (await self._grouping.group(self.scheme_for(parsed), [parsed.facts]))[0]
+        setl_list_id, revision = await uow.lists.save_accepted(parsed, cmd.key, cmd.digest, warnings=findings,
+                                                               group=group, ruleset=RULESET_VERSION)
+        return Accepted(setl_list_id, revision, tuple(findings), group)
+
+    async def quality(self, parsed: ParsedList) -> list[Finding]:
+        pairs = {(f.system_id, f.code) for f in coded_fields({"fixmedins_code": parsed.fixmedins_code,
+                                                               "input": parsed.body})}
+        return run_qc(parsed, await self._coding.verdicts(pairs))
+
+    def scheme_for(self, parsed: ParsedList) -> str:
+        return self._schedule.scheme_for(parsed.region, parsed.discharge_date)
+
+
+def _setl_id(body: Any) -> str:
+    setlinfo = body.get("setlinfo") if isinstance(body, dict) else None
+    return str(setlinfo.get("setl_id") or "") if isinstance(setlinfo, dict) else ""
