@@ -22,4 +22,15 @@ async def test_coding_schema_has_its_tables_and_version(database_url: str) -> No
 
 
 async def test_upgrading_again_changes_nothing(database_url: str) -> None:
-    assert await asyncio.to_thread(upgrade_all, database_url) == ["coding"]
+    assert await asyncio.to_thread(upgrade_all, database_url) == ["coding", "collection"]
+
+
+async def test_collection_schema_has_its_tables(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = {r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'collection'")}
+    finally:
+        await conn.close()
+    assert {"settlement_list", "list_revision", "list_finding", "group_result", "status_history", "idempotency",
+            "rejection", "import_job"} <= tables

@@ -17,6 +17,7 @@ REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "psn_name", "gend", "brdy"
                      "dscg_time", "dscg_way", "setl_begn_date", "setl_end_date")
 REQUIRED_LISTS = ("diseinfo", "iteminfo", "payinfo")
 OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo")
+MAX_YUAN = Decimal(10) ** 10  # no single amount of one stay reaches ten billion yuan
 
 
 def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[ParsedList | None, list[Finding]]:
@@ -94,9 +95,9 @@ def to_fen(value: Any) -> int | None:
         return None
     try:
         amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        if not amount.is_finite() or abs(amount) >= MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
+            return None
+    except InvalidOperation:  # not a number, or too many digits to quantise
         return None
     return int(amount * 100)
 

@@ -1,0 +1,53 @@
+"""Synthetic settlement lists for the collection tests (a small prefecture month), and how to post them."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from functools import cache
+from typing import Any
+
+import httpx
+
+from services.synth.generator import Generator
+from services.synth.params import SynthParams
+from services.synth.sources import load_reference
+
+from ..support import reference_dir
+
+# The QC rule each injected fault must trip.
+FAULT_RULES = {"UNKNOWN_CODE": "QC-DX-002", "MALFORMED_CODE": "QC-DX-002", "PREGNANCY_CODE_ON_MALE": "QC-SEX-001",
+               "NEWBORN_WITHOUT_WEIGHT": "QC-NB-002", "DISCHARGE_BEFORE_ADMISSION": "QC-DT-002",
+               "FEE_SUM_MISMATCH": "QC-FEE-001", "TRANSFER_WITHOUT_RECEIVER": "QC-TR-001"}
+
+
+def scheme_id() -> str:
+    return "chs-drg-1.1" if (reference_dir() / "grouping/chs-drg-1.1").is_dir() else "medpay-sample"
+
+
+@cache
+def month(seed: int, cases: int) -> tuple[tuple[dict[str, Any], dict[str, Any]], ...]:
+    """(request, truth) pairs of one month at 8 hospitals; fault rates raised so every fault shows up."""
+    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id())
+    faults = params.faults.__class__(**{k: min(1.0, v * 8) for k, v in params.faults.as_dict().items()})
+    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id(), faults=faults)
+    ref, _ = load_reference(params, reference_dir())
+    return tuple(Generator(params, ref).lists())
+
+
+def fresh(seed: int, cases: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(copy.deepcopy(r), t) for r, t in month(seed, cases)]
+
+
+async def post_all(base: str, requests: list[dict[str, Any]], concurrency: int = 16,
+                   headers: Any = None) -> list[dict[str, Any]]:
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(timeout=60) as client:
+        async def one(request: dict[str, Any]) -> dict[str, Any]:
+            async with limit:
+                reply = await client.post(f"{base}/{request['infno']}", json=request,
+                                          headers=headers(request) if headers else None)
+                body: dict[str, Any] = reply.json()
+                return body
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
