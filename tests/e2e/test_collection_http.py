@@ -152,8 +152,8 @@ def malformed_requests(template: dict[str, Any]) -> list[tuple[str, bytes | dict
     cases.append(("4101A", b"[1, 2, 3]", "JSON object"))
     for i, (path, body, expect) in enumerate(cases):  # each its own msgid: no case is a "replay" of another
         if isinstance(body, dict) and expect != "msgid" and isinstance(body.get("msgid"), str):
-            cases[i] = (path, {**body, "msgid": f"{template['fixmedins_code']}{20260101000000 + i:014d}{i % 10000:04d}"},
-                        expect)
+            msgid = f"{template['fixmedins_code']}{20260101000000 + i:014d}{i % 10000:04d}"
+            cases[i] = (path, {**body, "msgid": msgid}, expect)
     while len(cases) < 1000:
         body = copy.deepcopy(template)
         body["msgid"] = f"{template['fixmedins_code']}2026X{len(cases):013d}"[:30]

@@ -1,0 +1,114 @@
+"""The prefecture platforms' door: medpay.collection.v1 over a real grpc.aio server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from medpay.collection.v1 import collection_service_pb2 as pb
+from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+
+from .lists import fresh
+from .rpc_errors import error_info
+
+App = tuple[Any, str, Any]
+
+
+@pytest.fixture
+async def stub(collection_app: App) -> AsyncIterator[pb_grpc.CollectionServiceStub]:
+    running, _, _ = collection_app
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        yield pb_grpc.CollectionServiceStub(channel)
+
+
+def upload_of(request: dict[str, Any], request_id: str = "") -> pb.SettlementListUpload:
+    return pb.SettlementListUpload(request_id=request_id, fixmedins_code=request["fixmedins_code"],
+                                   fixmedins_name=request["fixmedins_name"],
+                                   input_json=json.dumps(request["input"], ensure_ascii=False).encode())
+
+
+async def test_upload_with_request_id_is_idempotent(stub: pb_grpc.CollectionServiceStub) -> None:
+    request = next(r for r, t in fresh(seed=31, cases=40) if not t["faults"])
+    first = await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=upload_of(request, "req-31-a")))
+    again = await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=upload_of(request, "req-31-a")))
+    assert first == again and first.revision == 1 and first.group.drg
+    other = dict(request, input={**request["input"], "setlinfo": {**request["input"]["setlinfo"], "age": 99}})
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=upload_of(other, "req-31-a")))
+    assert caught.value.code() is grpc.StatusCode.ALREADY_EXISTS
+    assert error_info(caught.value)[0].reason == "REQUEST_ID_REUSED"
+
+
+async def test_a_rejected_list_is_invalid_argument_naming_fields_and_rules(
+        stub: pb_grpc.CollectionServiceStub) -> None:
+    request = next(r for r, t in fresh(seed=32, cases=300) if "DISCHARGE_BEFORE_ADMISSION" in t["faults"])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=upload_of(request)))
+    info, bad = error_info(caught.value)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT and info.reason == "INVALID_LIST"
+    assert "QC-DT-002" in info.metadata["findings"]
+    assert any(v.field == "setlinfo.dscg_time" for v in bad.field_violations)
+
+
+async def test_batch_upload_reports_each_list(stub: pb_grpc.CollectionServiceStub) -> None:
+    rows = fresh(seed=33, cases=120)
+
+    async def stream() -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
+        for request, _ in rows:
+            yield pb.BatchUploadSettlementListsRequest(upload=upload_of(request))
+
+    reply = await stub.BatchUploadSettlementLists(stream())
+    assert [r.index for r in reply.results] == list(range(len(rows)))
+    for result, (_, truth) in zip(reply.results, rows, strict=True):
+        assert result.HasField("accepted") == (not truth["faults"])
+        assert bool(result.rejections) == bool(truth["faults"])
+    assert reply.accepted_count + reply.rejected_count == len(rows)
+
+
+async def test_get_list_paging_status_and_case_feed(stub: pb_grpc.CollectionServiceStub) -> None:
+    rows = [(r, t) for r, t in fresh(seed=34, cases=80) if not t["faults"]]
+    for request, _ in rows:
+        await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=upload_of(request)))
+    code = rows[0][0]["fixmedins_code"]
+    period = rows[0][1]["month"]
+    mine = [r for r, t in rows if r["fixmedins_code"] == code]
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await stub.ListSettlementLists(pb.ListSettlementListsRequest(
+            fixmedins_code=code, period=period, page_size=3, page_token=token))
+        seen += [s.setl_id for s in page.settlement_lists]
+        token = page.next_page_token
+        if not token:
+            break
+    assert {r["input"]["setlinfo"]["setl_id"] for r in mine} <= set(seen)
+    setl_id = mine[0]["input"]["setlinfo"]["setl_id"]
+    got = (await stub.GetSettlementList(pb.GetSettlementListRequest(fixmedins_code=code, setl_id=setl_id)))
+    assert json.loads(got.settlement_list.input_json)["setlinfo"]["setl_id"] == setl_id
+    assert got.settlement_list.group.drg and got.settlement_list.status == pb.LIST_STATUS_ACTIVE
+    revoked = await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
+        fixmedins_code=code, setl_id=setl_id, status=pb.LIST_STATUS_REVOKED, reason="test"))
+    assert revoked.settlement_list.status == pb.LIST_STATUS_REVOKED
+    region = rows[0][0]["fixmedins_code"][1:5] + "00"
+    feed = [c async for chunk in stub.StreamCases(pb.StreamCasesRequest(region=region, period=period))
+            for c in chunk.cases]
+    fed = {c.setl_list_id for c in feed}
+    assert got.settlement_list.setl_list_id not in fed  # revoked lists leave the feed
+    assert all(c.drg and c.total_fen > 0 and c.fund_fen > 0 for c in feed)
+    assert len(feed) >= len(rows) - 1
+
+
+async def test_errors_name_their_fields(stub: pb_grpc.CollectionServiceStub) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.GetSettlementList(pb.GetSettlementListRequest(setl_list_id="330700L2099010199999999"))
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=pb.SettlementListUpload(
+            fixmedins_code="H33070300089", input_json=b"{not json")))
+    assert error_info(caught.value)[1].field_violations[0].field == "upload.input_json"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListSettlementLists(pb.ListSettlementListsRequest(period="2026-13"))
+    assert error_info(caught.value)[1].field_violations[0].field == "period"
