@@ -41,11 +41,9 @@ class SchemeSchedule:
 
     def scheme_for(self, region: str, on: date | None) -> str:
         day = on or date.max
-        best = max(((r == region, since) for r, since, _ in self.entries if r in ("*", region) and since <= day),
-                   default=None)
-        if best is None:
-            return self.entries[0][2]
-        return next(s for r, since, s in reversed(self.entries) if (r == region, since) == best)
+        in_force = [(r == region, since, i) for i, (r, since, _) in enumerate(self.entries)
+                    if r in ("*", region) and since <= day]
+        return self.entries[max(in_force)[2]][2]  # the "*" entry since date.min is always in force
 
     def schemes(self) -> Iterable[str]:
         return {s for _, _, s in self.entries}
