@@ -12,6 +12,7 @@ from libs.common.reference import ReferenceDirError
 from libs.common.runtime import Runtime
 
 from ..coding import cli as coding_cli
+from ..collection import cli as collection_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
 from ..synth import cli as synth_cli
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_commands(sub)
     demo.add_commands(sub)
     coding_cli.add_commands(sub)
+    collection_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
     synth_cli.add_commands(sub)
     return parser

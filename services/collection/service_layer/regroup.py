@@ -1,0 +1,50 @@
+"""Regroup stored cases of a region and period in bulk through StreamGroupCases (a scheme change, a fix)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
+
+from ..adapters.clients import GroupingClient, to_group_row, to_grouping_case
+from ..domain.case_facts import case_facts
+from .queries import check_period
+from .unit_of_work import CollectionUnitOfWork
+
+CHUNK = 2000
+
+
+async def regroup(new_uow: Callable[[], CollectionUnitOfWork], grouping: GroupingClient, *, region: str,
+                  period: str, scheme_id: str, progress: Callable[[int], None] | None = None) -> int:
+    """Group every active list's current revision under ``scheme_id`` and store the results; returns the count."""
+    check_period(period)
+    chunks = _chunks(new_uow, region, period)
+    stub: Any = grouping.stream_stub()
+    call = stub.StreamGroupCases()  # bidirectional: write a chunk, read its answer
+    done = 0
+    async for rows in chunks:
+        await call.write(grouping_pb.StreamGroupCasesRequest(
+            scheme_id=scheme_id, cases=[to_grouping_case(case_facts(r.body), str(r.list_id)) for r in rows]))
+        reply = await call.read()
+        results = [(int(res.case_id), r.revision, to_group_row(res)) for r, res in zip(rows, reply.results,
+                                                                                        strict=True)]
+        async with new_uow() as uow:
+            await uow.lists.save_groups(results)
+            await uow.commit()
+        done += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    await call.done_writing()
+    return done
+
+
+async def _chunks(new_uow: Callable[[], CollectionUnitOfWork], region: str, period: str) -> AsyncIterator[list[Any]]:
+    after = 0
+    while True:
+        async with new_uow() as uow:
+            rows = await uow.lists.cases(region, period, after, CHUNK)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].list_id
