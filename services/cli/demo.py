@@ -1,8 +1,8 @@
-"""`medpay demo`: the pipeline end to end on one machine, with the services as separate processes.
+"""`medpay demo`: the intake pipeline end to end on one machine, the services as separate processes.
 
-Today: embedded PostgreSQL (unless MEDPAY_DATABASE_URL is set), migrations, code import, the coding and
-grouping services started as processes, a sample settlement list's codes validated and its case grouped over
-gRPC, a summary on the terminal and ``out/report.html``.
+Embedded PostgreSQL (unless MEDPAY_DATABASE_URL is set), migrations and the code tables; the coding, grouping
+and collection services started as processes; a synthetic prefecture month posted through the national HTTP
+interface with concurrency; a summary on the terminal and ``out/report.html``.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from medpay.coding.v1 import coding_service_pb2 as coding_pb
 from medpay.coding.v1 import coding_service_pb2_grpc as coding_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from libs.common.db.migrate import upgrade_all
@@ -36,44 +38,63 @@ from libs.common.runtime import Runtime
 
 from ..coding.bootstrap import build_app
 from ..coding.service_layer.importing import import_codes
-from ..collection.domain.case_facts import case_facts
 from ..collection.domain.codes import coded_fields
-from .report import write_report
+from ..synth.cli import default_scheme
+from ..synth.generator import Generator
+from ..synth.params import SynthParams
+from ..synth.sources import load_reference
+from .report import DemoResults, write_report
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
 SAMPLE_LIST = BUNDLED_SAMPLE / "settlement_list_4101A.json"
 
 
 def add_commands(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="run the pipeline end to end and write out/report.html")
+    demo = sub.add_parser("demo", help="run the intake pipeline end to end and write out/report.html")
     demo.add_argument("--out", type=Path, default=Path("out"), help="report folder (default out/)")
+    demo.add_argument("--lists", type=int, default=5000, help="settlement lists of the month (default 5000)")
+    demo.add_argument("--hospitals", type=int, default=10)
+    demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
     demo.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     started = time.perf_counter()
-    console.rule("[bold]medpay demo")
+    console.rule("[bold]medpay demo: a prefecture month through the national interface")
     url = runtime.database_url
-    console.print(f"database: {'embedded PostgreSQL' if runtime.settings.database_url is None else 'configured'}"
-                  f"; reference material: {runtime.reference_dir}")
+    console.print(f"database: {'embedded PostgreSQL' if runtime.settings.database_url is None else 'configured'}; "
+                  f"reference material: {runtime.reference_dir}")
     upgrade_all(url)
-    console.print("migrations applied")
-    outcomes = asyncio.run(_import(runtime))
-    console.print("code import: " + ", ".join(f"{o.system_id} {o.outcome}" for o in outcomes))
+    outcomes = asyncio.run(_import_codes(runtime))
+    console.print("code tables: " + ", ".join(f"{o.system_id} {o.outcome}" for o in outcomes))
+    params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
+                         scheme=default_scheme(runtime.reference_dir))
+    ref, _ = load_reference(params, runtime.reference_dir)
+    month = list(Generator(params, ref).lists())
+    console.print(f"synthetic month: {len(month):,} settlement lists of {len(ref.hospitals)} hospitals in "
+                  f"{params.region} ({params.scheme})")
+    http = _free_address()
     env = {**os.environ, "MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
-           "MEDPAY_LOG_LEVEL": "WARNING"}
-    with _service("coding", env) as coding_addr, _service("grouping", env) as grouping_addr:
-        request = json.loads(SAMPLE_LIST.read_text(encoding="utf-8"))
-        validations, group = asyncio.run(_call_services(coding_addr, grouping_addr, request, runtime))
-    _print(validations, group)
-    report = write_report(args.out, request, validations, group, outcomes=outcomes,
-                          seconds=time.perf_counter() - started)
+           "MEDPAY_LOG_LEVEL": "WARNING", "MEDPAY_COLLECTION_HTTP_ADDRESS": http}
+    with ExitStack() as services:
+        coding = services.enter_context(_service("coding", env))
+        grouping = services.enter_context(_service("grouping", env))
+        env.update(MEDPAY_CODING_ADDRESS=coding, MEDPAY_GROUPING_ADDRESS=grouping)
+        services.enter_context(_service("collection", env, http_health=f"http://{http}/healthz"))
+        sample = asyncio.run(_sample(coding, grouping, runtime))
+        results = asyncio.run(_post_month(f"http://{http}{runtime.settings.collection_http_base}", month,
+                                          args.concurrency))
+        results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs()))
+    results.sample = sample
+    results.hospitals = {h.code: h.name for h in ref.hospitals}
+    _print(results)
+    report = write_report(args.out, results, outcomes=outcomes, seconds=time.perf_counter() - started)
     console.print(f"\nreport written to [bold]{report}[/] ({time.perf_counter() - started:.1f}s in all)")
     return 0
 
 
-async def _import(runtime: Runtime) -> list[Any]:
+async def _import_codes(runtime: Runtime) -> list[Any]:
     app = build_app(runtime)
     try:
         return await import_codes(app.new_uow, runtime.reference_dir)
@@ -81,15 +102,19 @@ async def _import(runtime: Runtime) -> list[Any]:
         await app.close()
 
 
-@contextmanager
-def _service(name: str, env: dict[str, str]) -> Iterator[str]:
-    """Start ``medpay serve NAME`` as a child process on a free port; SIGTERM it on the way out."""
+def _free_address() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        address = f"127.0.0.1:{probe.getsockname()[1]}"
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+@contextmanager
+def _service(name: str, env: dict[str, str], http_health: str = "") -> Iterator[str]:
+    """``medpay serve NAME`` as a child process on a free port; SIGTERM (graceful drain) on the way out."""
+    address = _free_address()
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name, "--address", address], env=env)
     try:
-        asyncio.run(_wait_serving(address, proc))
+        asyncio.run(_wait_serving(address, proc, http_health))
         console.print(f"{name} service serving on {address} (pid {proc.pid})")
         yield address
     finally:
@@ -97,54 +122,92 @@ def _service(name: str, env: dict[str, str]) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-async def _wait_serving(address: str, proc: subprocess.Popen[bytes], limit_seconds: float = 60) -> None:
+async def _wait_serving(address: str, proc: subprocess.Popen[bytes], http_health: str,
+                        limit_seconds: float = 90) -> None:
     deadline = time.monotonic() + limit_seconds
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with grpc.aio.insecure_channel(address) as channel, httpx.AsyncClient() as web:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"the service on {address} exited with code {proc.returncode}")
             try:
                 reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                if reply.status == health_pb2.HealthCheckResponse.SERVING and (
+                        not http_health or (await web.get(http_health, timeout=1)).status_code == 200):
                     return
-            except grpc.aio.AioRpcError:
+            except (grpc.aio.AioRpcError, httpx.HTTPError):
                 pass
             await asyncio.sleep(0.2)
     raise TimeoutError(f"the service on {address} did not become SERVING in {limit_seconds:.0f}s")
 
 
-async def _call_services(coding_addr: str, grouping_addr: str, request: dict[str, Any],
-                         runtime: Runtime) -> tuple[list[tuple[str, Any]], Any]:
+async def _sample(coding_addr: str, grouping_addr: str, runtime: Runtime) -> dict[str, Any]:
+    """The bundled sample list's codes validated over gRPC: what the coding service says of each."""
+    request = json.loads(SAMPLE_LIST.read_text(encoding="utf-8"))
     fields = coded_fields(request)
     async with open_channel(coding_addr) as channel:
         reply = await coding_grpc.CodingServiceStub(channel).ValidateCodes(coding_pb.ValidateCodesRequest(
             codes=[coding_pb.CodeReference(code_system=f.system_id, code=f.code) for f in fields]))
-    facts = case_facts(request["input"])
-    case = grouping_pb.GroupingCase(case_id=request["input"]["setlinfo"]["setl_id"], sex=facts.sex or 0,
-                                    discharge_type=facts.discharge_type, diagnoses=facts.diagnoses,
-                                    procedures=facts.procedures)
-    for name in ("age_years", "age_days", "birth_weight_g", "los_days"):
-        if getattr(facts, name) is not None:
-            setattr(case, name, getattr(facts, name))
-    scheme = "chs-drg-1.1" if (runtime.reference_dir / "grouping/chs-drg-1.1").is_dir() else "medpay-sample"
+    return {"validations": [(f.path, r.code, r.code_system_id,
+                             coding_pb.ValidationStatus.Name(r.status).removeprefix("VALIDATION_STATUS_"), r.reason)
+                            for f, r in zip(fields, reply.results, strict=True)]}
+
+
+async def _post_month(base: str, month: list[tuple[dict[str, Any], dict[str, Any]]],
+                      concurrency: int) -> DemoResults:
+    results = DemoResults()
+    limit = asyncio.Semaphore(concurrency)
+    columns = (TextColumn("posting through the national interface"), BarColumn(), MofNCompleteColumn())
+    started = time.perf_counter()
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("post", total=len(month))
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+            async def one(request: dict[str, Any], truth: dict[str, Any]) -> None:
+                async with limit:
+                    reply = (await client.post(f"{base}/4101A", json=request)).json()
+                results.record(request, truth, reply)
+                bar.advance(task)
+
+            await asyncio.gather(*(one(r, t) for r, t in month))
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[str, str]:
+    names = {}
     async with open_channel(grouping_addr) as channel:
-        grouped = await grouping_grpc.GroupingServiceStub(channel).GroupCase(grouping_pb.GroupCaseRequest(
-            scheme_id=scheme, case=case, explain=True))
-    return [(f.path, r) for f, r in zip(fields, reply.results, strict=True)], grouped.result
+        stub = grouping_grpc.GroupingServiceStub(channel)
+        for drg in drgs:
+            try:
+                names[drg] = (await stub.GetDrg(grouping_pb.GetDrgRequest(scheme_id=scheme, drg=drg))).name
+            except grpc.aio.AioRpcError:
+                names[drg] = ""
+    return names
 
 
-def _print(validations: list[tuple[str, Any]], group: Any) -> None:
-    table = Table(title="codes of the sample settlement list (ValidateCodes over gRPC)")
-    for column in ("field", "code", "system", "status", "reason"):
-        table.add_column(column)
-    colours = {"VALID": "green", "UNKNOWN": "yellow", "MALFORMED": "red", "RETIRED": "magenta"}
-    for path, r in validations:
-        status = coding_pb.ValidationStatus.Name(r.status).removeprefix("VALIDATION_STATUS_")
-        table.add_row(path, r.code, r.code_system_id, f"[{colours[status]}]{status}[/]", r.reason)
-    console.print(table)
-    status = grouping_pb.GroupStatus.Name(group.status).removeprefix("GROUP_STATUS_")
-    console.print(f"\n[bold]grouped[/] ({group.scheme_id} {group.scheme_version}): DRG [bold]{group.drg}[/] "
-                  f"ADRG {group.adrg} MDC {group.mdc} — {status}")
-    for line in group.trace:
-        console.print(f"  · {line}")
+def _print(r: DemoResults) -> None:
+    console.print(f"\n[bold]{r.accepted + r.rejected:,} lists posted in {r.seconds:.1f}s "
+                  f"({(r.accepted + r.rejected) / max(r.seconds, 1e-9):,.0f}/s)[/]: {r.accepted:,} accepted, "
+                  f"{r.rejected:,} rejected; grouping rate {r.grouping_rate():.1%}; rejections matching the "
+                  f"injected faults: {r.fault_agreement():.1%}")
+    reasons = Table(title="top quality-control reasons for rejection")
+    for column in ("rule", "lists", "example"):
+        reasons.add_column(column)
+    for code, n in r.reasons.most_common(8):
+        reasons.add_row(code, str(n), r.reason_examples[code][:110])
+    console.print(reasons)
+    drgs = Table(title="top DRGs")
+    for column in ("DRG", "name", "cases"):
+        drgs.add_column(column)
+    for drg in r.top_drgs():
+        drgs.add_row(drg, r.drg_names.get(drg, ""), str(r.drgs[drg]))
+    console.print(drgs)
+    per = Table(title="cases per hospital")
+    for column in ("institution", "name", "accepted", "rejected"):
+        per.add_column(column)
+    for code, n in sorted(r.per_hospital.items(), key=lambda kv: -kv[1]):
+        per.add_row(code, r.hospitals.get(code, ""), str(n), str(r.rejected_per_hospital.get(code, 0)))
+    console.print(per)
+
+
+

@@ -39,7 +39,9 @@ PROFILES = (
     Profile("newborn-mlbw", (0, 0), days=(0, 28), weight_g=(2000, 2499)),
     Profile("newborn", (0, 0), days=(0, 28), weight_g=(2500, 4200)),
 )
-PROFILE_WEIGHTS = (0.35, 0.3, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05)
+# Who is calibrated into a DRG: newborn bands only for the newborn MDC (P), adults mostly elsewhere.
+PROFILE_WEIGHTS = (0.5, 0.35, 0.12, 0.03, 0.0, 0.0, 0.0, 0.0)
+NEWBORN_WEIGHTS = (0.0, 0.0, 0.0, 0.1, 0.15, 0.2, 0.2, 0.35)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
             built = []
             for drg in step.drgs:
                 variants = _calibrate(base, drg.code, (dx_pool, px_pool, extra), codes, rng, attempts=attempts,
-                                      keep=keep)
+                                      keep=keep, weights=NEWBORN_WEIGHTS if mdc.code == "P" else PROFILE_WEIGHTS)
                 if variants:
                     built.append(DrgRecipe(drg.code, drg.name, step.adrg, mdc.code, drg.code[-1], bool(px_pool),
                                            tuple(variants)))
@@ -129,13 +131,13 @@ Pools = tuple[Sequence[str], Sequence[str], Sequence[Sequence[str]]]
 
 
 def _calibrate(cat: Catalogue, drg: str, pools: Pools, codes: CodeTables, rng: random.Random, *, attempts: int,
-               keep: int) -> list[Variant]:
+               keep: int, weights: Sequence[float]) -> list[Variant]:
     dx_pool, px_pool, extra = pools
     if not dx_pool:
         return []
     found: list[Variant] = []
     for _ in range(attempts):
-        profile = rng.choices(PROFILES, PROFILE_WEIGHTS)[0]
+        profile = rng.choices(PROFILES, weights)[0]
         sex = rng.choice((1, 2))
         dx0 = rng.choice(dx_pool)
         if sex_conflict(dx0, sex):

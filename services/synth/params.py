@@ -12,7 +12,7 @@ class FaultRates:
     UNKNOWN_CODE: float = 0.004           # a well-formed secondary diagnosis absent from 医保版 2.0
     MALFORMED_CODE: float = 0.003         # a secondary diagnosis of the wrong shape
     PREGNANCY_CODE_ON_MALE: float = 0.002  # an O-chapter secondary diagnosis on a man
-    NEWBORN_WITHOUT_WEIGHT: float = 0.3   # share of newborn lists whose birth weight is left out
+    NEWBORN_WITHOUT_WEIGHT: float = 0.1   # share of newborn lists whose birth weight is left out
     DISCHARGE_BEFORE_ADMISSION: float = 0.002
     FEE_SUM_MISMATCH: float = 0.003       # fee categories do not add up to what was paid
     TRANSFER_WITHOUT_RECEIVER: float = 0.3  # share of transfer discharges (dscg_way 2/3) with no receiver

@@ -68,7 +68,7 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
     rows = fresh(seed=52, cases=300)
     importer = BulkImport(app.new_uow, app.uploads, app.grouping)
     await importer.run(write(tmp_path / "a.jsonl", rows), chunk=1000)
-    report = await importer.run(write(tmp_path / "b.jsonl", rows[:150] + [rows[0]]), chunk=1000)
+    report = await importer.run(write(tmp_path / "b.jsonl", [*rows[:150], rows[0]]), chunk=1000)
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
 
 
