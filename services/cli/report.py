@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2rem auto;
-max-width:1100px;color:#1d2433}h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:2px solid #e5e9f2;padding-bottom:.3rem}
+max-width:1100px;color:#1d2433}h1{font-size:1.6rem}
+h2{margin-top:2rem;border-bottom:2px solid #e5e9f2;padding-bottom:.3rem}
 table{border-collapse:collapse;margin:.8rem 0}td,th{border:1px solid #d5dbe7;padding:.3rem .6rem;text-align:left}
 th{background:#eef1f7}.num{text-align:right}.kpi{display:inline-block;margin:.4rem 1.2rem .4rem 0;padding:.6rem 1rem;
 background:#f4f6fb;border-radius:8px}.kpi b{display:block;font-size:1.5rem}.VALID{color:#15803d}

@@ -42,14 +42,23 @@ def case_facts(body: Mapping[str, Any]) -> CaseFacts:
     )
 
 
-def length_of_stay(admitted: Any, discharged: Any) -> int | None:
-    """Discharge date minus admission date in days; a same-day stay counts 1 (PRIMER section 3)."""
+def parse_time(value: Any) -> datetime | None:
+    """"yyyy-MM-dd HH:mm:ss" exactly, or None. (fromisoformat is C-fast; the shape check keeps it strict.)"""
+    if not isinstance(value, str) or len(value) != 19 or value[10] != " " or value[4] != "-" or value[13] != ":":
+        return None
     try:
-        start = datetime.strptime(str(admitted), TIME_FORMAT).date()
-        end = datetime.strptime(str(discharged), TIME_FORMAT).date()
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
-    return max((end - start).days, 1) if end >= start else None
+
+
+def length_of_stay(admitted: Any, discharged: Any) -> int | None:
+    """Discharge date minus admission date in days; a same-day stay counts 1 (PRIMER section 3)."""
+    start, end = parse_time(admitted), parse_time(discharged)
+    if start is None or end is None:
+        return None
+    days = (end.date() - start.date()).days
+    return max(days, 1) if days >= 0 else None
 
 
 def _principal_first(items: Sequence[Any], code: str, flag: str, principal: str) -> tuple[str, ...]:

@@ -73,6 +73,7 @@ class ParsedList:
     account_fen: int
     cash_fen: int
     stated_total_fen: int | None  # setlinfo.medfee_sumamt when given
+    item_fen: tuple[tuple[int, int | None], ...]  # per iteminfo entry: (amt, sum of its class parts or None)
     personal_stated: bool         # acct_pay and psn_cashpay both given: payments can be balanced
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,25 +29,21 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     if findings:
         return None, findings
     s = body["setlinfo"]
-    amounts: dict[str, int] = {}
-    for path, value in _amount_fields(body):
-        fen = to_fen(value)
-        if fen is None:
-            findings.append(error("QC-FEE-004", path, f"金额 {value!r} 不是两位小数的数值",
-                                  f"amount {value!r} is not a decimal with at most two places"))
-        else:
-            amounts[path] = fen
+    items, item_problems = _items(body["iteminfo"])
+    fund, fund_problems = _fund(body["payinfo"])
+    stated = {k: to_fen(s[k]) for k in ("acct_pay", "psn_cashpay", "medfee_sumamt") if s.get(k) not in (None, "")}
+    findings = item_problems + fund_problems + [_bad_amount(f"setlinfo.{k}", s[k]) for k, v in stated.items()
+                                                if v is None]
     if findings:
         return None, findings
-    total = sum(v for k, v in amounts.items() if k.startswith("iteminfo[") and k.endswith(".amt"))
-    fund = sum(v for k, v in amounts.items() if k.startswith("payinfo["))
+    total = sum(amount for amount, _ in items)
     return ParsedList(
         fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, body=body, setl_id=str(s["setl_id"]),
         psn_no=str(s["psn_no"]), region=region_of(fixmedins_code), period=str(s["setl_end_date"])[:7],
         discharge_date=_date(s.get("setl_end_date")), facts=case_facts(body), total_fen=total, fund_fen=fund,
-        account_fen=amounts.get("setlinfo.acct_pay", 0), cash_fen=amounts.get("setlinfo.psn_cashpay", 0),
-        stated_total_fen=amounts.get("setlinfo.medfee_sumamt"),
-        personal_stated="setlinfo.acct_pay" in amounts and "setlinfo.psn_cashpay" in amounts,
+        account_fen=stated.get("acct_pay") or 0, cash_fen=stated.get("psn_cashpay") or 0,
+        stated_total_fen=stated.get("medfee_sumamt"), item_fen=items,
+        personal_stated="acct_pay" in stated and "psn_cashpay" in stated,
     ), []
 
 
@@ -75,22 +72,57 @@ def _structure(body: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
-def _amount_fields(body: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for i, item in enumerate(body["iteminfo"]):
-        for key in ("amt", "claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt"):
-            if key in item or key == "amt":
-                out.append((f"iteminfo[{i}].{key}", item.get(key)))
-    for i, item in enumerate(body["payinfo"]):
-        out.append((f"payinfo[{i}].fund_payamt", item.get("fund_payamt")))
-    for key in ("acct_pay", "psn_cashpay", "medfee_sumamt"):
-        if body["setlinfo"].get(key) not in (None, ""):
-            out.append((f"setlinfo.{key}", body["setlinfo"][key]))
-    return out
+_PARTS = ("claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt")
+
+
+def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list[Finding]]:
+    """Per iteminfo entry (amt, sum of its class parts or None), in fen; bad amounts as findings."""
+    out, problems = [], []
+    for i, item in enumerate(entries):
+        amount = to_fen(item.get("amt"))
+        if amount is None:
+            problems.append(_bad_amount(f"iteminfo[{i}].amt", item.get("amt")))
+        parts = 0
+        given = False
+        for key in _PARTS:
+            if key in item:
+                given = True
+                fen = to_fen(item[key])
+                if fen is None:
+                    problems.append(_bad_amount(f"iteminfo[{i}].{key}", item[key]))
+                else:
+                    parts += fen
+        out.append((amount or 0, parts if given else None))
+    return tuple(out), problems
+
+
+def _fund(entries: list[Any]) -> tuple[int, list[Finding]]:
+    total, problems = 0, []
+    for i, item in enumerate(entries):
+        fen = to_fen(item.get("fund_payamt"))
+        if fen is None:
+            problems.append(_bad_amount(f"payinfo[{i}].fund_payamt", item.get("fund_payamt")))
+        else:
+            total += fen
+    return total, problems
+
+
+def _bad_amount(path: str, value: Any) -> Finding:
+    return error("QC-FEE-004", path, f"金额 {value!r} 不是两位小数的数值",
+                 f"amount {value!r} is not a decimal with at most two places")
+
+
+_PLAIN_AMOUNT = re.compile(r"(-?)(\d{1,10})(?:\.(\d{1,2}))?")
 
 
 def to_fen(value: Any) -> int | None:
     """A decimal string (or number) of yuan with at most two places, in fen; ``None`` when it is not one."""
+    if isinstance(value, str):
+        plain = _PLAIN_AMOUNT.fullmatch(value)
+        if plain is not None:  # the common "27490.85": no Decimal needed
+            sign, whole, cents = plain.groups()
+            fen = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+            return -fen if sign else fen
     if isinstance(value, bool) or value is None:
         return None
     try:

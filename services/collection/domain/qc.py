@@ -7,13 +7,12 @@ The rule set is versioned: a stored finding names the rule-set version that prod
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from .case_facts import TIME_FORMAT
+from .case_facts import parse_time
 from .codes import coded_fields
 from .model import Finding, ParsedList, Verdicts, error, warning
-from .parsing import to_fen
 
 RULESET_VERSION = "QC-2026.1"
 Rule = Callable[[ParsedList, Verdicts], Iterable[Finding]]
@@ -103,12 +102,11 @@ def transfers(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
 
 
 def fees(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
-    for i, item in enumerate(lst.body["iteminfo"]):
+    for i, (item, (amount, parts)) in enumerate(zip(lst.body["iteminfo"], lst.item_fen, strict=True)):
         if str(item.get("med_chrgitm")) not in FEE_CATEGORIES:
             yield error("QC-FEE-003", f"iteminfo[{i}].med_chrgitm", f"未知的收费项目类别 {item.get('med_chrgitm')!r}",
                         f"unknown fee category {item.get('med_chrgitm')!r} (01-14)")
-        parts = [to_fen(item[k]) for k in ("claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt") if k in item]
-        if parts and sum(p or 0 for p in parts) != to_fen(item.get("amt")):
+        if parts is not None and parts != amount:
             yield error("QC-FEE-002", f"iteminfo[{i}].amt", "金额不等于甲类、乙类、自费与其他之和",
                         "amt differs from the sum of its class A, class B, self-paid and other parts")
     stated = lst.stated_total_fen
@@ -150,15 +148,12 @@ def _within(category: str, ranges: tuple[tuple[str, str], ...]) -> bool:
 
 
 def _time(value: Any) -> datetime | None:
-    try:
-        return datetime.strptime(str(value), TIME_FORMAT)
-    except ValueError:
-        return None
+    return parse_time(value)
 
 
 def _day(value: Any) -> Any:
     try:
-        return datetime.strptime(str(value)[:10], "%Y-%m-%d").date()
+        return date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
 

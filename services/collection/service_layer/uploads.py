@@ -105,9 +105,14 @@ class Uploads:
         return Accepted(setl_list_id, revision, tuple(findings), group)
 
     async def quality(self, parsed: ParsedList) -> list[Finding]:
-        pairs = {(f.system_id, f.code) for f in coded_fields({"fixmedins_code": parsed.fixmedins_code,
-                                                               "input": parsed.body})}
-        return run_qc(parsed, await self._coding.verdicts(pairs))
+        return (await self.quality_many([parsed]))[0]
+
+    async def quality_many(self, lists: list[ParsedList]) -> list[list[Finding]]:
+        """QC of many lists with their codes validated in one batch (one ValidateCodes call, not one per list)."""
+        pairs = {(f.system_id, f.code) for p in lists
+                 for f in coded_fields({"fixmedins_code": p.fixmedins_code, "input": p.body})}
+        verdicts = await self._coding.verdicts(pairs)
+        return [run_qc(p, verdicts) for p in lists]
 
     def scheme_for(self, parsed: ParsedList) -> str:
         return self._schedule.scheme_for(parsed.region, parsed.discharge_date)

@@ -1,0 +1,149 @@
+"""Collection benchmarks: HTTP upload with QC and grouping (one server process), gRPC batch upload, bulk import.
+
+    .venv/bin/python -m benchmarks.collection [--lists 5000] [--import-lists 50000]
+
+The HTTP client is a minimal keep-alive HTTP/1.1 client on asyncio streams, so the measurement is the
+server's, not the client library's (all processes share the machine's two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from medpay.collection.v1 import collection_service_pb2 as pb
+from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+
+from libs.common.config import Settings
+from libs.common.db.migrate import upgrade_all
+from libs.common.grpc.client import open_channel
+from libs.common.runtime import Runtime
+from services.coding.bootstrap import build_app as build_coding
+from services.coding.service_layer.importing import import_codes
+from services.synth.generator import Generator
+from services.synth.params import SynthParams
+from services.synth.sources import load_reference
+
+from .support import free_address, reference_dir, report, scratch_database, service_process
+
+
+def month(seed: int, cases: int) -> list[dict[str, Any]]:
+    params = SynthParams(cases=cases, months=1, hospitals=10, seed=seed)
+    ref, _ = load_reference(params, reference_dir())
+    return [r for r, _ in Generator(params, ref).lists()]
+
+
+async def post_http(address: str, path: str, requests: list[dict[str, Any]], connections: int) -> tuple[float, int]:
+    host, port = address.rsplit(":", 1)
+    bodies = [orjson.dumps(r) for r in requests]
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    accepted = 0
+
+    async def worker() -> None:
+        nonlocal accepted
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while not queue.empty():
+            body = queue.get_nowait()
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+            headers = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in headers.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            reply = orjson.loads(await reader.readexactly(length))
+            accepted += reply["infcode"] == 0
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return time.perf_counter() - started, accepted
+
+
+async def grpc_batch(address: str, requests: list[dict[str, Any]], batch: int) -> tuple[float, int]:
+    accepted = 0
+    async with open_channel(address) as channel:
+        stub = pb_grpc.CollectionServiceStub(channel)
+        started = time.perf_counter()
+        for start in range(0, len(requests), batch):
+            async def stream(chunk: list[dict[str, Any]]) -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
+                for r in chunk:
+                    yield pb.BatchUploadSettlementListsRequest(upload=pb.SettlementListUpload(
+                        fixmedins_code=r["fixmedins_code"], fixmedins_name=r["fixmedins_name"],
+                        input_json=orjson.dumps(r["input"])))
+
+            reply = await stub.BatchUploadSettlementLists(stream(requests[start:start + batch]), timeout=600)
+            accepted += reply.accepted_count
+        return time.perf_counter() - started, accepted
+
+
+def bulk_import(url: str, env: dict[str, str], lists: int, tmp: Path) -> tuple[float, Any]:
+    path = tmp / "import.jsonl"
+    with path.open("wb") as f:
+        for r in month(seed=99, cases=lists):
+            f.write(orjson.dumps(r) + b"\n")
+
+    async def run() -> tuple[float, Any]:
+        from services.collection.bootstrap import build_app
+        from services.collection.service_layer.bulk_import import BulkImport
+
+        settings = Settings(database_url=url, reference_dir=reference_dir(), log_level="WARNING",
+                            coding_address=env["MEDPAY_CODING_ADDRESS"],
+                            grouping_address=env["MEDPAY_GROUPING_ADDRESS"])
+        app = await build_app(Runtime(settings))
+        try:
+            started = time.perf_counter()
+            result = await BulkImport(app.new_uow, app.uploads, app.grouping).run(path, chunk=5000)
+            return time.perf_counter() - started, result
+        finally:
+            await app.close()
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lists", type=int, default=5000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--import-lists", type=int, default=50_000)
+    args = parser.parse_args()
+    with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
+        upgrade_all(url)
+        coding_app = build_coding(Runtime(Settings(database_url=url, reference_dir=reference_dir(),
+                                                   log_level="WARNING")))
+        asyncio.run(import_codes(coding_app.new_uow, reference_dir()))
+        asyncio.run(coding_app.engine.dispose())
+        env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(reference_dir()),
+               "MEDPAY_GROUPING_SCHEMES": "chs-drg-1.1"}
+        with service_process("coding", env) as coding, service_process("grouping", env) as grouping:
+            env |= {"MEDPAY_CODING_ADDRESS": coding, "MEDPAY_GROUPING_ADDRESS": grouping}
+            http = free_address()
+            with service_process("collection", {**env, "MEDPAY_COLLECTION_HTTP_ADDRESS": http}) as collection:
+                lists = month(seed=7, cases=args.lists)
+                http_seconds, http_ok = asyncio.run(post_http(http, "/api/v1/hsa/4101A", lists, args.connections))
+                batch = month(seed=8, cases=args.lists)
+                grpc_seconds, grpc_ok = asyncio.run(grpc_batch(collection, batch, 1000))
+            import_seconds, imported = bulk_import(url, env, args.import_lists, Path(tmp))
+    report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL)", [
+        ("HTTP 4101A upload, QC + grouping, one server process",
+         f"{len(lists) / http_seconds:,.0f} lists/s ({len(lists):,} lists, {http_ok:,} accepted, "
+         f"{args.connections} connections)"),
+        ("gRPC BatchUploadSettlementLists (streams of 1,000)",
+         f"{len(batch) / grpc_seconds:,.0f} lists/s ({grpc_ok:,} accepted)"),
+        ("bulk import (COPY, QC and grouping in bulk)",
+         f"{args.import_lists / import_seconds:,.0f} lists/s ({imported.accepted:,} accepted, "
+         f"{imported.rejected:,} rejected, {import_seconds:.1f} s; "
+         + ", ".join(f"{k} {v:.1f} s" for k, v in imported.seconds.items()) + ")"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
