@@ -100,10 +100,12 @@ async def test_sigkill_mid_upload_loses_no_acknowledged_list_and_duplicates_none
     wanted = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"]) for r in uploads}
     conn = await asyncpg.connect(database_url)
     try:
-        rows = await conn.fetch(
+        rows = await conn.fetch(  # setl_id is unique per institution only: match the pairs
             "SELECT l.fixmedins_code, l.setl_id, l.current_revision, count(r.revision) AS revisions "
             "FROM collection.settlement_list l JOIN collection.list_revision r USING (list_id) "
-            "WHERE l.setl_id = ANY($1::text[]) GROUP BY l.list_id", [s for _, s in wanted])
+            "JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id GROUP BY l.list_id",
+            [c for c, _ in wanted], [s for _, s in wanted])
     finally:
         await conn.close()
     assert {(r["fixmedins_code"], r["setl_id"]) for r in rows} == wanted

@@ -28,12 +28,17 @@ def write(path: Path, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> Path
     return path
 
 
-async def count_lists(database_url: str, setl_ids: list[str]) -> tuple[int, int]:
+async def count_lists(database_url: str, lists: list[dict[str, Any]]) -> tuple[int, int]:
+    """Stored lists and revisions among these uploads (setl_id is unique per institution only)."""
+    codes = [r["fixmedins_code"] for r in lists]
+    setl_ids = [r["input"]["setlinfo"]["setl_id"] for r in lists]
     conn = await asyncpg.connect(database_url)
     try:
         row = await conn.fetchrow(
             "SELECT count(DISTINCT l.list_id) AS lists, count(*) AS revisions FROM collection.settlement_list l "
-            "JOIN collection.list_revision r USING (list_id) WHERE l.setl_id = ANY($1::text[])", setl_ids)
+            "JOIN collection.list_revision r USING (list_id) "
+            "JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id", codes, setl_ids)
     finally:
         await conn.close()
     return int(row["lists"]), int(row["revisions"])
@@ -51,14 +56,14 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     assert second.resumed_at == 800 and second.lines == 1500
     clean = [r for r, t in rows if not t["faults"]]
     assert second.accepted == len(clean) and second.rejected == len(rows) - len(clean)
-    setl_ids = [r["input"]["setlinfo"]["setl_id"] for r in clean]
-    assert await count_lists(database_url, setl_ids) == (len(clean), len(clean))
+    assert await count_lists(database_url, clean) == (len(clean), len(clean))
     again = await importer.run(path, chunk=400)
     assert again.already_done
     replay = (await post_all(base, [clean[0]]))[0]  # an imported msgid posted again is a replay
     assert replay["infcode"] == 0 and replay["output"]["source"] == "import"
-    assert await count_lists(database_url, setl_ids) == (len(clean), len(clean))
-    stored = await app.lists.get(fixmedins_code=clean[0]["fixmedins_code"], setl_id=setl_ids[0])
+    assert await count_lists(database_url, clean) == (len(clean), len(clean))
+    stored = await app.lists.get(fixmedins_code=clean[0]["fixmedins_code"],
+                                 setl_id=clean[0]["input"]["setlinfo"]["setl_id"])
     assert stored.group is not None and stored.history[0][2] == "import"
 
 
