@@ -15,12 +15,24 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.model import Finding, ListStatus, ParsedList
 from .tables import SCHEMA
 
 S = SCHEMA
+PENDING_ID_TOKEN = "__SETL_LIST_ID__"
+PENDING_REVISION_TOKEN = -919191919
+"""Stand-ins in a response rendered before the storing statement knows the list id and the revision."""
+
+
+class IdempotencyKeyTaken(Exception):
+    """The idempotency key was stored by an earlier (or concurrent, now committed) upload."""
+
+
+def _taken(error: IntegrityError) -> bool:
+    return "idempotency_pkey" in str(error.orig)
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,15 @@ f AS (
   INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
   SELECT r.list_id, r.revision, x.code, x.severity, x.field, x.message_zh, x.message_en
   FROM r, jsonb_to_recordset(CAST(:findings AS jsonb))
-       AS x(code text, severity text, field text, message_zh text, message_en text))
-SELECT setl_list_id, current_revision FROM l
+       AS x(code text, severity text, field text, message_zh text, message_en text)),
+i AS (
+  INSERT INTO {S}.idempotency (key, digest, response)
+  SELECT :key, :digest, CAST(replace(replace(CAST(:template AS text), '"{PENDING_ID_TOKEN}"',
+                                             to_json(l.setl_list_id)::text),
+                                     '{PENDING_REVISION_TOKEN}', l.current_revision::text) AS jsonb)
+  FROM l WHERE CAST(:key AS text) IS NOT NULL
+  RETURNING response)
+SELECT l.setl_list_id, l.current_revision, (SELECT response FROM i) AS response FROM l
 """)
 
 
@@ -92,27 +111,20 @@ class CollectionRepository:
         self.session = session
 
     # -- idempotency ---------------------------------------------------------------------------------------
-    async def claim(self, key: str, digest: str) -> bool:
-        """Take the idempotency key for this transaction; waits for a concurrent holder, False if it was taken."""
-        row = (await self.session.execute(text(
-            f"INSERT INTO {S}.idempotency (key, digest) VALUES (:key, :digest) ON CONFLICT DO NOTHING RETURNING key"),
-            {"key": key, "digest": digest})).first()
-        return row is not None
-
     async def stored_response(self, key: str) -> tuple[str, Any] | None:
         row = (await self.session.execute(text(f"SELECT digest, response FROM {S}.idempotency WHERE key = :key"),
                                           {"key": key})).first()
         return (row.digest, row.response) if row is not None else None
 
-    async def complete(self, key: str, response: Any) -> None:
-        await self.session.execute(text(f"UPDATE {S}.idempotency SET response = CAST(:r AS jsonb) WHERE key = :key"),
-                                   {"key": key, "r": orjson.dumps(response).decode()})
-
     # -- writes ----------------------------------------------------------------------------------------------
     async def save_accepted(self, lst: ParsedList, key: str | None, digest: str, *, warnings: Sequence[Finding],
-                            group: GroupRow | None, ruleset: str) -> tuple[str, int]:
+                            group: GroupRow | None, ruleset: str,
+                            response_template: Any = None) -> tuple[str, int, Any]:
+        """Store an accepted list (new, or a new revision) and, with a key, the response: one statement.
+
+        Raises ``IdempotencyKeyTaken`` when the key is already stored (nothing of this call is then written)."""
         f = lst.facts
-        row = (await self.session.execute(_ACCEPT, {
+        params = {
             "region": lst.region, "code": lst.fixmedins_code, "setl_id": lst.setl_id, "psn_no": lst.psn_no,
             "period": lst.period, "key": key, "digest": digest, "body": orjson.dumps(lst.body).decode(),
             "ruleset": ruleset, "total": lst.total_fen, "fund": lst.fund_fen, "los": f.los_days, "sex": f.sex,
@@ -122,16 +134,31 @@ class CollectionRepository:
             "drg": group.drg if group else "", "adrg": group.adrg if group else "", "mdc": group.mdc if group else "",
             "group_status": group.status if group else "",
             "findings": orjson.dumps([_finding_row(w) for w in warnings]).decode(),
-        })).one()
-        return str(row.setl_list_id), int(row.current_revision)
+            "template": orjson.dumps(response_template).decode() if key is not None else None,
+        }
+        try:
+            row = (await self.session.execute(_ACCEPT, params)).one()
+        except IntegrityError as error:
+            if _taken(error):
+                raise IdempotencyKeyTaken(key) from None
+            raise
+        return str(row.setl_list_id), int(row.current_revision), row.response
 
-    async def save_rejection(self, key: str | None, fixmedins_code: str, setl_id: str,
-                             findings: Sequence[Finding]) -> None:
-        await self.session.execute(text(
-            f"INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings) "
-            f"VALUES (:key, :code, :setl_id, CAST(:findings AS jsonb))"),
-            {"key": key, "code": fixmedins_code, "setl_id": setl_id,
-             "findings": orjson.dumps([_finding_row(f) for f in findings]).decode()})
+    async def save_rejection(self, key: str | None, digest: str, *, fixmedins_code: str, setl_id: str,
+                             findings: Sequence[Finding], response: Any) -> None:
+        """The rejection record and, with a key, the response: one statement (``IdempotencyKeyTaken`` as above)."""
+        try:
+            await self.session.execute(text(f"""
+                WITH i AS (INSERT INTO {S}.idempotency (key, digest, response)
+                           SELECT :key, :digest, CAST(:response AS jsonb) WHERE CAST(:key AS text) IS NOT NULL)
+                INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings)
+                VALUES (:key, :code, :setl_id, CAST(:findings AS jsonb))"""),
+                {"key": key, "digest": digest, "response": orjson.dumps(response).decode(), "code": fixmedins_code,
+                 "setl_id": setl_id, "findings": orjson.dumps([_finding_row(f) for f in findings]).decode()})
+        except IntegrityError as error:
+            if _taken(error):
+                raise IdempotencyKeyTaken(key) from None
+            raise
 
     async def set_status(self, list_id: int, revision: int, status: ListStatus, reason: str) -> None:
         await self.session.execute(text(

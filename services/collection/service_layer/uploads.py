@@ -1,8 +1,10 @@
-"""Uploading a settlement list: idempotency, quality control, grouping, storage: one transaction.
+"""Uploading a settlement list: quality control, grouping, then storage in one statement.
 
-The idempotency key is claimed first, inside the transaction that stores the outcome: a concurrent replay
-waits for it and then reads the stored response; a crash before commit leaves nothing, so the client's resend
-is processed afresh; after commit every replay gets the original response and nothing is written again.
+The outcome (the list with its revision, group, findings and status change, or the rejection record) and the
+idempotency row with the response are written by one SQL statement, so they commit together or not at all.
+The idempotency key is unique: a concurrent duplicate's statement fails on it as a whole (after waiting for
+the first to commit) and the duplicate answers with the stored response; a crash before commit leaves nothing,
+so the client's resend is processed afresh; after commit every replay gets the original response.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from libs.common.errors import AlreadyExists
 
 from ..adapters.clients import CodingClient, GroupingClient
-from ..adapters.repository import GroupRow
+from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, GroupRow, IdempotencyKeyTaken
 from ..domain.codes import coded_fields
 from ..domain.model import Finding, ParsedList, Severity
 from ..domain.parsing import parse_list
@@ -48,6 +50,10 @@ class Rejected:
 
 
 Outcome = Accepted | Rejected
+
+# Placeholders of a response rendered before the list id and revision are known (see Uploads._store).
+PENDING_ID = PENDING_ID_TOKEN
+PENDING_REVISION = PENDING_REVISION_TOKEN
 Render = Callable[[Outcome], Any]
 """Turns an outcome into the response to store and return (an HTTP envelope, a dict for gRPC)."""
 
@@ -67,15 +73,13 @@ class Uploads:
         self._schedule = schedule
 
     async def upload(self, cmd: UploadCommand, render: Render) -> UploadResult:
-        async with self._new_uow() as uow:
-            if cmd.key is not None and not await uow.lists.claim(cmd.key, cmd.digest):
-                await uow.rollback()
-                return await self._replay(cmd)
-            outcome = await self._process(cmd, uow)
-            response = render(outcome)
-            if cmd.key is not None:
-                await uow.lists.complete(cmd.key, response)
-            await uow.commit()
+        decided = await self._decide(cmd)
+        try:
+            async with self._new_uow() as uow:
+                response = await self._store(uow, cmd, decided, render)
+                await uow.commit()
+        except IdempotencyKeyTaken:
+            return await self._replay(cmd)
         return UploadResult(response, replayed=False)
 
     async def _replay(self, cmd: UploadCommand) -> UploadResult:
@@ -90,19 +94,34 @@ class Uploads:
                                 metadata={"key": cmd.key or ""})
         return UploadResult(response, replayed=True)
 
-    async def _process(self, cmd: UploadCommand, uow: CollectionUnitOfWork) -> Outcome:
+    async def _decide(self, cmd: UploadCommand) -> Rejected | tuple[ParsedList, Accepted]:
+        """Quality control and grouping, before anything is written."""
         parsed, findings = parse_list(cmd.fixmedins_code, cmd.fixmedins_name, cmd.body)
         if parsed is not None:
             findings = await self.quality(parsed)
         errors = tuple(f for f in findings if f.severity is Severity.ERROR)
         if parsed is None or errors:
-            setl_id = _setl_id(cmd.body)
-            await uow.lists.save_rejection(cmd.key, cmd.fixmedins_code, setl_id, errors or tuple(findings))
             return Rejected(errors or tuple(findings))
         group = (await self._grouping.group(self.scheme_for(parsed), [parsed.facts]))[0]
-        setl_list_id, revision = await uow.lists.save_accepted(parsed, cmd.key, cmd.digest, warnings=findings,
-                                                               group=group, ruleset=RULESET_VERSION)
-        return Accepted(setl_list_id, revision, tuple(findings), group)
+        return parsed, Accepted(PENDING_ID, PENDING_REVISION, tuple(findings), group)
+
+    async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, decided: Rejected | tuple[ParsedList,
+                     Accepted], render: Render) -> Any:
+        if isinstance(decided, Rejected):
+            response = render(decided)
+            await uow.lists.save_rejection(cmd.key, cmd.digest, fixmedins_code=cmd.fixmedins_code,
+                                           setl_id=_setl_id(cmd.body), findings=decided.findings, response=response)
+            return response
+        parsed, pending = decided
+        # The response is rendered now with placeholders for the list id and revision, which only the storing
+        # statement learns; it fills them in as it stores the response with the idempotency key.
+        template = render(pending) if cmd.key is not None else None
+        setl_list_id, revision, stored = await uow.lists.save_accepted(
+            parsed, cmd.key, cmd.digest, warnings=pending.warnings, group=pending.group, ruleset=RULESET_VERSION,
+            response_template=template)
+        if stored is not None:
+            return stored
+        return render(Accepted(setl_list_id, revision, pending.warnings, pending.group))
 
     async def quality(self, parsed: ParsedList) -> list[Finding]:
         return (await self.quality_many([parsed]))[0]
