@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,8 @@ from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
 MAX_BATCH = 10_000
+BATCH_WINDOW = 32
+"""Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 _STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
 
@@ -44,31 +47,36 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
 
     async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
                                          context: Any) -> pb.BatchUploadSettlementListsResponse:
-        results = []
-        accepted = rejected = 0
-        index = 0
+        results: list[pb.BatchUploadResult] = []
+        window: list[pb.SettlementListUpload] = []
         async for request in request_iterator:
-            if index >= MAX_BATCH:
+            if len(results) + len(window) >= MAX_BATCH:
                 raise InvalidArgument(f"a batch holds at most {MAX_BATCH:,} lists", reason="BATCH_TOO_LARGE",
                                       metadata={"limit": str(MAX_BATCH)})
-            try:
-                stored = await self._upload(request.upload)
-            except MedpayError as refused:
-                if refused.code == "UNAVAILABLE":
-                    raise
-                results.append(pb.BatchUploadResult(index=index, error=f"{refused.reason}: {refused.message}"))
-                rejected += 1
-            else:
-                if stored["accepted"]:
-                    results.append(pb.BatchUploadResult(index=index, accepted=_accepted(stored)))
-                    accepted += 1
-                else:
-                    results.append(pb.BatchUploadResult(index=index, rejections=[
-                        _finding_proto(_finding_from_dict(f)) for f in stored["findings"]]))
-                    rejected += 1
-            index += 1
+            window.append(request.upload)
+            if len(window) == BATCH_WINDOW:
+                results += await self._upload_window(window, len(results))
+                window = []
+        results += await self._upload_window(window, len(results))
+        accepted = sum(1 for r in results if r.HasField("accepted"))
         return pb.BatchUploadSettlementListsResponse(results=results, accepted_count=accepted,
-                                                     rejected_count=rejected)
+                                                     rejected_count=len(results) - accepted)
+
+    async def _upload_window(self, uploads: list[pb.SettlementListUpload], first: int) -> list[pb.BatchUploadResult]:
+        """Upload a window of lists concurrently (their QC, grouping and writes overlap); results in order."""
+        outcomes = await asyncio.gather(*(self._upload(u) for u in uploads), return_exceptions=True)
+        results = []
+        for index, outcome in enumerate(outcomes, start=first):
+            if isinstance(outcome, MedpayError) and outcome.code != "UNAVAILABLE":
+                results.append(pb.BatchUploadResult(index=index, error=f"{outcome.reason}: {outcome.message}"))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            elif outcome["accepted"]:
+                results.append(pb.BatchUploadResult(index=index, accepted=_accepted(outcome)))
+            else:
+                results.append(pb.BatchUploadResult(index=index, rejections=[
+                    _finding_proto(_finding_from_dict(f)) for f in outcome["findings"]]))
+        return results
 
     async def GetSettlementList(self, request: pb.GetSettlementListRequest,
                                 context: Any) -> pb.GetSettlementListResponse:
