@@ -85,7 +85,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         sample = asyncio.run(_sample(coding, grouping, runtime))
         results = asyncio.run(_post_month(f"http://{http}{runtime.settings.collection_http_base}", month,
                                           args.concurrency))
-        results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs()))
+        results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
