@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from services.cli.processes import free_address, service_process
 
 ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["free_address", "reference_dir", "report", "scratch_database", "service_process"]
 
 
 def reference_dir() -> Path:
@@ -27,41 +24,6 @@ def reference_dir() -> Path:
     if (shared / "codes").is_dir():
         return shared
     sys.exit("benchmarks need the full reference material: set MEDPAY_REFERENCE_DIR or put ../shared beside")
-
-
-def free_address() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"
-
-
-@contextmanager
-def service_process(name: str, env: dict[str, str]) -> Iterator[str]:
-    """``medpay serve NAME`` in its own process (one server process, as the targets are stated)."""
-    address = free_address()
-    full_env = {**os.environ, "MEDPAY_LOG_LEVEL": "WARNING", **env}
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name, "--address", address],
-                            env=full_env, cwd=ROOT)
-    try:
-        asyncio.run(_wait(address))
-        yield address
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-async def _wait(address: str) -> None:
-    deadline = time.monotonic() + 120
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                if (await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)).status == 1:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError(address)
 
 
 @contextmanager

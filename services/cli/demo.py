@@ -10,19 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from medpay.coding.v1 import coding_service_pb2 as coding_pb
 from medpay.coding.v1 import coding_service_pb2_grpc as coding_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
@@ -43,6 +37,7 @@ from ..synth.cli import default_scheme
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
+from .processes import free_address, service_process
 from .report import DemoResults, write_report
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
@@ -74,14 +69,16 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     month = list(Generator(params, ref).lists())
     console.print(f"synthetic month: {len(month):,} settlement lists of {len(ref.hospitals)} hospitals in "
                   f"{params.region} ({params.scheme})")
-    http = _free_address()
-    env = {**os.environ, "MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
-           "MEDPAY_LOG_LEVEL": "WARNING", "MEDPAY_COLLECTION_HTTP_ADDRESS": http}
+    http = free_address()
+    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
+           "MEDPAY_COLLECTION_HTTP_ADDRESS": http}
     with ExitStack() as services:
-        coding = services.enter_context(_service("coding", env))
-        grouping = services.enter_context(_service("grouping", env))
+        coding = services.enter_context(service_process("coding", env))
+        grouping = services.enter_context(service_process("grouping", env))
         env.update(MEDPAY_CODING_ADDRESS=coding, MEDPAY_GROUPING_ADDRESS=grouping)
-        services.enter_context(_service("collection", env, http_health=f"http://{http}/healthz"))
+        services.enter_context(service_process("collection", env, http_health=f"http://{http}/healthz"))
+        console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
+                      f"serving as separate processes")
         sample = asyncio.run(_sample(coding, grouping, runtime))
         results = asyncio.run(_post_month(f"http://{http}{runtime.settings.collection_http_base}", month,
                                           args.concurrency))
@@ -100,45 +97,6 @@ async def _import_codes(runtime: Runtime) -> list[Any]:
         return await import_codes(app.new_uow, runtime.reference_dir)
     finally:
         await app.close()
-
-
-def _free_address() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
-
-
-@contextmanager
-def _service(name: str, env: dict[str, str], http_health: str = "") -> Iterator[str]:
-    """``medpay serve NAME`` as a child process on a free port; SIGTERM (graceful drain) on the way out."""
-    address = _free_address()
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name, "--address", address], env=env)
-    try:
-        asyncio.run(_wait_serving(address, proc, http_health))
-        console.print(f"{name} service serving on {address} (pid {proc.pid})")
-        yield address
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-async def _wait_serving(address: str, proc: subprocess.Popen[bytes], http_health: str,
-                        limit_seconds: float = 90) -> None:
-    deadline = time.monotonic() + limit_seconds
-    async with grpc.aio.insecure_channel(address) as channel, httpx.AsyncClient() as web:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the service on {address} exited with code {proc.returncode}")
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING and (
-                        not http_health or (await web.get(http_health, timeout=1)).status_code == 200):
-                    return
-            except (grpc.aio.AioRpcError, httpx.HTTPError):
-                pass
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"the service on {address} did not become SERVING in {limit_seconds:.0f}s")
 
 
 async def _sample(coding_addr: str, grouping_addr: str, runtime: Runtime) -> dict[str, Any]:

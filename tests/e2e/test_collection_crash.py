@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from typing import Any
 
@@ -14,16 +13,14 @@ import httpx
 
 from libs.common.grpc.server import RunningServer
 from libs.common.runtime import Runtime
+from services.cli.processes import free_address
 
 from ..support import ROOT
 from .lists import fresh
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return int(free_address().rsplit(":", 1)[1])
 
 
 async def start_collection(env: dict[str, str], http_port: int) -> asyncio.subprocess.Process:

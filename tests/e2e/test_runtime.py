@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import grpc
 import pytest
@@ -15,16 +14,14 @@ from pydantic import SecretStr
 from libs.common.grpc.client import open_channel
 from libs.common.grpc.server import start_server
 from libs.common.runtime import Runtime
+from services.cli.processes import free_address
 from services.grouping.bootstrap import build_registry, service_spec
 
 SERVICE = "medpay.grouping.v1.GroupingService"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return int(free_address().rsplit(":", 1)[1])
 
 
 async def test_idempotent_calls_are_retried_until_the_server_is_up(runtime: Runtime) -> None:
