@@ -48,16 +48,20 @@ class CollectionApp:
 async def build_app(runtime: Runtime) -> CollectionApp:
     s = runtime.settings
     token = s.auth_token.get_secret_value() if s.auth_token else None
-    engine = runtime.engine(pool_size=20)
+    engine = runtime.engine(pool_size=40)
     sessions = session_factory(engine)
+    single_statement = session_factory(engine, autocommit=True)
 
     def new_uow() -> CollectionUnitOfWork:
         return CollectionUnitOfWork(sessions)
 
+    def new_statement_uow() -> CollectionUnitOfWork:
+        return CollectionUnitOfWork(single_statement)
+
     coding = CodingClient(s.coding_address, token=token)
     grouping = GroupingClient(s.grouping_address, token=token)
     schedule = SchemeSchedule.parse(s.collection_schemes, await _default_scheme(grouping))
-    uploads = Uploads(new_uow, coding, grouping, schedule)
+    uploads = Uploads(new_uow, coding, grouping, schedule, new_statement_uow=new_statement_uow)
     lists = Lists(new_uow)
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "")
     interface = NationalInterface(uploads, lists, gateway, region=s.platform_region, max_body_bytes=s.max_body_bytes)

@@ -66,8 +66,12 @@ class UploadResult:
 
 class Uploads:
     def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], coding: CodingClient, grouping: GroupingClient,
-                 schedule: SchemeSchedule) -> None:
+                 schedule: SchemeSchedule, *, new_statement_uow: Callable[[], CollectionUnitOfWork] | None = None
+                 ) -> None:
         self._new_uow = new_uow
+        # The store is a single statement: run it without BEGIN/COMMIT round trips when an autocommit unit of
+        # work is given (it is atomic on its own).
+        self._new_statement_uow = new_statement_uow or new_uow
         self._coding = coding
         self._grouping = grouping
         self._schedule = schedule
@@ -75,7 +79,7 @@ class Uploads:
     async def upload(self, cmd: UploadCommand, render: Render) -> UploadResult:
         decided = await self._decide(cmd)
         try:
-            async with self._new_uow() as uow:
+            async with self._new_statement_uow() as uow:
                 response = await self._store(uow, cmd, decided, render)
                 await uow.commit()
         except IdempotencyKeyTaken:
