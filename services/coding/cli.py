@@ -18,7 +18,7 @@ from .domain.model import CodeRef
 from .domain.validation import validate
 from .service_layer.importing import ImportOutcome, ImportProgress, import_codes
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
 
 
 def add_commands(sub: Any) -> None:

@@ -17,7 +17,7 @@ from .bootstrap import build_app
 from .service_layer.bulk_import import BulkImport
 from .service_layer.regroup import regroup
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
 
 
 def add_commands(sub: Any) -> None:

@@ -18,7 +18,7 @@ from .params import SynthParams
 from .region import RegionError
 from .sources import Output, doctor_rows, institutions_rows, json_line, load_reference
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
 
 
 def add_commands(sub: Any) -> None:

@@ -182,11 +182,41 @@ async def test_a_thousand_malformed_requests_are_refused_precisely_and_nothing_i
         assert reply["infcode"] == -1, reply
         assert expect in reply["err_msg"], (expect, reply["err_msg"])
     assert await stored_count(database_url) == before
+    await bad_signatures(template, collection_app[2])
+    assert await stored_count(database_url) == before
     async with httpx.AsyncClient() as client:
         health = await client.get(base.rsplit("/api", 1)[0] + "/healthz")
     assert health.status_code == 200
     ok = (await post_all(base, [template]))[0]
     assert ok["infcode"] == 0
+
+
+async def bad_signatures(template: dict[str, Any], app: Any) -> None:
+    """A hundred uploads with broken gateway headers, against the interface with authentication on."""
+    import time
+
+    from services.collection.api.gateway import Gateway, signature
+    from services.collection.api.http import NationalInterface
+
+    code = template["fixmedins_code"]
+    interface = NationalInterface(app.uploads, app.lists, Gateway.parse(f"pa:sa:{code}"))
+    now = str(int(time.time()))
+    broken = [
+        {},  # no headers at all
+        {"x-tif-paasid": "nobody", "x-tif-timestamp": now, "x-tif-nonce": "n", "x-tif-signature": "00"},
+        {"x-tif-paasid": "pa", "x-tif-timestamp": "yesterday", "x-tif-nonce": "n", "x-tif-signature": "00"},
+        {"x-tif-paasid": "pa", "x-tif-timestamp": str(int(now) - 3600), "x-tif-nonce": "n",
+         "x-tif-signature": signature(str(int(now) - 3600), "sa", "n")},
+        {"x-tif-paasid": "pa", "x-tif-timestamp": now, "x-tif-nonce": "", "x-tif-signature": signature(now, "sa", "")},
+    ]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=interface.app()), base_url="http://gw") as client:
+        for i in range(100):
+            headers = broken[i % len(broken)] if i % 6 else {
+                "x-tif-paasid": "pa", "x-tif-timestamp": now, "x-tif-nonce": f"n{i}",
+                "x-tif-signature": signature(now, "wrong-secret", f"n{i}")}
+            reply = await client.post("/api/v1/hsa/4101A", json=template, headers=headers)
+            body = reply.json()
+            assert reply.status_code == 401 and body["infcode"] == -1 and body["err_msg"], body
 
 
 @pytest.mark.parametrize("action", ["upload", "query", "change"])

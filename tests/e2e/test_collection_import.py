@@ -102,3 +102,37 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
                                                 age_days=f.age_days, birth_weight_g=f.birth_weight_g,
                                                 los_days=f.los_days, discharge_type=f.discharge_type)])[0]
         assert c.drg == expected.drg
+
+
+async def test_the_import_and_regroup_commands(runtime: Runtime, database_url: str, coding_server: Any,
+                                               grouping_server: Any, tmp_path: Path) -> None:
+    """`medpay collection import` and `regroup` as an operator runs them (real processes, progress, summary)."""
+    import asyncio
+    import os
+    import sys
+
+    from ..support import ROOT
+
+    rows = fresh(seed=54, cases=500)
+    path = write(tmp_path / "cli.jsonl", rows)
+    env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
+           "MEDPAY_CODING_ADDRESS": f"127.0.0.1:{coding_server.port}",
+           "MEDPAY_GROUPING_ADDRESS": f"127.0.0.1:{grouping_server.port}"}
+
+    async def medpay(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.cli", *args, cwd=ROOT, env=env,
+                                                    stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        return proc.returncode or 0, err.decode()
+
+    code, out = await medpay("collection", "import", str(path), "--chunk", "200")
+    clean = sum(1 for _, t in rows if not t["faults"])
+    assert code == 0 and f"{clean:,} accepted" in out and f"{len(rows) - clean:,} rejected" in out, out
+    code, out = await medpay("collection", "import", str(path))
+    assert code == 0 and "nothing to do" in out
+    region, period = rows[0][0]["fixmedins_code"][1:5] + "00", rows[0][1]["month"]
+    code, out = await medpay("collection", "regroup", "--region", region, "--period", period, "--scheme",
+                             next(iter(build_registry(runtime).schemes)))
+    assert code == 0 and "regrouped" in out, out
+    code, out = await medpay("collection", "import", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "does not exist" in out
