@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.model import Finding, ListStatus, ParsedList
+from ..domain.model import Finding, ListStatus, ParsedList, Severity
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -195,7 +195,7 @@ class CollectionRepository:
                                 "rev": revision})).first()
         if row is None:
             return None
-        findings = [Finding(r.code, _severity(r.severity), r.field, r.message_zh, r.message_en)
+        findings = [Finding(r.code, Severity(r.severity), r.field, r.message_zh, r.message_en)
                     for r in (await self.session.execute(text(
                         f"SELECT * FROM {S}.list_finding WHERE list_id = :id AND revision = :rev"),
                         {"id": row.list_id, "rev": row.rev})).all()]
@@ -258,7 +258,3 @@ def _finding_row(f: Finding) -> dict[str, str]:
             "message_en": f.message_en}
 
 
-def _severity(value: str) -> Any:
-    from ..domain.model import Severity
-
-    return Severity(value)

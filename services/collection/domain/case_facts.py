@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
 
 @dataclass(frozen=True, slots=True)
 class CaseFacts:

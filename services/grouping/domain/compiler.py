@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SchemeError
-from .predicates import CompileContext, Compiled, compile_predicate, compile_rule
+from .predicates import CompileContext, Compiled, Test, compile_predicate, compile_rule
 from .scheme import AdrgStep, AmbiguousStep, DrgInfo, DrgRule, GuardedIndex, Mdc, Scheme, Step
 from .severity import SeverityTables
 from .view import CaseView
@@ -60,8 +60,8 @@ def compile_scheme(raw: RawScheme) -> Scheme:
     )
 
 
-def _lazy_level(severity: SeverityTables, level: str) -> Any:
-    """A test computing MCC (or CC) once per case view, on first use."""
+def _lazy_level(severity: SeverityTables, level: str) -> Test:
+    """A test computing MCC (or CC) once per case view, on first use (most cases reach one DRG split)."""
     if level == "mcc":
         def has_mcc(v: CaseView) -> bool:
             if v.mcc is None:
