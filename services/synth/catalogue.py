@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from libs.common.icd10 import sex_conflict
+
 from ..grouping.domain.case import Case, GroupStatus
-from ..grouping.domain.checks import CodeTables, sex_conflict
+from ..grouping.domain.checks import CodeTables
 from ..grouping.domain.engine import group_case
 from ..grouping.domain.scheme import AdrgStep, Scheme
 

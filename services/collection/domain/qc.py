@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
+from libs.common.icd10 import sex_conflict
+
 from .case_facts import parse_time
 from .codes import coded_fields
 from .model import Finding, ParsedList, Verdicts, error, warning
@@ -18,8 +20,6 @@ RULESET_VERSION = "QC-2026.1"
 Rule = Callable[[ParsedList, Verdicts], Iterable[Finding]]
 
 FEE_CATEGORIES = frozenset(f"{i:02d}" for i in range(1, 15))
-_FEMALE_ONLY = (("O00", "O99"), ("C51", "C58"), ("D25", "D28"), ("N70", "N98"), ("Z32", "Z37"))
-_MALE_ONLY = (("C60", "C63"), ("D29", "D29"), ("N40", "N51"))
 
 
 def principal_diagnosis(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
@@ -51,13 +51,11 @@ def code_validity(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
 def sex_specific_diagnoses(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
     sex = lst.facts.sex
     for i, d in enumerate(lst.body["diseinfo"]):
-        category = str(d.get("diag_code", ""))[:3].upper()
-        if sex == 1 and _within(category, _FEMALE_ONLY):
-            yield error("QC-SEX-001", f"diseinfo[{i}].diag_code", f"男性患者不应有女性专属诊断 {d.get('diag_code')}",
-                        f"{d.get('diag_code')} applies to women only, the patient is male")
-        elif sex == 2 and _within(category, _MALE_ONLY):
-            yield error("QC-SEX-001", f"diseinfo[{i}].diag_code", f"女性患者不应有男性专属诊断 {d.get('diag_code')}",
-                        f"{d.get('diag_code')} applies to men only, the patient is female")
+        code = str(d.get("diag_code", ""))
+        conflict = sex_conflict(code, sex)
+        if conflict:
+            zh = f"{'男' if sex == 1 else '女'}性患者不应有{'女' if sex == 1 else '男'}性专属诊断 {code}"
+            yield error("QC-SEX-001", f"diseinfo[{i}].diag_code", zh, conflict)
     if sex not in (1, 2):
         yield error("QC-SEX-002", "setlinfo.gend", "性别须为 1 或 2", "gend must be 1 (male) or 2 (female)")
 
@@ -141,10 +139,6 @@ RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, sex_specific_diag
 
 def run_qc(lst: ParsedList, verdicts: Verdicts) -> list[Finding]:
     return [finding for rule in RULES for finding in rule(lst, verdicts)]
-
-
-def _within(category: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    return any(low <= category <= high for low, high in ranges)
 
 
 def _time(value: Any) -> datetime | None:

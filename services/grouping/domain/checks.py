@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from libs.common.icd10 import sex_conflict
+
 from .case import Case, GroupStatus
 
 NEWBORN_MAX_DAYS = 28
 
-# ICD-10 three-character categories that only one sex can have (chapters O and the genital organs).
-_FEMALE_ONLY = (("O00", "O99"), ("C51", "C58"), ("D25", "D28"), ("N70", "N98"), ("Z32", "Z37"))
-_MALE_ONLY = (("C60", "C63"), ("D29", "D29"), ("N40", "N51"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +41,7 @@ def check_case(case: Case, codes: CodeTables) -> tuple[GroupStatus, str] | None:
             return GroupStatus.UNKNOWN_PROCEDURE_CODE, f"px[{i}] {code!r} is not an ICD-9-CM3 医保版 2.0 code"
     conflict = sex_conflict(case.dx[0], case.sex)
     if conflict:
-        return GroupStatus.SEX_DIAGNOSIS_CONFLICT, conflict
+        return GroupStatus.SEX_DIAGNOSIS_CONFLICT, f"principal diagnosis {conflict}"
     return None
 
 
-def sex_conflict(code: str, sex: int) -> str:
-    """Why a diagnosis cannot belong to a patient of this sex, or "" when it can."""
-    category = code[:3].upper()
-    if sex == 1 and _in_ranges(category, _FEMALE_ONLY):
-        return f"principal diagnosis {code} applies to women only, the patient is male"
-    if sex == 2 and _in_ranges(category, _MALE_ONLY):
-        return f"principal diagnosis {code} applies to men only, the patient is female"
-    return ""
-
-
-def _in_ranges(category: str, ranges: tuple[tuple[str, str], ...]) -> bool:
-    return any(low <= category <= high for low, high in ranges)
