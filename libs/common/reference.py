@@ -28,7 +28,3 @@ def resolve_reference_dir(configured: Path | None) -> Path:
         if (candidate / "codes").is_dir():
             return candidate.resolve()
     return BUNDLED_SAMPLE
-
-
-def is_bundled_sample(path: Path) -> bool:
-    return path.resolve() == BUNDLED_SAMPLE.resolve()

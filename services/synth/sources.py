@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import random
 from collections.abc import Iterator, Mapping
@@ -109,12 +108,3 @@ def json_line(row: Mapping[str, Any]) -> bytes:
     """One JSON line (orjson appends the newline itself: no copy of a 4 KB list per write)."""
     line: bytes = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
     return line
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Read one of the generator's files (plain or .gz)."""
-    opener: Any = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        for line in io.BufferedReader(f):
-            if line.strip():
-                yield orjson.loads(line)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .case import UNGROUPABLE_DRG, Case, GroupResult, GroupStatus
+from .case import Case, GroupResult, GroupStatus
 from .checks import CodeTables, check_case
 from .explain import explain
 from .scheme import AdrgStep, AmbiguousStep, Mdc, Scheme
@@ -73,8 +73,3 @@ def _attempt(scheme: Scheme, case: Case, px: tuple[str, ...]) -> Decision | None
                         return Decision(mdc, step, drg.code, px)
                 return Decision(mdc, step, step.fallback, px)
     return None
-
-
-def ungroupable(scheme: Scheme, status: GroupStatus, message: str) -> GroupResult:
-    """A result for a case that could not even be read (used by adapters for malformed input)."""
-    return GroupResult(scheme.scheme_id, scheme.version, status, UNGROUPABLE_DRG, message=message)
