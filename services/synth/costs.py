@@ -114,10 +114,3 @@ def pay(total: int, params: SynthParams, rng: random.Random) -> Payment:
     personal = total - fund
     account = int(personal * rng.uniform(*params.account_share_of_personal))
     return Payment(fund, account, personal - account)
-
-
-def yuan_text(fen: int) -> str:
-    """Integer fen as the decimal-string yuan of the wire format, e.g. 2749085 -> "27490.85"."""
-    if fen >= 0:
-        return "%d.%02d" % divmod(fen, 100)  # noqa: UP031 - the fastest formatting in this hot path
-    return "-" + yuan_text(-fen)

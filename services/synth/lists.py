@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from .costs import SELF_PAID, yuan_text
+from libs.common.money import fen_text
+
+from .costs import SELF_PAID
 from .draw import Discharge
 from .region import DEPARTMENTS
 
@@ -51,7 +53,7 @@ def truth(region: str, d: Discharge) -> dict[str, Any]:
         "intended_mdc": d.recipe.mdc, "faults": d.faults, "behaviours": d.behaviours, "honest_drg": d.honest_drg,
         "related_setl_id": d.related_setl_id, "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
         "birth_weight_g": d.birth_weight_g, "los_days": d.los_days, "discharge_way": d.discharge_way,
-        "total": yuan_text(d.paid_fen), "outlier": d.outlier, "hospital_level": d.hospital.level,
+        "total": fen_text(d.paid_fen), "outlier": d.outlier, "hospital_level": d.hospital.level,
     }
 
 
@@ -67,9 +69,9 @@ def _setlinfo(region: str, d: Discharge) -> dict[str, Any]:
         "vent_used_dura": "0/0/0", "setl_begn_date": d.settlement[0].isoformat(),
         "setl_end_date": d.settlement[1].isoformat(), "hi_paymtd": "4", "medins_fill_dept": "病案科",
         "medins_fill_psn": "病案编码员", "diag_code_cnt": len(d.diagnoses), "oprn_oprt_code_cnt": len(d.procedures),
-        "medfee_sumamt": yuan_text(d.paid_fen), "acct_pay": yuan_text(d.payment.account),
-        "psn_cashpay": yuan_text(d.payment.cash),
-        "psn_ownpay": yuan_text(sum(f[SELF_PAID] for f in d.fees)),
+        "medfee_sumamt": fen_text(d.paid_fen), "acct_pay": fen_text(d.payment.account),
+        "psn_cashpay": fen_text(d.payment.cash),
+        "psn_ownpay": fen_text(sum(f[SELF_PAID] for f in d.fees)),
     }
     if d.age_days is not None:
         s["nwb_age"] = d.age_days
@@ -121,13 +123,13 @@ _ZERO = "0.00"
 
 def _item(f: Any) -> dict[str, str]:
     category, amount, class_a, class_b, self_paid, other = f
-    text = yuan_text(amount)
+    text = fen_text(amount)
     if class_a == amount:  # most categories: all class A, the common case made cheap
         return {"med_chrgitm": _CATEGORY[category], "amt": text, "claa_sumfee": text, "clab_amt": _ZERO,
                 "fulamt_ownpay_amt": _ZERO, "oth_amt": _ZERO}
-    return {"med_chrgitm": _CATEGORY[category], "amt": text, "claa_sumfee": yuan_text(class_a),
-            "clab_amt": yuan_text(class_b), "fulamt_ownpay_amt": yuan_text(self_paid),
-            "oth_amt": yuan_text(other) if other else _ZERO}
+    return {"med_chrgitm": _CATEGORY[category], "amt": text, "claa_sumfee": fen_text(class_a),
+            "clab_amt": fen_text(class_b), "fulamt_ownpay_amt": fen_text(self_paid),
+            "oth_amt": fen_text(other) if other else _ZERO}
 
 
 def _payinfo(d: Discharge) -> list[dict[str, str]]:
@@ -135,6 +137,6 @@ def _payinfo(d: Discharge) -> list[dict[str, str]]:
     fund = d.payment.fund
     if d.paid_fen > 10_000_000:  # above 100,000 yuan the serious-illness fund takes a tenth
         serious = fund // 10
-        return [{"fund_pay_type": "310100" if employee else "390100", "fund_payamt": yuan_text(fund - serious)},
-                {"fund_pay_type": "330100" if employee else "390200", "fund_payamt": yuan_text(serious)}]
-    return [{"fund_pay_type": "310100" if employee else "390100", "fund_payamt": yuan_text(fund)}]
+        return [{"fund_pay_type": "310100" if employee else "390100", "fund_payamt": fen_text(fund - serious)},
+                {"fund_pay_type": "330100" if employee else "390200", "fund_payamt": fen_text(serious)}]
+    return [{"fund_pay_type": "310100" if employee else "390100", "fund_payamt": fen_text(fund)}]

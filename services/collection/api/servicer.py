@@ -13,6 +13,7 @@ from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
+from libs.common.money import fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.repository import GroupRow, StoredList
@@ -177,7 +178,7 @@ def _list_proto(s: StoredList, full: bool) -> pb.SettlementList:
     return pb.SettlementList(
         setl_list_id=s.setl_list_id, fixmedins_code=s.fixmedins_code, setl_id=s.setl_id, psn_no=s.psn_no,
         revision=s.revision, revision_count=s.revision_count, status=_STATUS[s.status], region=s.region,
-        period=s.period, total_amount=f"{s.total_fen // 100}.{s.total_fen % 100:02d}",
+        period=s.period, total_amount=fen_text(s.total_fen),
         input_json=orjson.dumps(s.body) if full else b"", findings=[_finding_proto(f) for f in s.findings],
         group=_group_proto(s.group) if s.group else None, receive_time=_timestamp(s.received_time),
         history=[pb.StatusChange(status=_STATUS[st], change_time=_timestamp(t), reason=r, revision=rev)
@@ -189,5 +190,5 @@ def _row_proto(r: Any) -> pb.SettlementList:
     return pb.SettlementList(
         setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, setl_id=r.setl_id, psn_no=r.psn_no,
         revision=r.current_revision, revision_count=r.current_revision, status=_STATUS[r.status], region=r.region,
-        period=r.period, total_amount=f"{r.total_fen // 100}.{r.total_fen % 100:02d}",
+        period=r.period, total_amount=fen_text(r.total_fen),
         group=_group_proto(group) if group else None, receive_time=_timestamp(r.received_time))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from libs.common.money import wire_fen
 
 from .case_facts import case_facts
 from .dialects import normalise
@@ -18,7 +18,6 @@ REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "psn_name", "gend", "brdy"
                      "dscg_time", "dscg_way", "setl_begn_date", "setl_end_date")
 REQUIRED_LISTS = ("diseinfo", "iteminfo", "payinfo")
 OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo")
-MAX_YUAN = Decimal(10) ** 10  # no single amount of one stay reaches ten billion yuan
 
 
 def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[ParsedList | None, list[Finding]]:
@@ -31,7 +30,7 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     s = body["setlinfo"]
     items, item_problems = _items(body["iteminfo"])
     fund, fund_problems = _fund(body["payinfo"])
-    stated = {k: to_fen(s[k]) for k in ("acct_pay", "psn_cashpay", "medfee_sumamt") if s.get(k) not in (None, "")}
+    stated = {k: wire_fen(s[k]) for k in ("acct_pay", "psn_cashpay", "medfee_sumamt") if s.get(k) not in (None, "")}
     findings = item_problems + fund_problems + [_bad_amount(f"setlinfo.{k}", s[k]) for k, v in stated.items()
                                                 if v is None]
     if findings:
@@ -79,7 +78,7 @@ def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list
     """Per iteminfo entry (amt, sum of its class parts or None), in fen; bad amounts as findings."""
     out, problems = [], []
     for i, item in enumerate(entries):
-        amount = to_fen(item.get("amt"))
+        amount = wire_fen(item.get("amt"))
         if amount is None:
             problems.append(_bad_amount(f"iteminfo[{i}].amt", item.get("amt")))
         parts = 0
@@ -87,7 +86,7 @@ def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list
         for key in _PARTS:
             if key in item:
                 given = True
-                fen = to_fen(item[key])
+                fen = wire_fen(item[key])
                 if fen is None:
                     problems.append(_bad_amount(f"iteminfo[{i}].{key}", item[key]))
                 else:
@@ -99,7 +98,7 @@ def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list
 def _fund(entries: list[Any]) -> tuple[int, list[Finding]]:
     total, problems = 0, []
     for i, item in enumerate(entries):
-        fen = to_fen(item.get("fund_payamt"))
+        fen = wire_fen(item.get("fund_payamt"))
         if fen is None:
             problems.append(_bad_amount(f"payinfo[{i}].fund_payamt", item.get("fund_payamt")))
         else:
@@ -110,28 +109,6 @@ def _fund(entries: list[Any]) -> tuple[int, list[Finding]]:
 def _bad_amount(path: str, value: Any) -> Finding:
     return error("QC-FEE-004", path, f"金额 {value!r} 不是两位小数的数值",
                  f"amount {value!r} is not a decimal with at most two places")
-
-
-_PLAIN_AMOUNT = re.compile(r"(-?)(\d{1,10})(?:\.(\d{1,2}))?")
-
-
-def to_fen(value: Any) -> int | None:
-    """A decimal string (or number) of yuan with at most two places, in fen; ``None`` when it is not one."""
-    if isinstance(value, str):
-        plain = _PLAIN_AMOUNT.fullmatch(value)
-        if plain is not None:  # the common "27490.85": no Decimal needed
-            sign, whole, cents = plain.groups()
-            fen = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
-            return -fen if sign else fen
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-        if not amount.is_finite() or abs(amount) >= MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
-            return None
-    except InvalidOperation:  # not a number, or too many digits to quantise
-        return None
-    return int(amount * 100)
 
 
 def _date(value: Any) -> date | None:

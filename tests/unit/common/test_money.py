@@ -27,3 +27,16 @@ def test_fen_round_trip() -> None:
     assert to_fen(Decimal("27490.85")) == 2749085
     assert from_fen(2749085) == Decimal("27490.85")
     assert round_yuan(Decimal("1.005")) == Decimal("1.01")
+
+
+def test_wire_amounts_read_to_fen_or_nothing() -> None:
+    from libs.common.money import wire_fen
+
+    assert [wire_fen(v) for v in ("27490.85", "450", "0.5", "-3.20", 12, 1.5)] == [2749085, 45000, 50, -320, 1200, 150]
+    assert [wire_fen(v) for v in ("4.505", "abc", "NaN", "1e99999", True, None, "1e10")] == [None] * 7
+
+
+def test_fen_text_is_the_wire_form() -> None:
+    from libs.common.money import fen_text
+
+    assert [fen_text(f) for f in (2749085, 5, 0, -320)] == ["27490.85", "0.05", "0.00", "-3.20"]
