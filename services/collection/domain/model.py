@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from .case_facts import CaseFacts
+from .codes import CodedField
 
 
 class Severity(enum.Enum):
@@ -74,6 +75,7 @@ class ParsedList:
     cash_fen: int
     stated_total_fen: int | None  # setlinfo.medfee_sumamt when given
     item_fen: tuple[tuple[int, int | None], ...]  # per iteminfo entry: (amt, sum of its class parts or None)
+    coded: tuple[CodedField, ...]  # every code of the list, with its field and code system
     personal_stated: bool         # acct_pay and psn_cashpay both given: payments can be balanced
 
 

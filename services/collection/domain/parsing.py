@@ -9,6 +9,7 @@ from typing import Any
 from libs.common.money import wire_fen
 
 from .case_facts import case_facts
+from .codes import coded_fields
 from .dialects import normalise
 from .model import Finding, ParsedList, error, region_of
 
@@ -43,6 +44,7 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
         account_fen=stated.get("acct_pay") or 0, cash_fen=stated.get("psn_cashpay") or 0,
         stated_total_fen=stated.get("medfee_sumamt"), item_fen=items,
         personal_stated="acct_pay" in stated and "psn_cashpay" in stated,
+        coded=tuple(coded_fields({"fixmedins_code": fixmedins_code, "input": body})),
     ), []
 
 

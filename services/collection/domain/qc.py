@@ -13,7 +13,6 @@ from typing import Any
 from libs.common.icd10 import sex_conflict
 
 from .case_facts import parse_time
-from .codes import coded_fields
 from .model import Finding, ParsedList, Verdicts, error, warning
 
 RULESET_VERSION = "QC-2026.1"
@@ -31,7 +30,7 @@ def principal_diagnosis(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding
 
 def code_validity(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
     """Diagnoses and procedures must be valid 医保版 2.0 codes; institution and doctor codes well-formed."""
-    for f in coded_fields({"fixmedins_code": lst.fixmedins_code, "input": lst.body}):
+    for f in lst.coded:
         verdict = verdicts.get((f.system_id, f.code))
         if verdict is None or verdict.status == "VALID":
             continue

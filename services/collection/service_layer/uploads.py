@@ -17,7 +17,6 @@ from libs.common.errors import AlreadyExists
 
 from ..adapters.clients import CodingClient, GroupingClient
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, GroupRow, IdempotencyKeyTaken
-from ..domain.codes import coded_fields
 from ..domain.model import Finding, ParsedList, Severity
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION, run_qc
@@ -132,8 +131,7 @@ class Uploads:
 
     async def quality_many(self, lists: list[ParsedList]) -> list[list[Finding]]:
         """QC of many lists with their codes validated in one batch (one ValidateCodes call, not one per list)."""
-        pairs = {(f.system_id, f.code) for p in lists
-                 for f in coded_fields({"fixmedins_code": p.fixmedins_code, "input": p.body})}
+        pairs = {(f.system_id, f.code) for p in lists for f in p.coded}
         verdicts = await self._coding.verdicts(pairs)
         return [run_qc(p, verdicts) for p in lists]
 
