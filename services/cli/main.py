@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from libs.common.config import Settings
+from libs.common.errors import MedpayError
 from libs.common.reference import ReferenceDirError
 from libs.common.runtime import Runtime
 
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(args.handler(args, runtime))
     except (ReferenceDirError, SchemeError, FileNotFoundError) as problem:
         print(f"medpay: {problem}", file=sys.stderr)
+        sys.exit(2)
+    except MedpayError as refused:  # e.g. a bad --period: the service layer's own words
+        print(f"medpay: {refused.message} ({refused.reason})", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:  # output piped into head & co.: stop quietly
         sys.stderr.close()

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from ..adapters.clients import GroupingClient, to_group_row, to_grouping_case
 from ..domain.case_facts import case_facts
-from .queries import check_period
+from .queries import Lists
 from .unit_of_work import CollectionUnitOfWork
-
-CHUNK = 2000
 
 
 async def regroup(new_uow: Callable[[], CollectionUnitOfWork], grouping: GroupingClient, *, region: str,
                   period: str, scheme_id: str, progress: Callable[[int], None] | None = None) -> int:
     """Group every active list's current revision under ``scheme_id`` and store the results; returns the count."""
-    check_period(period)
-    chunks = _chunks(new_uow, region, period)
     stub: Any = grouping.stream_stub()
     call = stub.StreamGroupCases()  # bidirectional: write a chunk, read its answer
     done = 0
-    async for rows in chunks:
+    async for rows in Lists(new_uow).cases(region, period):
         await call.write(grouping_pb.StreamGroupCasesRequest(
             scheme_id=scheme_id, cases=[to_grouping_case(case_facts(r.body), str(r.list_id)) for r in rows]))
         reply = await call.read()
@@ -37,14 +33,3 @@ async def regroup(new_uow: Callable[[], CollectionUnitOfWork], grouping: Groupin
             progress(len(rows))
     await call.done_writing()
     return done
-
-
-async def _chunks(new_uow: Callable[[], CollectionUnitOfWork], region: str, period: str) -> AsyncIterator[list[Any]]:
-    after = 0
-    while True:
-        async with new_uow() as uow:
-            rows = await uow.lists.cases(region, period, after, CHUNK)
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].list_id
