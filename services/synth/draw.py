@@ -43,6 +43,7 @@ class Discharge:
     related_setl_id: str = ""
     alt_dialect: bool = False
     weight_left_out: bool = False  # a fault: the list omits the birth weight the truth keeps
+    setl_id: str = ""  # set once built: the request and the truth both carry it
 
     @property
     def paid_fen(self) -> int:

@@ -149,6 +149,7 @@ class Generator:
                       icu=recipe.severity == "1" and rng.random() < 0.3,
                       transfusion=recipe.surgical and recipe.severity == "1" and rng.random() < 0.2,
                       behaviours=behaviours, honest_drg=honest, alt_dialect=self._dialect[hospital.code])
+        d.setl_id = setl_id(p.region, d)
         inject(d, p.faults, self.ref.faults, rng)
         return d
 
@@ -194,7 +195,7 @@ class Generator:
                              variant=first.variant)
         if follow.settlement[1] > self._last_day:
             return None  # discharged after the period generated
-        follow.related_setl_id = setl_id(self.p.region, first)
+        follow.related_setl_id = first.setl_id
         return follow
 
     def _write(self, d: Discharge) -> tuple[dict[str, Any], dict[str, Any]]:

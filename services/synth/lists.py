@@ -48,7 +48,7 @@ def request(region: str, d: Discharge, names: Mapping[str, str], seq: int) -> di
 
 def truth(region: str, d: Discharge) -> dict[str, Any]:
     return {
-        "setl_id": setl_id(region, d), "fixmedins_code": d.hospital.code, "psn_no": d.person.psn_no,
+        "setl_id": d.setl_id, "fixmedins_code": d.hospital.code, "psn_no": d.person.psn_no,
         "month": d.settlement[1].isoformat()[:7], "intended_drg": d.recipe.drg, "intended_adrg": d.recipe.adrg,
         "intended_mdc": d.recipe.mdc, "faults": d.faults, "behaviours": d.behaviours, "honest_drg": d.honest_drg,
         "related_setl_id": d.related_setl_id, "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
@@ -61,7 +61,7 @@ def _setlinfo(region: str, d: Discharge) -> dict[str, Any]:
     p = d.person
     dept = DEPARTMENTS.get(d.recipe.mdc, ("A03", "内科"))[0]
     s: dict[str, Any] = {
-        "psn_no": p.psn_no, "mdtrt_id": f"{region}M{_ymd(d.admitted)}{d.serial:08d}", "setl_id": setl_id(region, d),
+        "psn_no": p.psn_no, "mdtrt_id": f"{region}M{_ymd(d.admitted)}{d.serial:08d}", "setl_id": d.setl_id,
         "hi_no": p.psn_no, "psn_name": p.name, "gend": str(p.sex), "brdy": p.birth.isoformat(), "age": d.age_years,
         "insutype": p.insutype, "medcasno": f"{d.settlement[1].year}{d.serial:08d}", "adm_way": "2", "trt_type": "1",
         "adm_time": d.admitted.isoformat(" "), "adm_caty": dept, "dscg_time": d.discharged.isoformat(" "),
