@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -57,3 +58,19 @@ async def drop_database(url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def free_port() -> int:
+    from services.cli.processes import free_address
+
+    return int(free_address().rsplit(":", 1)[1])
+
+
+def case_of(body: Any) -> Any:
+    """The grouping case of a 4101A `input` object, read as the platform reads it (collection's facts)."""
+    from services.collection.domain.case_facts import case_facts
+    from services.grouping.domain.case import Case
+
+    f = case_facts(body)
+    return Case(dx=f.diagnoses, px=f.procedures, sex=f.sex, age_years=f.age_years, age_days=f.age_days,
+                birth_weight_g=f.birth_weight_g, los_days=f.los_days, discharge_type=f.discharge_type)

@@ -13,14 +13,9 @@ import httpx
 
 from libs.common.grpc.server import RunningServer
 from libs.common.runtime import Runtime
-from services.cli.processes import free_address
 
-from ..support import ROOT
+from ..support import ROOT, free_port
 from .lists import fresh
-
-
-def free_port() -> int:
-    return int(free_address().rsplit(":", 1)[1])
 
 
 async def start_collection(env: dict[str, str], http_port: int) -> asyncio.subprocess.Process:

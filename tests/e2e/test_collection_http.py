@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from libs.common.runtime import Runtime
-from services.collection.domain.case_facts import case_facts
 from services.grouping.bootstrap import build_registry
-from services.grouping.domain.case import Case
 
+from ..support import case_of
 from .lists import FAULT_RULES, fresh, post_all, scheme_id
 
 App = tuple[Any, str, Any]
@@ -47,11 +46,7 @@ async def test_a_synthetic_month_is_stored_and_grouped_as_the_engine_groups_it(
         assert reply["infcode"] == 0, reply["err_msg"]
         accepted += 1
         stored = await app.lists.get(reply["output"]["setl_list_id"])
-        facts = case_facts(request["input"])
-        expected = registry.group(scheme_id(), [Case(
-            dx=facts.diagnoses, px=facts.procedures, sex=facts.sex, age_years=facts.age_years,
-            age_days=facts.age_days, birth_weight_g=facts.birth_weight_g, los_days=facts.los_days,
-            discharge_type=facts.discharge_type)])[0]
+        expected = registry.group(scheme_id(), [case_of(request["input"])])[0]
         assert stored.group is not None
         assert (stored.group.drg, stored.group.adrg, stored.group.mdc) == (expected.drg, expected.adrg, expected.mdc)
         assert stored.group.drg == truth["intended_drg"]

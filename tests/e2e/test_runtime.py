@@ -14,14 +14,12 @@ from pydantic import SecretStr
 from libs.common.grpc.client import open_channel
 from libs.common.grpc.server import start_server
 from libs.common.runtime import Runtime
-from services.cli.processes import free_address
 from services.grouping.bootstrap import build_registry, service_spec
+
+from ..support import free_port
 
 SERVICE = "medpay.grouping.v1.GroupingService"
 
-
-def free_port() -> int:
-    return int(free_address().rsplit(":", 1)[1])
 
 
 async def test_idempotent_calls_are_retried_until_the_server_is_up(runtime: Runtime) -> None:

@@ -14,15 +14,13 @@ from typing import Any
 import pytest
 
 from services.coding.domain.shapes import shape_problem
-from services.collection.domain.case_facts import case_facts
 from services.grouping.adapters.scheme_files import load_code_tables
-from services.grouping.domain.case import Case
 from services.grouping.domain.engine import group_case
 from services.synth.generator import Generator
 from services.synth.params import SynthParams
 from services.synth.sources import divisions, load_reference
 
-from ...support import reference_dir
+from ...support import case_of, reference_dir
 
 N = 20_000
 
@@ -138,10 +136,7 @@ def test_every_clean_list_groups_to_its_intended_drg() -> None:
     codes = load_code_tables(reference_dir())
     wrong = []
     for request, truth in clean():
-        facts = case_facts(request["input"])
-        case = Case(dx=facts.diagnoses, px=facts.procedures, sex=facts.sex, age_years=facts.age_years,
-                    age_days=facts.age_days, birth_weight_g=facts.birth_weight_g, los_days=facts.los_days,
-                    discharge_type=facts.discharge_type)
+        case = case_of(request["input"])
         plain, checked = group_case(scheme, case), group_case(scheme, case, codes=codes)
         if plain.drg != truth["intended_drg"] or checked.drg != truth["intended_drg"]:
             wrong.append((truth["setl_id"], truth["intended_drg"], plain.drg, checked.status.value))
