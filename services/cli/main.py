@@ -14,6 +14,7 @@ from libs.common.runtime import Runtime
 
 from ..coding import cli as coding_cli
 from ..collection import cli as collection_cli
+from ..evaluation import cli as evaluation_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
 from ..synth import cli as synth_cli
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_commands(sub)
     coding_cli.add_commands(sub)
     collection_cli.add_commands(sub)
+    evaluation_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
     synth_cli.add_commands(sub)
     return parser

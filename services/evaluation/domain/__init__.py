@@ -1,0 +1,1 @@
+"""Pure domain logic of the evaluation service (no grpc, SQLAlchemy or I/O)."""
