@@ -25,7 +25,7 @@ def add_commands(sub: Any) -> None:
 
 
 def run_indicators(args: argparse.Namespace, runtime: Runtime) -> int:
-    from .adapters.indicator_files import (
+    from .adapters.indicators.files import (
         InputFileError,
         indicators_csv,
         read_cases,

@@ -1,4 +1,5 @@
-"""`medpay demo`, the main job, end to end on a small month (the three services as real processes)."""
+"""`medpay demo`, the main job, end to end on a small month (the three services as real processes); its report
+rendered in headless Chromium."""
 
 from __future__ import annotations
 
@@ -6,20 +7,46 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from libs.common.runtime import Runtime
 
+from ..browser import chromium, open_page
 from ..support import ROOT
 
+__all__ = ["chromium"]
 
-def test_the_demo_posts_a_month_and_writes_its_report(runtime: Runtime, database_url: str, tmp_path: Path) -> None:
+
+@pytest.fixture(scope="module")
+def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempPathFactory
+             ) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out_dir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    out = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                          "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                         check=False)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "400 lists posted" in out.stdout and "rejections matching the injected faults: 100.0%" in out.stdout
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    for section in ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC"):
-        assert section in page
-    assert page.count("<rect") >= 5  # the charts have bars
+    done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
+                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    return done, out_dir
+
+
+def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess.CompletedProcess[str], Path]
+                                                      ) -> None:
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "400 lists posted" in done.stdout and "rejections matching the injected faults: 100.0%" in done.stdout
+    assert (out_dir / "report.html").is_file()
+
+
+def test_the_demo_report_renders_with_its_sections_and_charts(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path], chromium: Any) -> None:
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open_page(chromium, out_dir / "report.html") as seen:
+        headings = seen.page.locator("h2").all_inner_texts()
+        for section in ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC"):
+            assert any(section in heading for heading in headings), (section, headings)
+        bars = seen.page.locator("svg rect")
+        assert bars.count() >= 5
+        assert min(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) >= 1  # drawn, not collapsed
+    assert seen.problems() == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from services.evaluation.adapters.indicator_files import (
+from services.evaluation.adapters.indicators.files import (
     indicators_csv,
     read_cases,
     read_cases_by_line,

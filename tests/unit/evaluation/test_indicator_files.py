@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from services.evaluation.adapters.arrow_cases import read_cases_fast
-from services.evaluation.adapters.indicator_files import (
+from services.evaluation.adapters.indicators.arrow_cases import read_cases_fast
+from services.evaluation.adapters.indicators.files import (
     DIED,
     DISCHARGE_WAYS,
     MAX_LOS,
@@ -81,7 +81,7 @@ def test_a_duplicate_in_a_later_chunk_names_the_first_line(tmp_path: Path) -> No
     path.write_bytes(lines_of(*(good(i) for i in range(1, 400)), good(7)))
     with pytest.raises(InputFileError, match=r":400: case_id 'c7' appears again \(first on line 7\)"):
         read_cases(path)
-    from services.evaluation.adapters.indicator_files import read_cases_by_line
+    from services.evaluation.adapters.indicators.files import read_cases_by_line
     with pytest.raises(InputFileError, match=r":400: case_id 'c7' appears again \(first on line 7\)"):
         read_cases_by_line(path, path.read_bytes(), chunk_bytes=1000)
 
@@ -114,7 +114,7 @@ def test_unusual_but_valid_layouts_are_read_line_by_line_with_the_same_result(tm
         path.write_bytes(data)
         cases_file, weights_file = write_inputs(tmp_path / name, cases, {"G1": "1.0000"})
         cases_file.write_bytes(data)
-        from services.evaluation.adapters.indicator_files import indicators_csv
+        from services.evaluation.adapters.indicators.files import indicators_csv
         from services.evaluation.domain.indicators.compute import compute_indicators
         got = "".join(indicators_csv(compute_indicators(read_cases(cases_file), read_weights(weights_file)).rows))
         assert got == plain, name

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.evaluation.adapters.indicator_files import read_cases, read_cases_by_line
+from services.evaluation.adapters.indicators.files import read_cases, read_cases_by_line
 
 from .reference import indicators_csv as reference_csv
 from .support import computed, write_inputs
@@ -47,7 +47,7 @@ def regions(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, str]]:
     return cases, weights
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(regions())
 def test_random_regions_equal_the_reference(region: tuple[list[dict[str, Any]], dict[str, str]]) -> None:
     cases, weights = region

@@ -129,19 +129,44 @@ class _RegionFigures:
         return tuple(sorted(figures, key=lambda f: f.group))
 
 
+@dataclass(frozen=True)
+class MortalitySpread:
+    """The spread of standardised mortality over the groups that take part (weighted, >= 30 regional cases):
+    ``rates[g] = m_g``, their mean ``mu`` and population ``variance``, all exact."""
+
+    rates: Mapping[int, Fraction]
+    mu: Fraction
+    variance: Fraction
+
+    def below(self, g: int) -> Fraction:
+        """``mu - m_g``: positive when the group dies less than the mean."""
+        return self.mu - self.rates[g]
+
+    def is_low_risk(self, g: int) -> bool:
+        """``m_g < mu - sd``, decided without a square root (``sd = 0`` gives none)."""
+        below = self.below(g)
+        return below > 0 and below * below > self.variance
+
+
+def mortality_spread(cases: Ints, deaths: Ints, weighted: Flags) -> MortalitySpread | None:
+    """The spread over eligible groups (by group code); ``None`` when no group is eligible."""
+    eligible = np.flatnonzero(weighted & (cases >= MIN_GROUP_CASES)).tolist()
+    if not eligible:
+        return None
+    rates = {g: Fraction(int(deaths[g]), int(cases[g])) for g in eligible}
+    mu = sum(rates.values(), Fraction(0)) / len(rates)
+    variance = sum(((rate - mu) ** 2 for rate in rates.values()), Fraction(0)) / len(rates)
+    return MortalitySpread(rates=rates, mu=mu, variance=variance)
+
+
 def low_risk_groups(cases: Ints, deaths: Ints, weighted: Flags) -> Flags:
     """Per group: is it low-risk? Over weighted groups with >= 30 cases, ``m_g < mu - sd`` decided exactly,
     without a square root: ``mu - m_g > 0`` and ``(mu - m_g)^2 > variance`` (population variance)."""
-    eligible = np.flatnonzero(weighted & (cases >= MIN_GROUP_CASES))
     low = np.zeros(cases.shape[0], dtype=np.bool_)
-    if eligible.size == 0:
-        return low
-    rates = {int(g): Fraction(int(deaths[g]), int(cases[g])) for g in eligible}
-    mu = sum(rates.values(), Fraction(0)) / len(rates)
-    variance = sum(((rate - mu) ** 2 for rate in rates.values()), Fraction(0)) / len(rates)
-    for g, rate in rates.items():
-        below = mu - rate
-        low[g] = below > 0 and below * below > variance
+    spread = mortality_spread(cases, deaths, weighted)
+    if spread is not None:
+        for g in spread.rates:
+            low[g] = spread.is_low_risk(g)
     return low
 
 

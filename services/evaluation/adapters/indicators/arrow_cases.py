@@ -1,6 +1,6 @@
 """The fast reader of a cases file: Apache Arrow's multi-threaded JSON reader, straight into columns.
 
-It accepts a file only when it can prove the line-by-line reader (``indicator_files._CaseChunks``) would accept it
+It accepts a file only when it can prove the line-by-line reader (``files._CaseChunks``) would accept it
 and read the same values: one JSON object per line, every field present with its type, every value within the
 rules. Anything else (a blank line, CRLF, a missing field, a bad value, a pretty-printed object) makes it answer
 ``None``, and the line-by-line reader reads the file again and names the file, line and field of the problem.
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ..domain.indicators.table import CaseTable, Ints
+from ...domain.indicators.table import CaseTable, Ints
 
 _TEXT = ("case_id", "hospital", "dept", "doctor", "psn_no", "group", "adm_date", "dscg_date", "total_cost",
          "dscg_way")

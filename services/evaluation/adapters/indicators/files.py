@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from ..domain.indicators.compute import UnitIndicators
-from ..domain.indicators.table import CaseTable, CaseTableBuilder, CaseValueError
+from ...domain.indicators.compute import UnitIndicators
+from ...domain.indicators.table import CaseTable, CaseTableBuilder, CaseValueError
 from .arrow_cases import read_cases_fast
 
 CHUNK_BYTES = 16 << 20
