@@ -6,9 +6,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from libs.common.runtime import Runtime
+
+if TYPE_CHECKING:
+    from .reporting.model import EvaluationReport
 
 
 def add_commands(sub: Any) -> None:
@@ -22,6 +25,16 @@ def add_commands(sub: Any) -> None:
     indicators.add_argument("--weights", required=True, type=Path, help="weights.csv (group,...,rw,...)")
     indicators.add_argument("--out", required=True, type=Path, help="output directory")
     indicators.set_defaults(handler=run_indicators)
+    report = cmds.add_parser(
+        "report", help="write the published report of a region and period (HTML and CSV) from its latest run",
+        description="Reads the latest finished evaluation run of the region and period from the evaluation "
+        "schema (MEDPAY_DATABASE_URL) and writes DIR/report.html (self-contained: tables and inline SVG charts) "
+        "with the same figures in summary.csv, hospitals.csv, groups.csv and trends.csv.")
+    report.add_argument("--region", required=True, help="6-digit region code, e.g. 330700")
+    report.add_argument("--period", required=True, help="2026-03 (month), 2026-H1 (half year) or 2026 (year)")
+    report.add_argument("--out", required=True, type=Path, help="output directory")
+    report.add_argument("--region-name", default="", help="the region's name for the title (default: its code)")
+    report.set_defaults(handler=run_report)
 
 
 def run_indicators(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -46,4 +59,32 @@ def run_indicators(args: argparse.Namespace, runtime: Runtime) -> int:
     write_text_atomically(target, indicators_csv(result.rows))
     print(f"{len(table):,} cases -> {len(result.rows):,} rows in {target} "
           f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def run_report(args: argparse.Namespace, runtime: Runtime) -> int:
+    import asyncio
+
+    from .adapters.indicators.report_files import write_report
+    from .domain.indicators.periods import EvaluationPeriod
+    from .service_layer.indicators.report import build_report
+    from .service_layer.indicators.unit_of_work import EvaluationUnitOfWork
+
+    period = EvaluationPeriod.parse(args.period, "--period")
+
+    async def report() -> EvaluationReport:
+        from libs.common.db.engine import session_factory
+
+        engine = runtime.engine(pool_size=2)
+        try:
+            sessions = session_factory(engine)
+            return await build_report(lambda: EvaluationUnitOfWork(sessions), args.region, period,
+                                      region_name=args.region_name)
+        finally:
+            await engine.dispose()
+
+    built = asyncio.run(report())
+    written = write_report(built, args.out)
+    print(f"{built.run}: {built.region_figures.cases:,} cases, {len(built.hospitals)} hospitals -> "
+          + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0

@@ -7,13 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from libs.common.runtime import Runtime
 
-from ..browser import chromium, open_page
+from ..browser import Chromium, chromium, open_page
 from ..support import ROOT
 
 __all__ = ["chromium"]
@@ -39,7 +38,7 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
 
 
 def test_the_demo_report_renders_with_its_sections_and_charts(
-        demo_run: tuple[subprocess.CompletedProcess[str], Path], chromium: Any) -> None:
+        demo_run: tuple[subprocess.CompletedProcess[str], Path], chromium: Chromium) -> None:
     done, out_dir = demo_run
     assert done.returncode == 0, done.stderr[-2000:]
     with open_page(chromium, out_dir / "report.html") as seen:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ from services.evaluation.reporting.figures import report_files
 from services.evaluation.reporting.model import EvaluationReport
 from services.evaluation.reporting.page import render
 
-from ...browser import chromium, open_page
+from ...browser import Chromium, chromium, open_page
 from .report_data import build_report, synthetic_year
 
 __all__ = ["chromium"]
@@ -53,7 +52,7 @@ def test_the_csv_figures_match_the_report(report: EvaluationReport) -> None:
     assert len(groups) == len(report.groups) and all(row["mean_cost"].count(".") == 1 for row in groups)
 
 
-def test_the_report_renders_in_chromium_with_its_charts(report: EvaluationReport, chromium: Any,
+def test_the_report_renders_in_chromium_with_its_charts(report: EvaluationReport, chromium: Chromium,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     path.write_text(render(report), encoding="utf-8")

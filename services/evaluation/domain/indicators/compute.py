@@ -125,7 +125,7 @@ class _RegionFigures:
         figures = [GroupFigures(group=label, cases=int(self.cases[i]), deaths=int(self.deaths[i]),
                                 los_days=int(self.los[i]), cost_fen=int(self.cost[i]),
                                 weighted=bool(self.weighted_group[i]), low_risk=bool(self.low_risk_group[i]))
-                   for i, label in enumerate(self.labels)]
+                   for i, label in enumerate(self.labels) if self.cases[i]]
         return tuple(sorted(figures, key=lambda f: f.group))
 
 
@@ -240,6 +240,8 @@ def _level_rows(level: Level, labels: tuple[str, ...], unit: Ints, table: CaseTa
     rows = []
     for i, label in enumerate(labels):
         n, n_grouped, n_drg, weight, n_weighted, n_low, n_low_deaths, n_readmit = (c[i] for c in columns)
+        if n == 0:  # a label of a subset's parent table: not a unit of these cases
+            continue
         rows.append(UnitIndicators(
             level=level, unit=label, cases=n, grouped=n_grouped,
             grouping_rate=figure(round4_ratio(n_grouped, n)), drg_count=n_drg,

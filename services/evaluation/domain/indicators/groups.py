@@ -75,6 +75,8 @@ def group_profiles(table: CaseTable, weights: Mapping[str, int]) -> tuple[GroupP
     profiles = []
     for i, label in enumerate(labels):
         n, total = int(cases[i]), int(cost[i])
+        if n == 0:  # a label of a subset's parent table
+            continue
         z, band = _z_and_band(spread, i)
         weight = rw[i]
         profiles.append(GroupProfile(

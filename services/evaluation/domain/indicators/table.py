@@ -53,6 +53,15 @@ class CaseTable:
     def __len__(self) -> int:
         return int(self.group.shape[0])
 
+    def subset(self, rows: Flags) -> CaseTable:
+        """The cases where ``rows`` is true, with the same labels (a label may then have no case)."""
+        return CaseTable(
+            hospital_labels=self.hospital_labels, hospital=self.hospital[rows], dept_labels=self.dept_labels,
+            dept=self.dept[rows], doctor_labels=self.doctor_labels, doctor=self.doctor[rows],
+            group_labels=self.group_labels, group=self.group[rows], person=self.person[rows],
+            adm_day=self.adm_day[rows], dscg_day=self.dscg_day[rows], los=self.los[rows],
+            cost_fen=self.cost_fen[rows], died=self.died[rows])
+
 
 class Labels:
     """Gives each distinct text a code, in order of first appearance."""
