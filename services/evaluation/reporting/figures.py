@@ -14,7 +14,7 @@ from .model import EvaluationReport, PaymentFigures, QualityFigures, ReviewFigur
 
 UNIT_COLUMNS = ("cases", "grouped", "grouping_rate", "drg_count", "total_weight", "cmi", "time_index", "cost_index",
                 "low_risk_cases", "low_risk_deaths", "low_risk_mortality", "readmit15_rate")
-EXTRA_COLUMNS = ("lists_received", "lists_accepted", "qc_pass_rate", "uploaded_in_time", "timeliness",
+EXTRA_COLUMNS = ("lists_accepted", "uploaded_in_time", "timeliness", "lists_received", "qc_pass_rate",
                  "high_outlier_share", "low_outlier_share", "special_cases", "surplus", "review_flags_per_1000",
                  "review_confirmed")
 
@@ -44,8 +44,8 @@ def _unit(f: UnitIndicators) -> list[str]:
 
 
 def _extra(q: QualityFigures | None, p: PaymentFigures | None, r: ReviewFigures | None) -> list[str]:
-    quality = [str(q.lists_received), str(q.lists_accepted), _d(q.qc_pass_rate), str(q.uploaded_in_time),
-               _d(q.timeliness)] if q else [""] * 5
+    quality = [str(q.lists_accepted), str(q.uploaded_in_time), _d(q.timeliness),
+               "" if q.lists_received is None else str(q.lists_received), _d(q.qc_pass_rate)] if q else [""] * 5
     payment = [_d(p.high_outlier_share), _d(p.low_outlier_share), str(p.special_cases), _yuan(p.surplus_fen)] \
         if p else [""] * 4
     review = [_d(r.flags_per_thousand), _yuan(r.confirmed_fen)] if r else [""] * 2

@@ -151,10 +151,11 @@ def _quality(r: EvaluationReport) -> str:
     rows = []
     for h in sorted(r.hospitals, key=lambda h: h.code):
         q = h.quality
-        rows.append([f"{h.code} {h.name}", f"{q.lists_received:,}" if q else "", f"{q.lists_accepted:,}" if q else "",
+        rows.append([f"{h.code} {h.name}", f"{q.lists_received:,}" if q and q.lists_received is not None else "",
+                     f"{q.lists_accepted:,}" if q else "",
                      _pct(q.qc_pass_rate) if q else "", _pct(q.timeliness) if q else "",
                      _pct(h.figures.grouping_rate), f"{h.figures.cases - h.figures.grouped:,}"])
-    table = _table(("医院 hospital", "上传 received", "通过 accepted", "质控通过率 QC pass", "及时率 on time",
+    table = _table(("医院 hospital", "上传 received", "通过 accepted", "质控通过率 QC pass", "及时上传率 on time",
                     "入组率 grouping rate", "未入组 ungrouped"), rows, numeric=range(1, 7), css_id="quality-table")
     pass_rates = [(f"{h.code} {h.name}", h.quality.qc_pass_rate) for h in sorted(r.hospitals, key=lambda h: h.code)
                   if h.quality is not None and h.quality.qc_pass_rate is not None]

@@ -40,7 +40,7 @@ async def store(uows: Uows, tmp_path: Path, period: str, seed: int) -> tuple[str
     run_id = uuid.uuid4().hex
     institutions = {u.figures.unit: Institution(f"医院{i}", 1 + i % 3)
                     for i, u in enumerate(u for u in result.units if u.figures.level is Level.HOSPITAL)}
-    quality = {"ALL": QualityFigures(1600, 1500, Decimal("0.9375"), 1400, Decimal("0.9333"))}
+    quality = {"ALL": QualityFigures.of(1500, 1400, 1600)}
     async with uows() as uow:
         await uow.results.save(StoredRun(run_id, REGION, EvaluationPeriod.parse(period), 42, "", "w1", {"seed": seed},
                                          result.region.cases, len(institutions)),
@@ -60,7 +60,7 @@ async def test_indicators_page_in_listing_order_and_filter(evaluation_uows: Uows
             break
     assert [u.figures for u in listed] == [u.figures for u in result.units]
     region = listed[0]
-    assert region.quality == QualityFigures(1600, 1500, Decimal("0.9375"), 1400, Decimal("0.9333"))
+    assert region.quality == QualityFigures(1500, 1400, Decimal("0.9333"), 1600, Decimal("0.9375"))
     hospitals = await list_indicators(evaluation_uows, name, level=Level.HOSPITAL)
     assert [u.figures.unit for u in hospitals.units] == sorted(u.figures.unit for u in hospitals.units)
     assert all(u.name and u.hospital_level for u in hospitals.units)

@@ -162,9 +162,9 @@ def _stored_unit(m: RowMapping) -> StoredUnit:
         cmi=_maybe(m["cmi"]), time_index=_maybe(m["time_index"]), cost_index=_maybe(m["cost_index"]),
         low_risk_cases=m["low_risk_cases"], low_risk_deaths=m["low_risk_deaths"],
         low_risk_mortality=_maybe(m["low_risk_mortality"]), readmit15_rate=_d(m["readmit15_rate"]))
-    quality = None if m["lists_received"] is None else QualityFigures(
-        m["lists_received"], m["lists_accepted"], _maybe(m["qc_pass_rate"]), m["uploaded_in_time"],
-        _maybe(m["timeliness"]))
+    quality = None if m["lists_accepted"] is None else QualityFigures(
+        m["lists_accepted"], m["uploaded_in_time"], _maybe(m["timeliness"]), m["lists_received"],
+        _maybe(m["qc_pass_rate"]))
     payment = None if m["special_cases"] is None else PaymentFigures(
         _d(m["high_outlier_share"]), _d(m["low_outlier_share"]), m["special_cases"], m["surplus_fen"])
     review = None if m["review_confirmed_fen"] is None else ReviewFigures(

@@ -23,10 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from libs.common.runs import run_table
+
 SCHEMA = "evaluation"
 BYTE_ORDER = Text(collation="C")
 """Units and groups are listed in byte order (INDICATORS.md): comparisons and indexes use the C collation."""
 metadata = MetaData(schema=SCHEMA)
+runs_table = run_table(metadata)
+"""The run framework's runs of this schema (evaluation runs)."""
 
 
 def _figure(name: str, nullable: bool = True) -> Column[object]:

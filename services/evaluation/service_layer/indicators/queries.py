@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from libs.common.errors import InvalidArgument, NotFound, PermissionDenied
 from libs.common.paging import decode_token, encode_token, page_size
 
-from ...adapters.indicators.repository import LEVEL_CODE, StoredRun, StoredUnit
+from ...adapters.indicators.repository import LEVEL_CODE, WHOLE_PERIOD, StoredRun, StoredUnit
 from ...domain.indicators.compute import LEVEL_ORDER, Level
 from ...domain.indicators.groups import GroupProfile
 from .unit_of_work import EvaluationUnitOfWork
@@ -53,14 +53,16 @@ class IndicatorPage:
 
 
 async def list_indicators(uows: UowFactory, parent: str, *, level: Level | None = None, unit: str = "",
-                          size: int = 0, token: str = "", tenant: str | None = None) -> IndicatorPage:
-    """A page of a run's indicators over the whole period, by level then unit (byte order)."""
+                          month: str = WHOLE_PERIOD, size: int = 0, token: str = "",
+                          tenant: str | None = None) -> IndicatorPage:
+    """A page of a run's indicators over the whole period (or one ``yyyy-MM`` month), by level then unit
+    (byte order)."""
     limit = page_size(size, *INDICATORS_PAGE)
     after = _indicator_cursor(decode_token(token))
     async with uows() as uow:
         run = await stored_run(uow, parent, "parent")
-        units = await uow.results.units(run.run_id, level=level, unit=unit or None, tenant=tenant, after=after,
-                                        limit=limit + 1)
+        units = await uow.results.units(run.run_id, month=month, level=level, unit=unit or None, tenant=tenant,
+                                        after=after, limit=limit + 1)
     more = len(units) > limit
     units = units[:limit]
     last = units[-1].figures if units else None

@@ -1,10 +1,13 @@
-"""Evaluation runs' results: indicators per unit (whole period and per month) and group profiles.
+"""Evaluation runs (the run framework's table) and their results: indicators per unit (whole period and per
+month) and group profiles.
 
 Revision ID: 0001
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+
+from libs.common.runs.migration import create_run_table, drop_run_table
 
 revision = "0001"
 down_revision = None
@@ -20,6 +23,7 @@ def figure(name: str, nullable: bool = True) -> sa.Column:
 
 
 def upgrade() -> None:
+    create_run_table(S)
     op.create_table(
         "evaluation_run",
         sa.Column("run_id", sa.Text, primary_key=True),
@@ -96,3 +100,4 @@ def downgrade() -> None:
     op.drop_table("group_profile", schema=S)
     op.drop_table("indicator", schema=S)
     op.drop_table("evaluation_run", schema=S)
+    drop_run_table(S)

@@ -1,0 +1,1 @@
+"""The ``medpay.evaluation.v1`` servicer: proto <-> service layer."""
