@@ -15,6 +15,7 @@ from libs.common.runtime import Runtime
 from ..coding import cli as coding_cli
 from ..collection import cli as collection_cli
 from ..grouping import cli as grouping_cli
+from ..grouping import dip_cli
 from ..grouping.domain.errors import SchemeError
 from ..synth import cli as synth_cli
 from . import demo, ops
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     coding_cli.add_commands(sub)
     collection_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
+    dip_cli.add_commands(sub)
     synth_cli.add_commands(sub)
     return parser
 
