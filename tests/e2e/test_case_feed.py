@@ -102,7 +102,7 @@ def assert_case_is_the_list(case: pb.Case, request: dict[str, Any], reply: pb.Up
 
 async def test_every_change_is_one_event_with_the_whole_case(stub: pb_grpc.CollectionServiceStub,
                                                              collection_app: App) -> None:
-    rows = [r for r, t in fresh(seed=41, cases=60) if not t["faults"]][:24]
+    rows = [r for r, t in fresh(seed=141, cases=60) if not t["faults"]][:24]
     region, period = region_of(rows[0]), rows[0]["input"]["setlinfo"]["setl_end_date"][:7]
     rows = [r for r in rows if region_of(r) == region and r["input"]["setlinfo"]["setl_end_date"][:7] == period]
     start = await head(stub)
@@ -171,7 +171,7 @@ def assert_same_case_but(a: pb.Case, b: pb.Case, *fields: str) -> None:
 
 
 async def test_as_of_read_reproduces_a_pinned_sequence(stub: pb_grpc.CollectionServiceStub) -> None:
-    rows = [r for r, t in fresh(seed=42, cases=40) if not t["faults"]][:10]
+    rows = [r for r, t in fresh(seed=142, cases=40) if not t["faults"]][:10]
     region, period = region_of(rows[0]), rows[0]["input"]["setlinfo"]["setl_end_date"][:7]
     rows = [r for r in rows if region_of(r) == region and r["input"]["setlinfo"]["setl_end_date"][:7] == period]
     replies = [await stub.UploadSettlementList(upload_of(r)) for r in rows]
@@ -205,7 +205,7 @@ async def test_as_of_read_reproduces_a_pinned_sequence(stub: pb_grpc.CollectionS
 async def test_a_follower_sees_concurrent_uploads_once_and_in_order(stub: pb_grpc.CollectionServiceStub,
                                                                     collection_app: App) -> None:
     _, base, _ = collection_app
-    requests = [r for r, t in fresh(seed=43, cases=80) if not t["faults"]]
+    requests = [r for r, t in fresh(seed=143, cases=80) if not t["faults"]]
     region = region_of(requests[0])
     setl_ids = {r["input"]["setlinfo"]["setl_id"] for r in requests if region_of(r) == region}
     start = await head(stub)
@@ -230,7 +230,7 @@ async def test_a_follower_sees_concurrent_uploads_once_and_in_order(stub: pb_grp
 
 
 async def test_hospital_level_comes_from_the_institution_registry(stub: pb_grpc.CollectionServiceStub) -> None:
-    request = next(r for r, t in fresh(seed=44, cases=30) if not t["faults"])
+    request = next(r for r, t in fresh(seed=144, cases=30) if not t["faults"])
     registered = "H33070300089"  # level 3 in the institution registry (the bundled sample)
     start = await head(stub)
     reply = await stub.UploadSettlementList(upload_of(request, registered))
