@@ -13,9 +13,11 @@ from typing import Any
 
 import grpc
 import pytest
+from google.type import date_pb2
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
+from libs.common.dates import Period
 from services.collection.service_layer.regroup import regroup
 
 from .lists import fresh, post_all, scheme_id
@@ -49,7 +51,8 @@ async def events_after(stub: pb_grpc.CollectionServiceStub, region: str, after: 
 async def cases_at(stub: pb_grpc.CollectionServiceStub, region: str, periods: list[str],
                    as_of: int) -> dict[str, pb.Case]:
     return {c.setl_list_id: c async for m in stub.StreamCases(pb.StreamCasesRequest(
-        region=region, periods=periods, as_of_sequence=as_of)) for c in m.cases}
+        region=region, settlement_periods=[Period.parse(p).to_proto() for p in periods], as_of_sequence=as_of))
+        for c in m.cases}
 
 
 def region_of(request: dict[str, Any]) -> str:
@@ -73,7 +76,7 @@ def assert_case_is_the_list(case: pb.Case, request: dict[str, Any], reply: pb.Up
     assert case.setl_list_id == reply.setl_list_id and case.revision == reply.revision
     assert case.status == pb.LIST_STATUS_ACTIVE
     assert case.fixmedins_code == request["fixmedins_code"] and case.region == region_of(request)
-    assert case.period == s["setl_end_date"][:7]
+    assert str(Period.from_proto(case.settlement_month)) == s["setl_end_date"][:7]
     assert (case.setl_id, case.psn_no, case.mdtrt_id) == (s["setl_id"], s["psn_no"], s["mdtrt_id"])
     admitted, discharged = day(s["adm_time"]), day(s["dscg_time"])
     assert (case.admission_date.year, case.admission_date.month, case.admission_date.day) == admitted
@@ -194,7 +197,10 @@ async def test_as_of_read_reproduces_a_pinned_sequence(stub: pb_grpc.CollectionS
     next_period = await cases_at(stub, region, [later.isoformat()[:7]], now)
     assert next_period[replies[1].setl_list_id].revision == 2
     assert await cases_at(stub, region, [period], pinned) == before  # reproducible
-    at_head = [m async for m in stub.StreamCases(pb.StreamCasesRequest(region=region, periods=[period]))]
+    at_head = [m async for m in stub.StreamCases(pb.StreamCasesRequest(
+        region=region, settlement_periods=[Period.parse(period).to_proto()]))]
+    year = await cases_at(stub, region, [period[:4]], now)  # a year stands for its twelve months
+    assert after.items() <= year.items()
     assert at_head[0].as_of_sequence >= now
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await cases_at(stub, region, [period], now + 10_000_000)
@@ -243,7 +249,10 @@ async def test_hospital_level_comes_from_the_institution_registry(stub: pb_grpc.
 @pytest.mark.parametrize(("request_", "field"), [
     (pb.StreamCaseEventsRequest(region="3307"), "region"),
     (pb.StreamCaseEventsRequest(region="330700", after_sequence=-1), "after_sequence"),
-    (pb.StreamCaseEventsRequest(region="330700", periods=["2026-13"]), "periods[0]"),
+    (pb.StreamCaseEventsRequest(region="330700", settlement_periods=[date_pb2.Date(year=2026, month=13)]),
+     "settlement_periods[0]"),
+    (pb.StreamCaseEventsRequest(region="330700", settlement_periods=[date_pb2.Date(year=2026, month=3, day=1)]),
+     "settlement_periods[0]"),
 ])
 async def test_bad_feed_requests_name_their_field(stub: pb_grpc.CollectionServiceStub,
                                                   request_: pb.StreamCaseEventsRequest, field: str) -> None:
@@ -253,4 +262,4 @@ async def test_bad_feed_requests_name_their_field(stub: pb_grpc.CollectionServic
     assert error_info(caught.value)[1].field_violations[0].field == field
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         [m async for m in stub.StreamCases(pb.StreamCasesRequest(region="330700"))]
-    assert error_info(caught.value)[1].field_violations[0].field == "periods"
+    assert error_info(caught.value)[1].field_violations[0].field == "settlement_periods"

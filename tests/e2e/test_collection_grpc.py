@@ -11,6 +11,8 @@ import pytest
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
+from libs.common.dates import Period
+
 from .lists import fresh
 from .rpc_errors import error_info
 
@@ -93,7 +95,8 @@ async def test_get_list_paging_status_and_case_feed(stub: pb_grpc.CollectionServ
         fixmedins_code=code, setl_id=setl_id, status=pb.LIST_STATUS_REVOKED, reason="test"))
     assert revoked.settlement_list.status == pb.LIST_STATUS_REVOKED
     region = rows[0][0]["fixmedins_code"][1:5] + "00"
-    feed = [c async for chunk in stub.StreamCases(pb.StreamCasesRequest(region=region, periods=[period]))
+    feed = [c async for chunk in stub.StreamCases(pb.StreamCasesRequest(
+        region=region, settlement_periods=[Period.parse(period).to_proto()]))
             for c in chunk.cases]
     status = {c.setl_list_id: c.status for c in feed}
     assert status[got.settlement_list.setl_list_id] == pb.LIST_STATUS_REVOKED  # revoked lists keep their status

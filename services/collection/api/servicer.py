@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import grpc
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.type import date_pb2
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
-from medpay.common.v1.common_pb2 import Money
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
+from libs.common.dates import Period, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
-from libs.common.money import fen_text
+from libs.common.money import Money, fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.repository import StoredList
@@ -121,15 +119,16 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
 
     async def StreamCaseEvents(self, request: pb.StreamCaseEventsRequest,
                                context: Any) -> AsyncIterator[pb.StreamCaseEventsResponse]:
-        async for page in self._feed.events(request.region, request.after_sequence, list(request.periods),
-                                            follow=request.follow):
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for page in self._feed.events(request.region, request.after_sequence, months, follow=request.follow):
             yield pb.StreamCaseEventsResponse(
                 events=[pb.CaseEvent(sequence=e.sequence, type=_EVENT_TYPE[e.kind], event_time=_timestamp(e.event_time),
                                      case=case_proto(e.case)) for e in page.events],
                 resume_after_sequence=page.resume_after, head_sequence=page.head)
 
     async def StreamCases(self, request: pb.StreamCasesRequest, context: Any) -> AsyncIterator[pb.StreamCasesResponse]:
-        async for at, cases in self._feed.cases(request.region, list(request.periods), request.as_of_sequence):
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for at, cases in self._feed.cases(request.region, months, request.as_of_sequence):
             yield pb.StreamCasesResponse(cases=[case_proto(c) for c in cases], as_of_sequence=at)
 
     async def GetCaseFeed(self, request: pb.GetCaseFeedRequest, context: Any) -> pb.GetCaseFeedResponse:
@@ -217,8 +216,9 @@ def case_proto(c: FeedCase) -> pb.Case:
     """A feed case on the wire (money in fen, dates as google.type.Date, enums for statuses)."""
     m = pb.Case(
         setl_list_id=c.setl_list_id, revision=c.revision, status=_STATUS[c.status], fixmedins_code=c.fixmedins_code,
-        hospital_level=c.hospital_level, region=c.region, period=c.period, setl_id=c.setl_id, psn_no=c.psn_no,
-        mdtrt_id=c.mdtrt_id, admission_date=_date(c.admission_date), discharge_date=_date(c.discharge_date),
+        hospital_level=c.hospital_level, region=c.region, settlement_month=Period.parse(c.period).to_proto(),
+        setl_id=c.setl_id, psn_no=c.psn_no, mdtrt_id=c.mdtrt_id, admission_date=date_to_proto(c.admission_date),
+        discharge_date=date_to_proto(c.discharge_date),
         los_days=c.los_days or 0, discharge_way=c.discharge_way, department=c.department,
         attending_doctor=c.attending_doctor, sex=_SEX.get(c.sex or 0, pb.SEX_UNSPECIFIED),
         age_years=c.age_years or 0, diagnosis_codes=c.diagnoses, procedure_codes=c.procedures,
@@ -226,7 +226,8 @@ def case_proto(c: FeedCase) -> pb.Case:
                              kind=_GROUP_KIND.get(g.kind, pb.GROUP_KIND_UNSPECIFIED), code=g.drg, adrg=g.adrg,
                              mdc=g.mdc, status=_GROUP_STATUS.get(g.status, grouping_pb.GROUP_STATUS_UNSPECIFIED))
                 for g in c.groups],
-        total_cost=Money(fen=c.total_fen), fund_paid=Money(fen=c.fund_fen), personal_paid=Money(fen=c.personal_fen),
+        total_cost=Money(c.total_fen).to_proto(), fund_paid=Money(c.fund_fen).to_proto(),
+        personal_paid=Money(c.personal_fen).to_proto(),
         insurance_type=c.insurance_type,
         money_source=pb.MoneySource.Value(f"MONEY_SOURCE_{c.money_source.value}"))
     if c.age_days is not None:
@@ -236,5 +237,7 @@ def case_proto(c: FeedCase) -> pb.Case:
     return m
 
 
-def _date(value: date | None) -> date_pb2.Date | None:
-    return date_pb2.Date(year=value.year, month=value.month, day=value.day) if value else None
+def _months(periods: Any, field: str) -> list[str]:
+    """Settlement periods from the wire (months, or years standing for their twelve months) as "yyyy-MM"."""
+    return [str(month) for i, period in enumerate(periods)
+            for month in Period.from_proto(period, f"{field}[{i}]").months()]

@@ -41,7 +41,7 @@ class CaseFeed:
         then each new batch as it is published (an empty page with the cursor every heartbeat), forever."""
         check_region(region)
         for i, period in enumerate(periods):
-            check_period(period, f"periods[{i}]")
+            check_period(period, f"settlement_periods[{i}]")
         if after < 0:
             raise InvalidArgument.field("after_sequence", "must not be negative")
         cursor = after
@@ -77,9 +77,9 @@ class CaseFeed:
         (0: the head now)."""
         check_region(region)
         if not periods:
-            raise InvalidArgument.field("periods", "name at least one settlement period")
+            raise InvalidArgument.field("settlement_periods", "name at least one settlement period")
         for i, period in enumerate(periods):
-            check_period(period, f"periods[{i}]")
+            check_period(period, f"settlement_periods[{i}]")
         if as_of < 0:
             raise InvalidArgument.field("as_of_sequence", "must not be negative")
         head = await self.publish()
