@@ -16,6 +16,7 @@ from ..coding import cli as coding_cli
 from ..collection import cli as collection_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
+from ..settlement import cli as settlement_cli
 from ..synth import cli as synth_cli
 from . import demo, ops
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     coding_cli.add_commands(sub)
     collection_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
+    settlement_cli.add_commands(sub)
     synth_cli.add_commands(sub)
     return parser
 
