@@ -116,3 +116,10 @@ import_job = Table(
     Column("finished", Integer, nullable=False, server_default="0"),
     Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+gateway_nonce = Table(
+    "gateway_nonce", metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("nonce", Text, primary_key=True),
+    Column("seen_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

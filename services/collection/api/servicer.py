@@ -17,7 +17,7 @@ from libs.common.money import fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.repository import GroupRow, StoredList
-from ..domain.envelope import content_digest, error_message
+from ..domain.envelope import content_digest, error_message, read_json
 from ..domain.model import Finding, ListStatus, Severity
 from ..service_layer.queries import Lists, check_period
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
@@ -25,6 +25,7 @@ from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
 MAX_BATCH = 10_000
 BATCH_WINDOW = 32
+MAX_REQUEST_ID = 128
 """Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 _STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
@@ -117,12 +118,13 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                 principal_diagnosis=r.principal_dx) for r in chunk])
 
     async def _upload(self, upload: pb.SettlementListUpload) -> Any:
-        try:
-            body = orjson.loads(upload.input_json)
-        except orjson.JSONDecodeError as bad:
-            raise InvalidArgument.field("upload.input_json", f"not valid JSON: {bad}") from None
+        body, problems = read_json(upload.input_json)
+        if problems:
+            raise InvalidArgument.field("upload.input_json", problems[0].message_en) from None
         if not upload.fixmedins_code:
             raise InvalidArgument.field("upload.fixmedins_code", "must not be empty")
+        if len(upload.request_id) > MAX_REQUEST_ID:
+            raise InvalidArgument.field("upload.request_id", f"at most {MAX_REQUEST_ID} characters")
         key = f"request:{upload.request_id}" if upload.request_id else None
         cmd = UploadCommand(key, content_digest("4101A", upload.fixmedins_code, body), upload.fixmedins_code,
                             upload.fixmedins_name, body)
