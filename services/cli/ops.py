@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 from typing import Any
 
 from libs.common.db.migrate import SERVICE_MIGRATIONS, upgrade
 from libs.common.grpc.server import ServiceSpec, serve_until_signalled, start_server
 from libs.common.runtime import Runtime
+
+from .workers import report_ready, run_workers
 
 SERVABLE = ("coding", "grouping", "collection")
 
@@ -41,26 +40,28 @@ def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
 def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
     address = args.address or runtime.settings.address_of(args.service)
     if args.workers > 1:
-        return _run_workers(args.service, address, args.workers)
+        others = [runtime.settings.collection_http_address] if args.service == "collection" else []
+        return run_workers(args.service, address, args.workers, others)
     return asyncio.run(_serve(args.service, runtime, address, args.reuse_port))
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
-    spec = await _spec(service, runtime)
+    spec = await _spec(service, runtime, reuse_port)
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
     print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
+    report_ready()
     await serve_until_signalled(running)
     return 0
 
 
-async def _spec(service: str, runtime: Runtime) -> ServiceSpec:
+async def _spec(service: str, runtime: Runtime, reuse_port: bool = False) -> ServiceSpec:
     if service == "collection":
         from ..collection.bootstrap import build_app as build_collection
         from ..collection.bootstrap import service_spec as collection_spec
 
         settings = runtime.settings
         return collection_spec(await build_collection(runtime), settings.collection_http_address,
-                               settings.collection_http_base)
+                               settings.collection_http_base, reuse_port=reuse_port)
     if service == "coding":
         from ..coding.bootstrap import build_app, service_spec
 
@@ -69,21 +70,3 @@ async def _spec(service: str, runtime: Runtime) -> ServiceSpec:
     from ..grouping.bootstrap import service_spec as grouping_spec
 
     return grouping_spec(build_registry(runtime))
-
-
-def _run_workers(service: str, address: str, workers: int) -> int:
-    """The grpc multiprocessing pattern: N independent server processes bound to one port with SO_REUSEPORT."""
-    if address.endswith(":0"):
-        print("medpay: --workers needs a fixed port", file=sys.stderr)
-        return 2
-    cmd = [sys.executable, "-m", "services.cli", "serve", service, "--address", address, "--reuse-port"]
-    children = [subprocess.Popen(cmd, env=os.environ.copy()) for _ in range(workers)]
-
-    def forward(signum: int, frame: object) -> None:
-        for child in children:
-            child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
-    return max(codes)
