@@ -38,6 +38,15 @@ from .transactions import Call, Transaction
 log = logging.getLogger(__name__)
 
 REUSED_MSGID = "msgid already used for other content; resend with a new msgid"
+_DRAIN = 4
+"""An over-large body up to this many times the limit is read and dropped before the answer."""
+
+
+async def _drain(request: Request, budget: int) -> None:
+    async for chunk in request.stream():
+        budget -= len(chunk)
+        if budget < 0:
+            return
 
 
 @dataclass(frozen=True)
@@ -126,18 +135,23 @@ class NationalInterface:
         return credential
 
     async def _body(self, request: Request) -> bytes:
+        """The body, within the size and time limits. An over-large body up to four times the limit is read to its
+        end and dropped before the 413 answer, so that the client, still sending, gets to read it."""
         limit = self.policy.max_body_bytes
         declared = request.headers.get("content-length", "")
         too_large = _Refusal([error("ENV-009", "", f"请求体超过 {limit} 字节", f"request body exceeds {limit} bytes")],
                              413)
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise too_large
         chunks, size = [], 0
         try:
             async with asyncio.timeout(self.policy.body_timeout_seconds):
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                    if int(declared) <= _DRAIN * limit:
+                        await _drain(request, _DRAIN * limit)
+                    raise too_large
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > limit:
+                        await _drain(request, _DRAIN * limit - size)
                         raise too_large
                     chunks.append(chunk)
         except TimeoutError:
