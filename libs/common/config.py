@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     """How long an idle keep-alive connection stays open between requests."""
     http_body_timeout_seconds: float = 30.0
     """Longest a request body may take to arrive (408 beyond)."""
+    serve_reuse_port: bool = False
+    """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""

@@ -21,6 +21,7 @@ from .api.http_server import HttpDoor, HttpDoorConfig
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .api.transactions import national_transactions
 from .domain.schemes import SchemeSchedule
+from .service_layer.feed import CaseFeed
 from .service_layer.queries import Lists
 from .service_layer.unit_of_work import CollectionUnitOfWork
 from .service_layer.uploads import Uploads
@@ -98,7 +99,7 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     """Both doors in one server: gRPC (the spec's server) and the national HTTP door, started and drained
     together. Without gateway credentials the HTTP door serves loopback only (development)."""
     s = app.runtime.settings
-    servicer = CollectionServicer(app.uploads, app.lists)
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow))
     if not app.interface.gateway.enabled and not _loopback(http_address):
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "

@@ -1,13 +1,13 @@
 """The national door's shared state: gateway nonces (replays fail after restarts and on every replica) and the
 serial blocks that make every inf_refmsgid unique across replicas.
 
-Revision ID: 0002
+Revision ID: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
