@@ -113,7 +113,7 @@ def in_thread(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, 
     return lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=120)
 
 
-HYPOTHESIS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+HYPOTHESIS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
