@@ -104,7 +104,7 @@ async def test_batches_carry_their_cursor(runtime: Runtime) -> None:
     finally:
         await running.stop()
     assert [len(b) for b, _ in seen] == [10, 10, 5]
-    assert [cursor for _, cursor in seen] == [10, 20, 25] and sum((b for b, _ in seen), []) == list(range(1, 26))
+    assert [cursor for _, cursor in seen] == [10, 20, 25] and [n for b, _ in seen for n in b] == list(range(1, 26))
 
 
 async def test_a_slow_consumer_holds_the_server_back(runtime: Runtime) -> None:

@@ -56,7 +56,7 @@ async def run_engine(database_url: str, run_migrations: Schema) -> AsyncIterator
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: chunk_done.create(sync, checkfirst=True))
         await conn.execute(text('CREATE SCHEMA IF NOT EXISTS "runs_test_b"'))
-        await conn.run_sync(lambda sync: second_metadata.create_all(sync))
+        await conn.run_sync(second_metadata.create_all)
     yield engine
     await engine.dispose()
 

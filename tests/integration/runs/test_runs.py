@@ -36,12 +36,19 @@ async def chunks_of(engine: AsyncEngine, run_id: str) -> list[tuple[int, int]]:
         return [(r.chunk, r.attempt) for r in rows]
 
 
+async def progressed(runs: Runs, run_id: str, done: int) -> None:
+    """Until the run has reported ``done`` units (polling the table, as another process would)."""
+    async with asyncio.timeout(20):
+        while (await runs.get(run_id)).progress.done < done:  # noqa: ASYNC110 - the state is in the database
+            await asyncio.sleep(0.05)
+
+
 async def test_the_table_agrees_with_its_migration(clean: AsyncEngine) -> None:
     def differences(sync: Any) -> list[Any]:
         context = MigrationContext.configure(sync, opts={
             "include_schemas": True, "include_name": lambda name, type_, parents: type_ != "schema"
             or name == SCHEMA, "include_object": lambda obj, name, type_, reflected, compare_to:
-            name != "chunk_done" and name != "alembic_version"})
+            name not in {"chunk_done", "alembic_version"}})
         return list(compare_metadata(context, metadata))
 
     async with clean.connect() as conn:
@@ -115,8 +122,7 @@ async def test_cancellation_pending_and_running(clean: AsyncEngine) -> None:
 
     runs = make_runs(clean, JobKind(KIND, chunk_job(clean, delay=0.05)))
     run = await runs.start(StartRun(KIND, "long", {"chunks": 200}))
-    while (await runs.get(run.id)).progress.done < 3:
-        await asyncio.sleep(0.05)
+    await progressed(runs, run.id, 3)
     await runs.cancel(run.id)
     ended = await runs.wait(run.id, timeout=10)
     assert ended.state is RunState.CANCELLED and ended.error is not None and ended.error.code == "CANCELLED"
@@ -130,8 +136,7 @@ async def test_cancellation_pending_and_running(clean: AsyncEngine) -> None:
 async def test_a_graceful_stop_hands_the_run_to_the_next_executor(clean: AsyncEngine) -> None:
     first = make_runs(clean, JobKind(KIND, chunk_job(clean, delay=0.05)), lease_seconds=30)
     run = await first.start(StartRun(KIND, "handover", {"chunks": 30}))
-    while (await first.get(run.id)).progress.done < 5:
-        await asyncio.sleep(0.05)
+    await progressed(first, run.id, 5)
     await first.close()
     released = await first.get(run.id)
     assert released.state is RunState.RUNNING and released.owner is None and released.attempts == 0
