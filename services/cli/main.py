@@ -13,6 +13,7 @@ from libs.common.reference import ReferenceDirError
 from libs.common.runtime import Runtime
 
 from ..coding import cli as coding_cli
+from ..evaluation import review_cli
 from ..collection import cli as collection_cli
 from ..grouping import cli as grouping_cli
 from ..grouping.domain.errors import SchemeError
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     collection_cli.add_commands(sub)
     grouping_cli.add_commands(sub)
     synth_cli.add_commands(sub)
+    review_cli.add_commands(sub)
     return parser
 
 
