@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 
 from libs.common.runtime import Runtime
+from services.grouping.adapters.scheme_files import available_schemes, load_code_tables, load_scheme
 
-if TYPE_CHECKING:  # the handlers import what they use: `medpay --help` stays fast
-    from .domain.review.ruleset import RuleSet
-    from .service_layer.review.batch import BatchReport
+from .adapters.review.files import DEFAULT_RULESET, read_knowledge, read_ruleset
+from .domain.review.engine import Reviewer
+from .domain.review.knowledge import KnowledgeError
+from .domain.review.rules import Context
+from .domain.review.ruleset import RuleSet, RuleSetError
+from .service_layer.review.batch import BatchReport, BatchReview
 
 console = Console(stderr=True, soft_wrap=True)
 NATIONAL_SCHEME = "chs-drg-1.1"
-DEFAULT_RULESET = Path(__file__).parent / "adapters" / "review" / "default_ruleset.toml"
 
 
 def add_commands(sub: Any) -> None:
@@ -39,15 +42,6 @@ def add_commands(sub: Any) -> None:
 
 
 def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
-    from services.grouping.adapters.scheme_files import available_schemes, load_code_tables, load_scheme
-
-    from .adapters.review.files import read_knowledge, read_ruleset
-    from .domain.review.engine import Reviewer
-    from .domain.review.knowledge import KnowledgeError
-    from .domain.review.rules import Context
-    from .domain.review.ruleset import RuleSetError
-    from .service_layer.review.batch import BatchReview
-
     for name in ("lists", "fee_details", "knowledge", "records", "rules"):
         path = getattr(args, name)
         if path is not None and not path.is_file():
@@ -96,9 +90,6 @@ def _summary(report: BatchReport, ruleset: RuleSet, out: Path, scheme: str) -> N
 
 
 def run_check_rules(args: argparse.Namespace, runtime: Runtime) -> int:
-    from .adapters.review.files import read_ruleset
-    from .domain.review.ruleset import RuleSetError
-
     try:
         ruleset = read_ruleset(args.file)
     except RuleSetError as bad:
