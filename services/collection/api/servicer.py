@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,39 +13,48 @@ import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
+from libs.common.dates import Period, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
-from libs.common.money import fen_text
+from libs.common.money import Money, fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
-from ..adapters.repository import GroupRow, StoredList
-from ..domain.envelope import content_digest, error_message
-from ..domain.model import Finding, ListStatus, Severity
+from ..adapters.repository import StoredList
+from ..domain.envelope import INSTITUTION, content_digest, error_message, read_json
+from ..domain.feed import EventKind, FeedCase
+from ..domain.model import Finding, GroupRow, ListStatus, Severity
+from ..service_layer.feed import CaseFeed
 from ..service_layer.queries import Lists, check_period
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
 MAX_BATCH = 10_000
 BATCH_WINDOW = 32
+MAX_REQUEST_ID = 128
+ERROR_FINDINGS = 10
+"""Findings spelled out in the error of a rejected UploadSettlementList (the trailers must stay small)."""
+REQUEST_ID = re.compile(rf"[^\x00-\x20\x7f-\x9f]{{1,{MAX_REQUEST_ID}}}")
 """Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 _STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
+_EVENT_TYPE = {kind: pb.CaseEventType.Value(f"CASE_EVENT_TYPE_{kind.value}") for kind in EventKind}
+_SEX = {1: pb.SEX_MALE, 2: pb.SEX_FEMALE}
+_GROUP_KIND = {"DRG": pb.GROUP_KIND_DRG, "DIP": pb.GROUP_KIND_DIP}
+_GROUP_STATUS = {name.removeprefix("GROUP_STATUS_"): value for name, value in grouping_pb.GroupStatus.items()}
 
 
 class CollectionServicer(pb_grpc.CollectionServiceServicer):
-    def __init__(self, uploads: Uploads, lists: Lists) -> None:
+    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed) -> None:
         self._uploads = uploads
         self._lists = lists
+        self._feed = feed
 
     async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
                                    context: Any) -> pb.UploadSettlementListResponse:
         stored = await self._upload(request.upload)
         if not stored["accepted"]:
-            findings = [_finding_from_dict(f) for f in stored["findings"]]
-            raise InvalidArgument(error_message(findings), reason="INVALID_LIST",
-                                  metadata={"findings": ",".join(sorted({f.code for f in findings}))},
-                                  violations=tuple(FieldViolation(f.field, f"{f.code}: {f.message_en}")
-                                                   for f in findings))
+            raise _rejection([_finding_from_dict(f) for f in stored["findings"]])
         return _accepted(stored)
 
     async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
@@ -107,26 +118,49 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                               fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
         return pb.UpdateSettlementListStatusResponse(settlement_list=_list_proto(stored, full=False))
 
+    async def StreamCaseEvents(self, request: pb.StreamCaseEventsRequest,
+                               context: Any) -> AsyncIterator[pb.StreamCaseEventsResponse]:
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for page in self._feed.events(request.region, request.after_sequence, months, follow=request.follow):
+            yield pb.StreamCaseEventsResponse(
+                events=[pb.CaseEvent(sequence=e.sequence, type=_EVENT_TYPE[e.kind], event_time=_timestamp(e.event_time),
+                                     case=case_proto(e.case)) for e in page.events],
+                resume_after_sequence=page.resume_after, head_sequence=page.head)
+
     async def StreamCases(self, request: pb.StreamCasesRequest, context: Any) -> AsyncIterator[pb.StreamCasesResponse]:
-        async for chunk in self._lists.cases(request.region, request.period):
-            yield pb.StreamCasesResponse(cases=[pb.GroupedCase(
-                setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, psn_no=r.psn_no, drg=r.drg or "",
-                scheme_id=r.scheme_id or "", total_fen=r.total_fen, fund_fen=r.fund_fen, los_days=r.los_days or 0,
-                discharge_type=r.discharge_type, sex=r.sex or 0, age_years=r.age_years or 0,
-                discharge_date=r.discharge_date.isoformat() if r.discharge_date else "",
-                principal_diagnosis=r.principal_dx) for r in chunk])
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for at, cases in self._feed.cases(request.region, months, request.as_of_sequence):
+            yield pb.StreamCasesResponse(cases=[case_proto(c) for c in cases], as_of_sequence=at)
+
+    async def GetCaseFeed(self, request: pb.GetCaseFeedRequest, context: Any) -> pb.GetCaseFeedResponse:
+        return pb.GetCaseFeedResponse(head_sequence=await self._feed.publish())
 
     async def _upload(self, upload: pb.SettlementListUpload) -> Any:
-        try:
-            body = orjson.loads(upload.input_json)
-        except orjson.JSONDecodeError as bad:
-            raise InvalidArgument.field("upload.input_json", f"not valid JSON: {bad}") from None
-        if not upload.fixmedins_code:
-            raise InvalidArgument.field("upload.fixmedins_code", "must not be empty")
+        body, problems = read_json(upload.input_json)
+        if problems:
+            raise InvalidArgument.field("upload.input_json", problems[0].message_en) from None
+        if not INSTITUTION.fullmatch(upload.fixmedins_code):
+            raise InvalidArgument.field("upload.fixmedins_code", "must be H + 11 digits")
+        if upload.request_id and not REQUEST_ID.fullmatch(upload.request_id):
+            raise InvalidArgument.field("upload.request_id",
+                                        f"at most {MAX_REQUEST_ID} characters, no blanks or control characters")
         key = f"request:{upload.request_id}" if upload.request_id else None
         cmd = UploadCommand(key, content_digest("4101A", upload.fixmedins_code, body), upload.fixmedins_code,
                             upload.fixmedins_name, body)
         return (await self._uploads.upload(cmd, _outcome_dict)).response
+
+
+def _rejection(findings: list[Finding]) -> InvalidArgument:
+    """The error of a rejected list, small enough for gRPC trailers (8 KiB): the first ``ERROR_FINDINGS``
+    findings in the message and the BadRequest, the count of the rest, every rule code in the ErrorInfo."""
+    shown = findings[:ERROR_FINDINGS]
+    rest = len(findings) - len(shown)
+    message = error_message(shown)[:2000] + (f"; {rest} more findings not listed" if rest else "")
+    return InvalidArgument(message, reason="INVALID_LIST",
+                           metadata={"findings": ",".join(sorted({f.code for f in findings})),
+                                     "finding_count": str(len(findings))},
+                           violations=tuple(FieldViolation(f.field[:100], f"{f.code}: {f.message_en}"[:200])
+                                            for f in shown))
 
 
 def add_to_server(servicer: CollectionServicer, server: grpc.aio.Server) -> None:
@@ -137,7 +171,7 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Accepted):
         return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
                 "findings": [_finding_dict(f) for f in outcome.warnings],
-                "group": outcome.group.__dict__ if outcome.group else None}
+                "group": dataclasses.asdict(outcome.group) if outcome.group else None}
     return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
 
 
@@ -192,3 +226,34 @@ def _row_proto(r: Any) -> pb.SettlementList:
         revision=r.current_revision, revision_count=r.current_revision, status=_STATUS[r.status], region=r.region,
         period=r.period, total_amount=fen_text(r.total_fen),
         group=_group_proto(group) if group else None, receive_time=_timestamp(r.received_time))
+
+
+def case_proto(c: FeedCase) -> pb.Case:
+    """A feed case on the wire (money in fen, dates as google.type.Date, enums for statuses)."""
+    m = pb.Case(
+        setl_list_id=c.setl_list_id, revision=c.revision, status=_STATUS[c.status], fixmedins_code=c.fixmedins_code,
+        hospital_level=c.hospital_level, region=c.region, settlement_month=Period.parse(c.period).to_proto(),
+        setl_id=c.setl_id, psn_no=c.psn_no, mdtrt_id=c.mdtrt_id, admission_date=date_to_proto(c.admission_date),
+        discharge_date=date_to_proto(c.discharge_date),
+        los_days=c.los_days or 0, discharge_way=c.discharge_way, department=c.department,
+        attending_doctor=c.attending_doctor, sex=_SEX.get(c.sex or 0, pb.SEX_UNSPECIFIED),
+        age_years=c.age_years or 0, diagnosis_codes=c.diagnoses, procedure_codes=c.procedures,
+        groups=[pb.CaseGroup(scheme_id=g.scheme_id, scheme_version=g.scheme_version,
+                             kind=_GROUP_KIND.get(g.kind, pb.GROUP_KIND_UNSPECIFIED), code=g.drg, adrg=g.adrg,
+                             mdc=g.mdc, status=_GROUP_STATUS.get(g.status, grouping_pb.GROUP_STATUS_UNSPECIFIED))
+                for g in c.groups],
+        total_cost=Money(c.total_fen).to_proto(), fund_paid=Money(c.fund_fen).to_proto(),
+        personal_paid=Money(c.personal_fen).to_proto(),
+        insurance_type=c.insurance_type,
+        money_source=pb.MoneySource.Value(f"MONEY_SOURCE_{c.money_source.value}"))
+    if c.age_days is not None:
+        m.age_days = c.age_days
+    if c.birth_weight_g is not None:
+        m.birth_weight_g = c.birth_weight_g
+    return m
+
+
+def _months(periods: Any, field: str) -> list[str]:
+    """Settlement periods from the wire (months, or years standing for their twelve months) as "yyyy-MM"."""
+    return [str(month) for i, period in enumerate(periods)
+            for month in Period.from_proto(period, f"{field}[{i}]").months()]
