@@ -37,7 +37,7 @@ class EvaluationApp:
 
     async def close(self) -> None:
         for channel in self.channels:
-            await channel.close()
+            await channel.close(None)
         await self.engine.dispose()
 
 
@@ -65,6 +65,9 @@ def service_spec(app: EvaluationApp) -> ServiceSpec:
         await app.runs.close()
         await app.close()
 
-    return ServiceSpec("evaluation", register=lambda server: (add_to_server(servicer, server),
-                                                              add_operations(server, app.runs)),
-                       service_names=[SERVICE_NAME, OPERATIONS_SERVICE], on_start=app.runs.open, on_stop=stop)
+    def register(server: grpc.aio.Server) -> None:
+        add_to_server(servicer, server)
+        add_operations(server, app.runs)
+
+    return ServiceSpec("evaluation", register=register, service_names=[SERVICE_NAME, OPERATIONS_SERVICE],
+                       on_start=app.runs.open, on_stop=stop)

@@ -44,7 +44,7 @@ def period_to_proto(period: EvaluationPeriod) -> pb.EvaluationPeriod:
 def level_from_proto(value: int) -> Level | None:
     if value == pb.UNIT_LEVEL_UNSPECIFIED:
         return None
-    levels = {number: level for level, number in _LEVEL.items()}
+    levels: dict[int, Level] = {int(number): level for level, number in _LEVEL.items()}
     if value not in levels:
         raise InvalidArgument.field("level", f"unknown level {value}")
     return levels[value]
@@ -63,8 +63,9 @@ def indicator_to_proto(unit: StoredUnit) -> pb.Indicator:
     f = unit.figures
     message = pb.Indicator(
         level=_LEVEL[f.level], unit=f.unit, hospital=unit.hospital or "", name=unit.name,
-        hospital_level=unit.hospital_level or 0, quadrant=_QUADRANT[unit.quadrant] if unit.quadrant else 0,
-        **_figures(f))
+        hospital_level=unit.hospital_level or 0,
+        quadrant=_QUADRANT[unit.quadrant] if unit.quadrant else pb.QUADRANT_UNSPECIFIED)
+    _fill(message, f)
     if unit.month != WHOLE_PERIOD:
         message.month.CopyFrom(Period.parse(unit.month).to_proto())
     if unit.quality is not None:
@@ -84,19 +85,19 @@ def indicator_to_proto(unit: StoredUnit) -> pb.Indicator:
     return message
 
 
-def _figures(f: UnitIndicators) -> dict[str, object]:
-    return {"cases": f.cases, "grouped": f.grouped, "grouping_rate": _text(f.grouping_rate),
-            "drg_count": f.drg_count, "total_weight": _text(f.total_weight), "cmi": _text(f.cmi),
-            "time_index": _text(f.time_index), "cost_index": _text(f.cost_index),
-            "low_risk_cases": f.low_risk_cases, "low_risk_deaths": f.low_risk_deaths,
-            "low_risk_mortality": _text(f.low_risk_mortality), "readmit15_rate": _text(f.readmit15_rate)}
+def _fill(message: pb.Indicator, f: UnitIndicators) -> None:
+    message.cases, message.grouped, message.drg_count = f.cases, f.grouped, f.drg_count
+    message.low_risk_cases, message.low_risk_deaths = f.low_risk_cases, f.low_risk_deaths
+    message.grouping_rate, message.total_weight = _text(f.grouping_rate), _text(f.total_weight)
+    message.cmi, message.time_index, message.cost_index = _text(f.cmi), _text(f.time_index), _text(f.cost_index)
+    message.low_risk_mortality, message.readmit15_rate = _text(f.low_risk_mortality), _text(f.readmit15_rate)
 
 
 def group_to_proto(g: GroupProfile) -> pb.GroupProfile:
     return pb.GroupProfile(group=g.group, cases=g.cases, deaths=g.deaths, rw=_text(g.rw), mean_los=_text(g.mean_los),
                            mean_cost=common_pb2.Money(fen=g.mean_cost_fen), cost_cv=_text(g.cost_cv),
                            mortality=_text(g.mortality), z_score=_text(g.z_score),
-                           band=_BAND[g.band] if g.band else 0, low_risk=g.low_risk)
+                           band=_BAND[g.band] if g.band else pb.RISK_BAND_UNSPECIFIED, low_risk=g.low_risk)
 
 
 def scorecard_to_proto(card: Scorecard, name: str) -> pb.HospitalScorecard:
