@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import grpc
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,10 +16,14 @@ from libs.common.grpc.server import ServiceSpec
 from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
+from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
+from .api.fee_details import FeeDetailServicer
+from .api.fee_details import add_to_server as add_fee_details
 from .api.gateway import Gateway
 from .api.http import NationalInterface
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .domain.schemes import SchemeSchedule
+from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
 from .service_layer.queries import Lists
 from .service_layer.unit_of_work import CollectionUnitOfWork
@@ -38,6 +43,7 @@ class CollectionApp:
     lists: Lists
     interface: NationalInterface
     schedule: SchemeSchedule
+    fee_details: FeeDetails
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -66,7 +72,8 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     lists = Lists(new_uow)
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "")
     interface = NationalInterface(uploads, lists, gateway, region=s.platform_region, max_body_bytes=s.max_body_bytes)
-    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule)
+    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule,
+                         FeeDetails(new_uow, coding))
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:
@@ -97,5 +104,10 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str) -> Servi
             await task
         await app.close()
 
-    return ServiceSpec("collection", lambda grpc_server: add_to_server(servicer, grpc_server), [SERVICE_NAME],
-                       on_start, on_stop)
+    fee_servicer = FeeDetailServicer(app.fee_details)
+
+    def add_servicers(grpc_server: grpc.aio.Server) -> None:
+        add_to_server(servicer, grpc_server)
+        add_fee_details(fee_servicer, grpc_server)
+
+    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE], on_start, on_stop)
