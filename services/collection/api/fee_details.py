@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 import orjson
@@ -17,7 +15,7 @@ from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 from libs.common.dates import Period
 from libs.common.errors import InvalidArgument
 from libs.common.money import Money
-from libs.national.fees import scaled_text
+from libs.national.fees import fee_instant, scaled_text
 
 from ..domain.envelope import content_digest
 from ..domain.fee_details import DetailRow
@@ -25,7 +23,6 @@ from ..domain.model import Finding, Severity
 from ..service_layer.fee_details import FeeCommand, FeeDetails, StayDetails
 
 SERVICE_NAME = fee_pb.DESCRIPTOR.services_by_name["FeeDetailService"].full_name
-LOCAL = ZoneInfo("Asia/Shanghai")
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 
 
@@ -107,13 +104,8 @@ def detail_proto(r: DetailRow) -> fee_pb.FeeDetail:
 def fee_time(local: str) -> Timestamp:
     """A "yyyy-MM-dd HH:mm:ss" in Asia/Shanghai as the instant it is."""
     ts = Timestamp()
-    ts.FromDatetime(datetime.fromisoformat(local).replace(tzinfo=LOCAL))
+    ts.FromDatetime(fee_instant(local))
     return ts
-
-
-def local_time(ts: Timestamp) -> str:
-    """The instant as "yyyy-MM-dd HH:mm:ss" in Asia/Shanghai (how the rules and hospitals read fee times)."""
-    return ts.ToDatetime(tzinfo=LOCAL).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def finding_from_dict(d: dict[str, str]) -> Finding:
