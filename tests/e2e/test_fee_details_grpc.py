@@ -158,3 +158,32 @@ async def test_details_of_a_region_and_period_stream_by_stay(stubs: Any) -> None
     with pytest.raises(grpc.aio.AioRpcError) as bad_region:
         [m async for m in fees.StreamFeeDetails(fee_pb.StreamFeeDetailsRequest(region="33", settlement_periods=months))]
     assert bad_region.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_2301_and_2302_through_the_national_door(collection_app: App) -> None:
+    from .lists import post_all
+
+    _, base, _ = collection_app
+    request = clean(65, 1)[0]
+    lines = details_of(request)
+    envelope = {**request, "infno": "2301", "msgid": request["msgid"][:-4] + "2301",
+                "input": {"feedetail": lines}}
+    first, replay = await post_all(base, [envelope]), await post_all(base, [envelope])
+    assert first[0]["infcode"] == 0, first[0]["err_msg"]
+    result = first[0]["output"]["result"]
+    assert [r["feedetl_sn"] for r in result] == [x["feedetl_sn"] for x in lines]
+    assert result[0]["det_item_fee_sumamt"] == lines[0]["det_item_fee_sumamt"] and result[0]["memo"] == ""
+    assert replay[0]["output"] == first[0]["output"]  # the msgid again: the stored outcome, nothing added
+    other = {**envelope, "input": {"feedetail": lines[:2]}}
+    reused = await post_all(base, [other])
+    assert reused[0]["infcode"] == -1 and "REQUEST_ID_REUSED" in reused[0]["err_msg"]
+
+    bad = {**envelope, "msgid": request["msgid"][:-4] + "2399",
+           "input": {"feedetail": [{**lines[0], "feedetl_sn": "900", "pric": "abc"}]}}
+    refused = (await post_all(base, [bad]))[0]
+    assert refused["infcode"] == -1 and "FD-REQ-003" in refused["err_msg"] and "pric" in refused["err_msg"]
+
+    revoke = {**request, "infno": "2302", "msgid": request["msgid"][:-4] + "2302",
+              "input": {"data": {"mdtrt_id": lines[0]["mdtrt_id"], "feedetl_sn": "0000", "psn_no": ""}}}
+    revoked = (await post_all(base, [revoke]))[0]
+    assert revoked["infcode"] == 0 and revoked["output"] == {"revoked_count": len(lines), "stay_line_count": 0}

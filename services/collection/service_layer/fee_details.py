@@ -39,6 +39,16 @@ class RequestInFlight(MedpayError):
     code = "ABORTED"
 
 
+class FeeDetailsRefused(InvalidArgument):
+    """An upload refused as a whole (INVALID_FEE_DETAILS), with the ERROR findings that refuse it."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        super().__init__(error_message(list(findings)), reason="INVALID_FEE_DETAILS",
+                         metadata={"findings": ",".join(sorted({f.code for f in findings}))},
+                         violations=tuple(FieldViolation(f.field, f"{f.code}: {f.message_en}") for f in findings))
+        self.findings = tuple(findings)
+
+
 @dataclass(frozen=True)
 class FeeCommand:
     """One 2301 upload (``body`` its ``input``) or 2302 revocation. ``key`` is the idempotency key or None."""
@@ -182,10 +192,8 @@ class FeeDetails:
             after = (chunk[-1][0].fixmedins_code, chunk[-1][0].mdtrt_id)
 
 
-def refused(findings: Sequence[Finding]) -> InvalidArgument:
-    return InvalidArgument(error_message(list(findings)), reason="INVALID_FEE_DETAILS",
-                           metadata={"findings": ",".join(sorted({f.code for f in findings}))},
-                           violations=tuple(FieldViolation(f.field, f"{f.code}: {f.message_en}") for f in findings))
+def refused(findings: Sequence[Finding]) -> FeeDetailsRefused:
+    return FeeDetailsRefused(findings)
 
 
 def _same(cmd: FeeCommand, digest: str, response: Any) -> dict[str, Any]:

@@ -1,14 +1,14 @@
 """Fee details (2301/2302): uploads, lines (revoked ones kept), one summary row per stay; and an index to find a
 stay's list from its (institution, mdtrt_id).
 
-Revision ID: 0003
+Revision ID: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
