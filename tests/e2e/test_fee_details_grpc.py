@@ -59,7 +59,12 @@ def list_upload(request: dict[str, Any]) -> pb.UploadSettlementListRequest:
 
 
 def clean(seed: int, count: int) -> list[dict[str, Any]]:
-    return [r for r, t in fresh(seed=seed, cases=count * 3) if not t["faults"]][:count]
+    """Clean lists whose ids no other test uses (synth numbers stays from 1 in every run)."""
+    out = [r for r, t in fresh(seed=seed, cases=count * 3) if not t["faults"]][:count]
+    for request in out:
+        s = request["input"]["setlinfo"]
+        s["mdtrt_id"], s["setl_id"] = f"F{seed}{s['mdtrt_id']}", f"F{seed}{s['setl_id']}"
+    return out
 
 
 async def test_upload_is_idempotent_and_checked_against_the_list(stubs: Any) -> None:
