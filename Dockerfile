@@ -7,7 +7,7 @@ COPY scripts scripts
 COPY libs libs
 COPY services services
 RUN python -m venv /opt/medpay \
- && /opt/medpay/bin/pip install --no-cache-dir grpcio-tools mypy-protobuf \
+ && /opt/medpay/bin/pip install --no-cache-dir grpcio-tools mypy-protobuf googleapis-common-protos \
  && PYTHON=/opt/medpay/bin/python ./scripts/gen-protos \
  && /opt/medpay/bin/pip install --no-cache-dir .
 

@@ -1,47 +1,209 @@
-"""Money: ``Decimal`` yuan with two places in the domain; integer fen or decimal strings on the wire."""
+"""Money: one exact type for every service, integer fen (1 yuan = 100 fen), never float.
+
+``Money`` is what domain code computes with and what the wire carries (``medpay.common.v1.Money``):
+
+    >>> price = Money.parse("27490.85")              # a decimal string of yuan, exactly, at most 2 places
+    >>> price.fen, str(price), price.yuan
+    (2749085, '27490.85', Decimal('27490.85'))
+    >>> Money.from_yuan_rounded(Decimal("1.005"))    # a computed amount rounded to the fen, half up
+    Money(fen=101)
+    >>> Money(fen=1000).allocate([1, 1, 1])          # exact split, the remainder to the first parts
+    [Money(fen=334), Money(fen=333), Money(fen=333)]
+    >>> sum([Money(fen=5), Money(fen=7)], Money.zero())
+    Money(fen=12)
+
+Wire: ``Money.from_proto(pb)`` / ``money.to_proto()``. Files and the national interface carry yuan as decimal
+strings: ``Money.parse(text)`` / ``str(money)``. The two fast module functions ``wire_fen`` and ``fen_text`` are
+the same conversions for hot loops that keep plain ``int`` fen (quality control reads sixty amounts per list).
+Rounding is half up, away from zero on .5 (``round_k`` of the formats); ``libs.common.decimals`` has the same
+rules for non-money decimals (weights, points, ratios).
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from .decimals import round_half_up
+
+if TYPE_CHECKING:
+    from medpay.common.v1 import common_pb2
 
 CENT = Decimal("0.01")
 MAX_YUAN = Decimal(10) ** 10
 """Larger amounts are refused when read from the wire: no single amount of a stay reaches ten billion yuan."""
+INT64_MAX = 2**63 - 1
 _PLAIN = re.compile(r"(-?)(\d{1,10})(?:\.(\d{1,2}))?")
+_TEXT = re.compile(r"(-?)(\d+)(?:\.(\d{1,2}))?")
 
 
 class MoneyError(ValueError):
-    """An amount that is not a valid money value."""
+    """A value that is not an amount of money (a float, more than two places, not a number, out of range)."""
 
 
-def yuan(value: str | int | Decimal) -> Decimal:
-    """Parse yuan from a decimal string, an int or a Decimal; more than two places is an error, not a rounding."""
-    if isinstance(value, float):
-        raise MoneyError("money is never a float; send a decimal string")
-    try:
-        amount = Decimal(value) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError) as exc:
-        raise MoneyError(f"{value!r} is not a decimal amount") from exc
-    if not amount.is_finite():
-        raise MoneyError(f"{value!r} is not a finite amount")
-    if amount != amount.quantize(CENT):
-        raise MoneyError(f"{value!r} has more than two decimal places")
-    return amount.quantize(CENT)
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An exact amount of yuan as whole fen. Immutable; arithmetic with other ``Money`` and ``int`` factors is
+    exact, anything else goes through an explicit rounding (``times``, ``from_yuan_rounded``, ``allocate``)."""
+
+    fen: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fen, int) or isinstance(self.fen, bool):
+            raise MoneyError(f"fen must be an int, not {type(self.fen).__name__}")
+
+    # -- construction --------------------------------------------------------------------------------------
+    @staticmethod
+    def zero() -> Money:
+        return _ZERO
+
+    @classmethod
+    def of_yuan(cls, value: Decimal | int | str) -> Money:
+        """Exactly ``value`` yuan; more than two decimal places is an error, never a silent rounding."""
+        if isinstance(value, float):
+            raise MoneyError("money is never a float; use a decimal string or Decimal")
+        if isinstance(value, str):
+            return cls.parse(value)
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise MoneyError(f"{value!r} is not an amount") from exc
+        if not amount.is_finite():
+            raise MoneyError(f"{value!r} is not a finite amount")
+        fen = amount * 100
+        if fen != fen.to_integral_value():
+            raise MoneyError(f"{value} has more than two decimal places")
+        return cls(int(fen))
+
+    @classmethod
+    def from_yuan_rounded(cls, value: Decimal | int) -> Money:
+        """A computed amount of yuan (points x point value, a share of a budget) rounded to the fen, half up:
+        ``round_2`` of the formats. ``Money.from_yuan_rounded(Decimal("-0.005")) == Money(-1)``."""
+        if isinstance(value, float):
+            raise MoneyError("money is never a float; compute in Decimal")
+        return cls(int(round_half_up(value, 2) * 100))
+
+    @classmethod
+    def parse(cls, text: str) -> Money:
+        """Yuan as a decimal string: "27490.85", "450", "-3.2". At most two places; no exponent, spaces, "+"."""
+        if not isinstance(text, str):
+            raise MoneyError(f"expected a decimal string of yuan, got {type(text).__name__}")
+        plain = _TEXT.fullmatch(text)
+        if plain is None:
+            raise MoneyError(f"{text!r} is not an amount of yuan with at most two decimal places")
+        sign, whole, cents = plain.groups()
+        fen = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+        return cls(-fen if sign else fen)
+
+    @classmethod
+    def from_proto(cls, message: common_pb2.Money) -> Money:
+        return cls(message.fen)
+
+    # -- conversion ----------------------------------------------------------------------------------------
+    def to_proto(self) -> common_pb2.Money:
+        from medpay.common.v1 import common_pb2  # lazily: domain code using Money loads no protobuf
+
+        if abs(self.fen) > INT64_MAX:
+            raise MoneyError(f"{self} does not fit the wire's int64 fen")
+        return common_pb2.Money(fen=self.fen)
+
+    @property
+    def yuan(self) -> Decimal:
+        """The amount as ``Decimal`` yuan with exactly two places."""
+        return Decimal(self.fen).scaleb(-2)
+
+    def __str__(self) -> str:
+        return fen_text(self.fen)
+
+    # -- arithmetic (exact) --------------------------------------------------------------------------------
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.fen + other.fen)
+
+    def __radd__(self, other: Any) -> Money:
+        if other == 0 and not isinstance(other, Money):  # sum() starts from 0
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.fen - other.fen)
+
+    def __neg__(self) -> Money:
+        return Money(-self.fen)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.fen))
+
+    def __mul__(self, factor: int) -> Money:
+        if not isinstance(factor, int) or isinstance(factor, bool):
+            return NotImplemented  # a non-integer factor needs a rounding: use times()
+        return Money(self.fen * factor)
+
+    __rmul__ = __mul__
+
+    def __bool__(self) -> bool:
+        return self.fen != 0
+
+    def times(self, factor: Decimal | int | str) -> Money:
+        """This amount times an exact factor (a ratio, a coefficient), rounded to the fen half up."""
+        if isinstance(factor, float):
+            raise MoneyError("factors are never floats; use Decimal or a decimal string")
+        return Money(int(round_half_up(Decimal(self.fen) * Decimal(factor), 0)))
+
+    def allocate(self, weights: Sequence[Decimal | int | str]) -> list[Money]:
+        """Split this amount into parts proportional to ``weights`` that add up to it exactly.
+
+        Each part is its exact share rounded down to the fen; the fen left over go one each to the parts with
+        the largest remainders of their exact shares, equal remainders to the earlier part (largest-remainder
+        method: deterministic, no part is off its exact share by a fen or more). A negative amount is split as
+        its absolute value and negated. Weights are exact (int, Decimal or decimal strings), at least one of
+        them positive and none negative.
+        """
+        scaled = _integer_weights(weights)
+        total = sum(scaled)
+        if total <= 0:
+            raise MoneyError("allocation needs at least one positive weight")
+        amount = abs(self.fen)
+        shares = [divmod(amount * w, total) for w in scaled]
+        parts = [whole for whole, _ in shares]
+        left = amount - sum(parts)
+        by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][1], i))
+        for index in by_remainder[:left]:
+            parts[index] += 1
+        sign = -1 if self.fen < 0 else 1
+        return [Money(sign * p) for p in parts]
+
+    def split(self, parts: int) -> list[Money]:
+        """``parts`` equal shares adding up to this amount exactly (the first ones a fen larger)."""
+        if parts < 1:
+            raise MoneyError("split needs at least one part")
+        return self.allocate([1] * parts)
 
 
-def to_fen(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+_ZERO = Money(0)
 
 
-def from_fen(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(CENT)
-
-
-def round_yuan(amount: Decimal) -> Decimal:
-    """Round a computed amount (e.g. points x point value) to the fen, half up as payments are."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+def _integer_weights(weights: Sequence[Decimal | int | str]) -> list[int]:
+    """The weights as integers in one common scale (exact: Decimal weights are scaled by 10^places)."""
+    exact: list[Decimal] = []
+    for w in weights:
+        if isinstance(w, float):
+            raise MoneyError("weights are never floats; use Decimal, int or decimal strings")
+        try:
+            value = Decimal(w)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise MoneyError(f"weight {w!r} is not a number") from exc
+        if not value.is_finite() or value < 0:
+            raise MoneyError(f"weight {w!r} must be a finite number >= 0")
+        exact.append(value)
+    places = max((-int(v.as_tuple().exponent) for v in exact), default=0)
+    return [int(v.scaleb(max(places, 0))) for v in exact]
 
 
 def wire_fen(value: Any) -> int | None:

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from ..synth.cli import default_scheme
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
-from .processes import free_address, service_process
+from .processes import start_services
 from .report import DemoResults, write_report
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
@@ -72,14 +71,10 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     month = list(Generator(params, ref).lists())
     console.print(f"synthetic month: {len(month):,} settlement lists of {len(ref.hospitals)} hospitals in "
                   f"{params.region} ({params.scheme})")
-    http = free_address()
-    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
-           "MEDPAY_COLLECTION_HTTP_ADDRESS": http}
-    with ExitStack() as services:
-        coding = services.enter_context(service_process("coding", env))
-        grouping = services.enter_context(service_process("grouping", env))
-        env.update(MEDPAY_CODING_ADDRESS=coding, MEDPAY_GROUPING_ADDRESS=grouping)
-        services.enter_context(service_process("collection", env, http_health=f"http://{http}/healthz"))
+    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
+    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+        coding, grouping = running["coding"].address, running["grouping"].address
+        http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
                       f"serving as separate processes")
         sample = asyncio.run(_sample(coding, grouping, runtime))

@@ -1,4 +1,12 @@
-"""The `medpay` command: one entry point reaching every service."""
+"""The `medpay` command: one entry point reaching every service.
+
+Commands are listed in ``COMMANDS`` (name, the module that defines it, one line of help) and their modules are
+imported only when that command runs: ``medpay --help`` loads neither grpc nor SQLAlchemy nor any service.
+
+To add a command, write ``add_commands(sub)`` in your module (``sub.add_parser(NAME, ...)`` and
+``set_defaults(handler=...)`` with ``handler(args, runtime) -> exit code``; import heavy things inside the
+handlers or at module level of that module, never here) and add one line to ``COMMANDS``.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +14,65 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
-from libs.common.config import Settings
-from libs.common.errors import MedpayError
-from libs.common.reference import ReferenceDirError
-from libs.common.runtime import Runtime
+COMMANDS: dict[str, tuple[str, str]] = {
+    "migrate": ("services.cli.ops", "apply database migrations of every service (or one)"),
+    "serve": ("services.cli.ops", "run a service's gRPC server until SIGTERM"),
+    "db-url": ("services.cli.ops", "print the database URL (starting the embedded server if needed)"),
+    "demo": ("services.cli.demo", "run the intake pipeline end to end and write out/report.html"),
+    "coding": ("services.coding.cli", "code-standard management"),
+    "collection": ("services.collection.cli", "settlement-list intake operations"),
+    "grouping": ("services.grouping.cli", "group cases (CHS-DRG)"),
+    "synth": ("services.synth.cli", "generate a synthetic prefecture's settlement lists (4101A) with truth"),
+}
+"""Every top-level command: (module whose ``add_commands(sub)`` defines it, its line in ``medpay --help``)."""
 
-from ..coding import cli as coding_cli
-from ..collection import cli as collection_cli
-from ..grouping import cli as grouping_cli
-from ..grouping.domain.errors import SchemeError
-from ..synth import cli as synth_cli
-from . import demo, ops
+DESCRIPTION = "Provincial integrated medical-insurance payment platform: services and operator commands."
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medpay", description="Provincial integrated medical-insurance payment "
-                                     "platform: services and operator commands.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    ops.add_commands(sub)
-    demo.add_commands(sub)
-    coding_cli.add_commands(sub)
-    collection_cli.add_commands(sub)
-    grouping_cli.add_commands(sub)
-    synth_cli.add_commands(sub)
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the full definition of the command ``argv`` names, one-line placeholders for the
+    others (so ``--help`` and usage errors list every command without importing any)."""
+    parser = argparse.ArgumentParser(prog="medpay", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = _command_of(argv)
+    if chosen is not None:
+        import_module(COMMANDS[chosen][0]).add_commands(_Only(sub, chosen))
+    for name, (_, summary) in COMMANDS.items():
+        if name != chosen:
+            sub.add_parser(name, help=summary)
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv``: its first argument when that is a known command (options come after it)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
+
+
+class _Only:
+    """The subparsers action as one module sees it: only the chosen command is defined (a module may define
+    several commands, e.g. ops defines migrate, serve and db-url), in the order of ``COMMANDS``."""
+
+    def __init__(self, sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str) -> None:
+        self._sub = sub
+        self._name = name
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        if name == self._name:
+            return self._sub.add_parser(name, **kwargs)  # type: ignore[arg-type]
+        return argparse.ArgumentParser(prog=f"medpay {name}", add_help=False)  # defined, never used
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    from libs.common.config import Settings
+    from libs.common.errors import MedpayError
+    from libs.common.reference import ReferenceDirError
+    from libs.common.runtime import Runtime
+    from services.grouping.domain.errors import SchemeError
+
     try:
         settings = Settings()
         if args.command != "serve" and "MEDPAY_LOG_LEVEL" not in os.environ:
@@ -52,6 +90,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-

@@ -1,4 +1,8 @@
-"""Platform operations: `medpay migrate`, `medpay serve SERVICE`, `medpay db-url`."""
+"""Platform operations: `medpay migrate`, `medpay serve SERVICE`, `medpay db-url`.
+
+Both read the service registry (``libs.common.registry``): a newly declared service is servable and migrated
+without a change here.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,24 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from libs.common.db.migrate import SERVICE_MIGRATIONS, upgrade
-from libs.common.grpc.server import ServiceSpec, serve_until_signalled, start_server
-from libs.common.runtime import Runtime
+from libs.common.registry import services
 
-SERVABLE = ("coding", "grouping", "collection")
+if TYPE_CHECKING:
+    from libs.common.runtime import Runtime
 
 
 def add_commands(sub: Any) -> None:
+    registry = services()
     mig = sub.add_parser("migrate", help="apply database migrations of every service (or one)")
-    mig.add_argument("--service", choices=sorted(SERVICE_MIGRATIONS))
+    mig.add_argument("--service", choices=[d.name for d in registry if d.schemas],
+                     help="only this service's schemas")
     mig.set_defaults(handler=run_migrate)
-    serve = sub.add_parser("serve", help="run a service's gRPC server until SIGTERM")
-    serve.add_argument("service", choices=SERVABLE)
+    serve = sub.add_parser("serve", help="run a service's gRPC server until SIGTERM",
+                           description="Run a service's gRPC server until SIGTERM. Services: " + "; ".join(
+                               f"{d.name}: {d.summary}" for d in registry))
+    serve.add_argument("service", choices=registry.names())
     serve.add_argument("--address", help="listen address (default MEDPAY_<SERVICE>_ADDRESS)")
     serve.add_argument("--workers", type=int, default=1, help="server processes sharing the port (SO_REUSEPORT)")
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
@@ -32,9 +39,13 @@ def add_commands(sub: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
-    for service in [args.service] if args.service else list(SERVICE_MIGRATIONS):
-        upgrade(service, runtime.database_url)
-        print(f"{service}: schema at head")
+    from libs.common.db.migrate import upgrade
+
+    registry = services()
+    schemas = registry.get(args.service).schemas if args.service else registry.schemas()
+    for schema in schemas:
+        upgrade(schema, runtime.database_url)
+        print(f"{schema.name}: schema at head")
     return 0
 
 
@@ -46,29 +57,13 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
-    spec = await _spec(service, runtime)
+    from libs.common.grpc.server import serve_until_signalled, start_server
+
+    spec = await services().get(service).spec(runtime)
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
     print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
     await serve_until_signalled(running)
     return 0
-
-
-async def _spec(service: str, runtime: Runtime) -> ServiceSpec:
-    if service == "collection":
-        from ..collection.bootstrap import build_app as build_collection
-        from ..collection.bootstrap import service_spec as collection_spec
-
-        settings = runtime.settings
-        return collection_spec(await build_collection(runtime), settings.collection_http_address,
-                               settings.collection_http_base)
-    if service == "coding":
-        from ..coding.bootstrap import build_app, service_spec
-
-        return service_spec(build_app(runtime), runtime.settings.code_refresh_seconds)
-    from ..grouping.bootstrap import build_registry
-    from ..grouping.bootstrap import service_spec as grouping_spec
-
-    return grouping_spec(build_registry(runtime))
 
 
 def _run_workers(service: str, address: str, workers: int) -> int:

@@ -1,4 +1,9 @@
-"""Services as child processes (the demo, benchmarks and tests run them so): free ports, start, wait, stop."""
+"""Services as child processes (the demo, benchmarks and tests run them so): free ports, start, wait, stop.
+
+``start_services(["collection"], env)`` starts what the registry says collection needs (coding, grouping) and
+then collection, each on a free port, passing each started service's address to the later ones
+(``MEDPAY_<NAME>_ADDRESS``) and giving an HTTP door (``HttpDoor``) a free port too.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from libs.common.registry import Registry, services
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +32,41 @@ def free_address() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+@dataclass(frozen=True)
+class Started:
+    """A service process started by ``start_services``: its gRPC address and, when it has one, its HTTP door."""
+
+    name: str
+    address: str
+    http_address: str = ""
+
+
+@contextmanager
+def start_services(names: Iterable[str], env: dict[str, str],
+                   registry: Registry | None = None) -> Iterator[dict[str, Started]]:
+    """The named services and their dependencies as processes, in dependency order, until the block ends.
+
+    ``env`` is the environment all of them get (database URL, reference directory, token ...); each later
+    service also gets the addresses of the earlier ones. Yields ``{name: Started}``; stops them in reverse order.
+    """
+    registry = registry or services()
+    started: dict[str, Started] = {}
+    shared = dict(env)
+    with ExitStack() as stack:
+        for name in registry.start_order(names):
+            declaration = registry.get(name)
+            own: dict[str, str] = {}
+            http_health = http_address = ""
+            if declaration.http is not None:
+                http_address = free_address()
+                own[f"MEDPAY_{declaration.http.address_setting.upper()}"] = http_address
+                http_health = f"http://{http_address}{declaration.http.health_path}"
+            address = stack.enter_context(service_process(name, {**shared, **own}, http_health=http_health))
+            started[name] = Started(name, address, http_address)
+            shared[declaration.address_env] = address
+        yield started
 
 
 @contextmanager

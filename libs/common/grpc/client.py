@@ -1,7 +1,18 @@
-"""Client channels: a deadline on every call, and retries with backoff only for idempotent methods.
+"""Client channels between services: every call, of all four kinds, gets a deadline and the bearer token;
+retries with backoff only for the methods the caller names idempotent.
 
-Retries are gRPC's own (service config): they apply on UNAVAILABLE and only to the methods named
-idempotent by the caller, so a retried call can never write twice.
+    channel = open_service_channel(runtime.settings, "collection",
+                                   idempotent_methods=[("medpay.collection.v1.CollectionService", "GetSettlementList")])
+    stub = collection_grpc.CollectionServiceStub(channel)
+    reply = await stub.GetSettlementList(request)            # deadline 30 s, authorization: Bearer <token>
+    async for event in stub.StreamCaseEvents(request, timeout=600):   # a stream: the same, own deadline
+        ...
+
+A call that passes ``timeout=`` keeps it; one that passes none gets the channel's default (unary calls
+``deadline_seconds``; streams ``stream_deadline_seconds``, by default the same). A long read of a stream is better
+done with ``libs.common.grpc.streams`` (a consumer that resumes from its cursor when a stream's deadline ends).
+Retries are gRPC's own (service config): on UNAVAILABLE and only for the named methods, so a retried call can
+never write twice.
 """
 
 from __future__ import annotations
@@ -12,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+if TYPE_CHECKING:
+    from ..config import Settings
+
 DEFAULT_DEADLINE_SECONDS = 30.0
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 def retry_service_config(idempotent_methods: Iterable[tuple[str, str]]) -> str:
@@ -27,36 +42,93 @@ def retry_service_config(idempotent_methods: Iterable[tuple[str, str]]) -> str:
     }]})
 
 
-def open_channel(address: str, idempotent_methods: Iterable[tuple[str, str]] = (),
-                 token: str | None = None) -> grpc.aio.Channel:
+def open_channel(address: str, idempotent_methods: Iterable[tuple[str, str]] = (), token: str | None = None, *,
+                 deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+                 stream_deadline_seconds: float | None = None) -> grpc.aio.Channel:
+    """A channel to ``address`` whose calls carry a default deadline and, when ``token`` is set,
+    ``authorization: Bearer <token>`` (unary-unary, unary-stream, stream-unary and stream-stream alike)."""
     options: list[tuple[str, Any]] = [
         ("grpc.enable_retries", 1),
         ("grpc.service_config", retry_service_config(idempotent_methods)),
-        ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-        ("grpc.max_send_message_length", 64 * 1024 * 1024),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
-    interceptors: list[Any] = [_DeadlineInterceptor(DEFAULT_DEADLINE_SECONDS, token)]
-    return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+    defaults = CallDefaults(deadline_seconds, stream_deadline_seconds or deadline_seconds, token)
+    return grpc.aio.insecure_channel(address, options=options, interceptors=defaults.interceptors())
+
+
+def open_service_channel(settings: Settings, service: str, idempotent_methods: Iterable[tuple[str, str]] = (),
+                         **kwargs: Any) -> grpc.aio.Channel:
+    """A channel to another medpay service at its configured address (``MEDPAY_<SERVICE>_ADDRESS``) with this
+    process's token (``MEDPAY_AUTH_TOKEN``)."""
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    return open_channel(settings.address_of(service), idempotent_methods, token, **kwargs)
 
 
 if TYPE_CHECKING:  # generic in the stubs only
-    _UnaryUnaryInterceptor = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
+    _UnaryUnary = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
+    _UnaryStream = grpc.aio.UnaryStreamClientInterceptor[Any, Any]
+    _StreamUnary = grpc.aio.StreamUnaryClientInterceptor[Any, Any]
+    _StreamStream = grpc.aio.StreamStreamClientInterceptor[Any, Any]
 else:
-    _UnaryUnaryInterceptor = grpc.aio.UnaryUnaryClientInterceptor
+    _UnaryUnary = grpc.aio.UnaryUnaryClientInterceptor
+    _UnaryStream = grpc.aio.UnaryStreamClientInterceptor
+    _StreamUnary = grpc.aio.StreamUnaryClientInterceptor
+    _StreamStream = grpc.aio.StreamStreamClientInterceptor
 
 
-class _DeadlineInterceptor(_UnaryUnaryInterceptor):
-    """Adds a default deadline (and the bearer token) to every unary call that has none."""
+class CallDefaults:
+    """Adds the default deadline (when a call has none) and the bearer token to a call's details.
 
-    def __init__(self, seconds: float, token: str | None) -> None:
-        self._seconds = seconds
-        self._token = token
+    grpc.aio files each interceptor under the first call kind it is an instance of, so one class cannot serve
+    all four: ``interceptors()`` gives one small interceptor per kind sharing these defaults.
+    """
+
+    def __init__(self, unary_seconds: float, stream_seconds: float, token: str | None) -> None:
+        self.unary_seconds = unary_seconds
+        self.stream_seconds = stream_seconds
+        self._authorization = f"Bearer {token}" if token else None
+
+    def details(self, details: grpc.aio.ClientCallDetails, default_seconds: float) -> grpc.aio.ClientCallDetails:
+        timeout = details.timeout if details.timeout is not None else default_seconds
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        if self._authorization is not None and "authorization" not in metadata:
+            metadata.add("authorization", self._authorization)
+        return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
+                                          details.wait_for_ready)
+
+    def interceptors(self) -> list[Any]:
+        return [_UnaryUnaryDefaults(self), _UnaryStreamDefaults(self), _StreamUnaryDefaults(self),
+                _StreamStreamDefaults(self)]
+
+
+class _UnaryUnaryDefaults(_UnaryUnary):
+    def __init__(self, defaults: CallDefaults) -> None:
+        self._d = defaults
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        timeout = details.timeout if details.timeout is not None else self._seconds
-        metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        if self._token:
-            metadata.add("authorization", f"Bearer {self._token}")
-        new_details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
-                                                 details.wait_for_ready)
-        return await continuation(new_details, request)
+        return await continuation(self._d.details(details, self._d.unary_seconds), request)
+
+
+class _UnaryStreamDefaults(_UnaryStream):
+    def __init__(self, defaults: CallDefaults) -> None:
+        self._d = defaults
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._d.details(details, self._d.stream_seconds), request)
+
+
+class _StreamUnaryDefaults(_StreamUnary):
+    def __init__(self, defaults: CallDefaults) -> None:
+        self._d = defaults
+
+    async def intercept_stream_unary(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._d.details(details, self._d.stream_seconds), request_iterator)
+
+
+class _StreamStreamDefaults(_StreamStream):
+    def __init__(self, defaults: CallDefaults) -> None:
+        self._d = defaults
+
+    async def intercept_stream_stream(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._d.details(details, self._d.stream_seconds), request_iterator)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import grpc
@@ -11,6 +10,7 @@ from medpay.coding.v1 import coding_service_pb2 as pb
 from medpay.coding.v1 import coding_service_pb2_grpc as pb_grpc
 from medpay.common.v1 import common_pb2
 
+from libs.common.dates import date_to_proto
 from libs.common.errors import InvalidArgument, NotFound, check_batch_size
 from libs.common.paging import decode_token, encode_token, page_size
 
@@ -54,8 +54,8 @@ class CodingServicer(pb_grpc.CodingServiceServicer):
             versions = await uow.codes.versions(system_id)
         return pb.ListCodeVersionsResponse(code_versions=[pb.CodeVersion(
             code_system_id=v.system_id, version=v.version, source=v.source, code_count=v.code_count,
-            active=v.active, effective=common_pb2.DateRange(start_date=_date(v.effective_start),
-                                                            end_date=_date(v.effective_end)))
+            active=v.active, effective=common_pb2.DateRange(start_date=date_to_proto(v.effective_start),
+                                                            end_date=date_to_proto(v.effective_end)))
             for v in versions])
 
     async def GetCode(self, request: pb.GetCodeRequest, context: Any) -> pb.GetCodeResponse:
@@ -126,6 +126,3 @@ def _code(system_id: str, version: str, row: Any) -> pb.Code:
                    attributes={k: str(v) for k, v in (row.attributes or {}).items()},
                    status=pb.CODE_STATUS_RETIRED if row.retired else pb.CODE_STATUS_ACTIVE)
 
-
-def _date(value: date | None) -> common_pb2.Date | None:
-    return common_pb2.Date(year=value.year, month=value.month, day=value.day) if value else None

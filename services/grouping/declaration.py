@@ -1,0 +1,25 @@
+"""The grouping service's registration (libs/common/registry.py): imported by `medpay --help`, so keep it light."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from libs.common.registry import ServiceDeclaration
+
+if TYPE_CHECKING:
+    from libs.common.grpc.server import ServiceSpec
+    from libs.common.runtime import Runtime
+
+
+async def _spec(runtime: Runtime) -> ServiceSpec:
+    from .bootstrap import build_registry, service_spec
+
+    return service_spec(build_registry(runtime))
+
+
+SERVICE = ServiceDeclaration(
+    name="grouping",
+    summary="case grouping: CHS-DRG scheme packs held in memory (no database)",
+    spec=_spec,
+    k8s_name="medpay-grouping",
+)
