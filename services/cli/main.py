@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coding": ("services.coding.cli", "code-standard management"),
     "collection": ("services.collection.cli", "settlement-list intake operations"),
     "grouping": ("services.grouping.cli", "group cases (CHS-DRG)"),
-    "synth": ("services.synth.cli", "generate a synthetic prefecture's settlement lists (4101A) with truth"),
+    "synth": ("services.synth.cli", "generate a synthetic prefecture: settlement lists, records, truth"),
 }
 """Every top-level command: (module whose ``add_commands(sub)`` defines it, its line in ``medpay --help``)."""
 
