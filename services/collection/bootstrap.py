@@ -19,6 +19,7 @@ from .api.gateway import Gateway
 from .api.http import NationalInterface
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .domain.schemes import SchemeSchedule
+from .service_layer.feed import CaseFeed
 from .service_layer.queries import Lists
 from .service_layer.unit_of_work import CollectionUnitOfWork
 from .service_layer.uploads import Uploads
@@ -77,7 +78,7 @@ async def _default_scheme(grouping: GroupingClient) -> str:
 
 
 def service_spec(app: CollectionApp, http_address: str, http_base: str) -> ServiceSpec:
-    servicer = CollectionServicer(app.uploads, app.lists)
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow))
     host, _, port = http_address.rpartition(":")
     server = uvicorn.Server(uvicorn.Config(app.interface.app(http_base), host=host, port=int(port),
                                            log_level="warning", lifespan="off", access_log=False))

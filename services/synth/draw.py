@@ -63,7 +63,8 @@ class Discharge:
     behaviours: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     honest_drg: str = ""
-    related_setl_id: str = ""
+    related_setl_id: str = ""  # a split admission's other stay
+    split_role: str = ""  # "index" (the first stay) or "readmission" of a split admission
     weight_left_out: bool = False  # a fault: the list omits the birth weight the truth keeps
     setl_id: str = ""  # set once built: the list, the record and the truth all carry it
     mdtrt_id: str = ""

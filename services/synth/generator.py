@@ -288,8 +288,7 @@ class Generator:
         if follow.period[1] > self.p.last_day or not follow.listed:
             return None  # discharged after the period generated
         follow.related_setl_id = first.setl_id
-        first.behaviours.append("SPLIT_ADMISSION_INDEX")
-        first.related_setl_id = follow.setl_id
+        first.related_setl_id, first.split_role, follow.split_role = follow.setl_id, "index", "readmission"
         return follow
 
 

@@ -67,7 +67,7 @@ def truth(d: Discharge) -> dict[str, Any]:
         "setl_id": d.setl_id, "fixmedins_code": d.hospital.code, "psn_no": d.person.psn_no,
         "month": d.period[1].isoformat()[:7], "intended_drg": d.recipe.drg, "intended_adrg": d.recipe.adrg,
         "intended_mdc": d.recipe.mdc, "faults": d.faults, "behaviours": d.behaviours, "honest_drg": d.honest_drg,
-        "related_setl_id": d.related_setl_id, "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
+        "related_setl_id": d.related_setl_id, "split_role": d.split_role, "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
         "birth_weight_g": d.birth_weight_g, "los_days": d.los_days, "discharge_way": d.discharge_way,
         "total": fen_text(d.paid.total), "fund": fen_text(d.paid.fund), "insutype": d.insutype,
         "outlier": d.outlier, "hospital_level": d.hospital.level,

@@ -11,6 +11,8 @@ import pytest
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
+from libs.common.dates import Period
+
 from .lists import fresh
 from .rpc_errors import error_info
 
@@ -93,12 +95,13 @@ async def test_get_list_paging_status_and_case_feed(stub: pb_grpc.CollectionServ
         fixmedins_code=code, setl_id=setl_id, status=pb.LIST_STATUS_REVOKED, reason="test"))
     assert revoked.settlement_list.status == pb.LIST_STATUS_REVOKED
     region = rows[0][0]["fixmedins_code"][1:5] + "00"
-    feed = [c async for chunk in stub.StreamCases(pb.StreamCasesRequest(region=region, period=period))
+    feed = [c async for chunk in stub.StreamCases(pb.StreamCasesRequest(
+        region=region, settlement_periods=[Period.parse(period).to_proto()]))
             for c in chunk.cases]
-    fed = {c.setl_list_id for c in feed}
-    assert got.settlement_list.setl_list_id not in fed  # revoked lists leave the feed
-    assert all(c.drg and c.total_fen > 0 and c.fund_fen > 0 for c in feed)
-    assert len(feed) >= len(rows) - 1
+    status = {c.setl_list_id: c.status for c in feed}
+    assert status[got.settlement_list.setl_list_id] == pb.LIST_STATUS_REVOKED  # revoked lists keep their status
+    assert all(c.groups[0].code and c.total_cost.fen > 0 and c.fund_paid.fen > 0 for c in feed)
+    assert sum(s == pb.LIST_STATUS_ACTIVE for s in status.values()) >= len(rows) - 1
 
 
 async def test_errors_name_their_fields(stub: pb_grpc.CollectionServiceStub) -> None:

@@ -66,6 +66,21 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     stored = await app.lists.get(fixmedins_code=clean[0]["fixmedins_code"],
                                  setl_id=clean[0]["input"]["setlinfo"]["setl_id"])
     assert stored.group is not None and stored.history[0][2] == "import"
+    assert await count_events(database_url, clean) == {"ACCEPTED": len(clean)}  # one each, despite the resume
+
+
+async def count_events(database_url: str, lists: list[dict[str, Any]]) -> dict[str, int]:
+    """Feed events of these lists by kind."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT e.kind, count(*) AS n FROM collection.case_event e "
+            "JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON e.fixmedins_code = u.code AND e.setl_id = u.setl_id GROUP BY e.kind",
+            [r["fixmedins_code"] for r in lists], [r["input"]["setlinfo"]["setl_id"] for r in lists])
+    finally:
+        await conn.close()
+    return {r["kind"]: int(r["n"]) for r in rows}
 
 
 async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: App, database_url: str,

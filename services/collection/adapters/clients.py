@@ -15,9 +15,8 @@ from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from libs.common.errors import Unavailable
 from libs.common.grpc.client import open_channel
 
-from ..domain.case_facts import CaseFacts
-from ..domain.model import CodeVerdict
-from .repository import GroupRow
+from ..domain.case_facts import CaseFacts, grouping_dept
+from ..domain.model import CodeVerdict, GroupRow, scheme_kind
 
 BATCH = 10_000
 CODING = "medpay.coding.v1.CodingService"
@@ -31,9 +30,11 @@ class CodingClient:
     """
 
     def __init__(self, address: str, ttl_seconds: float = 60.0, token: str | None = None) -> None:
-        self._channel = open_channel(address, idempotent_methods=[(CODING, "ValidateCodes")], token=token)
+        self._channel = open_channel(address, idempotent_methods=[(CODING, "ValidateCodes"), (CODING, "GetCode")],
+                                     token=token)
         self._stub = coding_grpc.CodingServiceStub(self._channel)
         self._cache: dict[tuple[str, str], CodeVerdict] = {}
+        self._levels: dict[str, int] = {}
         self._ttl = ttl_seconds
         self._born = time.monotonic()
 
@@ -55,6 +56,25 @@ class CodingClient:
                 self._cache[pair] = CodeVerdict(
                     coding_pb.ValidationStatus.Name(result.status).removeprefix("VALIDATION_STATUS_"), result.reason)
         return {p: self._cache[p] for p in wanted}
+
+    async def hospital_levels(self, institutions: Iterable[str]) -> dict[str, int]:
+        """Each institution's level (1-3) from the institution registry; 0 when it is not registered or has no
+        level. Cached like the verdicts (an institution's level rarely changes)."""
+        if time.monotonic() - self._born > self._ttl:
+            self._cache, self._levels, self._born = {}, {}, time.monotonic()
+        for code in set(institutions) - self._levels.keys():
+            try:
+                reply = await self._stub.GetCode(coding_pb.GetCodeRequest(code_system="institution", code=code),
+                                                 timeout=30)
+            except grpc.aio.AioRpcError as failed:
+                if failed.code() is not grpc.StatusCode.NOT_FOUND:
+                    raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
+                                      reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
+                self._levels[code] = 0
+                continue
+            level = reply.code.attributes.get("level", "")
+            self._levels[code] = int(level) if level in ("1", "2", "3") else 0
+        return {code: self._levels[code] for code in institutions}
 
     async def close(self) -> None:
         await self._channel.close(None)
@@ -95,7 +115,8 @@ class GroupingClient:
 
 
 def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCase:
-    m = grouping_pb.GroupingCase(case_id=case_id, sex=f.sex or 0, discharge_type=f.discharge_type, dept="",
+    m = grouping_pb.GroupingCase(case_id=case_id, sex=f.sex or 0, discharge_type=f.discharge_type,
+                                 dept=grouping_dept(f.dept),
                                  diagnoses=f.diagnoses, procedures=f.procedures)
     if f.age_years is not None:
         m.age_years = f.age_years
@@ -110,4 +131,4 @@ def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCas
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
     return GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc,
-                    grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"))
+                    grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(r.scheme_id))

@@ -18,7 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.model import Finding, ListStatus, ParsedList, Severity
+from ..domain.feed import EventKind, case_columns
+from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity
+from . import feed
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -33,16 +35,6 @@ class IdempotencyKeyTaken(Exception):
 
 def _taken(error: IntegrityError) -> bool:
     return "idempotency_pkey" in str(error.orig)
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    scheme_id: str
-    scheme_version: str
-    drg: str
-    adrg: str
-    mdc: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -83,9 +75,13 @@ r AS (
          :age, :discharge_date, :discharge_type, :principal_dx FROM l
   RETURNING list_id, revision),
 g AS (
-  INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status)
-  SELECT r.list_id, r.revision, :scheme_id, :scheme_version, :drg, :adrg, :mdc, :group_status FROM r
+  INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
+  SELECT r.list_id, r.revision, :scheme_id, :scheme_version, :drg, :adrg, :mdc, :group_status, :group_kind FROM r
   WHERE :scheme_id <> ''),
+e AS ({feed.append_from_json(
+    kind="CASE WHEN l.current_revision = 1 THEN 'ACCEPTED' ELSE 'REVISED' END", list_id="l.list_id",
+    setl_list_id="l.setl_list_id", revision="l.current_revision", status="'ACTIVE'",
+    content="CAST(:case AS jsonb)", source="l")}),
 h AS (
   INSERT INTO {S}.status_history (list_id, revision, status, reason)
   SELECT r.list_id, r.revision, 'ACTIVE', CASE WHEN r.revision = 1 THEN 'upload' ELSE 'revision ' || r.revision END
@@ -118,7 +114,7 @@ class CollectionRepository:
 
     # -- writes ----------------------------------------------------------------------------------------------
     async def save_accepted(self, lst: ParsedList, key: str | None, digest: str, *, warnings: Sequence[Finding],
-                            group: GroupRow | None, ruleset: str,
+                            group: GroupRow | None, ruleset: str, hospital_level: int = 0,
                             response_template: Any = None) -> tuple[str, int, Any]:
         """Store an accepted list (new, or a new revision) and, with a key, the response: one statement.
 
@@ -132,7 +128,8 @@ class CollectionRepository:
             "principal_dx": f.diagnoses[0] if f.diagnoses else "",
             "scheme_id": group.scheme_id if group else "", "scheme_version": group.scheme_version if group else "",
             "drg": group.drg if group else "", "adrg": group.adrg if group else "", "mdc": group.mdc if group else "",
-            "group_status": group.status if group else "",
+            "group_status": group.status if group else "", "group_kind": group.kind if group else "",
+            "case": orjson.dumps(case_columns(lst, [group] if group else [], hospital_level)).decode(),
             "findings": orjson.dumps([_finding_row(w) for w in warnings]).decode(),
             "template": orjson.dumps(response_template).decode() if key is not None else None,
         }
@@ -160,28 +157,43 @@ class CollectionRepository:
                 raise IdempotencyKeyTaken(key) from None
             raise
 
-    async def set_status(self, list_id: int, revision: int, status: ListStatus, reason: str) -> None:
-        await self.session.execute(text(
-            f"UPDATE {S}.settlement_list SET status = :status, updated_time = now() WHERE list_id = :id"),
-            {"status": status.value, "id": list_id})
+    async def set_status(self, list_id: int, status: ListStatus, reason: str) -> bool:
+        """Change a list's status, with its history entry and its feed event, in the caller's transaction;
+        False (and nothing written) when the list has that status already."""
+        changed = (await self.session.execute(text(
+            f"UPDATE {S}.settlement_list SET status = :status, updated_time = now() "
+            f"WHERE list_id = :id AND status <> :status RETURNING current_revision"),
+            {"status": status.value, "id": list_id})).first()
+        if changed is None:
+            return False
         await self.session.execute(text(
             f"INSERT INTO {S}.status_history (list_id, revision, status, reason) VALUES (:id, :rev, :status, :reason)"),
-            {"id": list_id, "rev": revision, "status": status.value, "reason": reason})
+            {"id": list_id, "rev": changed.current_revision, "status": status.value, "reason": reason})
+        kind = EventKind.REVOKED if status is ListStatus.REVOKED else EventKind.REACTIVATED
+        await feed.append_status_events(self.session, [list_id], status.value, kind)
+        return True
 
     async def save_groups(self, rows: Sequence[tuple[int, int, GroupRow]]) -> None:
-        """Store (or replace) the group of revisions under a scheme: used by bulk regrouping."""
+        """Store (or replace) the groups of revisions under their schemes (bulk regrouping), with a feed event
+        for each list whose current revision was regrouped, in the caller's transaction."""
         if not rows:
             return
+        # Lock the lists (in id order, so concurrent regroups cannot deadlock): the events copy each list's
+        # last event, which no upload or status change may append meanwhile.
+        await self.session.execute(text(
+            f"SELECT list_id FROM {S}.settlement_list WHERE list_id = ANY(CAST(:ids AS bigint[])) "
+            f"ORDER BY list_id FOR UPDATE"), {"ids": sorted({i for i, _, _ in rows})})
         await self.session.execute(text(f"""
-            INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status)
+            INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
             SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(list_id bigint, revision int,
-                   scheme_id text, scheme_version text, drg text, adrg text, mdc text, status text)
+                   scheme_id text, scheme_version text, drg text, adrg text, mdc text, status text, kind text)
             ON CONFLICT (list_id, revision, scheme_id) DO UPDATE
                SET scheme_version = excluded.scheme_version, drg = excluded.drg, adrg = excluded.adrg,
-                   mdc = excluded.mdc, status = excluded.status, grouped_time = now()"""),
+                   mdc = excluded.mdc, status = excluded.status, kind = excluded.kind, grouped_time = now()"""),
             {"rows": orjson.dumps([{"list_id": i, "revision": r, "scheme_id": g.scheme_id,
                                     "scheme_version": g.scheme_version, "drg": g.drg, "adrg": g.adrg, "mdc": g.mdc,
-                                    "status": g.status} for i, r, g in rows]).decode()})
+                                    "status": g.status, "kind": g.kind} for i, r, g in rows]).decode()})
+        await feed.append_regroup_events(self.session, sorted({(i, r) for i, r, _ in rows}))
 
     # -- reads -----------------------------------------------------------------------------------------------
     async def find(self, setl_list_id: str = "", fixmedins_code: str = "", setl_id: str = "",
@@ -207,8 +219,8 @@ class CollectionRepository:
         return StoredList(
             row.list_id, row.setl_list_id, row.fixmedins_code, row.setl_id, row.psn_no, row.region, row.period,
             row.status, row.rev, row.current_revision, row.total_fen, row.body, row.received_time, findings,
-            GroupRow(group.scheme_id, group.scheme_version, group.drg, group.adrg, group.mdc, group.status)
-            if group else None, history)
+            GroupRow(group.scheme_id, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
+                     group.kind) if group else None, history)
 
     async def list_page(self, *, fixmedins_code: str, region: str, period: str, status: str, before: int,
                         limit: int) -> list[Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import feed
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -21,14 +22,14 @@ S = SCHEMA
 STAGE_COLUMNS = ("wave", "rownum", "key", "digest", "accepted", "fixmedins_code", "setl_id", "psn_no", "region",
                  "period", "body", "total_fen", "fund_fen", "los_days", "sex", "age_years", "discharge_date",
                  "discharge_type", "principal_dx", "scheme_id", "scheme_version", "drg", "adrg", "mdc",
-                 "group_status", "findings", "ruleset")
+                 "group_status", "findings", "ruleset", "group_kind", "case_json")
 
 _CREATE = """
 CREATE TEMP TABLE stage (
   wave int, rownum int, key text, digest text, accepted bool, fixmedins_code text, setl_id text, psn_no text,
   region text, period text, body jsonb, total_fen bigint, fund_fen bigint, los_days int, sex smallint,
   age_years int, discharge_date date, discharge_type text, principal_dx text, scheme_id text, scheme_version text,
-  drg text, adrg text, mdc text, group_status text, findings jsonb, ruleset text,
+  drg text, adrg text, mdc text, group_status text, findings jsonb, ruleset text, group_kind text, case_json jsonb,
   claimed bool NOT NULL DEFAULT false, list_id bigint, setl_list_id text, revision int) ON COMMIT DROP"""
 
 _STEPS = (
@@ -56,9 +57,13 @@ _STEPS = (
                                        los_days, sex, age_years, discharge_date, discharge_type, principal_dx)
         SELECT list_id, revision, key, digest, body, ruleset, total_fen, fund_fen, los_days, sex, age_years,
                discharge_date, discharge_type, principal_dx FROM stage WHERE wave = :wave AND list_id IS NOT NULL""",
-    f"""INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status)
-        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status
+    f"""INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
+        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status, group_kind
         FROM stage WHERE wave = :wave AND list_id IS NOT NULL""",
+    feed.append_from_json(kind="CASE WHEN s.revision = 1 THEN 'ACCEPTED' ELSE 'REVISED' END", list_id="s.list_id",
+                          setl_list_id="s.setl_list_id", revision="s.revision", status="'ACTIVE'",
+                          content="s.case_json", source="stage s")
+    + " WHERE s.wave = :wave AND s.list_id IS NOT NULL ORDER BY s.rownum",
     f"""INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
         SELECT s.list_id, s.revision, x.code, x.severity, x.field, x.message_zh, x.message_en
         FROM stage s, jsonb_to_recordset(s.findings)

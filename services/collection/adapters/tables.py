@@ -7,6 +7,8 @@ from sqlalchemy import (
                         Column,
                         Date,
                         DateTime,
+                        Identity,
+                        Index,
                         Integer,
                         MetaData,
                         SmallInteger,
@@ -14,8 +16,9 @@ from sqlalchemy import (
                         Text,
                         UniqueConstraint,
                         func,
+                        text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 SCHEMA = "collection"
 metadata = MetaData(schema=SCHEMA)
@@ -75,6 +78,7 @@ group_result = Table(
     Column("adrg", Text, nullable=False),
     Column("mdc", Text, nullable=False),
     Column("status", Text, nullable=False),
+    Column("kind", Text, nullable=False, server_default="DRG"),
     Column("grouped_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -115,4 +119,47 @@ import_job = Table(
     Column("rejected", BigInteger, nullable=False),
     Column("finished", Integer, nullable=False, server_default="0"),
     Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+case_event = Table(
+    "case_event", metadata,
+    # The outbox of the case feed: one row per change of a case, appended in the change's transaction, carrying
+    # the whole case after the change. ``sequence`` is assigned at publication, in commit order.
+    Column("event_id", BigInteger, Identity(), primary_key=True),
+    Column("sequence", BigInteger, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("event_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("list_id", BigInteger, nullable=False),
+    Column("setl_list_id", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("fixmedins_code", Text, nullable=False),
+    Column("hospital_level", SmallInteger, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("setl_id", Text, nullable=False),
+    Column("psn_no", Text, nullable=False),
+    Column("mdtrt_id", Text, nullable=False),
+    Column("adm_date", Date),
+    Column("dscg_date", Date),
+    Column("los_days", Integer),
+    Column("dscg_way", Text, nullable=False),
+    Column("dept", Text, nullable=False),
+    Column("doctor", Text, nullable=False),
+    Column("sex", SmallInteger),
+    Column("age_years", Integer),
+    Column("age_days", Integer),
+    Column("birth_weight_g", Integer),
+    Column("diagnoses", ARRAY(Text), nullable=False),
+    Column("procedures", ARRAY(Text), nullable=False),
+    Column("groups", JSONB, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("fund_fen", BigInteger, nullable=False),
+    Column("personal_fen", BigInteger, nullable=False),
+    Column("insutype", Text, nullable=False),
+    Column("money_source", Text, nullable=False),
+    Index("case_event_list_idx", "list_id", "event_id"),
+    Index("case_event_region_sequence_idx", "region", "sequence"),
+    Index("case_event_region_period_idx", "region", "period", "list_id"),
+    Index("case_event_unpublished_idx", "event_id", postgresql_where=text("sequence IS NULL")),
 )

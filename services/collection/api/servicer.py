@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,14 +12,18 @@ import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
+from libs.common.dates import Period, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
-from libs.common.money import fen_text
+from libs.common.money import Money, fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
-from ..adapters.repository import GroupRow, StoredList
+from ..adapters.repository import StoredList
 from ..domain.envelope import content_digest, error_message
-from ..domain.model import Finding, ListStatus, Severity
+from ..domain.feed import EventKind, FeedCase
+from ..domain.model import Finding, GroupRow, ListStatus, Severity
+from ..service_layer.feed import CaseFeed
 from ..service_layer.queries import Lists, check_period
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
@@ -28,12 +33,17 @@ BATCH_WINDOW = 32
 """Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 _STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
+_EVENT_TYPE = {kind: pb.CaseEventType.Value(f"CASE_EVENT_TYPE_{kind.value}") for kind in EventKind}
+_SEX = {1: pb.SEX_MALE, 2: pb.SEX_FEMALE}
+_GROUP_KIND = {"DRG": pb.GROUP_KIND_DRG, "DIP": pb.GROUP_KIND_DIP}
+_GROUP_STATUS = {name.removeprefix("GROUP_STATUS_"): value for name, value in grouping_pb.GroupStatus.items()}
 
 
 class CollectionServicer(pb_grpc.CollectionServiceServicer):
-    def __init__(self, uploads: Uploads, lists: Lists) -> None:
+    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed) -> None:
         self._uploads = uploads
         self._lists = lists
+        self._feed = feed
 
     async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
                                    context: Any) -> pb.UploadSettlementListResponse:
@@ -107,14 +117,22 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                               fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
         return pb.UpdateSettlementListStatusResponse(settlement_list=_list_proto(stored, full=False))
 
+    async def StreamCaseEvents(self, request: pb.StreamCaseEventsRequest,
+                               context: Any) -> AsyncIterator[pb.StreamCaseEventsResponse]:
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for page in self._feed.events(request.region, request.after_sequence, months, follow=request.follow):
+            yield pb.StreamCaseEventsResponse(
+                events=[pb.CaseEvent(sequence=e.sequence, type=_EVENT_TYPE[e.kind], event_time=_timestamp(e.event_time),
+                                     case=case_proto(e.case)) for e in page.events],
+                resume_after_sequence=page.resume_after, head_sequence=page.head)
+
     async def StreamCases(self, request: pb.StreamCasesRequest, context: Any) -> AsyncIterator[pb.StreamCasesResponse]:
-        async for chunk in self._lists.cases(request.region, request.period):
-            yield pb.StreamCasesResponse(cases=[pb.GroupedCase(
-                setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, psn_no=r.psn_no, drg=r.drg or "",
-                scheme_id=r.scheme_id or "", total_fen=r.total_fen, fund_fen=r.fund_fen, los_days=r.los_days or 0,
-                discharge_type=r.discharge_type, sex=r.sex or 0, age_years=r.age_years or 0,
-                discharge_date=r.discharge_date.isoformat() if r.discharge_date else "",
-                principal_diagnosis=r.principal_dx) for r in chunk])
+        months = _months(request.settlement_periods, "settlement_periods")
+        async for at, cases in self._feed.cases(request.region, months, request.as_of_sequence):
+            yield pb.StreamCasesResponse(cases=[case_proto(c) for c in cases], as_of_sequence=at)
+
+    async def GetCaseFeed(self, request: pb.GetCaseFeedRequest, context: Any) -> pb.GetCaseFeedResponse:
+        return pb.GetCaseFeedResponse(head_sequence=await self._feed.publish())
 
     async def _upload(self, upload: pb.SettlementListUpload) -> Any:
         try:
@@ -137,7 +155,7 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Accepted):
         return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
                 "findings": [_finding_dict(f) for f in outcome.warnings],
-                "group": outcome.group.__dict__ if outcome.group else None}
+                "group": dataclasses.asdict(outcome.group) if outcome.group else None}
     return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
 
 
@@ -192,3 +210,34 @@ def _row_proto(r: Any) -> pb.SettlementList:
         revision=r.current_revision, revision_count=r.current_revision, status=_STATUS[r.status], region=r.region,
         period=r.period, total_amount=fen_text(r.total_fen),
         group=_group_proto(group) if group else None, receive_time=_timestamp(r.received_time))
+
+
+def case_proto(c: FeedCase) -> pb.Case:
+    """A feed case on the wire (money in fen, dates as google.type.Date, enums for statuses)."""
+    m = pb.Case(
+        setl_list_id=c.setl_list_id, revision=c.revision, status=_STATUS[c.status], fixmedins_code=c.fixmedins_code,
+        hospital_level=c.hospital_level, region=c.region, settlement_month=Period.parse(c.period).to_proto(),
+        setl_id=c.setl_id, psn_no=c.psn_no, mdtrt_id=c.mdtrt_id, admission_date=date_to_proto(c.admission_date),
+        discharge_date=date_to_proto(c.discharge_date),
+        los_days=c.los_days or 0, discharge_way=c.discharge_way, department=c.department,
+        attending_doctor=c.attending_doctor, sex=_SEX.get(c.sex or 0, pb.SEX_UNSPECIFIED),
+        age_years=c.age_years or 0, diagnosis_codes=c.diagnoses, procedure_codes=c.procedures,
+        groups=[pb.CaseGroup(scheme_id=g.scheme_id, scheme_version=g.scheme_version,
+                             kind=_GROUP_KIND.get(g.kind, pb.GROUP_KIND_UNSPECIFIED), code=g.drg, adrg=g.adrg,
+                             mdc=g.mdc, status=_GROUP_STATUS.get(g.status, grouping_pb.GROUP_STATUS_UNSPECIFIED))
+                for g in c.groups],
+        total_cost=Money(c.total_fen).to_proto(), fund_paid=Money(c.fund_fen).to_proto(),
+        personal_paid=Money(c.personal_fen).to_proto(),
+        insurance_type=c.insurance_type,
+        money_source=pb.MoneySource.Value(f"MONEY_SOURCE_{c.money_source.value}"))
+    if c.age_days is not None:
+        m.age_days = c.age_days
+    if c.birth_weight_g is not None:
+        m.birth_weight_g = c.birth_weight_g
+    return m
+
+
+def _months(periods: Any, field: str) -> list[str]:
+    """Settlement periods from the wire (months, or years standing for their twelve months) as "yyyy-MM"."""
+    return [str(month) for i, period in enumerate(periods)
+            for month in Period.from_proto(period, f"{field}[{i}]").months()]

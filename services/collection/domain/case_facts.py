@@ -40,6 +40,20 @@ def case_facts(body: Mapping[str, Any]) -> CaseFacts:
     )
 
 
+ICU_DEPARTMENTS = ("A28", "ICU")
+"""Department codes of intensive care: 重症医学科 is A28 in the national department codes (dept, 诊疗科目 28),
+with its sub-departments A28.xx; some hospital systems send the label itself."""
+
+
+def grouping_dept(dscg_caty: str) -> str:
+    """The department as the grouping schemes name it: "ICU" for intensive care (Zhejiang 2022 splits
+    groups on it), else the discharge department code unchanged."""
+    code = dscg_caty.strip().upper()
+    if any(code == icu or code.startswith(icu + ".") for icu in ICU_DEPARTMENTS):
+        return "ICU"
+    return dscg_caty.strip()
+
+
 def parse_time(value: Any) -> datetime | None:
     """"yyyy-MM-dd HH:mm:ss" exactly, or None. (fromisoformat is C-fast; the shape check keeps it strict.)"""
     if not isinstance(value, str) or len(value) != 19 or value[10] != " " or value[4] != "-" or value[13] != ":":

@@ -45,6 +45,24 @@ def warning(code: str, field: str, zh: str, en: str) -> Finding:
     return Finding(code, Severity.WARNING, field, zh, en)
 
 
+@dataclass(frozen=True)
+class GroupRow:
+    """The group of a list's revision under one scheme, as the grouping service answered."""
+
+    scheme_id: str
+    scheme_version: str
+    drg: str
+    adrg: str
+    mdc: str
+    status: str  # the grouping status name, e.g. GROUPED, UNGROUPABLE
+    kind: str = "DRG"  # DRG or DIP
+
+
+def scheme_kind(scheme_id: str) -> str:
+    """DIP for the DIP catalogues (scheme ids starting "dip"), else DRG."""
+    return "DIP" if scheme_id.lower().startswith("dip") else "DRG"
+
+
 @dataclass(frozen=True, slots=True)
 class CodeVerdict:
     """What the coding service said of one code."""

@@ -23,6 +23,7 @@ from ..adapters.clients import GroupingClient
 from ..adapters.staging import write_staged
 from ..adapters.tables import SCHEMA
 from ..domain.envelope import content_digest, read_envelope
+from ..domain.feed import case_columns
 from ..domain.model import Finding, ParsedList, Severity
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION
@@ -112,12 +113,14 @@ class BulkImport:
         clock = _lap(report, "qc", clock)
         accepted = [(n, k, c, p) for n, k, c, p in readable if not any(f.severity is Severity.ERROR for f in qc[n])]
         groups = await self._group([p for _, _, _, p in accepted])
+        levels = await self._uploads.hospital_levels({p.fixmedins_code for _, _, _, p in accepted})
         clock = _lap(report, "group", clock)
         seen: dict[tuple[str, str], int] = {}
         for (number, key, content, parsed), group in zip(accepted, groups, strict=True):
             pair = (parsed.fixmedins_code, parsed.setl_id)
             wave = seen[pair] = seen.get(pair, -1) + 1  # the same list twice in a chunk: a later wave
-            rows.append(_accepted_row(wave, number, key, content, parsed, findings=qc[number], group=group))
+            rows.append(_accepted_row(wave, number, key, content, parsed, findings=qc[number], group=group,
+                                      level=levels[parsed.fixmedins_code]))
         for number, key, content, parsed in readable:
             if any(f.severity is Severity.ERROR for f in qc[number]):
                 errors = [f for f in qc[number] if f.severity is Severity.ERROR]
@@ -171,20 +174,21 @@ def _read(number: int, line: bytes, file_digest: str) -> tuple[str, str, ParsedL
 
 
 def _accepted_row(wave: int, number: int, key: str, content: str, p: ParsedList, *, findings: list[Finding],
-                  group: Any) -> tuple[Any, ...]:
+                  group: Any, level: int) -> tuple[Any, ...]:
     f = p.facts
     warnings = [x for x in findings if x.severity is Severity.WARNING]
     return (wave, number, key, content, True, p.fixmedins_code, p.setl_id, p.psn_no, p.region, p.period,
             orjson.dumps(p.body).decode(), p.total_fen, p.fund_fen, f.los_days, f.sex, f.age_years, p.discharge_date,
             f.discharge_type, f.diagnoses[0] if f.diagnoses else "", group.scheme_id, group.scheme_version, group.drg,
-            group.adrg, group.mdc, group.status, _findings_json(warnings), RULESET_VERSION)
+            group.adrg, group.mdc, group.status, _findings_json(warnings), RULESET_VERSION, group.kind,
+            orjson.dumps(case_columns(p, [group], level)).decode())
 
 
 def _rejected_row(number: int, key: str, content: str, findings: list[Finding],
                   parsed: ParsedList | None = None) -> tuple[Any, ...]:
     code, setl_id = (parsed.fixmedins_code, parsed.setl_id) if parsed else ("", "")
     return (0, number, key, content or key, False, code, setl_id, "", "", "", None, 0, 0, None, None, None, None,
-            "", "", "", "", "", "", "", "", _findings_json(findings), RULESET_VERSION)
+            "", "", "", "", "", "", "", "", _findings_json(findings), RULESET_VERSION, "", None)
 
 
 def _findings_json(findings: list[Finding]) -> str:

@@ -36,8 +36,7 @@ class Lists:
             found = await uow.lists.find(setl_list_id, fixmedins_code, setl_id)
             if found is None or (owner and found.fixmedins_code != owner):
                 raise NotFound(f"no settlement list {setl_list_id or setl_id}", reason="SETTLEMENT_LIST_NOT_FOUND")
-            if found.status != status.value:
-                await uow.lists.set_status(found.list_id, found.revision, status, reason or "status change")
+            if await uow.lists.set_status(found.list_id, status, reason or "status change"):
                 await uow.commit()
         return await self.get(found.setl_list_id)
 
@@ -48,12 +47,17 @@ class Lists:
                                              status=status, before=before, limit=limit)
 
     async def cases(self, region: str, period: str) -> AsyncIterator[list[Any]]:
-        if not (len(region) == 6 and region.isdigit()):
-            raise InvalidArgument.field("region", "must be a 6-digit division code")
+        """Active lists' current revisions with their bodies, by list id (for regrouping)."""
+        check_region(region)
         check_period(period)
         async with self._new_uow() as uow:
             async for chunk in uow.lists.stream_all(region, period):
                 yield chunk
+
+
+def check_region(region: str, field: str = "region") -> None:
+    if not (len(region) == 6 and region.isdigit()):
+        raise InvalidArgument.field(field, f"must be a 6-digit division code, got {region!r}")
 
 
 def check_period(period: str, field: str = "period") -> None:

@@ -16,8 +16,8 @@ from typing import Any
 from libs.common.errors import AlreadyExists
 
 from ..adapters.clients import CodingClient, GroupingClient
-from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, GroupRow, IdempotencyKeyTaken
-from ..domain.model import Finding, ParsedList, Severity
+from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
+from ..domain.model import Finding, GroupRow, ParsedList, Severity
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION, run_qc
 from ..domain.schemes import SchemeSchedule
@@ -49,6 +49,15 @@ class Rejected:
 
 
 Outcome = Accepted | Rejected
+
+
+@dataclass(frozen=True)
+class Decided:
+    """An accepted list before it is stored: what QC and grouping decided, and the hospital's level."""
+
+    parsed: ParsedList
+    accepted: Accepted
+    hospital_level: int
 
 # Placeholders of a response rendered before the list id and revision are known (see Uploads._store).
 PENDING_ID = PENDING_ID_TOKEN
@@ -97,7 +106,7 @@ class Uploads:
                                 metadata={"key": cmd.key or ""})
         return UploadResult(response, replayed=True)
 
-    async def _decide(self, cmd: UploadCommand) -> Rejected | tuple[ParsedList, Accepted]:
+    async def _decide(self, cmd: UploadCommand) -> Rejected | Decided:
         """Quality control and grouping, before anything is written."""
         parsed, findings = parse_list(cmd.fixmedins_code, cmd.fixmedins_name, cmd.body)
         if parsed is not None:
@@ -106,22 +115,23 @@ class Uploads:
         if parsed is None or errors:
             return Rejected(errors or tuple(findings))
         group = (await self._grouping.group(self.scheme_for(parsed), [parsed.facts]))[0]
-        return parsed, Accepted(PENDING_ID, PENDING_REVISION, tuple(findings), group)
+        level = (await self._coding.hospital_levels([parsed.fixmedins_code]))[parsed.fixmedins_code]
+        return Decided(parsed, Accepted(PENDING_ID, PENDING_REVISION, tuple(findings), group), level)
 
-    async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, decided: Rejected | tuple[ParsedList,
-                     Accepted], render: Render) -> Any:
+    async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, decided: Rejected | Decided,
+                     render: Render) -> Any:
         if isinstance(decided, Rejected):
             response = render(decided)
             await uow.lists.save_rejection(cmd.key, cmd.digest, fixmedins_code=cmd.fixmedins_code,
                                            setl_id=_setl_id(cmd.body), findings=decided.findings, response=response)
             return response
-        parsed, pending = decided
+        parsed, pending = decided.parsed, decided.accepted
         # The response is rendered now with placeholders for the list id and revision, which only the storing
         # statement learns; it fills them in as it stores the response with the idempotency key.
         template = render(pending) if cmd.key is not None else None
         setl_list_id, revision, stored = await uow.lists.save_accepted(
             parsed, cmd.key, cmd.digest, warnings=pending.warnings, group=pending.group, ruleset=RULESET_VERSION,
-            response_template=template)
+            hospital_level=decided.hospital_level, response_template=template)
         if stored is not None:
             return stored
         return render(Accepted(setl_list_id, revision, pending.warnings, pending.group))
@@ -134,6 +144,9 @@ class Uploads:
         pairs = {(f.system_id, f.code) for p in lists for f in p.coded}
         verdicts = await self._coding.verdicts(pairs)
         return [run_qc(p, verdicts) for p in lists]
+
+    async def hospital_levels(self, institutions: set[str]) -> dict[str, int]:
+        return await self._coding.hospital_levels(institutions)
 
     def scheme_for(self, parsed: ParsedList) -> str:
         return self._schedule.scheme_for(parsed.region, parsed.discharge_date)

@@ -205,15 +205,14 @@ def test_split_admissions_are_the_same_person_back_within_fifteen_days() -> None
     for request, truth in splits:
         first_request, first = by_setl[truth["related_setl_id"]]
         assert first["psn_no"] == truth["psn_no"] and first["related_setl_id"] == truth["setl_id"]
-        assert "SPLIT_ADMISSION_INDEX" in first["behaviours"]
+        assert first["split_role"] == "index" and truth["split_role"] == "readmission"
         if "DISCHARGE_BEFORE_ADMISSION" in first["faults"] + truth["faults"]:
             continue
         out = datetime.strptime(first_request["input"]["setlinfo"]["dscg_time"], "%Y-%m-%d %H:%M:%S")
         back = datetime.strptime(request["input"]["setlinfo"]["adm_time"], "%Y-%m-%d %H:%M:%S")
         assert 0 < (back.date() - out.date()).days <= 15
         assert truth["intended_adrg"] == first["intended_adrg"]
-    index = sum("SPLIT_ADMISSION_INDEX" in t["behaviours"] for _, t in run.lists)
-    assert index == len(splits)
+    assert sum(t["split_role"] == "index" for _, t in run.lists) == len(splits)
 
 
 def test_upcoding_happens_only_at_aggressive_hospitals() -> None:

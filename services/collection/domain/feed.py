@@ -1,0 +1,119 @@
+"""The case feed's values: a collected case as its consumers read it, and the events that change it.
+
+A case is one revision of a list with its groups and money. Every change of a case (accepted, revised,
+regrouped, revoked, reactivated, its settlement record changed) is an event carrying the whole case after the
+change, so "the cases as of sequence S" is the last event of each list up to S: nothing else is needed to
+reproduce a run.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .case_facts import parse_time
+from .model import GroupRow, ParsedList
+
+
+class EventKind(enum.Enum):
+    ACCEPTED = "ACCEPTED"
+    REVISED = "REVISED"
+    REGROUPED = "REGROUPED"
+    REVOKED = "REVOKED"
+    REACTIVATED = "REACTIVATED"
+    RECORD_CHANGED = "RECORD_CHANGED"
+
+
+class MoneySource(enum.Enum):
+    SETTLEMENT_RECORD = "SETTLEMENT_RECORD"
+    LIST = "LIST"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCase:
+    """One revision of a list as the payment, evaluation and review functions read it."""
+
+    setl_list_id: str
+    revision: int
+    status: str  # ACTIVE / REVOKED
+    fixmedins_code: str
+    hospital_level: int  # 1-3; 0 when the institution registry does not know it
+    region: str
+    period: str
+    setl_id: str
+    psn_no: str
+    mdtrt_id: str
+    admission_date: date | None
+    discharge_date: date | None
+    los_days: int | None
+    discharge_way: str
+    department: str
+    attending_doctor: str
+    sex: int | None
+    age_years: int | None
+    age_days: int | None
+    birth_weight_g: int | None
+    diagnoses: tuple[str, ...]
+    procedures: tuple[str, ...]
+    groups: tuple[GroupRow, ...]  # most recently grouped first
+    total_fen: int
+    fund_fen: int
+    personal_fen: int
+    insurance_type: str
+    money_source: MoneySource
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    sequence: int
+    kind: EventKind
+    event_time: datetime
+    case: FeedCase
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """Events of one read, and the cursor after it (every event of the read's region up to it was read)."""
+
+    events: tuple[CaseEvent, ...]
+    resume_after: int
+    head: int
+
+
+def case_columns(parsed: ParsedList, groups: Sequence[GroupRow], hospital_level: int) -> dict[str, Any]:
+    """The feed columns of an accepted list that its own content decides (all but the list id, revision and
+    status, which the storing statement knows). Money and demographics come from the list until the
+    settlement-record join supplies them."""
+    s: Mapping[str, Any] = parsed.body["setlinfo"]
+    f = parsed.facts
+    admitted, discharged = parse_time(s.get("adm_time")), parse_time(s.get("dscg_time"))
+    personal = parsed.account_fen + parsed.cash_fen if parsed.personal_stated else parsed.total_fen - parsed.fund_fen
+    return {
+        "fixmedins_code": parsed.fixmedins_code, "hospital_level": hospital_level, "region": parsed.region,
+        "period": parsed.period, "setl_id": parsed.setl_id, "psn_no": parsed.psn_no,
+        "mdtrt_id": _text(s.get("mdtrt_id")), "adm_date": admitted.date() if admitted else None,
+        "dscg_date": discharged.date() if discharged else None, "los_days": f.los_days,
+        "dscg_way": f.discharge_type, "dept": f.dept, "doctor": _text(s.get("chfpdr_code")), "sex": f.sex,
+        "age_years": f.age_years, "age_days": f.age_days, "birth_weight_g": f.birth_weight_g,
+        "diagnoses": list(f.diagnoses), "procedures": list(f.procedures),
+        "groups": [group_json(g) for g in groups], "total_fen": parsed.total_fen, "fund_fen": parsed.fund_fen,
+        "personal_fen": personal, "insutype": _text(s.get("insutype") or s.get("hi_type")),
+        "money_source": MoneySource.LIST.value,
+    }
+
+
+def group_json(g: GroupRow) -> dict[str, str]:
+    return {"scheme_id": g.scheme_id, "scheme_version": g.scheme_version, "kind": g.kind, "drg": g.drg,
+            "adrg": g.adrg, "mdc": g.mdc, "status": g.status}
+
+
+def group_of_json(d: Mapping[str, Any]) -> GroupRow:
+    return GroupRow(d["scheme_id"], d["scheme_version"], d["drg"], d["adrg"], d["mdc"], d["status"],
+                    d.get("kind", "DRG"))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
