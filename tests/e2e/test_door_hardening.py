@@ -283,3 +283,32 @@ async def test_generated_batches_at_the_grpc_door(collection_app: App, database_
 
     await asyncio.to_thread(check)
     await channel.close()
+
+
+async def test_every_transaction_of_the_dispatch_table_takes_generated_input(
+        collection_app: App, caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever another function adds to the door's table is held to the same standard: no 500, no traceback."""
+    _, base, app = collection_app
+    template = next(r for r, t in fresh(seed=95, cases=40) if not t["faults"])
+    infnos = sorted(app.interface.transactions)
+    serial = itertools.count()
+    run = in_thread(asyncio.get_running_loop())
+    client = httpx.AsyncClient(timeout=120)
+
+    @settings(max_examples=20 * len(infnos), deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.sampled_from(infnos), st.dictionaries(TEXT, VALUES, max_size=4),
+           st.one_of(st.none(), st.dictionaries(TEXT, VALUES, max_size=4), VALUES))
+    def check(infno: str, body: dict[str, Any], data: Any) -> None:
+        if data is not None:
+            body = {**body, "data": data}
+        request = {**template, "infno": infno, "input": body,
+                   "msgid": f"{template['fixmedins_code']}20260102{next(serial):010d}"[:30]}
+        content = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        reply = run(client.post(base, content=content))
+        assert reply.status_code in (200, 413), (infno, reply.status_code, reply.text[:300])
+        answer = reply.json()
+        assert answer["infcode"] in (0, -1) and "Traceback" not in answer["err_msg"], answer
+
+    await without_errors(check, caplog)
+    await client.aclose()
