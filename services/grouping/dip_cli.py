@@ -6,6 +6,7 @@ Formats: ``shared/dip/FORMAT.md``. Bad input stops the command with the file and
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from json.encoder import encode_basestring_ascii as _quote
@@ -44,6 +45,16 @@ def add_commands(sub: Any) -> None:
     group.add_argument("--cases", required=True, type=Path, help="cases, JSON lines (.gz read too), '-' for stdin")
     _common(group)
     group.set_defaults(handler=run_group)
+    imp = cmds.add_parser("import", help="publish a catalogue file as the next version of a DIP scheme (database)")
+    imp.add_argument("--scheme", required=True, help="scheme id dip-<region>-<year>, e.g. dip-330700-2026")
+    imp.add_argument("--catalogue", required=True, type=Path, help="catalogue.tsv (checked row by row)")
+    imp.add_argument("--note", default="", help="a word on where the catalogue comes from, stored with it")
+    _common(imp)
+    imp.set_defaults(handler=run_import)
+    versions = cmds.add_parser("versions", help="list the published versions of DIP schemes (database)")
+    versions.add_argument("--scheme", help="only this scheme")
+    _common(versions)
+    versions.set_defaults(handler=run_versions)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +101,69 @@ def run_group(args: argparse.Namespace, runtime: Runtime) -> int:
     except DipFileError as bad:
         return _refuse(bad)
     return 0
+
+
+def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
+    from .domain.dip.scheme import CatalogueProvenance, SchemeIdError
+
+    try:
+        classes = _classes(args, runtime)
+        catalogue = parse_catalogue(args.catalogue.read_bytes(), str(args.catalogue), classes)
+    except DipFileError as bad:
+        return _refuse(bad)
+    try:
+        published, created = asyncio.run(_publish(runtime, classes, args.scheme, catalogue,
+                                                  CatalogueProvenance("import", note=args.note or str(args.catalogue))))
+    except SchemeIdError as bad:
+        return _refuse(bad)
+    state = "published" if created else "unchanged: already the latest version,"
+    print(f"{published.scheme_id} version {published.version} {state} {published.label}: {len(catalogue)} groups "
+          f"({len(catalogue.core)} core), {catalogue.cases:,} base-year cases")
+    return 0
+
+
+def run_versions(args: argparse.Namespace, runtime: Runtime) -> int:
+    rows = asyncio.run(_versions(runtime, args.scheme))
+    print("scheme\tversion\tsource\tthreshold\tgroups\tcore_groups\tcases\tcore_cases\tcreated\tdigest")
+    for r in rows:
+        print("\t".join(str(v) for v in r))
+    return 0
+
+
+async def _publish(runtime: Runtime, classes: ProcedureClasses, scheme_id: str, catalogue: Any,
+                   provenance: Any) -> Any:
+    from libs.common.db.engine import session_factory
+
+    from .service_layer.dip_catalogues import DipCatalogues
+    from .service_layer.unit_of_work import GroupingUnitOfWork
+
+    engine = runtime.engine(pool_size=1)
+    try:
+        sessions = session_factory(engine)
+        holder = DipCatalogues(classes, new_uow=lambda: GroupingUnitOfWork(sessions))
+        return await holder.publish(scheme_id, catalogue, provenance)
+    finally:
+        await engine.dispose()
+
+
+async def _versions(runtime: Runtime, scheme_id: str | None) -> list[tuple[object, ...]]:
+    from sqlalchemy import select
+
+    from .adapters.tables import dip_catalogue_version as t
+
+    engine = runtime.engine(pool_size=1)
+    try:
+        query = select(t.c.scheme_id, t.c.version, t.c.source, t.c.threshold, t.c.group_count, t.c.core_group_count,
+                       t.c.case_count, t.c.core_case_count, t.c.created_time, t.c.digest
+                       ).order_by(t.c.scheme_id, t.c.version)
+        if scheme_id:
+            query = query.where(t.c.scheme_id == scheme_id)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(*("-" if v is None else v for v in r[:8]), r.created_time.isoformat(timespec="seconds"),
+                 r.digest[:12]) for r in rows]
+    finally:
+        await engine.dispose()
 
 
 def result_line(case_id: str | int, group: str, kind: str) -> bytes:

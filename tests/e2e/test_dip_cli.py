@@ -64,3 +64,22 @@ def test_bad_input_is_a_message_with_file_and_line(tmp_path: Path) -> None:
     assert broken.returncode == 2 and f"{catalogue}:2: group K35/S" in broken.stderr
     missing = medpay("dip", "group", "--catalogue", str(tmp_path / "none.tsv"), "--cases", str(history), env=env)
     assert missing.returncode == 2 and "none.tsv" in missing.stderr and "Traceback" not in missing.stderr
+
+
+async def test_import_publishes_versions_and_versions_lists_them(tmp_path: Path, database_url: str) -> None:
+    env = {"MEDPAY_REFERENCE_DIR": str(BUNDLED_SAMPLE), "MEDPAY_DATABASE_URL": database_url}
+    history = write_jsonl(tmp_path / "history.jsonl", HISTORY)
+    out = tmp_path / "catalogue.tsv"
+    assert medpay("dip", "build", "--history", str(history), "--threshold", "3", "--out", str(out),
+                  env=env).returncode == 0
+    first = medpay("dip", "import", "--scheme", "dip-330799-2026", "--catalogue", str(out), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "dip-330799-2026 version 1 published 1+" in first.stdout and "2 groups (2 core)" in first.stdout
+    again = medpay("dip", "import", "--scheme", "dip-330799-2026", "--catalogue", str(out), env=env)
+    assert "version 1 unchanged" in again.stdout
+    listed = medpay("dip", "versions", "--scheme", "dip-330799-2026", env=env)
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert rows[0][:3] == ["scheme", "version", "source"]
+    assert [r[:8] for r in rows[1:]] == [["dip-330799-2026", "1", "import", "-", "2", "2", "6", "6"]]
+    bad = medpay("dip", "import", "--scheme", "dip-jinhua", "--catalogue", str(out), env=env)
+    assert bad.returncode == 2 and "not a DIP scheme id" in bad.stderr

@@ -163,3 +163,10 @@ case_event = Table(
     Index("case_event_region_period_idx", "region", "period", "list_id"),
     Index("case_event_unpublished_idx", "event_id", postgresql_where=text("sequence IS NULL")),
 )
+
+gateway_nonce = Table(
+    "gateway_nonce", metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("nonce", Text, primary_key=True),
+    Column("seen_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -11,6 +11,7 @@ from libs.common.money import wire_fen
 from .case_facts import case_facts
 from .codes import coded_fields
 from .dialects import normalise
+from .limits import input_limits
 from .model import Finding, ParsedList, error, region_of
 
 # Beyond the bare 4101A node set the platform needs the patient fields of 4101 and the cost nodes
@@ -25,7 +26,7 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     if not isinstance(body, Mapping):
         return None, [error("QC-REQ-001", "input", "input 必须是对象", "input must be a JSON object")]
     body = normalise(body)
-    findings = _structure(body)
+    findings = input_limits(body, fixmedins_code) or _structure(body)
     if findings:
         return None, findings
     s = body["setlinfo"]

@@ -13,6 +13,7 @@ from typing import Any
 from libs.common.icd10 import sex_conflict
 
 from .case_facts import parse_time
+from .limits import plausibility
 from .model import Finding, ParsedList, Verdicts, error, warning
 
 RULESET_VERSION = "QC-2026.1"
@@ -133,7 +134,7 @@ def age_consistency(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
 
 
 RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, sex_specific_diagnoses, newborn_rules, dates,
-                           transfers, fees, age_consistency)
+                           transfers, fees, age_consistency, plausibility)
 
 
 def run_qc(lst: ParsedList, verdicts: Verdicts) -> list[Finding]:

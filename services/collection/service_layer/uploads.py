@@ -17,6 +17,7 @@ from libs.common.errors import AlreadyExists
 
 from ..adapters.clients import CodingClient, GroupingClient
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
+from ..domain.limits import bounded
 from ..domain.model import Finding, GroupRow, ParsedList, Severity
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION, run_qc
@@ -113,10 +114,10 @@ class Uploads:
             findings = await self.quality(parsed)
         errors = tuple(f for f in findings if f.severity is Severity.ERROR)
         if parsed is None or errors:
-            return Rejected(errors or tuple(findings))
+            return Rejected(bounded(errors or tuple(findings)))
         group = (await self._grouping.group(self.scheme_for(parsed), [parsed.facts]))[0]
         level = (await self._coding.hospital_levels([parsed.fixmedins_code]))[parsed.fixmedins_code]
-        return Decided(parsed, Accepted(PENDING_ID, PENDING_REVISION, tuple(findings), group), level)
+        return Decided(parsed, Accepted(PENDING_ID, PENDING_REVISION, bounded(findings), group), level)
 
     async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, decided: Rejected | Decided,
                      render: Render) -> Any:
@@ -153,5 +154,6 @@ class Uploads:
 
 
 def _setl_id(body: Any) -> str:
+    """The setl_id for the rejection record: at most its 30 characters (a rejection may carry any value)."""
     setlinfo = body.get("setlinfo") if isinstance(body, dict) else None
-    return str(setlinfo.get("setl_id") or "") if isinstance(setlinfo, dict) else ""
+    return str(setlinfo.get("setl_id") or "")[:30] if isinstance(setlinfo, dict) else ""

@@ -18,6 +18,13 @@ import orjson
 
 from ..domain.dip.case import CaseType, DipCase, ProcedureClasses
 from ..domain.dip.catalogue import Catalogue, CatalogueGroup, GroupKind, group_problem
+from ..domain.dip.scheme import (
+    REFERENCE_VERSION,
+    CatalogueProvenance,
+    CatalogueVersion,
+    SchemeIdError,
+    parse_scheme_id,
+)
 
 SURGERY_LIST = "grouping/chs-drg-1.1/or_procedures.tsv"
 """FORMAT.md: surgery is the first column of this file of the reference directory."""
@@ -211,3 +218,28 @@ def _row(line: str, source: str, number: int) -> CatalogueGroup:
 def catalogue_digest(rendered: bytes, classes: ProcedureClasses) -> str:
     """SHA-256 over the catalogue file and the surgery list's digest: both decide a case's group."""
     return hashlib.sha256(rendered + b"\0" + classes.digest.encode()).hexdigest()
+
+
+# ---- catalogues shipped in the reference directory -----------------------------------------------------------
+
+def load_reference_catalogues(reference_dir: Path, classes: ProcedureClasses) -> list[CatalogueVersion]:
+    """``<reference>/dip/dip-<region>-<year>/catalogue.tsv``: one version each (number 0, source
+    ``reference``); any stored version of the same scheme supersedes it. Other folders (``examples``) are not
+    schemes."""
+    root = reference_dir / "dip"
+    found: list[CatalogueVersion] = []
+    if not root.is_dir():
+        return found
+    for folder in sorted(root.iterdir()):
+        path = folder / "catalogue.tsv"
+        if not path.is_file():
+            continue
+        try:
+            parse_scheme_id(folder.name)
+        except SchemeIdError:
+            continue
+        data = path.read_bytes()
+        catalogue = parse_catalogue(data, str(path), classes)
+        found.append(CatalogueVersion(folder.name, REFERENCE_VERSION, catalogue_digest(data, classes), classes.digest,
+                                      catalogue, CatalogueProvenance("reference", note=str(path))))
+    return found
