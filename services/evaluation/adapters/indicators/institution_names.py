@@ -20,8 +20,9 @@ class InstitutionNames:
     async def name(self, code: str) -> str:
         if code not in self._known:
             try:
-                reply = await self._stub.GetCode(coding_pb.GetCodeRequest(code_system=INSTITUTIONS, code=code))
-                self._known[code] = reply.code.name
+                reply = await self._stub.GetCode(coding_pb.GetCodeRequest(
+                    name=f"codeSystems/{INSTITUTIONS}/versions/-/codes/{code}"))
+                self._known[code] = reply.display_name
             except grpc.aio.AioRpcError as failed:
                 if failed.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                     raise upstream_error("coding", failed) from None
