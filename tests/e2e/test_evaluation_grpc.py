@@ -38,7 +38,7 @@ from .lists import post_all, scheme_id
 from .rpc_errors import error_info
 
 __all__ = ["chromium"]
-REGION, YEAR = "330700", 2025
+REGION, YEAR = "330700", 2019
 """A year no other test posts lists for, so the feed's cases of these months are this module's."""
 LEVELS = {pb.UNIT_LEVEL_REGION: "region", pb.UNIT_LEVEL_HOSPITAL: "hospital", pb.UNIT_LEVEL_DEPARTMENT: "dept",
           pb.UNIT_LEVEL_DOCTOR: "doctor"}
@@ -55,7 +55,8 @@ class Posted:
 @pytest.fixture(scope="module")
 async def posted(runtime: Runtime, coding_server: RunningServer, collection_app: Any) -> AsyncIterator[Posted]:
     running_collection, http_base, _ = collection_app
-    params = SynthParams(cases=400, months=2, hospitals=6, seed=91, scheme=scheme_id(), year=YEAR)
+    # Rich lists (patient fields and money in the list) until collection joins settlement records to HIS-form lists.
+    params = SynthParams(cases=400, months=2, hospitals=6, seed=91, scheme=scheme_id(), year=YEAR, rich_lists=True)
     ref, _ = load_reference(params, reference_dir())
     replies = await post_all(http_base, [request for request, _ in Generator(params, ref).lists()])
     settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding_server.port}",
