@@ -19,8 +19,11 @@ from .api.gateway import Gateway
 from .api.http import NationalInterface
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .domain.schemes import SchemeSchedule
+from .service_layer.cases import CaseChecker
 from .service_layer.feed import CaseFeed
+from .service_layer.joins import Joiner
 from .service_layer.queries import Lists
+from .service_layer.records import RecordIntake
 from .service_layer.unit_of_work import CollectionUnitOfWork
 from .service_layer.uploads import Uploads
 
@@ -38,7 +41,11 @@ class CollectionApp:
     lists: Lists
     interface: NationalInterface
     schedule: SchemeSchedule
+    checker: CaseChecker
+    joiner: Joiner
+    records: RecordIntake
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         await self.coding.close()
@@ -49,24 +56,23 @@ class CollectionApp:
 async def build_app(runtime: Runtime) -> CollectionApp:
     s = runtime.settings
     token = s.auth_token.get_secret_value() if s.auth_token else None
-    engine = runtime.engine(pool_size=40)
+    engine = runtime.engine(pool_size=24)
     sessions = session_factory(engine)
-    single_statement = session_factory(engine, autocommit=True)
 
     def new_uow() -> CollectionUnitOfWork:
         return CollectionUnitOfWork(sessions)
 
-    def new_statement_uow() -> CollectionUnitOfWork:
-        return CollectionUnitOfWork(single_statement)
-
     coding = CodingClient(s.coding_address, token=token)
     grouping = GroupingClient(s.grouping_address, token=token)
     schedule = SchemeSchedule.parse(s.collection_schemes, await _default_scheme(grouping))
-    uploads = Uploads(new_uow, coding, grouping, schedule, new_statement_uow=new_statement_uow)
+    checker = CaseChecker(coding, grouping, schedule)
+    uploads = Uploads(new_uow, checker)
+    joiner = Joiner(new_uow, checker)
     lists = Lists(new_uow)
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "")
     interface = NationalInterface(uploads, lists, gateway, region=s.platform_region, max_body_bytes=s.max_body_bytes)
-    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule)
+    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, checker, joiner,
+                         RecordIntake(new_uow, joiner))
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:
@@ -78,7 +84,7 @@ async def _default_scheme(grouping: GroupingClient) -> str:
 
 
 def service_spec(app: CollectionApp, http_address: str, http_base: str) -> ServiceSpec:
-    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow))
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records)
     host, _, port = http_address.rpartition(":")
     server = uvicorn.Server(uvicorn.Config(app.interface.app(http_base), host=host, port=int(port),
                                            log_level="warning", lifespan="off", access_log=False))
@@ -90,8 +96,11 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str) -> Servi
                 app._tasks[0].result()  # raises why the HTTP server could not start
             await asyncio.sleep(0.05)
         log.info("national interface listening on http://%s%s", http_address, http_base)
+        app._sweeper = asyncio.create_task(app.joiner.sweep_forever())  # joins what a crash left, then keeps at it
 
     async def on_stop() -> None:
+        if app._sweeper is not None:
+            app._sweeper.cancel()
         server.should_exit = True
         for task in app._tasks:
             await task
