@@ -35,10 +35,33 @@ class Settings(BaseSettings):
     """Grouping scheme per region and date, e.g. "330700:2026-07-01:chs-drg-zhejiang-2022"; default chs-drg-1.1."""
     platform_region: str = "330000"
     """Division code of the platform (the province): the first 6 characters of every inf_refmsgid."""
+    # -- the national HTTP door (collection) ---------------------------------------------------------------
     gateway_keys: SecretStr | None = None
-    """Gateway authentication of the national interface: "paasid:secret:H33070300089,...". Unset: off."""
+    """x-tif signature keys of the national interface: "paasid:secret:H33070300089,...". With no keys and no API
+    keys, authentication is off (and the door binds loopback only)."""
+    gateway_keys_file: Path | None = None
+    """The same entries, one a line (# comments): for secrets holding a comma, and for mounted Secrets."""
+    gateway_apikeys: SecretStr | None = None
+    """API keys (the ``apikey`` header) per institution: "H33070300089:<key>,..." (or H...:sha256:<hex digest>)."""
+    gateway_apikeys_file: Path | None = None
+    """The same entries, one a line."""
+    gateway_window_seconds: int = 300
+    """How far x-tif-timestamp may be from the server's clock; nonces are kept twice as long."""
+    gateway_failure_status: Literal[401, 200] = 401
+    """401: failures answer with their HTTP status (401, 403, 408, 413, 503); 200: always HTTP 200, for clients
+    that discard the body of a non-2xx answer (the envelope's infcode -1 and err_msg say what failed)."""
     max_body_bytes: int = 2 * 1024 * 1024
-    """Largest national-interface request accepted."""
+    """Largest national-interface request accepted; gRPC list uploads are held to the same size."""
+    http_max_connections: int = 1000
+    """Open connections of the HTTP door per process; more are closed at once (answered 503)."""
+    http_header_timeout_seconds: float = 10.0
+    """Longest a connection may take to send a request's headers (idle new connections included)."""
+    http_keepalive_seconds: float = 5.0
+    """How long an idle keep-alive connection stays open between requests."""
+    http_body_timeout_seconds: float = 30.0
+    """Longest a request body may take to arrive (408 beyond)."""
+    serve_reuse_port: bool = False
+    """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""

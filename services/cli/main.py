@@ -24,7 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coding": ("services.coding.cli", "code-standard management"),
     "collection": ("services.collection.cli", "settlement-list intake operations"),
     "grouping": ("services.grouping.cli", "group cases (CHS-DRG)"),
+    "dip": ("services.grouping.dip_cli", "DIP: build a catalogue from base-year cases, group cases against it"),
+    "settlement": ("services.settlement.cli", "settlement and clearing (weights, points or rates, statements)"),
     "synth": ("services.synth.cli", "generate a synthetic prefecture's settlement lists (4101A) with truth"),
+    "review": ("services.evaluation.review_cli", "smart review (智能审核): batch review over files, rule sets"),
 }
 """Every top-level command: (module whose ``add_commands(sub)`` defines it, its line in ``medpay --help``)."""
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
 from libs.common.registry import services
+
+from .workers import report_ready, run_workers
 
 if TYPE_CHECKING:
     from libs.common.runtime import Runtime
@@ -52,33 +51,19 @@ def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
 def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
     address = args.address or runtime.settings.address_of(args.service)
     if args.workers > 1:
-        return _run_workers(args.service, address, args.workers)
+        http = services().get(args.service).http
+        others = [getattr(runtime.settings, http.address_setting)] if http else []
+        return run_workers(args.service, address, args.workers, others)
     return asyncio.run(_serve(args.service, runtime, address, args.reuse_port))
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
     from libs.common.grpc.server import serve_until_signalled, start_server
 
+    runtime.settings.serve_reuse_port = reuse_port  # the service's other doors bind the same way
     spec = await services().get(service).spec(runtime)
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
     print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
+    report_ready()
     await serve_until_signalled(running)
     return 0
-
-
-def _run_workers(service: str, address: str, workers: int) -> int:
-    """The grpc multiprocessing pattern: N independent server processes bound to one port with SO_REUSEPORT."""
-    if address.endswith(":0"):
-        print("medpay: --workers needs a fixed port", file=sys.stderr)
-        return 2
-    cmd = [sys.executable, "-m", "services.cli", "serve", service, "--address", address, "--reuse-port"]
-    children = [subprocess.Popen(cmd, env=os.environ.copy()) for _ in range(workers)]
-
-    def forward(signum: int, frame: object) -> None:
-        for child in children:
-            child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
-    return max(codes)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import session_factory
@@ -15,9 +15,12 @@ from libs.common.grpc.server import ServiceSpec
 from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
-from .api.gateway import Gateway
-from .api.http import NationalInterface
+from .adapters.door_store import PostgresNonces, PostgresSerials
+from .api.gateway import Gateway, GatewayConfigError
+from .api.http import DoorPolicy, NationalInterface
+from .api.http_server import HttpDoor, HttpDoorConfig
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
+from .api.transactions import national_transactions
 from .domain.schemes import SchemeSchedule
 from .service_layer.cases import CaseChecker
 from .service_layer.feed import CaseFeed
@@ -41,10 +44,10 @@ class CollectionApp:
     lists: Lists
     interface: NationalInterface
     schedule: SchemeSchedule
+    runtime: Runtime
     checker: CaseChecker
     joiner: Joiner
     records: RecordIntake
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
@@ -69,10 +72,26 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     uploads = Uploads(new_uow, checker)
     joiner = Joiner(new_uow, checker)
     lists = Lists(new_uow)
-    gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "")
-    interface = NationalInterface(uploads, lists, gateway, region=s.platform_region, max_body_bytes=s.max_body_bytes)
-    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, checker, joiner,
-                         RecordIntake(new_uow, joiner))
+    interface = await national_interface(runtime, engine, uploads, lists)
+    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime, checker,
+                         joiner, RecordIntake(new_uow, joiner))
+
+
+async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists
+                             ) -> NationalInterface:
+    """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
+    s = runtime.settings
+    gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
+                            s.gateway_apikeys.get_secret_value() if s.gateway_apikeys else "",
+                            keys_file=s.gateway_keys_file, apikeys_file=s.gateway_apikeys_file,
+                            window_seconds=s.gateway_window_seconds)
+    serials = PostgresSerials(engine)
+    await serials.start()
+    policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
+                        failure_status=s.gateway_failure_status)
+    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials), gateway,
+                             region=s.platform_region, policy=policy,
+                             nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:
@@ -83,28 +102,47 @@ async def _default_scheme(grouping: GroupingClient) -> str:
     return PREFERRED_SCHEME if PREFERRED_SCHEME in available else available[0]
 
 
-def service_spec(app: CollectionApp, http_address: str, http_base: str) -> ServiceSpec:
+def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse_port: bool = False) -> ServiceSpec:
+    """Both doors in one server: gRPC (the spec's server) and the national HTTP door, started and drained
+    together. Without gateway credentials the HTTP door serves loopback only (development)."""
+    s = app.runtime.settings
     servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records)
-    host, _, port = http_address.rpartition(":")
-    server = uvicorn.Server(uvicorn.Config(app.interface.app(http_base), host=host, port=int(port),
-                                           log_level="warning", lifespan="off", access_log=False))
+    if not app.interface.gateway.enabled and not _loopback(http_address):
+        raise GatewayConfigError(
+            f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
+            f"_FILE forms): it serves loopback only in development, not {http_address}")
+    door = HttpDoor(app.interface.app(http_base), HttpDoorConfig(
+        http_address, max_connections=s.http_max_connections, header_timeout_seconds=s.http_header_timeout_seconds,
+        keepalive_seconds=s.http_keepalive_seconds, reuse_port=reuse_port), app.interface.busy)
 
     async def on_start() -> None:
-        app._tasks.append(asyncio.create_task(server.serve()))
-        while not server.started:
-            if app._tasks[0].done():
-                app._tasks[0].result()  # raises why the HTTP server could not start
-            await asyncio.sleep(0.05)
+        await door.start()
         log.info("national interface listening on http://%s%s", http_address, http_base)
         app._sweeper = asyncio.create_task(app.joiner.sweep_forever())  # joins what a crash left, then keeps at it
 
     async def on_stop() -> None:
         if app._sweeper is not None:
             app._sweeper.cancel()
-        server.should_exit = True
-        for task in app._tasks:
-            await task
+        await door.stop()
         await app.close()
 
     return ServiceSpec("collection", lambda grpc_server: add_to_server(servicer, grpc_server), [SERVICE_NAME],
-                       on_start, on_stop)
+                       on_start, on_stop, options=grpc_message_limits(s.max_body_bytes))
+
+
+def grpc_message_limits(max_list_bytes: int) -> list[tuple[str, int]]:
+    """Every request message of the collection service holds at most one list (an upload, one message of a
+    batch stream) or a few identifiers: the receive limit is the HTTP door's list limit plus room for the
+    message's other fields. Answers (a stored list with its findings, a page of lists) get 16 MiB."""
+    return [("grpc.max_receive_message_length", max_list_bytes + 64 * 1024),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024)]
+
+
+def _loopback(address: str) -> bool:
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

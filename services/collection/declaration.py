@@ -19,7 +19,8 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
     from .bootstrap import build_app, service_spec
 
     settings = runtime.settings
-    return service_spec(await build_app(runtime), settings.collection_http_address, settings.collection_http_base)
+    return service_spec(await build_app(runtime), settings.collection_http_address, settings.collection_http_base,
+                        reuse_port=settings.serve_reuse_port)
 
 
 SERVICE = ServiceDeclaration(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from libs.common.registry import ServiceDeclaration
+from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
     from libs.common.grpc.server import ServiceSpec
     from libs.common.runtime import Runtime
+
+HERE = Path(__file__).resolve().parent
 
 
 async def _spec(runtime: Runtime) -> ServiceSpec:
@@ -19,7 +22,8 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
 
 SERVICE = ServiceDeclaration(
     name="grouping",
-    summary="case grouping: CHS-DRG scheme packs held in memory (no database)",
+    summary="case grouping: CHS-DRG scheme packs and DIP catalogues held in memory",
     spec=_spec,
+    schemas=(Schema("grouping", HERE / "adapters" / "migrations"),),
     k8s_name="medpay-grouping",
 )

@@ -88,7 +88,7 @@ async def test_lists_before_their_records_wait_then_are_grouped_when_the_records
     start = await head(stub)
     replies = await post_all(base, [his_form(r) for r in rows])
     assert all(r["infcode"] == 0 and r["output"]["status"] == "PENDING" and not r["output"]["drg"] for r in replies)
-    assert all((await get(stub, r)).status == pb.LIST_STATUS_PENDING for r in rows)
+    assert [(await get(stub, r)).status for r in rows] == [pb.LIST_STATUS_PENDING] * len(rows)
     assert await waiting(stub, pb.PENDING_KIND_LIST, rows) == {r["input"]["setlinfo"]["setl_id"] for r in rows}
     assert await events_of(stub, start, rows) == {}  # not a case yet: nothing in the feed
 
@@ -123,7 +123,7 @@ async def test_records_before_their_lists_wait_and_the_lists_are_grouped_on_arri
     replies = await post_all(base, [his_form(r) for r in rows])
     assert all(r["infcode"] == 0 and r["output"]["status"] == "ACTIVE" and r["output"]["drg"] for r in replies)
     assert await waiting(stub, pb.PENDING_KIND_RECORD, rows) == set()
-    assert all((await get(stub, r)).status == pb.LIST_STATUS_ACTIVE for r in rows)
+    assert [(await get(stub, r)).status for r in rows] == [pb.LIST_STATUS_ACTIVE] * len(rows)
 
 
 async def test_a_revised_record_regroups_and_a_reversal_sends_the_case_back_to_waiting(
@@ -142,8 +142,9 @@ async def test_a_revised_record_regroups_and_a_reversal_sends_the_case_back_to_w
     assert error_info(caught.value)[0].reason == "REQUEST_ID_REUSED"
 
     record = settlement_record(request)
-    older = str(int(request["input"]["setlinfo"]["age"]) + 1)
-    revised = settlement_record(request, age=f"{older}.0", medfee_sumamt=record["setlinfo"]["medfee_sumamt"],
+    born = request["input"]["setlinfo"]["brdy"]
+    older = int(request["input"]["setlinfo"]["age"]) + 1  # the record corrects the birth date a year earlier
+    revised = settlement_record(request, brdy=f"{int(born[:4]) - 1}{born[4:]}", age=f"{older}.0",
                                 psn_name="更正姓名")
     [result] = (await send_records(stub, [revised])).results
     assert (result.outcome, result.revision) == (pb.RECORD_OUTCOME_REVISED, 2)
@@ -162,7 +163,7 @@ async def test_a_revised_record_regroups_and_a_reversal_sends_the_case_back_to_w
         (T.CASE_EVENT_TYPE_RECORD_CHANGED, pb.LIST_STATUS_ACTIVE),  # revision 2: regrouped with the new person
         (T.CASE_EVENT_TYPE_RECORD_CHANGED, pb.LIST_STATUS_PENDING),  # reversed: not payable
         (T.CASE_EVENT_TYPE_RECORD_CHANGED, pb.LIST_STATUS_ACTIVE)]  # settled anew
-    assert events[0].case.age_years == int(older)
+    assert events[0].case.age_years == older
     assert events[2].case.personal_paid.fen == fen(record["setlinfo"]["psn_part_amt"])
     assert [e.sequence for e in events] == sorted(e.sequence for e in events)
 

@@ -64,9 +64,10 @@ async def start_server(spec: ServiceSpec, settings: Settings, address: str,
     if authenticate is None and settings.auth_token is not None:
         authenticate = bearer_token_authenticator(settings.auth_token.get_secret_value())
     interceptors = [*grpc_server_interceptors(settings), ServiceInterceptor(f"{spec.name}.medpay", authenticate)]
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-               ("grpc.so_reuseport", 1 if reuse_port else 0), *spec.options]
+    # A service's own options replace the defaults (gRPC would honour the first of two equal keys).
+    options = list({**{"grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+                       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+                       "grpc.so_reuseport": 1 if reuse_port else 0}, **dict(spec.options)}.items())
     server = grpc.aio.server(interceptors=interceptors, options=options)
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -205,3 +205,10 @@ join_task = Table(
     Column("setl_id", Text, nullable=False),
     Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+gateway_nonce = Table(
+    "gateway_nonce", metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("nonce", Text, primary_key=True),
+    Column("seen_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,166 +1,192 @@
 """The national-interface adapter (the hospitals' door): HTTP + JSON in the spec envelope.
 
-It only translates: envelope in, a service-layer call, envelope out. `POST {base}/{infno}` and `POST {base}`
-(infno in the body). Every answer is the spec envelope; failures are `infcode -1` with an `err_msg` naming each
-failing field and rule.
+Order of a request: credentials (headers only, before a byte of the body is read), the body (size and time
+limits), the JSON, the envelope, the institution the credential acts for, then the transaction's handler from
+the dispatch table (``transactions``). Hospitals ``POST {base}/{infno}`` or ``POST {base}`` with ``infno`` in the
+body. Every answer is the spec envelope: failures are ``infcode -1`` with an ``err_msg`` saying why, and an HTTP
+status that tells the failure (401, 403, 408, 413, 503) unless the operator asks for 200 throughout
+(``failure_status=200``) for clients that discard the body of any non-2xx answer.
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
-import os
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from libs.common.errors import MedpayError
 
-from ..domain.envelope import Envelope, content_digest, error_message, read_envelope, stamp
-from ..domain.model import Finding, ListStatus, error
-from ..service_layer.queries import Lists
-from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
+from ..adapters.door_store import MemoryNonces, Nonces, ProcessSerials, Serials
+from ..domain.dialects import CHINA
+from ..domain.envelope import error_message, read_envelope, read_json, stamp
+from ..domain.model import Finding, error
 from .gateway import Gateway, GatewayError
-from .views import stored_list_view
+from .transactions import Call, Transaction
 
 log = logging.getLogger(__name__)
-_counter = itertools.count(1)
+
+REUSED_MSGID = "msgid already used for other content; resend with a new msgid"
+_DRAIN = 4
+"""An over-large body up to this many times the limit is read and dropped before the answer."""
+
+
+async def _drain(request: Request, budget: int) -> None:
+    async for chunk in request.stream():
+        budget -= len(chunk)
+        if budget < 0:
+            return
+
+
+@dataclass(frozen=True)
+class DoorPolicy:
+    max_body_bytes: int = 2 * 1024 * 1024
+    """Largest request accepted (413 beyond)."""
+    body_timeout_seconds: float = 30.0
+    """Longest a request body may take to arrive once its headers are in (408 beyond)."""
+    failure_status: int = 401
+    """401: a failure answers with its own HTTP status; 200: every answer is HTTP 200 (infcode tells)."""
+
+
+class _Refusal(Exception):
+    def __init__(self, findings: list[Finding], status: int) -> None:
+        super().__init__(findings[0].message_en)
+        self.findings = findings
+        self.status = status
 
 
 class NationalInterface:
-    def __init__(self, uploads: Uploads, lists: Lists, gateway: Gateway, *, region: str = "000000",
-                 max_body_bytes: int = 2 * 1024 * 1024) -> None:
-        self._uploads = uploads
-        self._lists = lists
-        self._gateway = gateway
-        self._region = region
-        self._max_body = max_body_bytes
+    def __init__(self, transactions: Mapping[str, Transaction], gateway: Gateway, *, region: str = "000000",
+                 policy: DoorPolicy | None = None, nonces: Nonces | None = None,
+                 serials: Serials | None = None) -> None:
+        self.transactions = dict(transactions)
+        self.gateway = gateway
+        self.region = region
+        self.policy = policy or DoorPolicy()
+        self.nonces = nonces or MemoryNonces(gateway.window_seconds)
+        self.serials = serials or ProcessSerials()
+
+    def with_gateway(self, gateway: Gateway, policy: DoorPolicy | None = None) -> NationalInterface:
+        """The same door with other credentials (and policy)."""
+        return NationalInterface(self.transactions, gateway, region=self.region, policy=policy or self.policy,
+                                 nonces=self.nonces, serials=self.serials)
+
+    def with_policy(self, **changes: Any) -> NationalInterface:
+        return NationalInterface(self.transactions, self.gateway, region=self.region,
+                                 policy=replace(self.policy, **changes), nonces=self.nonces, serials=self.serials)
 
     def app(self, base: str = "/api/v1/hsa") -> Starlette:
         base = "/" + base.strip("/")
-        return Starlette(routes=[Route(base, self.handle, methods=["POST"]),
-                                 Route(base + "/{infno}", self.handle, methods=["POST"]),
-                                 Route("/healthz", self.health, methods=["GET"])])
+        routes = [Route(base, self.handle, methods=["POST"]), Route(base + "/", self.handle, methods=["POST"]),
+                  Route(base + "/{infno}", self.handle, methods=["POST"]),
+                  Route("/healthz", self.health, methods=["GET"])]
+        return Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
 
     async def health(self, request: Request) -> Response:
         return Response(b'{"status":"SERVING"}', media_type="application/json")
 
     async def handle(self, request: Request) -> Response:
-        received = datetime.now()
-        raw = await self._body(request)
-        if raw is None:
-            return self._fail(received, [error("ENV-009", "", f"请求体超过 {self._max_body} 字节",
-                                               f"request body exceeds {self._max_body} bytes")], status=413)
+        received = datetime.now(CHINA)
         try:
-            payload = orjson.loads(raw)
-        except orjson.JSONDecodeError as bad:
-            return self._fail(received, [error("ENV-000", "", "请求体不是合法 JSON",
-                                               f"request body is not valid JSON: {bad}")])
-        envelope, problems = read_envelope(payload, request.path_params.get("infno"))
-        if envelope is None:
-            return self._fail(received, problems)
-        try:
-            if self._gateway.enabled:
-                allowed = self._gateway.institution({k.lower(): v for k, v in request.headers.items()})
-                if allowed != envelope.fixmedins_code:
-                    raise GatewayError(f"this gateway key acts for {allowed}, not {envelope.fixmedins_code}", 403)
-            return await self._dispatch(envelope, received)
+            credential = await self._authenticate(request) if self.gateway.enabled else None
+            payload, problems = read_json(await self._body(request))
+            if problems:
+                return self._fail(received, problems)
+            envelope, problems = read_envelope(payload, request.path_params.get("infno"), self.transactions)
+            if envelope is None:
+                return self._fail(received, problems)
+            if credential is not None and credential.institution != envelope.fixmedins_code:
+                raise GatewayError(f"this credential acts for {credential.institution}, not "
+                                   f"{envelope.fixmedins_code}", 403)
+            call = Call(envelope, received, partial(self._envelope, received))
+            return self._json(await self.transactions[envelope.infno].handle(call))
+        except _Refusal as refused:  # the body is not (all) read: the connection closes after the answer
+            return self._fail(received, refused.findings, refused.status, close=True)
         except GatewayError as denied:
-            return self._fail(received, [error("ENV-401" if denied.status == 401 else "ENV-403", "",
-                                               "网关认证失败" if denied.status == 401 else "无权操作其他机构的数据",
-                                               denied.message)], status=denied.status)
+            unauthenticated = denied.status == 401
+            return self._fail(received, [error("ENV-401" if unauthenticated else "ENV-403", "",
+                                               "网关认证失败：" + denied.message if unauthenticated
+                                               else "无权操作其他机构的数据：" + denied.message, denied.message)],
+                              denied.status)
         except MedpayError as failed:
-            return self._fail(received, [error(failed.reason, failed.metadata.get("field", ""), failed.message,
-                                               failed.message)], status=503 if failed.code == "UNAVAILABLE" else 200)
+            message = REUSED_MSGID if failed.reason == "REQUEST_ID_REUSED" else failed.message
+            return self._fail(received, [error(failed.reason, failed.metadata.get("field", ""), message, message)],
+                              503 if failed.code == "UNAVAILABLE" else 200)
         except Exception:
-            log.exception("national interface %s failed", envelope.infno)
-            return self._fail(received, [error("INTERNAL", "", "内部错误", "internal error")], status=500)
+            log.exception("national interface request failed")
+            return self._fail(received, [error("INTERNAL", "", "内部错误", "internal error")], 500)
 
-    async def _body(self, request: Request) -> bytes | None:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self._max_body:
-            return None
+    async def _authenticate(self, request: Request) -> Any:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        credential = self.gateway.authenticate(headers, time.time())
+        if credential.nonce and not await self.nonces.claim(credential.key_id, credential.nonce):
+            raise GatewayError("x-tif-nonce was already used (replayed request)", 401)
+        return credential
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, within the size and time limits. An over-large body up to four times the limit is read to its
+        end and dropped before the 413 answer, so that the client, still sending, gets to read it."""
+        limit = self.policy.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        too_large = _Refusal([error("ENV-009", "", f"请求体超过 {limit} 字节", f"request body exceeds {limit} bytes")],
+                             413)
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._max_body:
-                return None
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(self.policy.body_timeout_seconds):
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                    if int(declared) <= _DRAIN * limit:
+                        await _drain(request, _DRAIN * limit)
+                    raise too_large
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        await _drain(request, _DRAIN * limit - size)
+                        raise too_large
+                    chunks.append(chunk)
+        except TimeoutError:
+            seconds = self.policy.body_timeout_seconds
+            raise _Refusal([error("ENV-010", "", f"请求体未在 {seconds:g} 秒内收完",
+                                  f"the request body did not arrive within {seconds:g} s")], 408) from None
         return b"".join(chunks)
 
-    async def _dispatch(self, env: Envelope, received: datetime) -> Response:
-        if env.infno == "4101A":
-            return await self._upload(env, received)
-        if env.infno == "4102":
-            return await self._change_status(env, received)
-        if env.infno == "4103":
-            return await self._query(env, received)
-        sign_no = f"{self._region}{stamp(received)[:14]}{next(_counter) % 10**6:06d}"
-        return self._ok(received, {"signinoutb": {"sign_time": received.strftime("%Y-%m-%d %H:%M:%S"),
-                                                  "sign_no": sign_no}})
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        """Unknown paths and methods answer in the envelope too."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        what = f"{request.method} {request.url.path[:100]}"
+        return self._fail(datetime.now(CHINA), [error(f"ENV-{status}", "", f"无此接口：{what}",
+                                                      f"no such endpoint: {what} (POST the base URL or "
+                                                      f"base/{{infno}})")], status)
 
-    async def _upload(self, env: Envelope, received: datetime) -> Response:
-        cmd = UploadCommand(key=f"msgid:{env.fixmedins_code}:{env.msgid}",
-                            digest=content_digest(env.infno, env.fixmedins_code, env.body),
-                            fixmedins_code=env.fixmedins_code, fixmedins_name=env.fixmedins_name, body=env.body)
+    def busy(self) -> tuple[int, bytes]:
+        """(HTTP status, body) for a connection over the HTTP server's cap, answered before any request is read."""
+        findings = [error("ENV-503", "", "连接数已满，请稍后重试", "too many open connections; retry shortly")]
+        body = self._envelope(datetime.now(CHINA), -1, error_message(findings),
+                              {"findings": [f.as_dict() for f in findings]})
+        return (200 if self.policy.failure_status == 200 else 503), orjson.dumps(body)
 
-        def render(outcome: Outcome) -> dict[str, Any]:
-            if isinstance(outcome, Accepted):
-                return self._envelope(received, 0, "", {
-                    "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
-                    "drg": outcome.group.drg if outcome.group else "",
-                    "warnings": [w.as_dict() for w in outcome.warnings]})
-            return self._envelope(received, -1, error_message(list(outcome.findings)),
-                                  {"findings": [f.as_dict() for f in outcome.findings]})
-
-        result = await self._uploads.upload(cmd, render)
-        return _json(result.response)
-
-    async def _change_status(self, env: Envelope, received: datetime) -> Response:
-        body = env.body
-        code = str(body.get("stas_type", ""))
-        if code not in ("0", "1"):
-            return self._fail(received, [error("QC-REQ-001", "input.stas_type", "stas_type 须为 0（撤销）或 1（有效）",
-                                               "stas_type must be 0 (revoke) or 1 (active)")])
-        status = ListStatus.ACTIVE if code == "1" else ListStatus.REVOKED
-        stored = await self._lists.set_status(status, str(body.get("reason") or "4102"), owner=env.fixmedins_code,
-                                              **self._identity(env, body))
-        return self._ok(received, {"setl_list_id": stored.setl_list_id, "status": stored.status})
-
-    async def _query(self, env: Envelope, received: datetime) -> Response:
-        who = self._identity(env, env.body)
-        stored = await self._lists.get(who.get("setl_list_id", ""), who.get("fixmedins_code", ""),
-                                       who.get("setl_id", ""), owner=env.fixmedins_code)
-        return self._ok(received, stored_list_view(stored))
-
-    @staticmethod
-    def _identity(env: Envelope, body: Mapping[str, Any]) -> dict[str, str]:
-        """A hospital names its list by setl_id (within its own institution) or by the platform's list id;
-        the institution is always the envelope's, so a hospital can only reach its own lists."""
-        setl_list_id = str(body.get("setl_list_id") or "")
-        if setl_list_id:
-            return {"setl_list_id": setl_list_id}
-        return {"fixmedins_code": env.fixmedins_code, "setl_id": str(body.get("setl_id") or "")}
-
-    def _ok(self, received: datetime, output: Any) -> Response:
-        return _json(self._envelope(received, 0, "", output))
-
-    def _fail(self, received: datetime, findings: list[Finding], status: int = 200) -> Response:
+    def _fail(self, received: datetime, findings: list[Finding], status: int = 200, close: bool = False) -> Response:
         body = self._envelope(received, -1, error_message(findings), {"findings": [f.as_dict() for f in findings]})
-        return _json(body, status)
+        return self._json(body, status, close)
+
+    def _json(self, body: Any, status: int = 200, close: bool = False) -> Response:
+        if status != 200 and self.policy.failure_status == 200:
+            status = 200
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                        headers={"connection": "close"} if close else None)
 
     def _envelope(self, received: datetime, infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
-        """inf_refmsgid: region (6) + yyyyMMddHHmmss + 10 digits unique within this process (pid + counter)."""
-        refmsgid = f"{self._region}{stamp(received)[:14]}{os.getpid() % 10000:04d}{next(_counter) % 10**6:06d}"
+        """inf_refmsgid: region (6) + yyyyMMddHHmmss + a 10-digit serial unique across replicas."""
+        refmsgid = f"{self.region}{stamp(received)[:14]}{self.serials.next():010d}"
         return {"infcode": infcode, "inf_refmsgid": refmsgid, "refmsg_time": stamp(received),
-                "respond_time": stamp(datetime.now()), "err_msg": err_msg, "output": output}
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+                "respond_time": stamp(datetime.now(CHINA)), "err_msg": err_msg, "output": output}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,18 +23,22 @@ from libs.common.money import Money, fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.repository import StoredList
-from ..domain.envelope import content_digest, error_message
+from ..domain.envelope import INSTITUTION, content_digest, error_message, read_json
 from ..domain.feed import EventKind, FeedCase
 from ..domain.model import Finding, GroupRow, ListStatus, Severity
 from ..service_layer.feed import CaseFeed
 from ..service_layer.pending import pending
 from ..service_layer.queries import Lists, check_period
-from ..service_layer.records import RecordIntake, RecordOutcome
+from ..service_layer.records import NotJson, RecordIntake, RecordOutcome
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
 MAX_BATCH = 10_000
 BATCH_WINDOW = 32
+MAX_REQUEST_ID = 128
+ERROR_FINDINGS = 10
+"""Findings spelled out in the error of a rejected UploadSettlementList (the trailers must stay small)."""
+REQUEST_ID = re.compile(rf"[^\x00-\x20\x7f-\x9f]{{1,{MAX_REQUEST_ID}}}")
 """Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 _STATUS = {s.value: pb.ListStatus.Value(f"LIST_STATUS_{s.value}") for s in ListStatus}
@@ -95,11 +100,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                    context: Any) -> pb.UploadSettlementListResponse:
         stored = await self._upload(request.upload)
         if not stored["accepted"]:
-            findings = [_finding_from_dict(f) for f in stored["findings"]]
-            raise InvalidArgument(error_message(findings), reason="INVALID_LIST",
-                                  metadata={"findings": ",".join(sorted({f.code for f in findings}))},
-                                  violations=tuple(FieldViolation(f.field, f"{f.code}: {f.message_en}")
-                                                   for f in findings))
+            raise _rejection([_finding_from_dict(f) for f in stored["findings"]])
         return _accepted(stored)
 
     async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
@@ -181,16 +182,31 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         return pb.GetCaseFeedResponse(head_sequence=await self._feed.publish())
 
     async def _upload(self, upload: pb.SettlementListUpload) -> Any:
-        try:
-            body = orjson.loads(upload.input_json)
-        except orjson.JSONDecodeError as bad:
-            raise InvalidArgument.field("upload.input_json", f"not valid JSON: {bad}") from None
-        if not upload.fixmedins_code:
-            raise InvalidArgument.field("upload.fixmedins_code", "must not be empty")
+        body, problems = read_json(upload.input_json)
+        if problems:
+            raise InvalidArgument.field("upload.input_json", problems[0].message_en) from None
+        if not INSTITUTION.fullmatch(upload.fixmedins_code):
+            raise InvalidArgument.field("upload.fixmedins_code", "must be H + 11 digits")
+        if upload.request_id and not REQUEST_ID.fullmatch(upload.request_id):
+            raise InvalidArgument.field("upload.request_id",
+                                        f"at most {MAX_REQUEST_ID} characters, no blanks or control characters")
         key = f"request:{upload.request_id}" if upload.request_id else None
         cmd = UploadCommand(key, content_digest("4101A", upload.fixmedins_code, body), upload.fixmedins_code,
                             upload.fixmedins_name, body)
         return (await self._uploads.upload(cmd, _outcome_dict)).response
+
+
+def _rejection(findings: list[Finding]) -> InvalidArgument:
+    """The error of a rejected list, small enough for gRPC trailers (8 KiB): the first ``ERROR_FINDINGS``
+    findings in the message and the BadRequest, the count of the rest, every rule code in the ErrorInfo."""
+    shown = findings[:ERROR_FINDINGS]
+    rest = len(findings) - len(shown)
+    message = error_message(shown)[:2000] + (f"; {rest} more findings not listed" if rest else "")
+    return InvalidArgument(message, reason="INVALID_LIST",
+                           metadata={"findings": ",".join(sorted({f.code for f in findings})),
+                                     "finding_count": str(len(findings))},
+                           violations=tuple(FieldViolation(f.field[:100], f"{f.code}: {f.message_en}"[:200])
+                                            for f in shown))
 
 
 def add_to_server(servicer: CollectionServicer, server: grpc.aio.Server) -> None:
@@ -294,11 +310,11 @@ _STORED = (RecordOutcome.CREATED, RecordOutcome.REVISED, RecordOutcome.REVERSED)
 
 
 def _record_line(raw: bytes) -> Any:
-    """A record line's JSON; what is not JSON is passed on as text, to be refused with the reason."""
+    """A record line's JSON; what is not JSON is kept in its place, to be refused with the reason."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as bad:
-        return f"not JSON: {bad}"
+        return NotJson(str(bad))
 
 
 def _duration(delta: timedelta) -> Duration:

@@ -1,22 +1,34 @@
-"""Plain views of stored lists (for the HTTP adapter's 4103 answer)."""
+"""The 4103 answer: a stored list in the national output nodes, with the platform's own facts beside them."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from libs.common.money import fen_text
 
 from ..adapters.repository import StoredList
 
+NATIONAL_NODES = ("diseinfo", "oprninfo", "icuinfo", "bldinfo", "opspdiseinfo", "iteminfo", "payinfo")
+_STAS_TYPE = {"ACTIVE": "1", "REVOKED": "0"}
+
 
 def stored_list_view(s: StoredList) -> dict[str, Any]:
+    """``setlinfo`` and the list nodes at the top (as a national client reads a 4103 output), ``setlinfo.stas_type``
+    from the list's status; then the platform's list id, status, revisions, group, warnings and history."""
+    body: Mapping[str, Any] = s.body if isinstance(s.body, Mapping) else {}
+    setlinfo = dict(body.get("setlinfo") or {})
+    setlinfo.setdefault("fixmedins_code", s.fixmedins_code)
+    if s.status in _STAS_TYPE:
+        setlinfo["stas_type"] = _STAS_TYPE[s.status]
+    nodes = {node: list(body.get(node) or []) for node in NATIONAL_NODES}
     return {
+        "setlinfo": setlinfo, **nodes,
         "setl_list_id": s.setl_list_id, "fixmedins_code": s.fixmedins_code, "setl_id": s.setl_id,
         "psn_no": s.psn_no, "status": s.status, "revision": s.revision, "revision_count": s.revision_count,
         "region": s.region, "period": s.period, "total": fen_text(s.total_fen),
         "group": dataclasses.asdict(s.group) if s.group else None,
         "warnings": [f.as_dict() for f in s.findings],
         "history": [{"status": st, "time": t.isoformat(), "reason": r, "revision": rev} for st, t, r, rev in s.history],
-        "input": s.body,
     }

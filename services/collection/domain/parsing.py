@@ -20,6 +20,7 @@ from libs.common.money import wire_fen
 from .case_facts import case_facts, parse_time, read_int, with_person
 from .codes import coded_fields
 from .dialects import normalise
+from .limits import input_limits
 from .model import CaseMoney, Finding, ListMoney, MoneySource, ParsedList, Person, error, region_of
 
 REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty",
@@ -34,7 +35,7 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     if not isinstance(body, Mapping):
         return None, [error("QC-REQ-001", "input", "input 必须是对象", "input must be a JSON object")]
     body = normalise(body)
-    findings = _structure(body)
+    findings = input_limits(body, fixmedins_code) or _structure(body)
     if findings:
         return None, findings
     s = body["setlinfo"]

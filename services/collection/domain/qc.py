@@ -16,6 +16,7 @@ from typing import Any
 from libs.common.icd10 import sex_conflict
 
 from .case_facts import completed_years, parse_time
+from .limits import plausibility
 from .model import Finding, MoneySource, ParsedList, Verdicts, error, warning
 
 RULESET_VERSION = "QC-2026.1"
@@ -161,7 +162,8 @@ def age_consistency(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
                       f"age {own.stated_age} does not match brdy and adm_time ({years})")
 
 
-LIST_RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, dates, transfers, list_fees, list_patient_fields)
+LIST_RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, dates, transfers, list_fees, list_patient_fields,
+                                plausibility)
 """Rules on what the list says itself: they run when it arrives."""
 CASE_RULES: tuple[Rule, ...] = (case_person, sex_specific_diagnoses, newborn_rules, case_fees, age_consistency)
 """Rules on the case (person and money): they run once the list is a case."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
-from .records import RecordIntake, RecordOutcome, RecordResult, store_records
+from .records import NotJson, RecordIntake, RecordOutcome, RecordResult, store_records
 from .unit_of_work import CollectionUnitOfWork
 
 MAX_REFUSALS_KEPT = 100
@@ -73,14 +73,13 @@ class RecordImport:
 
     async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, state: JobState) -> list[RecordResult]:
         lines: list[tuple[int, object]] = []
-        refused: list[RecordResult] = []
         for number, raw in batch:
             try:
                 lines.append((number, orjson.loads(raw)))
             except orjson.JSONDecodeError as bad:
-                refused.append(RecordResult(number, RecordOutcome.REFUSED, error=f"not JSON: {bad}"))
+                lines.append((number, NotJson(str(bad))))
         async with self._new_uow() as uow:
-            results = await store_records(uow.session, lines) + refused
+            results = await store_records(uow.session, lines)
             state.lines_done = batch[-1][0]
             state.accepted += sum(r.outcome not in (RecordOutcome.UNCHANGED, RecordOutcome.REFUSED) for r in results)
             state.rejected += sum(r.outcome is RecordOutcome.REFUSED for r in results)
@@ -88,4 +87,4 @@ class RecordImport:
             await uow.commit()
         await self._intake.join_after([(r.fixmedins_code, r.setl_id) for r in results
                                        if r.outcome not in (RecordOutcome.UNCHANGED, RecordOutcome.REFUSED)])
-        return sorted(results, key=lambda r: r.index)
+        return results

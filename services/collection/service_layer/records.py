@@ -57,6 +57,13 @@ class RecordResult:
                             d["revision"], d["error"])
 
 
+@dataclass(frozen=True)
+class NotJson:
+    """A line that did not parse as JSON, kept in its place so that it is answered (refused) in order."""
+
+    why: str
+
+
 @dataclass
 class _Current:
     record_id: int | None
@@ -124,6 +131,9 @@ async def store_records(session: AsyncSession, lines: Sequence[tuple[int, Any]])
     results: dict[int, RecordResult] = {}
     read: list[tuple[int, SettlementRecord, Any]] = []
     for index, line in lines:
+        if isinstance(line, NotJson):
+            results[index] = RecordResult(index, RecordOutcome.REFUSED, error=f"not JSON: {line.why}")
+            continue
         try:
             read.append((index, parse_record(line), line))
         except RecordRefused as refused:

@@ -20,6 +20,7 @@ from libs.common.errors import AlreadyExists
 
 from ..adapters.records import StoredRecord, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
+from ..domain.limits import bounded
 from ..domain.model import Finding, GroupRow, ListStatus
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION
@@ -131,23 +132,24 @@ class Uploads:
 
     async def _reject(self, uow: CollectionUnitOfWork, cmd: UploadCommand, findings: list[Finding],
                       render: Render) -> Any:
-        response = render(Rejected(tuple(findings)))
+        response = render(Rejected(bounded(findings)))
         await uow.lists.save_rejection(cmd.key, cmd.digest, fixmedins_code=cmd.fixmedins_code,
                                        setl_id=_setl_id(cmd.body), findings=findings, response=response)
         return response
 
     async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, verdict: Verdict, render: Render) -> Any:
-        pending = Accepted(PENDING_ID, PENDING_REVISION, verdict.findings, verdict.group, verdict.status)
+        warnings = bounded(verdict.findings)
+        pending = Accepted(PENDING_ID, PENDING_REVISION, warnings, verdict.group, verdict.status)
         # The response is rendered now with placeholders for the list id and revision, which only the storing
         # statement learns; it fills them in as it stores the response with the idempotency key.
         template = render(pending) if cmd.key is not None else None
         setl_list_id, revision, stored = await uow.lists.save_accepted(
-            verdict.case, cmd.key, cmd.digest, warnings=verdict.findings, group=verdict.group,
+            verdict.case, cmd.key, cmd.digest, warnings=warnings, group=verdict.group,
             ruleset=RULESET_VERSION, hospital_level=verdict.hospital_level, status=verdict.status,
             record_revision=verdict.record_revision, response_template=template)
         if stored is not None:
             return stored
-        return render(Accepted(setl_list_id, revision, verdict.findings, verdict.group, verdict.status))
+        return render(Accepted(setl_list_id, revision, warnings, verdict.group, verdict.status))
 
 
 def _seen(stored: StoredRecord | None) -> tuple[int, str] | None:
@@ -155,5 +157,6 @@ def _seen(stored: StoredRecord | None) -> tuple[int, str] | None:
 
 
 def _setl_id(body: Any) -> str:
+    """The setl_id for the rejection record: at most its 30 characters (a rejection may carry any value)."""
     setlinfo = body.get("setlinfo") if isinstance(body, dict) else None
-    return str(setlinfo.get("setl_id") or "") if isinstance(setlinfo, dict) else ""
+    return str(setlinfo.get("setl_id") or "")[:30] if isinstance(setlinfo, dict) else ""

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 
 from libs.common.reference import BUNDLED_SAMPLE
-from services.collection.api.gateway import Gateway, GatewayError, signature
 from services.collection.domain.case_facts import case_facts, length_of_stay
 from services.collection.domain.dialects import normalise
 from services.collection.domain.envelope import content_digest, read_envelope
@@ -55,20 +54,6 @@ def test_schedule_prefers_the_region_and_the_latest_date_in_force() -> None:
 def test_bad_schedules_are_refused(text: str) -> None:
     with pytest.raises(ScheduleError):
         SchemeSchedule.parse(text, "chs-drg-1.1")
-
-
-def test_gateway_signature_window_and_nonce() -> None:
-    gateway = Gateway.parse("pa:secret:H33070300089")
-    stamp = "1700000000"
-    headers = {"x-tif-paasid": "pa", "x-tif-timestamp": stamp, "x-tif-nonce": "n1",
-               "x-tif-signature": signature(stamp, "secret", "n1")}
-    assert gateway.institution(headers, now=1700000010) == "H33070300089"
-    with pytest.raises(GatewayError, match="nonce"):
-        gateway.institution(headers, now=1700000011)
-    with pytest.raises(GatewayError, match="within"):
-        gateway.institution({**headers, "x-tif-nonce": "n2"}, now=1700009999)
-    with pytest.raises(GatewayError, match="signature"):
-        gateway.institution({**headers, "x-tif-nonce": "n3"}, now=1700000010)
 
 
 def test_both_spellings_normalise_and_the_canonical_wins() -> None:

@@ -66,7 +66,7 @@ def edit(path: str, value: Any) -> dict[str, Any]:
     ("diseinfo.1.maindiag_flag", "1", "QC-DX-001"),
     ("setlinfo.gend", "3", "QC-SEX-002"),
     ("setlinfo.dscg_time", "2026-01-01 08:00:00", "QC-DT-002"),
-    ("setlinfo.adm_time", "2026/02/01", "QC-DT-001"),
+    ("setlinfo.adm_time", "02/01/2026 08:40", "QC-DT-001"),
     ("setlinfo.dscg_way", "2", "QC-TR-001"),
     ("setlinfo.medfee_sumamt", "1.00", "QC-FEE-001"),
     ("iteminfo.0.amt", "451.00", "QC-FEE-002"),
@@ -76,7 +76,8 @@ def edit(path: str, value: Any) -> dict[str, Any]:
     ("setlinfo.dscg_caty", "", "QC-REQ-001"),
     ("diseinfo", [], "QC-REQ-001"),
     ("iteminfo", {"amt": "1.00"}, "QC-REQ-001"),
-    ("setlinfo.age", {"x": 1}, "QC-REQ-002"),
+    ("diseinfo", [1, 2], "QC-REQ-002"),
+    ("setlinfo.age", {"x": 1}, "QC-LIM-003"),
 ])
 def test_each_rule_fires_on_its_fault(path: str, value: Any, rule: str) -> None:
     assert rule in rules_fired(edit(path, value))

@@ -1,0 +1,132 @@
+"""Case-level rules: split admission by CONTRACT's words; statistical rules state population and threshold."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import datetime, timedelta
+
+from services.evaluation.domain.review.model import Group, Stay
+
+from .builders import grouped, reviewer, stay
+
+
+def admission(setl_id: str, admitted: datetime, days: int, dx: tuple[str, ...] = ("J18.900",),
+              **changes: object) -> Stay:
+    fields: dict[str, object] = {"total_fen": 500_000, **changes}
+    return stay(setl_id=setl_id, mdtrt_id="M" + setl_id, admitted=admitted,
+                discharged=admitted.replace(hour=10) + timedelta(days=days), diagnoses=dx, **fields)
+
+
+def split_flags(*stays: Stay) -> dict[str, str]:
+    return {f.setl_id: f.evidence for f in reviewer().check_people(stays) if f.category.value == "split_admission"}
+
+
+FIRST = datetime(2026, 3, 1, 9, 0)  # discharged 2026-03-06 10:00
+
+
+def test_readmission_within_15_days_of_discharge_flags_both_stays_money_on_the_readmission() -> None:
+    first = admission("A", FIRST, 5)
+    back = admission("B", datetime(2026, 3, 21, 8, 0), 3)  # 15 calendar days after 6 March
+    found = reviewer().check_people([back, first])
+    assert {f.setl_id for f in found} == {"A", "B"}
+    by_id = {f.setl_id: f for f in found}
+    assert by_id["B"].amount == 500_000 and by_id["A"].amount == 0
+    assert by_id["B"].related_setl_id == "A" and by_id["A"].related_setl_id == "B"
+    assert "15 day(s) after discharge on 2026-03-06" in by_id["B"].evidence
+    assert "same category J18" in by_id["B"].evidence
+
+
+def test_day_16_is_outside_the_window_and_the_same_day_is_inside() -> None:
+    first = admission("A", FIRST, 5)
+    assert not split_flags(first, admission("B", datetime(2026, 3, 22, 8, 0), 3))
+    assert split_flags(first, admission("B", datetime(2026, 3, 6, 15, 0), 3))
+
+
+def test_another_hospital_another_person_or_an_unrelated_condition_is_no_split() -> None:
+    first = admission("A", FIRST, 5)
+    later = datetime(2026, 3, 10, 8, 0)
+    assert not split_flags(first, admission("B", later, 3, fixmedins_code="H33070200027"))
+    other = admission("B", later, 3, psn_no="P2")
+    assert not reviewer().check_people([first, other])
+    assert not split_flags(first, admission("B", later, 3, dx=("S72.000",)))
+
+
+def test_related_conditions_same_category_earlier_secondary_or_same_adrg() -> None:
+    first = admission("A", FIRST, 5, dx=("I21.001", "I10.x05"))
+    later = datetime(2026, 3, 10, 8, 0)
+    assert "same category I21" in split_flags(first, admission("B", later, 3, dx=("I21.000",)))["B"]
+    assert "already a diagnosis" in split_flags(first, admission("B", later, 3, dx=("I10.x05",)))["B"]
+    g1, g2 = grouped(first, "FR21"), grouped(admission("B", later, 3, dx=("I20.000",)), "FR25")
+    assert "same ADRG FR2" in split_flags(g1, g2)["B"]
+
+
+def test_chemotherapy_courses_and_overlapping_or_same_stay_lists_are_not_readmissions() -> None:
+    first = admission("A", FIRST, 5, dx=("Z51.100", "C34.900"))
+    assert not split_flags(first, admission("B", datetime(2026, 3, 10, 8), 3, dx=("Z51.100", "C34.900")))
+    overlap = admission("B", datetime(2026, 3, 4, 8), 3)  # admitted before the first stay ended
+    assert not split_flags(admission("A", FIRST, 5), overlap)
+    same_stay = dataclasses.replace(admission("B", datetime(2026, 3, 8, 8), 3), mdtrt_id="MA")
+    assert not split_flags(admission("A", FIRST, 5), same_stay)
+
+
+def test_a_chain_of_readmissions_flags_every_stay() -> None:
+    a = admission("A", FIRST, 5)
+    b = admission("B", datetime(2026, 3, 12, 8), 4)
+    c = admission("C", datetime(2026, 3, 20, 8), 2)
+    assert set(split_flags(c, a, b)) == {"A", "B", "C"}
+
+
+# statistical rules ------------------------------------------------------------------------------------------------
+def population(drg: str, n: int, los: int, cost: int, seed: int = 1, **changes: object) -> list[Stay]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        days = max(1, los + rng.randint(-2, 2))
+        s = admission(f"{drg}{i}", FIRST + timedelta(days=i % 200), days, total_fen=cost + rng.randint(-5000, 5000),
+                      psn_no=f"P{drg}{i}", **changes)
+        out.append(dataclasses.replace(s, group=Group(drg, drg[:3], drg[0])))
+    return out
+
+
+def test_over_long_stay_states_population_median_and_threshold() -> None:
+    stays = population("ES25", 40, 6, 600_000)
+    long = dataclasses.replace(stays[0], setl_id="LONG", discharged=stays[0].admitted + timedelta(days=20))
+    found = [f for f in reviewer().check_population([long, *stays[1:]]) if f.category.value == "over_long_stay"]
+    assert [f.setl_id for f in found] == ["LONG"]
+    assert "40 stays of DRG ES25" in found[0].evidence and "above 2.5 x median" in found[0].evidence
+
+
+def test_statistical_rules_need_a_population() -> None:
+    stays = population("ES25", 10, 6, 600_000)
+    long = dataclasses.replace(stays[0], discharged=stays[0].admitted + timedelta(days=40))
+    assert not reviewer().check_population([long, *stays[1:]])
+
+
+def test_low_standard_admission_short_cheap_no_procedure_outpatient_condition() -> None:
+    stays = population("ES25", 40, 6, 600_000)
+    cheap = dataclasses.replace(stays[0], setl_id="CHEAP", discharged=stays[0].admitted + timedelta(days=1),
+                                total_fen=150_000)
+    with_procedure = dataclasses.replace(cheap, setl_id="OPERATED", procedures=("47.0100",))
+    died = dataclasses.replace(cheap, setl_id="DIED", discharge_way="5")
+    found = [f for f in reviewer().check_population([cheap, with_procedure, died, *stays[1:]])
+             if f.category.value == "low_standard_admission"]
+    assert [f.setl_id for f in found] == ["CHEAP"]
+    assert "at most 2 days and at most 0.4 x median" in found[0].evidence and found[0].amount == 150_000
+
+
+def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without() -> None:
+    honest = []
+    for h in range(6):
+        plain = population("ES25", 60, 6, 600_000, seed=h, fixmedins_code=f"H{h}")
+        mcc = population("ES21", 15, 9, 1_100_000, seed=h + 50, fixmedins_code=f"H{h}")
+        honest += plain + [dataclasses.replace(s, setl_id=f"H{h}{s.setl_id}") for s in mcc]
+    upcoder_plain = population("ES25", 40, 6, 650_000, seed=99, fixmedins_code="HUP")
+    upcoded = [dataclasses.replace(s, setl_id=f"UP{i}") for i, s in
+               enumerate(population("ES21", 35, 6, 640_000, seed=98, fixmedins_code="HUP"))]
+    found = [f for f in reviewer().check_population([*honest, *upcoder_plain, *upcoded])
+             if f.rule_id == "RV-UPC-01"]
+    assert found and {f.fixmedins_code for f in found} == {"HUP"}
+    assert {f.setl_id for f in found} <= {s.setl_id for s in upcoded}
+    assert len(found) >= 30
+    assert "z = " in found[0].evidence and "population:" in found[0].evidence and found[0].amount > 0
