@@ -124,6 +124,17 @@ async def test_records_before_their_lists_wait_and_the_lists_are_grouped_on_arri
     assert all(r["infcode"] == 0 and r["output"]["status"] == "ACTIVE" and r["output"]["drg"] for r in replies)
     assert await waiting(stub, pb.PENDING_KIND_RECORD, rows) == set()
     assert [(await get(stub, r)).status for r in rows] == [pb.LIST_STATUS_ACTIVE] * len(rows)
+    # 4103 answers with the person and the funds of the stay's settlement record, which the list lacks.
+    request = rows[0]
+    s = request["input"]["setlinfo"]
+    query = {**request, "infno": "4103", "msgid": request["msgid"][:-4] + "9999",
+             "input": {"data": {"psn_no": s["psn_no"], "setl_id": s["setl_id"]}}}
+    [answer] = await post_all(base, [query])
+    record = settlement_record(request)
+    assert answer["infcode"] == 0, answer
+    assert {k: answer["output"]["setlinfo"][k] for k in ("gend", "brdy", "insutype", "medfee_sumamt")} == {
+        k: record["setlinfo"][k] for k in ("gend", "brdy", "insutype", "medfee_sumamt")}
+    assert answer["output"]["payinfo"] == record["setldetail"]
 
 
 async def test_a_revised_record_regroups_and_a_reversal_sends_the_case_back_to_waiting(

@@ -55,6 +55,7 @@ class StoredList:
     findings: list[Finding]
     group: GroupRow | None
     history: list[tuple[str, datetime, str, int]]
+    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
 
 
 _ACCEPT = text(f"""
@@ -252,9 +253,11 @@ class CollectionRepository:
                    revision: int = 0) -> StoredList | None:
         where = "l.setl_list_id = :sid" if setl_list_id else "l.fixmedins_code = :code AND l.setl_id = :setl_id"
         row = (await self.session.execute(text(f"""
-            SELECT l.*, r.revision AS rev, r.total_fen, r.body, r.received_time
+            SELECT l.*, r.revision AS rev, r.total_fen, r.body, r.received_time, rv.body AS record
             FROM {S}.settlement_list l JOIN {S}.list_revision r
               ON r.list_id = l.list_id AND r.revision = CASE WHEN :rev > 0 THEN :rev ELSE l.current_revision END
+            LEFT JOIN {S}.settlement_record rec ON rec.fixmedins_code = l.fixmedins_code AND rec.setl_id = l.setl_id
+            LEFT JOIN {S}.record_revision rv ON rv.record_id = rec.record_id AND rv.revision = r.record_revision
             WHERE {where}"""), {"sid": setl_list_id, "code": fixmedins_code, "setl_id": setl_id,
                                 "rev": revision})).first()
         if row is None:
@@ -272,7 +275,7 @@ class CollectionRepository:
             row.list_id, row.setl_list_id, row.fixmedins_code, row.setl_id, row.psn_no, row.region, row.period,
             row.status, row.rev, row.current_revision, row.total_fen, row.body, row.received_time, findings,
             GroupRow(group.scheme_id, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
-                     group.kind) if group else None, history)
+                     group.kind) if group else None, history, _json(row.record) if row.record is not None else None)
 
     async def list_page(self, *, fixmedins_code: str, region: str, period: str, status: str, before: int,
                         limit: int) -> list[Any]:
@@ -436,6 +439,10 @@ _JOIN_STEPS = (
                        list_id="o.list_id")
     + " WHERE o.event_kind IS NOT NULL AND o.case_json IS NULL ORDER BY o.list_id",
 )
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def _finding_row(f: Finding) -> dict[str, str]:
