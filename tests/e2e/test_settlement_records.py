@@ -55,23 +55,23 @@ async def head(stub: pb_grpc.CollectionServiceStub) -> int:
 async def events_of(stub: pb_grpc.CollectionServiceStub, after: int,
                     requests: list[dict[str, Any]]) -> dict[str, list[pb.CaseEvent]]:
     """The feed events after ``after`` of these stays, by setl_id."""
-    wanted = {r["input"]["setlinfo"]["setl_id"] for r in requests}
+    wanted = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"]) for r in requests}
     out: dict[str, list[pb.CaseEvent]] = {}
     for region in {r["fixmedins_code"][1:5] + "00" for r in requests}:
         async for message in stub.StreamCaseEvents(pb.StreamCaseEventsRequest(region=region, after_sequence=after)):
             for e in message.events:
-                if e.case.setl_id in wanted:
+                if (e.case.fixmedins_code, e.case.setl_id) in wanted:
                     out.setdefault(e.case.setl_id, []).append(e)
     return out
 
 
 async def waiting(stub: pb_grpc.CollectionServiceStub, kind: int, requests: list[dict[str, Any]]) -> set[str]:
     """setl_ids of these stays that wait (as lists or as records), over every page."""
-    wanted = {r["input"]["setlinfo"]["setl_id"] for r in requests}
+    wanted = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"]) for r in requests}
     found, token = set(), ""
     while True:
         page = await stub.ListPendingItems(pb.ListPendingItemsRequest(kinds=[kind], page_size=50, page_token=token))
-        found |= {i.setl_id for i in page.pending_items if i.setl_id in wanted}
+        found |= {i.setl_id for i in page.pending_items if (i.fixmedins_code, i.setl_id) in wanted}
         token = page.next_page_token
         if not token:
             return found
