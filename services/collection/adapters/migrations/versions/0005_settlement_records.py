@@ -1,13 +1,13 @@
 """Settlement records from the core system (2304, revisions, 2305 reversals), the join queue, pending lists.
 
-Revision ID: 0004
+Revision ID: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
