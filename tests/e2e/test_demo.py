@@ -54,9 +54,10 @@ def test_the_demo_report_renders_with_its_sections_and_charts(
     done, out_dir = demo_run
     assert done.returncode == 0, done.stderr[-2000:]
     with open_page(chromium, out_dir / "report.html") as seen:
-        headings = seen.page.locator("h2").all_inner_texts()
+        text = seen.page.locator("body").inner_text()
         for section in SECTIONS:
-            assert any(section in heading for heading in headings), (section, headings)
+            assert section in text, section
+        assert seen.page.locator("h2").count() >= 5
         bars = seen.page.locator("svg rect")
         assert bars.count() >= 5
         assert min(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) >= 1  # drawn, not collapsed
