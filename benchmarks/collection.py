@@ -35,7 +35,7 @@ from .support import free_address, reference_dir, report, scratch_database, serv
 
 
 def month(seed: int, cases: int) -> list[dict[str, Any]]:
-    params = SynthParams(cases=cases, months=1, hospitals=10, seed=seed)
+    params = SynthParams(cases=cases, months=1, hospitals=10, seed=seed, rich_lists=True)
     ref, _ = load_reference(params, reference_dir())
     return [r for r, _ in Generator(params, ref).lists()]
 

@@ -7,8 +7,9 @@ exact without ``Decimal`` (a stay has hundreds of lines and the batch review rea
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -219,6 +220,21 @@ def read_detail(d: RawDetail, index: int = 0) -> FeeLine | str:
 
 def _str(value: Any) -> str:
     return value if type(value) is str else "" if value is None else str(value)
+
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+"""The national interface's times are local (Asia/Shanghai) without an offset."""
+
+
+def fee_instant(local: str) -> datetime:
+    """A fee time "yyyy-MM-dd HH:mm:ss" as the instant it is (for google.protobuf.Timestamp on the wire)."""
+    return datetime.fromisoformat(local).replace(tzinfo=LOCAL)
+
+
+def fee_local(instant: datetime) -> str:
+    """An instant as the national interface writes fee times: "yyyy-MM-dd HH:mm:ss", Asia/Shanghai."""
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def amount_matches(line: FeeLine) -> bool:

@@ -64,8 +64,9 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     upgrade_all(url)
     outcomes = asyncio.run(_import_codes(runtime))
     console.print("code tables: " + ", ".join(f"{o.system_id} {o.outcome}" for o in outcomes))
+    # Rich lists (patient fields and fees on the list) until collection joins settlement records to lists.
     params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
-                         scheme=default_scheme(runtime.reference_dir))
+                         scheme=default_scheme(runtime.reference_dir), rich_lists=True)
     ref, _ = load_reference(params, runtime.reference_dir)
     month = list(Generator(params, ref).lists())
     console.print(f"synthetic month: {len(month):,} settlement lists of {len(ref.hospitals)} hospitals in "

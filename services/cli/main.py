@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grouping": ("services.grouping.cli", "group cases (CHS-DRG)"),
     "dip": ("services.grouping.dip_cli", "DIP: build a catalogue from base-year cases, group cases against it"),
     "settlement": ("services.settlement.cli", "settlement and clearing (weights, points or rates, statements)"),
-    "synth": ("services.synth.cli", "generate a synthetic prefecture's settlement lists (4101A) with truth"),
+    "synth": ("services.synth.cli", "generate a synthetic prefecture: settlement lists, records, truth"),
     "review": ("services.evaluation.review_cli", "smart review (智能审核): batch review over files, rule sets"),
 }
 """Every top-level command: (module whose ``add_commands(sub)`` defines it, its line in ``medpay --help``)."""

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import session_factory
@@ -15,12 +16,16 @@ from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
+from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
+from .api.fee_details import FeeDetailServicer
+from .api.fee_details import add_to_server as add_fee_details
 from .api.gateway import Gateway, GatewayConfigError
 from .api.http import DoorPolicy, NationalInterface
 from .api.http_server import HttpDoor, HttpDoorConfig
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .api.transactions import national_transactions
 from .domain.schemes import SchemeSchedule
+from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
 from .service_layer.queries import Lists
 from .service_layer.unit_of_work import CollectionUnitOfWork
@@ -41,6 +46,7 @@ class CollectionApp:
     interface: NationalInterface
     schedule: SchemeSchedule
     runtime: Runtime
+    fee_details: FeeDetails
 
     async def close(self) -> None:
         await self.coding.close()
@@ -66,12 +72,14 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     schedule = SchemeSchedule.parse(s.collection_schemes, await _default_scheme(grouping))
     uploads = Uploads(new_uow, coding, grouping, schedule, new_statement_uow=new_statement_uow)
     lists = Lists(new_uow)
-    interface = await national_interface(runtime, engine, uploads, lists)
-    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime)
+    fee_details = FeeDetails(new_uow, coding)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details)
+    return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
+                         fee_details)
 
 
-async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists
-                             ) -> NationalInterface:
+async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists,
+                             fee_details: FeeDetails | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -82,7 +90,7 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials), gateway,
+    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials, fee_details), gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
 
@@ -116,8 +124,14 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
         await door.stop()
         await app.close()
 
-    return ServiceSpec("collection", lambda grpc_server: add_to_server(servicer, grpc_server), [SERVICE_NAME],
-                       on_start, on_stop, options=grpc_message_limits(s.max_body_bytes))
+    fee_servicer = FeeDetailServicer(app.fee_details)
+
+    def add_servicers(grpc_server: grpc.aio.Server) -> None:
+        add_to_server(servicer, grpc_server)
+        add_fee_details(fee_servicer, grpc_server)
+
+    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE], on_start, on_stop,
+                       options=grpc_message_limits(s.max_body_bytes))
 
 
 def grpc_message_limits(max_list_bytes: int) -> list[tuple[str, int]]:

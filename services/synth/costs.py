@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-from typing import NamedTuple
 
 from .catalogue import DrgRecipe
 from .params import SynthParams
@@ -37,14 +36,6 @@ FeeItem = tuple[int, int, int, int, int, int]
 """One fee category in fen: (category 1..14, amount, class A 甲类, class B 乙类, fully self-paid 全自费, other).
 A plain tuple: a dozen are made per list, on the generator's hot path."""
 AMOUNT, SELF_PAID = 1, 4
-
-
-class Payment(NamedTuple):
-    """Who paid, in fen. (An immutable tuple: a frozen dataclass costs three times as much to build, per list.)"""
-
-    fund: int
-    account: int
-    cash: int
 
 
 class CostModel:
@@ -107,10 +98,3 @@ def split_fees(total: int, kind: str, tcm: bool, rng: random.Random) -> list[Fee
         else:
             items.append((category, amount, amount, 0, 0, 0))
     return items
-
-
-def pay(total: int, params: SynthParams, rng: random.Random) -> Payment:
-    fund = int(total * rng.uniform(*params.fund_share))
-    personal = total - fund
-    account = int(personal * rng.uniform(*params.account_share_of_personal))
-    return Payment(fund, account, personal - account)

@@ -21,20 +21,23 @@ class FaultContext:
     pregnancy_codes: Sequence[str]    # O-chapter codes of the tables
 
 
-def eligible(fault: str, d: Discharge) -> bool:
+def eligible(fault: str, d: Discharge, rich: bool) -> bool:
+    """Whether ``d`` can carry ``fault`` at all (fee categories exist only on rich lists)."""
     if fault == "PREGNANCY_CODE_ON_MALE":
         return d.person.sex == 1
     if fault == "NEWBORN_WITHOUT_WEIGHT":
         return d.birth_weight_g is not None
     if fault == "TRANSFER_WITHOUT_RECEIVER":
         return d.discharge_way in ("2", "3")
+    if fault == "FEE_SUM_MISMATCH":
+        return rich
     return True
 
 
-def inject(d: Discharge, rates: FaultRates, ctx: FaultContext, rng: random.Random) -> None:
+def inject(d: Discharge, rates: FaultRates, ctx: FaultContext, rng: random.Random, *, rich: bool) -> None:
     roll = rng.random
     for fault, rate in rates.as_dict().items():
-        if roll() < rate and eligible(fault, d):
+        if roll() < rate and eligible(fault, d, rich):
             _INJECTORS[fault](d, ctx, rng)
             d.faults.append(fault)
 

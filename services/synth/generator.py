@@ -1,12 +1,14 @@
-"""The generator: a seeded, streaming walk through a prefecture's year of discharges.
+"""The generator: a seeded, streaming walk through a prefecture's discharges, day by day.
 
 Everything is drawn from one ``random.Random(seed)`` in a fixed order, so the same parameters and seed give
-byte-identical output; lists are yielded one by one (memory stays flat for any number of lists).
+byte-identical output; stays are yielded one by one in discharge-day order (memory stays flat for any number of
+lists: only readmissions already decided and a few months of discharge dates per person are held).
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,15 +17,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .catalogue import Catalogue, DrgRecipe, Variant
-from .costs import CostModel, length_of_stay, pay, split_fees
-from .draw import Discharge
+from .costs import CostModel, FeeItem, length_of_stay, split_fees
+from .draw import Discharge, HisStyle, RecordEvent
 from .faults import FaultContext, inject
-from .lists import request, setl_id, truth
+from .lists import request, truth
 from .params import SynthParams
-from .people import Population
-from .region import Hospital
+from .payment import Settlement, settle, without_late_charges
+from .people import Person, Population, age_years, insutype_at
 
 ADULT_BANDS = ("adult", "elderly")
+MAX_LOS = 90
+# Discharges by weekday, Monday first: fewer at weekends (wards discharge on working days).
+WEEKDAY_WEIGHTS = (11, 11, 11, 11, 11, 7, 5)
 
 
 class FastRandom(random.Random):
@@ -46,8 +51,9 @@ class Reference:
 
     catalogue: Catalogue
     names: Mapping[str, str]
-    hospitals: Sequence[Hospital]
+    hospitals: Sequence[Any]
     faults: FaultContext
+    counties: Mapping[str, str]  # the prefecture's counties: code -> name
 
 
 class Generator:
@@ -56,7 +62,7 @@ class Generator:
         self.ref = ref
         self.rng = FastRandom(params.seed)
         self.costs = CostModel(params, params.seed)
-        self.people = Population(params.region, params.year, self.rng, params.returning_person_rate)
+        self.people = Population(params.region, self.rng, params.returning_person_rate, list(ref.counties))
         self._serial = itertools.count(1)
         self._seq: dict[str, int] = {}
         adrgs = list(ref.catalogue.recipes)
@@ -65,36 +71,61 @@ class Generator:
         self._adrg_cum = list(itertools.accumulate(1 / (rank + 1) ** params.zipf_exponent
                                                    for rank in range(len(adrgs))))
         self._hospital_cum = list(itertools.accumulate(h.beds for h in ref.hospitals))
-        self._last_day = date(params.year, params.months, _days_in(params.year, params.months))
-        self._dialect = {h.code: i % 5 == 4 for i, h in enumerate(ref.hospitals)}  # a fifth spell nwbbirwt
+        self._end = datetime.combine(params.last_day, datetime.max.time().replace(microsecond=0))
+        self._style = {h.code: HisStyle(None if i % 3 == 0 else "", i % 4 == 1, i % 5 == 4)
+                       for i, h in enumerate(ref.hospitals)}
 
     def lists(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        """(request, truth) pairs, month by month, exactly ``cases`` of them."""
-        emitted = 0
-        for month, count in enumerate(self._per_month(), start=1):
-            made = 0
-            while made < count and emitted < self.p.cases:
-                for d in self._discharges(month):
-                    if emitted >= self.p.cases:
-                        break
-                    yield self._write(d)
-                    made += 1
-                    emitted += 1
+        """(request, truth) pairs in discharge order, exactly ``cases`` of them (the stays' records aside)."""
+        for d in self.stays():
+            if d.listed:
+                yield self.written(d)
 
-    def _per_month(self) -> list[int]:
+    def written(self, d: Discharge) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A listed stay as its 4101A request (in the run's form) and its truth line."""
+        seq = self._seq[d.hospital.code] = self._seq.get(d.hospital.code, 0) + 1
+        return request(self.p.region, d, self.ref.names, seq, rich=self.p.rich_lists), truth(d)
+
+    def stays(self) -> Iterator[Discharge]:
+        """Every stay in discharge-day order: exactly ``cases`` listed ones, and the cancelled settlements
+        (``listed`` False) the core system reverses for good."""
+        pending: list[tuple[int, int, Discharge]] = []  # readmissions already decided, by discharge day
+        committed = 0
+        for day, target in self._day_targets():
+            self.people.forget_before(day)
+            while pending and pending[0][0] <= day.toordinal():
+                yield heapq.heappop(pending)[2]
+            while committed < target:
+                if self.rng.random() < self.p.cancelled_settlement_rate:
+                    cancelled = self._discharge(day)
+                    if self._cancel(cancelled):
+                        yield cancelled
+                d = self._discharge(day)
+                committed += 1
+                if committed < self.p.cases:
+                    follow = self._maybe_readmission(d)
+                    if follow is not None:
+                        heapq.heappush(pending, (follow.period[1].toordinal(), follow.serial, follow))
+                        committed += 1
+                yield d
+        while pending:  # none is left: readmissions are only decided inside the period
+            yield heapq.heappop(pending)[2]
+
+    def _day_targets(self) -> Iterator[tuple[date, int]]:
+        """(day, lists committed by its end): months share the lists equally, days by weekday."""
         base, extra = divmod(self.p.cases, self.p.months)
-        return [base + (1 if m < extra else 0) for m in range(self.p.months)]
+        done = 0
+        for m, start in enumerate(self.p.month_starts()):
+            count = base + (1 if m < extra else 0)
+            days = [start + timedelta(days=i) for i in range(_days_in(start.year, start.month))]
+            weights = [WEEKDAY_WEIGHTS[day.weekday()] for day in days]
+            whole, acc = sum(weights), 0
+            for day, w in zip(days, weights, strict=True):
+                acc += w
+                yield day, done + count * acc // whole
+            done += count
 
-    def _discharges(self, month: int) -> Iterator[Discharge]:
-        d = self._discharge(month)
-        yield d
-        if (d.recipe.variants and d.discharge_way == "1" and d.age_days is None
-                and self.rng.random() < self.p.split_admission_rate):
-            follow = self._readmission(d)
-            if follow is not None:
-                yield follow
-
-    def _discharge(self, month: int) -> Discharge:
+    def _discharge(self, day: date) -> Discharge:
         rng = self.rng
         hospital = self.ref.hospitals[bisect.bisect(self._hospital_cum, rng.random() * self._hospital_cum[-1])]
         adrg = self._adrgs[bisect.bisect(self._adrg_cum, rng.random() * self._adrg_cum[-1])]
@@ -106,7 +137,6 @@ class Generator:
             if upcoded is not None:
                 recipe, honest = upcoded, cost_basis.drg
                 behaviours.append("UPCODED")
-        day = date(self.p.year, month, 1) + timedelta(days=rng.randrange(_days_in(self.p.year, month)))
         return self._build(hospital, recipe, cost_basis=cost_basis, discharge_day=day, behaviours=behaviours,
                            honest=honest)
 
@@ -117,14 +147,14 @@ class Generator:
         weights = [{"1": mcc, "3": cc, "5": max(0.0, 1 - mcc - cc)}.get(r.severity, 0.3) for r in recipes]
         return self.rng.choices(recipes, weights)[0]
 
-    def _build(self, hospital: Hospital, recipe: DrgRecipe, *, cost_basis: DrgRecipe, discharge_day: date,
-               behaviours: list[str], honest: str = "", person: Any = None, admitted_on: date | None = None,
-               variant: Variant | None = None) -> Discharge:
+    def _build(self, hospital: Any, recipe: DrgRecipe, *, cost_basis: DrgRecipe, discharge_day: date,
+               behaviours: list[str], honest: str = "", person: Person | None = None,
+               variant: Variant | None = None, admitted_on: date | None = None) -> Discharge:
         rng, p = self.rng, self.p
         variant = variant or rng.choice(recipe.variants)
         expected, expected_los = self.costs.expected(cost_basis, hospital.level)
         cost, outlier = self.costs.draw(expected, rng)
-        los = length_of_stay(expected_los, cost / expected, rng)
+        los = min(MAX_LOS, length_of_stay(expected_los, cost / expected, rng))
         if (not recipe.surgical and variant.profile.name in ADULT_BANDS and not behaviours and person is None
                 and rng.random() < p.low_standard_admission_rate):
             cost, los, outlier = expected * rng.uniform(0.15, 0.35), rng.randint(1, 2), "low"
@@ -133,25 +163,85 @@ class Generator:
             discharge_day = admitted_on + timedelta(days=los)
         admitted, discharged = _times(discharge_day, los, rng)
         if person is None:
-            person, years, days = self.people.person_for(variant.sex, variant.profile, admitted.date())
+            person, years, days = self.people.person_for(variant.sex, variant.profile, admitted.date(),
+                                                         hospital.county)
         else:
             years, days = _age(person.birth, admitted.date())
-        weight = rng.randint(*variant.profile.weight_g) if variant.profile.weight_g else None
+        self.people.discharged(person, discharged.date())
+        weight = rng.randint(*variant.profile.weight_g) // 10 * 10 if variant.profile.weight_g else None
         total = max(1_000, int(cost * 100))
         fees = split_fees(total, "newborn" if days is not None and days <= 28 else
                           "surgical" if recipe.surgical else "medical", hospital.kind == "tcm", rng)
+        insutype = insutype_at(person, years)
+        paid = settle(fees, person=person, insutype=insutype, years=years, level=hospital.level, policy=p.policy,
+                      rng=rng)
         way, receiver = self._discharge_way(recipe, hospital)
         doctor = rng.choice(hospital.doctors)
-        d = Discharge(next(self._serial), hospital, doctor, person, years, days, weight, recipe, variant,
-                      self._diagnoses(recipe, variant.dx0, variant.required, hospital.level),
+        serial = next(self._serial)
+        d = Discharge(serial, hospital, self._style[hospital.code], doctor, person, insutype, years, days, weight,
+                      recipe, variant, self._diagnoses(recipe, variant.dx0, variant.required, hospital.level),
                       list(variant.px), admitted, discharged, (admitted.date(), discharged.date()), los, way,
-                      receiver, fees, pay(total, p, rng), outlier,
+                      receiver, fees, paid, outlier,
                       icu=recipe.severity == "1" and rng.random() < 0.3,
                       transfusion=recipe.surgical and recipe.severity == "1" and rng.random() < 0.2,
-                      behaviours=behaviours, honest_drg=honest, alt_dialect=self._dialect[hospital.code])
-        d.setl_id = setl_id(p.region, d)
-        inject(d, p.faults, self.ref.faults, rng)
+                      emergency=rng.random() < (0.15 if recipe.surgical else 0.35),
+                      behaviours=behaviours, honest_drg=honest)
+        d.setl_id = self._setl_id(discharged.date(), serial)
+        day = d.period[0]
+        d.mdtrt_id = f"{p.region}M{day.year:04d}{day.month:02d}{day.day:02d}{serial:08d}"
+        self._record_story(d)
+        inject(d, p.faults, self.ref.faults, rng, rich=p.rich_lists)
         return d
+
+    def _setl_id(self, day: date, serial: int) -> str:
+        return f"{self.p.region}S{day.year:04d}{day.month:02d}{day.day:02d}{serial:08d}"
+
+    def _record_story(self, d: Discharge) -> None:
+        """What the core system sends about the stay: one settlement, or a revision of it some days later, or a
+        settlement reversed and made anew (a new setl_id, which the list carries). Nothing after the period."""
+        rng, p = self.rng, self.p
+        settled = d.discharged + timedelta(minutes=rng.randint(5, 90))
+        roll = rng.random()
+        if roll < p.record_revision_rate:
+            revised = settled + timedelta(minutes=rng.randint(24 * 60, 20 * 24 * 60))
+            if revised <= self._end:
+                if rng.random() < 0.7:
+                    first = self._resettle(d, without_late_charges(d.fees, rng))
+                    d.story, person = "REVISED_MONEY", d.person
+                else:
+                    first, person = d.paid, _mistyped(d.person, d.age_years, rng)
+                    d.story = "REVISED_DEMOGRAPHICS"
+                d.records = [RecordEvent(settled, "2304", d.setl_id, first, person),
+                             RecordEvent(revised, "2304", d.setl_id, d.paid, d.person)]
+        elif roll < p.record_revision_rate + p.resettlement_rate:
+            reversed_at = settled + timedelta(minutes=rng.randint(10, 3 * 24 * 60))
+            again = reversed_at + timedelta(minutes=rng.randint(5, 60))
+            if again <= self._end:
+                first = self._resettle(d, without_late_charges(d.fees, rng))
+                first_id = self._setl_id(settled.date(), next(self._serial))
+                d.story = "RESETTLED"
+                d.records = [RecordEvent(settled, "2304", first_id, first, d.person),
+                             RecordEvent(reversed_at, "2305", first_id, first, d.person),
+                             RecordEvent(again, "2304", d.setl_id, d.paid, d.person)]
+                settled = again
+        if not d.records:
+            d.records = [RecordEvent(settled, "2304", d.setl_id, d.paid, d.person)]
+        delay = timedelta(hours=1 + d.serial % 71, seconds=d.serial % 59)
+        d.sent_at = min(settled + delay, self._end)
+
+    def _resettle(self, d: Discharge, fees: list[FeeItem]) -> Settlement:
+        return settle(fees, person=d.person, insutype=d.insutype, years=d.age_years, level=d.hospital.level,
+                      policy=self.p.policy, rng=self.rng)
+
+    def _cancel(self, d: Discharge) -> bool:
+        """Make ``d`` a settlement reversed for good (the patient settled privately after all): no list."""
+        first = d.records[0]
+        reversed_at = first.at + timedelta(minutes=self.rng.randint(30, 5 * 24 * 60))
+        if reversed_at > self._end or d.story:
+            return False
+        d.story, d.listed = "CANCELLED", False
+        d.records = [first, RecordEvent(reversed_at, "2305", first.setl_id, first.paid, first.person)]
+        return True
 
     def _diagnoses(self, recipe: DrgRecipe, dx0: str, required: tuple[str, ...], level: int) -> list[str]:
         rng, cat = self.rng, self.ref.catalogue
@@ -164,7 +254,7 @@ class Generator:
             codes.append(rng.choice(cat.neutral_pool))
         return list(dict.fromkeys(codes))
 
-    def _discharge_way(self, recipe: DrgRecipe, hospital: Hospital) -> tuple[str, tuple[str, str] | None]:
+    def _discharge_way(self, recipe: DrgRecipe, hospital: Any) -> tuple[str, tuple[str, str] | None]:
         rng, p = self.rng, self.p
         death = p.death_rate * (p.death_rate_mcc_factor if recipe.severity == "1" else 1.0)
         roll = rng.random()
@@ -180,27 +270,36 @@ class Generator:
             return "4", None
         return "1", None
 
-    def _readmission(self, first: Discharge) -> Discharge | None:
-        """The same person back within 15 days for a related diagnosis (split admission)."""
+    def _maybe_readmission(self, first: Discharge) -> Discharge | None:
+        """The same person back within 15 days for a related diagnosis (split admission), decided now and
+        yielded on its discharge day."""
         rng = self.rng
-        back = first.discharged.date() + timedelta(days=rng.randint(1, 14))
-        if back.year != self.p.year or back.month > self.p.months:
+        if not (first.listed and first.discharge_way == "1" and first.age_days is None
+                and rng.random() < self.p.split_admission_rate):
             return None
+        back = first.period[1] + timedelta(days=rng.randint(1, 14))  # period: the times before any fault
         years, _ = _age(first.person.birth, back)
         low, high = first.variant.profile.years
-        if not low <= years <= high:
+        if back > self.p.last_day or not low <= years <= high:
             return None
         follow = self._build(first.hospital, first.recipe, cost_basis=first.recipe, discharge_day=back,
-                             behaviours=["SPLIT_ADMISSION"], person=first.person, admitted_on=back,
-                             variant=first.variant)
-        if follow.settlement[1] > self._last_day:
+                             behaviours=["SPLIT_ADMISSION"], person=first.person, variant=first.variant,
+                             admitted_on=back)
+        if follow.period[1] > self.p.last_day or not follow.listed:
             return None  # discharged after the period generated
         follow.related_setl_id = first.setl_id
+        first.related_setl_id, first.split_role, follow.split_role = follow.setl_id, "index", "readmission"
         return follow
 
-    def _write(self, d: Discharge) -> tuple[dict[str, Any], dict[str, Any]]:
-        seq = self._seq[d.hospital.code] = self._seq.get(d.hospital.code, 0) + 1
-        return request(self.p.region, d, self.ref.names, seq), truth(self.p.region, d)
+
+def _mistyped(person: Person, years: int, rng: random.Random) -> Person:
+    """The person as a clerk first keyed them in: a birth year off by one to three (never after the stay), or
+    the other sex."""
+    if rng.random() < 0.3:
+        return person._replace(sex=3 - person.sex)
+    year = person.birth.year + rng.choice((-3, -2, -1, 1, 2, 3) if years > 3 else (-3, -2, -1))
+    day = min(person.birth.day, 28) if person.birth.month == 2 else person.birth.day
+    return person._replace(birth=person.birth.replace(year=year, day=day))
 
 
 def _sibling(recipes: tuple[DrgRecipe, ...], severity: str) -> DrgRecipe | None:
@@ -223,7 +322,5 @@ def _times(discharge_day: date, los: int, rng: random.Random) -> tuple[datetime,
 
 
 def _age(birth: date, on: date) -> tuple[int, int | None]:
-    from .people import age_years
-
     years = age_years(birth, on)
     return years, (on - birth).days if years == 0 else None

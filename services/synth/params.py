@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class FaultRates:
     PREGNANCY_CODE_ON_MALE: float = 0.002  # an O-chapter secondary diagnosis on a man
     NEWBORN_WITHOUT_WEIGHT: float = 0.1   # share of newborn lists whose birth weight is left out
     DISCHARGE_BEFORE_ADMISSION: float = 0.002
-    FEE_SUM_MISMATCH: float = 0.003       # fee categories do not add up to what was paid
+    FEE_SUM_MISMATCH: float = 0.003       # rich lists only: fee categories do not add up to what was paid
     TRANSFER_WITHOUT_RECEIVER: float = 0.3  # share of transfer discharges (dscg_way 2/3) with no receiver
 
     def as_dict(self) -> dict[str, float]:
@@ -22,14 +23,48 @@ class FaultRates:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The prefecture's inpatient benefit policy, as the core system applies it when it settles a stay.
+
+    Shaped like Zhejiang prefectures' rules around 2024 (deductible per stay by hospital level, pooled-fund ratio
+    by level and insurance type, a per-stay pooled cap above which employees' large-amount fund and residents'
+    serious-illness insurance take over, civil-servant subsidy, medical aid for assisted residents); the numbers
+    are illustrative, not any one city's. Amounts in fen, ratios in per mille (exact integer arithmetic).
+    """
+
+    deductible: dict[tuple[str, int], int] = field(default_factory=lambda: {
+        ("310", 1): 30_000, ("310", 2): 60_000, ("310", 3): 80_000,
+        ("390", 1): 20_000, ("390", 2): 50_000, ("390", 3): 80_000})
+    pooled_ratio: dict[tuple[str, int], int] = field(default_factory=lambda: {
+        ("310", 1): 920, ("310", 2): 880, ("310", 3): 850,
+        ("390", 1): 850, ("390", 2): 750, ("390", 3): 650})
+    retiree_bonus: int = 30                   # retired employees: ratio + 3 points
+    class_b_preselfpay: int = 100             # class B items: 10% paid by the patient first (先行自付)
+    pooled_cap: dict[str, int] = field(default_factory=lambda: {"310": 30_000_000, "390": 25_000_000})
+    large_amount_ratio: int = 850             # employees above the pooled cap (职工大额医疗费用补助)
+    serious_threshold: int = 2_000_000        # residents: in-scope personal burden above 20,000 yuan ...
+    serious_ratio: int = 600                  # ... is 60% paid by the serious-illness insurance (居民大病保险)
+    civil_servant_ratio: int = 500            # civil servants: half of the in-scope personal burden
+    assisted_ratio: int = 600                 # medical aid for assisted persons: 60% of what remains in scope
+    account_use: tuple[float, float] = (0.2, 0.7)  # employees pay this share of their part from the account
+    over_price_limit_rate: float = 0.12       # stays with a consumable priced over its limit (超限价自费)
+
+
+@dataclass(frozen=True)
 class SynthParams:
     region: str = "330700"
     hospitals: int = 20
+    # The period: ``months`` calendar months from ``first_month`` of ``year`` (several years make a base period
+    # for settlement weights). A completed year by default: stays in the future are refused by the platform.
+    year: int = 2025
+    first_month: int = 1
     months: int = 12
     cases: int = 50_000
     seed: int = 7
     scheme: str = "chs-drg-1.1"
-    year: int = 2026
+    # Lists as hospital systems send them (4101A node set, no demographics or fee nodes); True: the older rich
+    # form with the patient fields, ``iteminfo`` and ``payinfo`` (as some provinces' lists carry them).
+    rich_lists: bool = False
 
     # Case mix: DRG frequency ∝ 1 / rank^zipf_exponent over a seeded random ranking of the scheme's DRGs.
     zipf_exponent: float = 1.1
@@ -48,8 +83,7 @@ class SynthParams:
     high_outlier_rate: float = 0.02    # cost x U(3, 6)
     low_outlier_rate: float = 0.03     # cost x U(0.1, 0.38)
     level_cost_factor: dict[int, float] = field(default_factory=lambda: {1: 0.72, 2: 0.9, 3: 1.18})
-    fund_share: tuple[float, float] = (0.6, 0.8)  # share of the total the fund pays
-    account_share_of_personal: tuple[float, float] = (0.2, 0.6)  # personal account part of the rest
+    policy: Policy = field(default_factory=Policy)
 
     # People: share of discharges by a person already seen this year.
     returning_person_rate: float = 0.25
@@ -60,4 +94,23 @@ class SynthParams:
     upcoding_rate: float = 0.25              # at those hospitals: share of splittable cases coded with an MCC
     low_standard_admission_rate: float = 0.015  # short, cheap stays that could have been outpatient
 
+    # Settlement records (2304) from the core system: how their story goes besides one plain record per stay.
+    record_revision_rate: float = 0.01   # the record sent again, same setl_id, with corrected values
+    resettlement_rate: float = 0.004     # settled, reversed (2305), settled anew under a new setl_id
+    cancelled_settlement_rate: float = 0.002  # settled then reversed for good (became self-paid): no list follows
+
     faults: FaultRates = field(default_factory=FaultRates)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.first_month, 1)
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the period."""
+        index = self.year * 12 + self.first_month - 1 + self.months  # the month after the period
+        return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+
+    def month_starts(self) -> list[date]:
+        index = self.year * 12 + self.first_month - 1
+        return [date((index + i) // 12, (index + i) % 12 + 1, 1) for i in range(self.months)]

@@ -28,6 +28,7 @@ class Hospital:
     code: str
     name: str
     county: str
+    county_name: str
     level: int
     kind: str
     beds: int
@@ -77,7 +78,7 @@ def build_hospitals(params: SynthParams, counties: list[tuple[str, str]], prefec
         beds = rng.randint(*_BEDS[level])
         staff = _doctors(code, county, beds, rng, len(doctors))
         doctors += staff
-        hospitals.append(Hospital(code, name, county, level, kind, beds, i in aggressive,
+        hospitals.append(Hospital(code, name, county, county_name, level, kind, beds, i in aggressive,
                                   tuple(d.code for d in staff)))
     return hospitals, doctors
 
@@ -91,13 +92,13 @@ def _levels(params: SynthParams, rng: random.Random) -> list[int]:
     return levels[:n]
 
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
-_GIVEN = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华建国玉兰志红春梅海燕文斌晨宇浩然欣怡子涵雨婷俊杰"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
+GIVEN_NAMES = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华建国玉兰志红春梅海燕文斌晨宇浩然欣怡子涵雨婷俊杰"
 
 
 def person_name(rng: random.Random) -> str:
-    given = rng.choice(_GIVEN)
-    return rng.choice(_SURNAMES) + (given + rng.choice(_GIVEN) if rng.random() < 0.67 else given)
+    given = rng.choice(GIVEN_NAMES)
+    return rng.choice(SURNAMES) + (given + rng.choice(GIVEN_NAMES) if rng.random() < 0.67 else given)
 
 
 def _doctors(hospital: str, county: str, beds: int, rng: random.Random, offset: int) -> list[Doctor]:

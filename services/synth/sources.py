@@ -47,9 +47,10 @@ def load_reference(params: SynthParams, reference_dir: Path) -> tuple[Reference,
     catalogue = build_catalogue(scheme, document, codes, seed=params.seed)
     counties, cities = divisions(reference_dir)
     rng = random.Random(f"region:{params.seed}")
-    hospitals, doctors = build_hospitals(params, counties_of(params.region, counties, cities),
-                                         cities[params.region[:4]], rng)
-    ref = Reference(catalogue, code_names(reference_dir), hospitals, _fault_context(codes.diagnoses))
+    county_list = counties_of(params.region, counties, cities)
+    hospitals, doctors = build_hospitals(params, county_list, cities[params.region[:4]], rng)
+    ref = Reference(catalogue, code_names(reference_dir), hospitals, _fault_context(codes.diagnoses),
+                    dict(county_list))
     return ref, doctors
 
 

@@ -28,9 +28,11 @@ def scheme_id() -> str:
 @cache
 def month(seed: int, cases: int) -> tuple[tuple[dict[str, Any], dict[str, Any]], ...]:
     """(request, truth) pairs of one month at 8 hospitals; fault rates raised so every fault shows up."""
-    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id())
+    # Rich lists (patient fields, iteminfo, payinfo) until collection joins settlement records to HIS-form lists.
+    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id(), rich_lists=True)
     faults = params.faults.__class__(**{k: min(1.0, v * 8) for k, v in params.faults.as_dict().items()})
-    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id(), faults=faults)
+    params = SynthParams(cases=cases, months=1, hospitals=8, seed=seed, scheme=scheme_id(), faults=faults,
+                         rich_lists=True)
     ref, _ = load_reference(params, reference_dir())
     return tuple(Generator(params, ref).lists())
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from ..support import ROOT, reference_dir
@@ -22,7 +23,8 @@ def test_same_arguments_and_seed_give_byte_identical_output(tmp_path: Path) -> N
     args = ("--cases", "3000", "--hospitals", "8", "--months", "3", "--seed", "5")
     for name in ("a", "b"):
         assert synth(tmp_path / name, *args).returncode == 0
-    for file in ("institutions.jsonl", "doctors.jsonl", "settlement_lists.jsonl", "truth.jsonl"):
+    for file in ("institutions.jsonl", "doctors.jsonl", "settlement_lists.jsonl", "truth.jsonl",
+                 "settlement_records.jsonl", "params.json"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
     assert synth(tmp_path / "c", "--cases", "3000", "--hospitals", "8", "--months", "3", "--seed", "6").returncode == 0
     assert (tmp_path / "a/settlement_lists.jsonl").read_bytes() != (tmp_path / "c/settlement_lists.jsonl").read_bytes()
@@ -34,9 +36,15 @@ def test_gzip_output_is_deterministic_and_readable(tmp_path: Path) -> None:
         assert out.returncode == 0, out.stderr
     assert (tmp_path / "a/settlement_lists.jsonl.gz").read_bytes() == \
         (tmp_path / "b/settlement_lists.jsonl.gz").read_bytes()
+    assert (tmp_path / "a/settlement_records.jsonl.gz").read_bytes() == \
+        (tmp_path / "b/settlement_records.jsonl.gz").read_bytes()
     with gzip.open(tmp_path / "a/settlement_lists.jsonl.gz", "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     assert len(rows) == 1500 and all(r["infno"] == "4101A" for r in rows)
+    with gzip.open(tmp_path / "a/settlement_records.jsonl.gz", "rt", encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    settled = {r["setlinfo"]["setl_id"] for r in records if r["infno"] == "2304"}
+    assert {r["input"]["setlinfo"]["setl_id"] for r in rows} <= settled
 
 
 def test_institutions_and_doctors_belong_to_the_region(tmp_path: Path) -> None:
@@ -56,3 +64,25 @@ def test_institutions_and_doctors_belong_to_the_region(tmp_path: Path) -> None:
 def test_unknown_region_is_a_message(tmp_path: Path) -> None:
     out = synth(tmp_path, "--region", "999900", "--cases", "10")
     assert out.returncode == 2 and "999900" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_lists_come_as_hospital_systems_send_them_unless_rich_lists_are_asked_for(tmp_path: Path) -> None:
+    assert synth(tmp_path / "his", "--cases", "300", "--hospitals", "5", "--months", "2").returncode == 0
+    out = synth(tmp_path / "rich", "--cases", "300", "--hospitals", "5", "--months", "2", "--rich-lists")
+    assert out.returncode == 0, out.stderr
+    his = json.loads((tmp_path / "his/settlement_lists.jsonl").read_text().splitlines()[0])
+    rich = json.loads((tmp_path / "rich/settlement_lists.jsonl").read_text().splitlines()[0])
+    assert "iteminfo" not in his["input"] and "psn_name" not in his["input"]["setlinfo"]
+    assert rich["input"]["iteminfo"] and rich["input"]["payinfo"] and rich["input"]["setlinfo"]["psn_name"]
+    params = json.loads((tmp_path / "rich/params.json").read_text())
+    assert params["rich_lists"] is True and params["period"] == ["2025-01-01", "2025-02-28"]
+
+
+def test_several_past_years_make_a_base_period_and_the_future_is_refused(tmp_path: Path) -> None:
+    out = synth(tmp_path / "base", "--cases", "600", "--hospitals", "4", "--year", "2022", "--months", "36")
+    assert out.returncode == 0, out.stderr
+    months = {json.loads(line)["month"] for line in (tmp_path / "base/truth.jsonl").read_text().splitlines()}
+    assert min(months) == "2022-01" and max(months) == "2024-12" and len(months) == 36
+    future = synth(tmp_path / "future", "--cases", "10", "--year", str(date.today().year), "--months", "12")
+    assert future.returncode == 2 and "future" in future.stderr and "Traceback" not in future.stderr
+    assert synth(tmp_path / "bad", "--cases", "10", "--months", "0").returncode == 2

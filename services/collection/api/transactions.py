@@ -21,6 +21,7 @@ from ..domain.envelope import Envelope, content_digest, error_message, stamp
 from ..domain.fields import Field, Kind
 from ..domain.limits import object_limits
 from ..domain.model import Finding, ListStatus, error
+from ..service_layer.fee_details import FeeDetails
 from ..service_layer.queries import Lists
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 from .views import stored_list_view
@@ -49,14 +50,21 @@ class Transaction:
     handle: Handler
 
 
-def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: Serials) -> dict[str, Transaction]:
+def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: Serials,
+                          fee_details: FeeDetails | None = None) -> dict[str, Transaction]:
     """infno -> transaction, the door's dispatch table."""
-    return {
+    from .fee_transactions import revoke_fee_details, upload_fee_details
+
+    table = {
         "9001": Transaction("签到", sign_in(region, serials)),
         "4101A": Transaction("医疗保障基金结算清单信息上传", upload(uploads)),
         "4102": Transaction("医疗保障基金结算清单状态修改", change_status(lists)),
         "4103": Transaction("医疗保障基金结算清单信息查询", query(lists)),
     }
+    if fee_details is not None:
+        table["2301"] = Transaction("住院费用明细上传", upload_fee_details(fee_details))
+        table["2302"] = Transaction("住院费用明细撤销", revoke_fee_details(fee_details))
+    return table
 
 
 def sign_in(region: str, serials: Serials) -> Handler:
