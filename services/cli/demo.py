@@ -136,7 +136,8 @@ async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[s
         stub = grouping_grpc.GroupingServiceStub(channel)
         for drg in drgs:
             try:
-                names[drg] = (await stub.GetDrg(grouping_pb.GetDrgRequest(scheme_id=scheme, drg=drg))).name
+                names[drg] = (await stub.GetDrg(grouping_pb.GetDrgRequest(
+                    name=f"schemes/{scheme}/drgs/{drg}"))).display_name
             except grpc.aio.AioRpcError:
                 names[drg] = ""
     return names
