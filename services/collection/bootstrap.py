@@ -24,6 +24,7 @@ from .api.http import DoorPolicy, NationalInterface
 from .api.http_server import HttpDoor, HttpDoorConfig
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .api.transactions import national_transactions
+from .domain.model import scheme_kind
 from .domain.schemes import SchemeSchedule
 from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
@@ -96,10 +97,11 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:
-    """chs-drg-1.1 when the grouping service has it, else its first scheme (the bundled sample pack)."""
-    available = await grouping.schemes()
+    """chs-drg-1.1 when the grouping service has it, else its first CHS-DRG scheme (the bundled sample pack);
+    never a DIP scheme (a DIP catalogue is one region's, scheduled explicitly)."""
+    available = [s for s in await grouping.schemes() if scheme_kind(s) == "DRG"]
     if not available:
-        raise RuntimeError("the grouping service has no scheme loaded")
+        raise RuntimeError("the grouping service has no CHS-DRG scheme loaded")
     return PREFERRED_SCHEME if PREFERRED_SCHEME in available else available[0]
 
 
