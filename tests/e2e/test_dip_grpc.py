@@ -217,7 +217,8 @@ async def test_errors(stub: pb_grpc.GroupingServiceStub, operations: operations_
                  grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
     await expect(stub.GetDipCatalogue(dip_pb2.GetDipCatalogueRequest(name=f"{name}/catalogues/first")),
                  grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
-    drg_scheme = [s.name async for s in _schemes(stub) if s.family != "DIP"][0]
+    drg_schemes = [s.name async for s in _schemes(stub) if s.family != "DIP"]
+    drg_scheme = drg_schemes[0]
     await expect(stub.ListDipCatalogues(dip_pb2.ListDipCataloguesRequest(parent=drg_scheme)),
                  grpc.StatusCode.FAILED_PRECONDITION, "NOT_A_DIP_SCHEME")
     await expect(stub.ListDipGroups(dip_pb2.ListDipGroupsRequest(parent=f"{name}/catalogues/-", page_token="x")),
