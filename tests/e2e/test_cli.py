@@ -67,8 +67,14 @@ def test_serve_with_workers_shares_one_port_and_stops_on_sigterm(database_url: s
     env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING",
            "MEDPAY_DATABASE_URL": database_url}  # DIP catalogue versions live there
     parent = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--workers", "2",
-                               "--address", f"127.0.0.1:{port}"], env=env, cwd=ROOT)
+                               "--address", f"127.0.0.1:{port}"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
+        assert parent.stderr is not None
+        said = ""
+        while "2 workers serving" not in said:  # both workers report ready (each starts with its database)
+            line = parent.stderr.readline()
+            assert line, f"the parent ended before its workers served: {said}"
+            said += line
         deadline = time.monotonic() + 60
         replies = 0
         while time.monotonic() < deadline and replies < 4:

@@ -268,7 +268,8 @@ async def test_a_region_builds_from_its_feed_and_moves_to_dip(
         scheme_id = name.removeprefix("schemes/")
         await regroup(app.new_uow, app.grouping, region=region, period=period, scheme_id=scheme_id)
         cases = [c async for chunk in feed.StreamCases(cpb.StreamCasesRequest(
-            region=region, settlement_periods=[Period.parse(period).to_proto()])) for c in chunk.cases]
+            region=region, settlement_periods=[Period.parse(period).to_proto()])) for c in chunk.cases
+            if c.status == cpb.LIST_STATUS_ACTIVE]  # regrouping leaves revoked lists as they were
         dip_groups = [g for c in cases for g in c.groups if g.scheme_id == scheme_id]
         assert len(dip_groups) == len(cases) and all(g.kind == cpb.GROUP_KIND_DIP for g in dip_groups)
         assert {g.scheme_version for g in dip_groups} == {made.version_label}
