@@ -16,6 +16,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
+from .adapters.review_client import ReviewClient
 from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
 from .api.fee_details import FeeDetailServicer
 from .api.fee_details import add_to_server as add_fee_details
@@ -47,10 +48,12 @@ class CollectionApp:
     schedule: SchemeSchedule
     runtime: Runtime
     fee_details: FeeDetails
+    review: ReviewClient
 
     async def close(self) -> None:
         await self.coding.close()
         await self.grouping.close()
+        await self.review.close()
         await self.engine.dispose()
 
 
@@ -73,13 +76,15 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     uploads = Uploads(new_uow, coding, grouping, schedule, new_statement_uow=new_statement_uow)
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
-    interface = await national_interface(runtime, engine, uploads, lists, fee_details)
+    review = ReviewClient(s.evaluation_address, token=token)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details)
+                         fee_details, review)
 
 
-async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists,
-                             fee_details: FeeDetails | None = None) -> NationalInterface:
+async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
+                             fee_details: FeeDetails | None = None,
+                             review: ReviewClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -90,7 +95,8 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials, fee_details), gateway,
+    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review)
+    return NationalInterface(table, gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
 
