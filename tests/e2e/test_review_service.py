@@ -61,17 +61,17 @@ async def channels(review_server: RunningServer, collection_app: App) -> AsyncIt
 
 
 def _world() -> World:
-    w = World(seed=41, stays=160, span_days=240)  # discharged before the machine's today: lists from the future are refused
+    w = World(seed=41, stays=160, span_days=240)  # discharged before today: lists from the future are refused
     for category in ("duplicate_charge", "restricted_sex", "unbundled_charge", "split_admission"):
         w.plant(category, 4)
     for s in w.stays:  # ids of this test's own (synth numbers its stays from 1 in every run)
         s.serial += 41_000_000
         s.__post_init__()
         seen: set[str] = set()
-        for i, line in enumerate(s.lines):
-            line["mdtrt_id"] = s.mdtrt_id
+        for i, original in enumerate(s.lines):
+            line = s.lines[i] = {**original, "mdtrt_id": s.mdtrt_id}
             if line["feedetl_sn"] in seen:  # collection refuses a serial twice in one upload: a copy gets its own
-                s.lines[i] = line = {**line, "feedetl_sn": f"{line['feedetl_sn']}-copy"}
+                line["feedetl_sn"] += "-copy"
             seen.add(line["feedetl_sn"])
     return w
 
@@ -205,7 +205,8 @@ async def _all_flags(review: Any, metadata: Any, **filters: Any) -> AsyncIterato
 async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels: Any, loaded: World) -> None:
     review = channels[0]
     await _run(channels)
-    duplicate = [f async for f in _all_flags(review, REVIEWER_A, category=pb.CATEGORY_DUPLICATE_CHARGE)][0]
+    duplicates = [f async for f in _all_flags(review, REVIEWER_A, category=pb.CATEGORY_DUPLICATE_CHARGE)]
+    duplicate = duplicates[0]
     owner, other = duplicate.fixmedins_code, next(h for h in ("H33070200011", "H33070200027")
                                                    if h != duplicate.fixmedins_code)
     mine = [f async for f in _all_flags(review, hospital(owner))]
@@ -314,3 +315,24 @@ async def test_3101_in_the_national_door_answers_in_the_national_shape(door_to_r
     broken["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["adm_date"] = None
     refused = (await post_all(door_to_review, [broken]))[0]
     assert refused["infcode"] == -1 and "adm_date" in refused["err_msg"]
+
+
+async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
+                                                                               loaded: World, tmp_path: Path) -> None:
+    import asyncio
+
+    from .test_cli import medpay
+
+    address = f"127.0.0.1:{review_server.port}"
+    load = await asyncio.to_thread(medpay, "review", "load-rules", "--activate", "the default, again",
+                                   "--address", address, env={})
+    assert load.returncode == 0, load.stderr
+    assert "stored ruleSets/medpay-review/versions/2026.1 (14 rules" in load.stdout and "active:" in load.stdout
+    broken = tmp_path / "rules.toml"
+    broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
+    refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
+    assert refused.returncode == 1 and "INVALID_ARGUMENT" in refused.stderr and "nope" in refused.stderr
+    run = await asyncio.to_thread(medpay, "review", "run", "--region", "330700", "--period", "2026",
+                                  "--address", address, env={})
+    assert run.returncode == 0, run.stderr
+    assert f"regions/330700/reviewRuns/2026~medpay-review~2026.1: {len(loaded.stays)} lists" in run.stdout
