@@ -203,3 +203,82 @@ async def test_generated_uploads_at_the_grpc_door(collection_app: App, database_
     assert after["list_revision"] - before["list_revision"] == tally["accepted"]
     assert after["rejection"] - before["rejection"] == tally["rejected"]
     assert await largest_rejection(database_url) <= 101
+
+
+WHO_VALUES = st.one_of(VALUES, st.just("S" * 4000), st.just("330700S\x002026"))
+
+
+@st.composite
+def status_and_query_inputs(draw: st.DrawFn) -> tuple[str, Any]:
+    """4102 and 4103 inputs in the national and the flat form, with hostile identities."""
+    infno = draw(st.sampled_from(["4102", "4103"]))
+    entry = draw(st.fixed_dictionaries({}, optional={"psn_no": WHO_VALUES, "setl_id": WHO_VALUES,
+                                                     "setl_list_id": WHO_VALUES, "stas_type": WHO_VALUES,
+                                                     "reason": WHO_VALUES}))
+    if infno == "4102" and draw(st.booleans()):
+        rows = draw(st.one_of(st.lists(st.just(entry), max_size=3), st.just([entry] * 150), VALUES))
+        return infno, {"data": {"stastinfo": rows}}
+    return infno, draw(st.sampled_from([{"data": entry}, entry, {"data": draw(VALUES)}]))
+
+
+async def test_generated_status_changes_and_queries(collection_app: App, database_url: str,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    _, base, _ = collection_app
+    template = next(r for r, t in fresh(seed=93, cases=40) if not t["faults"])
+    run = in_thread(asyncio.get_running_loop())
+    client = httpx.AsyncClient(timeout=120)
+    before = await counts(database_url)
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(status_and_query_inputs())
+    def check(call: tuple[str, Any]) -> None:
+        infno, body = call
+        content = json.dumps({**template, "infno": infno, "input": body}, ensure_ascii=False).encode(
+            "utf-8", "surrogatepass")
+        reply = run(client.post(base, content=content))
+        assert reply.status_code in (200, 413), (reply.status_code, reply.text[:300])
+        answer = reply.json()
+        assert answer["infcode"] in (0, -1) and "Traceback" not in answer["err_msg"]
+        assert len(reply.content) < 256 * 1024
+
+    with caplog.at_level(logging.ERROR):
+        await asyncio.to_thread(check)
+    await client.aclose()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records[:3]
+    after = await counts(database_url)
+    assert after["settlement_list"] == before["settlement_list"] and after["rejection"] == before["rejection"]
+
+
+async def test_generated_batches_at_the_grpc_door(collection_app: App, database_url: str) -> None:
+    running, _, _ = collection_app
+    template = next(r for r, t in fresh(seed=94, cases=40) if not t["faults"])
+    serial = itertools.count()
+    run = in_thread(asyncio.get_running_loop())
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    stub = pb_grpc.CollectionServiceStub(channel)
+
+    async def batch(uploads: list[pb.SettlementListUpload]) -> tuple[grpc.StatusCode, Any]:
+        async def requests() -> Any:
+            for upload in uploads:
+                yield pb.BatchUploadSettlementListsRequest(upload=upload)
+        try:
+            return grpc.StatusCode.OK, await stub.BatchUploadSettlementLists(requests(), timeout=120)
+        except grpc.aio.AioRpcError as refused:
+            return refused.code(), refused.details()
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.lists(mutations(), min_size=1, max_size=4))
+    def check(batches: list[list[tuple[tuple[Any, ...], Any]]]) -> None:
+        uploads = [pb.SettlementListUpload(
+            fixmedins_code=template["fixmedins_code"], request_id=f"hyp-batch-{next(serial)}",
+            input_json=json.dumps(apply(template["input"], edits), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+            for edits in batches]
+        status, answer = run(batch(uploads))
+        assert status == grpc.StatusCode.OK, (status, str(answer)[:300])
+        assert [r.index for r in answer.results] == list(range(len(uploads)))
+        assert all(len(r.rejections) <= 101 for r in answer.results)
+
+    await asyncio.to_thread(check)
+    await channel.close()

@@ -19,7 +19,7 @@ A value that cannot be read stays as it was sent, for the input limits and quali
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -47,7 +47,7 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?")
 def normalise(body: Mapping[str, Any]) -> dict[str, Any]:
     """The internal form of a settlement list's ``input`` object (a new dict; ``body`` is not changed)."""
     out: dict[str, Any] = {}
-    for key, value in _canonical_items(body, {}):
+    for key, value in _entry(body, {}, {}).items():
         if key == "setlinfo" and isinstance(value, Mapping):
             out[key] = _entry(value, SETLINFO, SETLINFO_ALIASES)
         elif key in NODES and isinstance(value, list):
@@ -55,9 +55,7 @@ def normalise(body: Mapping[str, Any]) -> dict[str, Any]:
             entries = [_entry(e, fields, {}) if isinstance(e, Mapping) else e for e in value]
             out[key] = [e for e in entries if e != {}]
         else:
-            plain = _value(None, value)
-            if plain is not _ABSENT:
-                out[key] = plain
+            out[key] = value
     return out
 
 
@@ -66,59 +64,100 @@ def normalise_entry(obj: Mapping[str, Any], fields: Mapping[str, Field]) -> dict
     return _entry(obj, fields, {})
 
 
-def _canonical_items(obj: Mapping[str, Any], aliases: Mapping[str, str]) -> list[tuple[str, Any]]:
-    """(canonical name, value) of the present properties; the canonical spelling wins over an alias."""
-    chosen: dict[str, tuple[bool, Any]] = {}
+def _entry(obj: Mapping[str, Any], fields: Mapping[str, Field], aliases: Mapping[str, str]) -> dict[str, Any]:
+    """The present properties of ``obj`` in canonical spelling and internal form; the canonical spelling wins
+    over an alias. (On the hot path of every upload: a list has a hundred-odd values.)"""
+    out: dict[str, Any] = {}
+    aliased: set[str] = set()
     for raw_key, value in obj.items():
-        if _is_absent(value):
+        if value is None or value == "":
             continue
         key = raw_key if raw_key.islower() or not raw_key.isascii() else raw_key.lower()
-        name = aliases.get(key, key)
-        exact = name == key
-        if name not in chosen or (exact and not chosen[name][0]):
-            chosen[name] = (exact, value)
-    return [(name, value) for name, (_, value) in chosen.items()]
-
-
-def _entry(obj: Mapping[str, Any], fields: Mapping[str, Field], aliases: Mapping[str, str]) -> dict[str, Any]:
-    out = {}
-    for name, value in _canonical_items(obj, aliases):
-        plain = _value(fields.get(name), value)
-        if plain is not _ABSENT:
-            out[name] = plain
+        name = aliases.get(key, key) if aliases else key
+        if name in out and (name != key or name not in aliased):
+            continue  # an alias never replaces what is there; the canonical spelling replaces an alias
+        field = fields.get(name)
+        if field is None:
+            plain = _plain(value)
+        elif type(value) is str and field.kind in _TEXT_KINDS:  # most values: a code or a text
+            plain = value.strip() or _ABSENT
+        else:
+            plain = _FORMS[field.kind](value, field)
+        if plain is _ABSENT:
+            continue
+        out[name] = plain
+        if name != key:
+            aliased.add(name)
+        else:
+            aliased.discard(name)
     return out
 
 
-def _is_absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _value(field: Field | None, value: Any) -> Any:
-    if _is_absent(value):
-        return _ABSENT
+def _plain(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
-    if field is None or isinstance(value, bool | dict | list):
-        return value
-    kind = field.kind
-    if kind in (Kind.ID, Kind.TEXT):
-        return _number_text(value) if isinstance(value, int | float) else value
-    if kind is Kind.MONEY:
-        return _money(value)
-    if kind in (Kind.DATE, Kind.DATETIME):
-        moment = read_time(value)
-        if moment is None:
+        return value if value else _ABSENT
+    return value
+
+
+def _text_form(value: Any, field: Field) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value if value else _ABSENT
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_text(value)
+    return value
+
+
+def _money_form(value: Any, field: Field) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return _ABSENT
+        if _MONEY.fullmatch(value):
             return value
-        return moment.strftime("%Y-%m-%d") if kind is Kind.DATE else moment.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool | dict | list):
+        return value
+    return _money(value)
+
+
+def _time_form(value: Any, field: Field) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return _ABSENT
+        if len(value) == (10 if field.kind is Kind.DATE else 19) and _CANONICAL_TIME.match(value):
+            return value  # already yyyy-MM-dd[ HH:mm:ss]: quality control checks the calendar
+    moment = read_time(value)
+    if moment is None:
+        return value
+    return moment.strftime("%Y-%m-%d") if field.kind is Kind.DATE else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _number_form(value: Any, field: Field) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return _ABSENT
+    elif isinstance(value, bool | dict | list) or (isinstance(value, int) and field.kind is not Kind.GRAMS):
+        return value
     number = _decimal(value)
     if number is None:
         return value
-    if kind is Kind.AGE and number >= 0:
+    if field.kind is Kind.AGE and number >= 0:
         return int(number.to_integral_value(rounding=ROUND_FLOOR))
-    if kind is Kind.GRAMS:
+    if field.kind is Kind.GRAMS:
         grams = int(number.to_integral_value(rounding=ROUND_HALF_UP))
         return _ABSENT if grams == 0 else grams
     return int(number) if number == number.to_integral_value() else value
+
+
+_FORMS: Mapping[Kind, Callable[[Any, Field], Any]] = {
+    Kind.ID: _text_form, Kind.TEXT: _text_form, Kind.MONEY: _money_form, Kind.DATE: _time_form,
+    Kind.DATETIME: _time_form, Kind.INT: _number_form, Kind.AGE: _number_form, Kind.GRAMS: _number_form}
+_TEXT_KINDS = frozenset((Kind.ID, Kind.TEXT))
+_MONEY = re.compile(r"-?\d{1,13}\.\d\d")
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d:\d\d)?$")
 
 
 def _number_text(value: int | float) -> str:

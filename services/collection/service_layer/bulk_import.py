@@ -24,6 +24,7 @@ from ..adapters.staging import write_staged
 from ..adapters.tables import SCHEMA
 from ..domain.envelope import content_digest, read_envelope
 from ..domain.feed import case_columns
+from ..domain.limits import bounded
 from ..domain.model import Finding, ParsedList, Severity
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION
@@ -188,7 +189,7 @@ def _rejected_row(number: int, key: str, content: str, findings: list[Finding],
                   parsed: ParsedList | None = None) -> tuple[Any, ...]:
     code, setl_id = (parsed.fixmedins_code, parsed.setl_id) if parsed else ("", "")
     return (0, number, key, content or key, False, code, setl_id, "", "", "", None, 0, 0, None, None, None, None,
-            "", "", "", "", "", "", "", "", _findings_json(findings), RULESET_VERSION, "", None)
+            "", "", "", "", "", "", "", "", _findings_json(list(bounded(findings))), RULESET_VERSION, "", None)
 
 
 def _findings_json(findings: list[Finding]) -> str:

@@ -128,6 +128,7 @@ def test_each_limit_fires_on_its_fault(path: str, value: Any, rule: str) -> None
 def test_the_sample_is_within_every_limit_and_a_bad_institution_is_not() -> None:
     assert limit_codes(body()) == set()
     assert limit_codes(body(), "H1" * 3000) == {"QC-LIM-006"}
+    assert input_limits(normalise(body()), CODE, NOW) == []
 
 
 def test_many_properties_and_long_keys_are_refused_without_echoing_them() -> None:
@@ -149,26 +150,33 @@ def test_a_list_beyond_its_limits_is_refused_before_anything_reads_it() -> None:
 
 # -- plausibility -------------------------------------------------------------------------------------------------
 
+def implausible(his: dict[str, Any]) -> set[str]:
+    body = normalise(his)
+    return {f.code for f in input_limits(body, CODE, NOW) + plausibility_at(body, NOW)}
+
+
 @pytest.mark.parametrize(("changes", "rule"), [
     ({"adm_time": "1989-12-31 08:00:00", "setl_begn_date": "1989-12-31"}, "QC-LIM-007"),
-    ({"dscg_time": "2099-01-01 08:00:00"}, "QC-LIM-007"),
-    ({"setl_end_date": "2026-03-03"}, "QC-LIM-007"),
+    ({"dscg_time": "2099-01-01 08:00:00"}, "QC-LIM-007"), ({"dscg_time": "2099-01-01T08:00:00Z"}, "QC-LIM-007"),
+    ({"setl_end_date": "2026-03-03"}, "QC-LIM-007"), ({"setl_end_date": "0001-01-01"}, "QC-LIM-007"),
     ({"brdy": "2026-02-02"}, "QC-LIM-008"), ({"brdy": "1860-01-01"}, "QC-LIM-008"),
     ({"adm_time": "2010-01-01 08:00:00"}, "QC-LIM-009"),
     ({"medfee_sumamt": "-1.00"}, "QC-LIM-010"), ({"acct_pay": "20000000.01"}, "QC-LIM-011"),
+    ({"acct_pay": 9999999999.99}, "QC-LIM-011"),
 ])
-def test_implausible_lists_are_named(changes: dict[str, str], rule: str) -> None:
+def test_implausible_lists_are_named(changes: dict[str, Any], rule: str) -> None:
     his = body()
     his["setlinfo"] |= changes
-    assert rule in {f.code for f in plausibility_at(normalise(his), NOW)}
+    assert rule in implausible(his)
 
 
 def test_a_plausible_list_passes_and_the_window_ends_a_day_after_the_clock() -> None:
-    assert plausibility_at(normalise(body()), NOW) == []
+    assert implausible(body()) == set()
     his = body()
     his["setlinfo"]["dscg_time"] = "2026-03-02 11:59:00"
+    his["setlinfo"]["acct_pay"] = "20000000.00"
     his["iteminfo"][0]["amt"] = "-3.00"
-    found = plausibility_at(normalise(his), NOW)
+    found = input_limits(normalise(his), CODE, NOW)
     assert [(f.code, f.field) for f in found] == [("QC-LIM-010", "iteminfo[0].amt")]
 
 
