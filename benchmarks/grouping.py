@@ -49,7 +49,7 @@ def in_process(cases: list[Case], seconds: float) -> float:
 
 async def batches(address: str, cases: list[Case], seconds: float, batch: int, in_flight: int) -> float:
     messages = [case_to_proto(c, str(i)) for i, c in enumerate(cases)]
-    requests = [pb.GroupCasesRequest(scheme_id=SCHEME, cases=messages[i:i + batch])
+    requests = [pb.GroupCasesRequest(scheme=f"schemes/{SCHEME}", cases=messages[i:i + batch])
                 for i in range(0, len(messages), batch)]
     done = 0
     async with open_channel(address) as channel:
@@ -72,7 +72,7 @@ async def batches(address: str, cases: list[Case], seconds: float, batch: int, i
 
 async def stream(address: str, cases: list[Case], seconds: float, batch: int) -> float:
     messages = [case_to_proto(c, str(i)) for i, c in enumerate(cases)]
-    chunks = [pb.StreamGroupCasesRequest(scheme_id=SCHEME, cases=messages[i:i + batch])
+    chunks = [pb.StreamGroupCasesRequest(scheme=f"schemes/{SCHEME}", cases=messages[i:i + batch])
               for i in range(0, len(messages), batch)]
     done = 0
     started = time.perf_counter()
@@ -94,11 +94,11 @@ async def steady_latency(address: str, cases: list[Case], seconds: float, rate: 
     latencies: list[float] = []
     async with open_channel(address) as channel:
         stub = pb_grpc.GroupingServiceStub(channel)
-        await stub.GroupCase(pb.GroupCaseRequest(scheme_id=SCHEME, case=messages[0]))
+        await stub.GroupCase(pb.GroupCaseRequest(scheme=f"schemes/{SCHEME}", case=messages[0]))
 
         async def one(i: int) -> None:
             t = time.perf_counter()
-            await stub.GroupCase(pb.GroupCaseRequest(scheme_id=SCHEME, case=messages[i % len(messages)]))
+            await stub.GroupCase(pb.GroupCaseRequest(scheme=f"schemes/{SCHEME}", case=messages[i % len(messages)]))
             latencies.append(time.perf_counter() - t)
 
         tasks = []

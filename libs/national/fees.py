@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from libs.common.money import wire_fen
+
+from .clock import CHINA
 
 SCALE = 1_000_000
 """Quantities and unit prices are held in millionths: exact for up to six decimal places."""
@@ -222,7 +223,7 @@ def _str(value: Any) -> str:
     return value if type(value) is str else "" if value is None else str(value)
 
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+LOCAL = CHINA
 """The national interface's times are local (Asia/Shanghai) without an offset."""
 
 

@@ -74,7 +74,7 @@ def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 try:
                     reply = pb_grpc.GroupingServiceStub(channel).ListSchemes(pb.ListSchemesRequest(), timeout=2)
-                    replies += reply.schemes[0].scheme_id == "medpay-sample"
+                    replies += reply.schemes[0].name == "schemes/medpay-sample"
                 except grpc.RpcError:
                     time.sleep(0.3)
         children = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True,

@@ -129,12 +129,12 @@ async def test_a_real_service_stream_with_medpay_auth_token(runtime: Runtime) ->
         caller = settings.model_copy(update={"grouping_address": f"127.0.0.1:{running.port}"})
         async with open_service_channel(caller, "grouping") as channel:
             stub = pb_grpc.GroupingServiceStub(channel)
-            scheme = (await stub.ListSchemes(pb.ListSchemesRequest())).schemes[0].scheme_id
-            case = pb.GroupingCase(case_id="c1", sex=1, age_years=60, diagnoses=["I21.001"])
+            scheme = (await stub.ListSchemes(pb.ListSchemesRequest())).schemes[0].name
+            case = pb.GroupingCase(case_id="c1", sex=pb.SEX_MALE, age_years=60, diagnoses=["I21.001"])
 
             async def requests() -> AsyncIterator[pb.StreamGroupCasesRequest]:
                 for _ in range(2):
-                    yield pb.StreamGroupCasesRequest(scheme_id=scheme, cases=[case])
+                    yield pb.StreamGroupCasesRequest(scheme=scheme, cases=[case])
 
             replies = [reply async for reply in stub.StreamGroupCases(requests())]
         assert [r.results[0].case_id for r in replies] == ["c1", "c1"]

@@ -48,10 +48,11 @@ async def test_list_codes_pages_through_a_filtered_listing(stub: pb_grpc.CodingS
     seen: list[str] = []
     token = ""
     while True:
-        reply = await stub.ListCodes(pb.ListCodesRequest(code_system="icd10-chs", code_prefix="I21",
+        reply = await stub.ListCodes(pb.ListCodesRequest(parent="codeSystems/icd10-chs/versions/-", code_prefix="I21",
                                                          name_contains="心肌梗死", page_size=2, page_token=token))
         seen += [c.code for c in reply.codes]
-        assert all("心肌梗死" in c.name for c in reply.codes)
+        assert all("心肌梗死" in c.display_name for c in reply.codes)
+        assert all(c.name == f"codeSystems/icd10-chs/versions/2.0/codes/{c.code}" for c in reply.codes)
         token = reply.next_page_token
         if not token:
             break
@@ -59,12 +60,41 @@ async def test_list_codes_pages_through_a_filtered_listing(stub: pb_grpc.CodingS
 
 
 async def test_get_code_and_systems(stub: pb_grpc.CodingServiceStub) -> None:
-    code = (await stub.GetCode(pb.GetCodeRequest(code_system="icd10-chs", code="I21.000x005"))).code
-    assert code.name == "急性前壁尖部心肌梗死" and code.status == pb.CODE_STATUS_ACTIVE
-    systems = {s.code_system_id: s for s in (await stub.ListCodeSystems(pb.ListCodeSystemsRequest())).code_systems}
-    assert len(systems) >= 16 and systems["icd10-chs"].active_version == "2.0"
-    versions = (await stub.ListCodeVersions(pb.ListCodeVersionsRequest(code_system="admin-division"))).code_versions
+    code = await stub.GetCode(pb.GetCodeRequest(name="codeSystems/icd10-chs/versions/-/codes/I21.000x005"))
+    assert code.display_name == "急性前壁尖部心肌梗死" and code.status == pb.CODE_STATUS_ACTIVE
+    assert code.name == "codeSystems/icd10-chs/versions/2.0/codes/I21.000x005"  # the version in force, named
+    same = await stub.GetCode(pb.GetCodeRequest(name=code.name))
+    assert same == code
+    systems = {s.name: s for s in (await stub.ListCodeSystems(pb.ListCodeSystemsRequest())).code_systems}
+    assert len(systems) >= 16
+    assert systems["codeSystems/icd10-chs"].active_version == "codeSystems/icd10-chs/versions/2.0"
+    versions = (await stub.ListCodeVersions(pb.ListCodeVersionsRequest(
+        parent="codeSystems/admin-division"))).code_versions
     assert versions[0].active and versions[0].effective.start_date.year == 2023
+    assert versions[0].name.startswith("codeSystems/admin-division/versions/")
+
+
+async def test_every_list_pages_and_page_size_zero_is_the_default(stub: pb_grpc.CodingServiceStub) -> None:
+    everything = (await stub.ListCodeSystems(pb.ListCodeSystemsRequest())).code_systems
+    paged, token = [], ""
+    while True:
+        reply = await stub.ListCodeSystems(pb.ListCodeSystemsRequest(page_size=5, page_token=token))
+        assert len(reply.code_systems) <= 5
+        paged += reply.code_systems
+        token = reply.next_page_token
+        if not token:
+            break
+    assert [s.name for s in paged] == [s.name for s in everything] == sorted(s.name for s in everything)
+    one = await stub.ListCodeVersions(pb.ListCodeVersionsRequest(parent="codeSystems/icd10-chs", page_size=1))
+    assert len(one.code_versions) == 1
+    if one.next_page_token:
+        rest = await stub.ListCodeVersions(pb.ListCodeVersionsRequest(
+            parent="codeSystems/icd10-chs", page_size=1, page_token=one.next_page_token))
+        assert rest.code_versions[0].name != one.code_versions[0].name
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListCodeVersions(pb.ListCodeVersionsRequest(parent="codeSystems/icd10-chs",
+                                                               page_token="cDE6YWJj"))  # "p1:abc": ours, not a number
+    assert error_info(caught.value)[0].reason == "INVALID_PAGE_TOKEN"
 
 
 async def test_map_codes_reports_unmapped(stub: pb_grpc.CodingServiceStub) -> None:
@@ -83,22 +113,32 @@ async def test_oversize_batch_is_invalid_argument_naming_the_limit(stub: pb_grpc
 
 async def test_unknown_code_system_is_not_found(stub: pb_grpc.CodingServiceStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.ListCodes(pb.ListCodesRequest(code_system="icd-11"))
+        await stub.ListCodes(pb.ListCodesRequest(parent="codeSystems/icd-11/versions/-"))
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
     assert error_info(caught.value)[0].reason == "CODE_SYSTEM_NOT_FOUND"
 
 
-async def test_empty_field_is_invalid_argument_naming_it(stub: pb_grpc.CodingServiceStub) -> None:
+@pytest.mark.parametrize("name", ["", "codeSystems/icd10-chs", "codeSystems/icd10-chs/codes/I21.000"])
+async def test_a_malformed_name_is_invalid_argument_naming_it(stub: pb_grpc.CodingServiceStub, name: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.GetCode(pb.GetCodeRequest(code_system="icd10-chs"))
+        await stub.GetCode(pb.GetCodeRequest(name=name))
     info, bad = error_info(caught.value)
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert (info.reason, bad.field_violations[0].field) == ("INVALID_FIELD", "code")
+    assert (info.reason, bad.field_violations[0].field) == ("INVALID_FIELD", "name")
+    assert "codeSystems/{code_system}/versions/{version}/codes/{code}" in bad.field_violations[0].description
+
+
+async def test_unknown_version_and_code_are_not_found(stub: pb_grpc.CodingServiceStub) -> None:
+    for name, reason in (("codeSystems/icd10-chs/versions/9.9/codes/I21.000", "CODE_VERSION_NOT_FOUND"),
+                         ("codeSystems/icd10-chs/versions/-/codes/Q99.999", "CODE_NOT_FOUND")):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.GetCode(pb.GetCodeRequest(name=name))
+        assert caught.value.code() is grpc.StatusCode.NOT_FOUND and error_info(caught.value)[0].reason == reason
 
 
 async def test_bad_page_token_is_invalid_argument(stub: pb_grpc.CodingServiceStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.ListCodes(pb.ListCodesRequest(code_system="icd10-chs", page_token="%%%"))
+        await stub.ListCodes(pb.ListCodesRequest(parent="codeSystems/icd10-chs/versions/-", page_token="%%%"))
     assert error_info(caught.value)[0].reason == "INVALID_PAGE_TOKEN"
 
 

@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import create_engine
 from libs.common.runtime import Runtime
+from libs.national.clock import CHINA
 from services.collection.adapters.door_store import BLOCK, PostgresNonces, PostgresSerials
 from services.collection.api.gateway import Gateway, GatewayConfigError, signature
 from services.collection.api.http import NationalInterface
 from services.collection.api.http_server import HttpDoor, HttpDoorConfig
 from services.collection.bootstrap import service_spec
-from services.collection.domain.dialects import CHINA
 
 from ..support import free_port
 from .lists import fresh

@@ -28,7 +28,7 @@ async def test_idempotent_calls_are_retried_until_the_server_is_up(runtime: Runt
     channel = open_channel(f"127.0.0.1:{port}", idempotent_methods=[(SERVICE, "ListSchemes")])
     stub = pb_grpc.GroupingServiceStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:  # not idempotent: fails at once
-        await stub.GroupCases(pb.GroupCasesRequest(scheme_id="x"))
+        await stub.GroupCases(pb.GroupCasesRequest(scheme="schemes/x"))
     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
 
     async def start_late() -> object:

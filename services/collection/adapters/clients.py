@@ -64,15 +64,15 @@ class CodingClient:
             self._cache, self._levels, self._born = {}, {}, time.monotonic()
         for code in set(institutions) - self._levels.keys():
             try:
-                reply = await self._stub.GetCode(coding_pb.GetCodeRequest(code_system="institution", code=code),
-                                                 timeout=30)
+                reply = await self._stub.GetCode(coding_pb.GetCodeRequest(
+                    name=f"codeSystems/institution/versions/-/codes/{code}"), timeout=30)
             except grpc.aio.AioRpcError as failed:
                 if failed.code() is not grpc.StatusCode.NOT_FOUND:
                     raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                       reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
                 self._levels[code] = 0
                 continue
-            level = reply.code.attributes.get("level", "")
+            level = reply.attributes.get("level", "")
             self._levels[code] = int(level) if level in ("1", "2", "3") else 0
         return {code: self._levels[code] for code in institutions}
 
@@ -87,14 +87,21 @@ class GroupingClient:
         self._stub = grouping_grpc.GroupingServiceStub(self._channel)
 
     async def schemes(self) -> list[str]:
-        reply: grouping_pb.ListSchemesResponse = await self._call(
-            self._stub.ListSchemes(grouping_pb.ListSchemesRequest(), timeout=30))
-        return [s.scheme_id for s in reply.schemes]
+        """The ids of the schemes the grouping service has loaded (every page)."""
+        ids: list[str] = []
+        token = ""
+        while True:
+            reply: grouping_pb.ListSchemesResponse = await self._call(
+                self._stub.ListSchemes(grouping_pb.ListSchemesRequest(page_token=token), timeout=30))
+            ids += [scheme_id_of(s.name) for s in reply.schemes]
+            token = reply.next_page_token
+            if not token:
+                return ids
 
     async def group(self, scheme_id: str, cases: Sequence[CaseFacts]) -> list[GroupRow]:
         out: list[GroupRow] = []
         for start in range(0, len(cases), BATCH):
-            request = grouping_pb.GroupCasesRequest(scheme_id=scheme_id,
+            request = grouping_pb.GroupCasesRequest(scheme=scheme_name(scheme_id),
                                                     cases=[to_grouping_case(c) for c in cases[start:start + BATCH]])
             reply: grouping_pb.GroupCasesResponse = await self._call(self._stub.GroupCases(request, timeout=60))
             out += [to_group_row(r) for r in reply.results]
@@ -115,7 +122,9 @@ class GroupingClient:
 
 
 def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCase:
-    m = grouping_pb.GroupingCase(case_id=case_id, sex=f.sex or 0, discharge_type=f.discharge_type,
+    m = grouping_pb.GroupingCase(case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
+                                 discharge_type=grouping_pb.DischargeType.ValueType(
+                                     int(f.discharge_type) if f.discharge_type in _DSCG_WAYS else 0),
                                  dept=grouping_dept(f.dept),
                                  diagnoses=f.diagnoses, procedures=f.procedures)
     if f.age_years is not None:
@@ -130,5 +139,19 @@ def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCas
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
-    return GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc,
-                    grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(r.scheme_id))
+    scheme_id = scheme_id_of(r.scheme)
+    return GroupRow(scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc,
+                    grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(scheme_id))
+
+
+def scheme_name(scheme_id: str) -> str:
+    """The grouping service's resource name of a scheme: "chs-drg-1.1" -> "schemes/chs-drg-1.1"."""
+    return f"schemes/{scheme_id}"
+
+
+def scheme_id_of(name: str) -> str:
+    return name.removeprefix("schemes/")
+
+
+_DSCG_WAYS = frozenset("123456789")
+"""National dscg_way codes: the grouping DischargeType enum's numbers are these codes."""

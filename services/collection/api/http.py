@@ -27,9 +27,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from libs.common.errors import MedpayError
+from libs.national.clock import china_now
 
 from ..adapters.door_store import MemoryNonces, Nonces, ProcessSerials, Serials
-from ..domain.dialects import CHINA
 from ..domain.envelope import error_message, read_envelope, read_json, stamp
 from ..domain.model import Finding, error
 from .gateway import Gateway, GatewayError
@@ -97,7 +97,7 @@ class NationalInterface:
         return Response(b'{"status":"SERVING"}', media_type="application/json")
 
     async def handle(self, request: Request) -> Response:
-        received = datetime.now(CHINA)
+        received = china_now()
         try:
             credential = await self._authenticate(request) if self.gateway.enabled else None
             payload, problems = read_json(await self._body(request))
@@ -164,14 +164,14 @@ class NationalInterface:
         """Unknown paths and methods answer in the envelope too."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         what = f"{request.method} {request.url.path[:100]}"
-        return self._fail(datetime.now(CHINA), [error(f"ENV-{status}", "", f"无此接口：{what}",
+        return self._fail(china_now(), [error(f"ENV-{status}", "", f"无此接口：{what}",
                                                       f"no such endpoint: {what} (POST the base URL or "
                                                       f"base/{{infno}})")], status)
 
     def busy(self) -> tuple[int, bytes]:
         """(HTTP status, body) for a connection over the HTTP server's cap, answered before any request is read."""
         findings = [error("ENV-503", "", "连接数已满，请稍后重试", "too many open connections; retry shortly")]
-        body = self._envelope(datetime.now(CHINA), -1, error_message(findings),
+        body = self._envelope(china_now(), -1, error_message(findings),
                               {"findings": [f.as_dict() for f in findings]})
         return (200 if self.policy.failure_status == 200 else 503), orjson.dumps(body)
 
@@ -189,4 +189,4 @@ class NationalInterface:
         """inf_refmsgid: region (6) + yyyyMMddHHmmss + a 10-digit serial unique across replicas."""
         refmsgid = f"{self.region}{stamp(received)[:14]}{self.serials.next():010d}"
         return {"infcode": infcode, "inf_refmsgid": refmsgid, "refmsg_time": stamp(received),
-                "respond_time": stamp(datetime.now(CHINA)), "err_msg": err_msg, "output": output}
+                "respond_time": stamp(china_now()), "err_msg": err_msg, "output": output}

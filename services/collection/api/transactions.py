@@ -91,7 +91,7 @@ def upload(uploads: Uploads) -> Handler:
         def render(outcome: Outcome) -> dict[str, Any]:
             if isinstance(outcome, Accepted):
                 return call.ok({"setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
-                                "drg": outcome.group.drg if outcome.group else "",
+                                "status": outcome.status.value, "drg": outcome.group.drg if outcome.group else "",
                                 "warnings": [w.as_dict() for w in outcome.warnings]})
             return call.fail(list(outcome.findings))
 

@@ -23,11 +23,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from libs.national.clock import CHINA
 
 from .fields import NODES, SETLINFO, Field, Kind
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 # Other spelling -> canonical (the national spelling), as seen in provincial implementations.
 SETLINFO_ALIASES: Mapping[str, str] = {

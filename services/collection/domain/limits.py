@@ -28,8 +28,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from libs.common.money import fen_text, wire_fen
+from libs.national.clock import china_now as aware_china_now
 
-from .dialects import CHINA, read_time
+from .dialects import read_time
 from .fields import MAX_DEPTH, MAX_ENTRIES, MAX_KEY, MAX_PROPERTIES, NODES, OTHER_TEXT, SETLINFO, Field, Kind
 from .model import Finding, ParsedList, Severity, Verdicts, error
 
@@ -65,7 +66,7 @@ _TOP: Mapping[str, _Shape] = {"setlinfo": _Shape(SETLINFO),
 
 def china_now() -> datetime:
     """The server's clock in China Standard Time, naive (the form of the lists' own times)."""
-    return datetime.now(CHINA).replace(tzinfo=None)
+    return aware_china_now().replace(tzinfo=None)
 
 
 def input_limits(body: Any, fixmedins_code: str, now: datetime | None = None) -> list[Finding]:

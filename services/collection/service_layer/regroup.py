@@ -7,7 +7,7 @@ from typing import Any
 
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
-from ..adapters.clients import GroupingClient, to_group_row, to_grouping_case
+from ..adapters.clients import GroupingClient, scheme_name, to_group_row, to_grouping_case
 from ..domain.case_facts import case_facts
 from .queries import Lists
 from .unit_of_work import CollectionUnitOfWork
@@ -21,7 +21,7 @@ async def regroup(new_uow: Callable[[], CollectionUnitOfWork], grouping: Groupin
     done = 0
     async for rows in Lists(new_uow).cases(region, period):
         await call.write(grouping_pb.StreamGroupCasesRequest(
-            scheme_id=scheme_id, cases=[to_grouping_case(case_facts(r.body), str(r.list_id)) for r in rows]))
+            scheme=scheme_name(scheme_id), cases=[to_grouping_case(case_facts(r.body), str(r.list_id)) for r in rows]))
         reply = await call.read()
         results = [(int(res.case_id), r.revision, to_group_row(res)) for r, res in zip(rows, reply.results,
                                                                                         strict=True)]
