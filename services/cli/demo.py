@@ -11,6 +11,8 @@ import argparse
 import asyncio
 import json
 import time
+import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ import httpx
 import orjson
 from medpay.coding.v1 import coding_service_pb2 as coding_pb
 from medpay.coding.v1 import coding_service_pb2_grpc as coding_grpc
+from medpay.collection.v1 import collection_service_pb2 as collection_pb
+from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from rich.console import Console
@@ -37,6 +41,7 @@ from ..synth.cli import default_scheme
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
+from ..synth.writer import Emitted, emissions
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -64,13 +69,14 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     upgrade_all(url)
     outcomes = asyncio.run(_import_codes(runtime))
     console.print("code tables: " + ", ".join(f"{o.system_id} {o.outcome}" for o in outcomes))
-    # Rich lists (patient fields and fees on the list) until collection joins settlement records to lists.
+    # Lists as hospital systems send them (HIS form), the person and the money in the core system's records.
     params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
-                         scheme=default_scheme(runtime.reference_dir), rich_lists=True)
+                         scheme=default_scheme(runtime.reference_dir))
     ref, _ = load_reference(params, runtime.reference_dir)
-    month = list(Generator(params, ref).lists())
-    console.print(f"synthetic month: {len(month):,} settlement lists of {len(ref.hospitals)} hospitals in "
-                  f"{params.region} ({params.scheme})")
+    month = list(emissions(Generator(params, ref)))
+    console.print(f"synthetic month: {sum(k == 'list' for k, _, _ in month):,} settlement lists of "
+                  f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
+                  f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     with start_services(["collection"], env) as running:  # and what collection calls, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
@@ -78,8 +84,8 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
                       f"serving as separate processes")
         sample = asyncio.run(_sample(coding, grouping, runtime))
-        results = asyncio.run(_post_month(f"http://{http}{runtime.settings.collection_http_base}", month,
-                                          args.concurrency))
+        results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
+                                          running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
@@ -109,25 +115,124 @@ async def _sample(coding_addr: str, grouping_addr: str, runtime: Runtime) -> dic
                             for f, r in zip(fields, reply.results, strict=True)]}
 
 
-async def _post_month(base: str, month: list[tuple[dict[str, Any], dict[str, Any]]],
-                      concurrency: int) -> DemoResults:
+async def _send_month(base: str, collection: str, month: list[Emitted], concurrency: int) -> DemoResults:
+    """The month as it reaches the platform: hospitals post their lists (HIS form) through the national HTTP
+    interface, the core system sends its settlement records over gRPC as each day's settlements close. Coders
+    finish some lists days after discharge, so those come after their records; most come before and wait."""
     results = DemoResults()
-    limit = asyncio.Semaphore(concurrency)
-    columns = (TextColumn("posting through the national interface"), BarColumn(), MofNCompleteColumn())
+    columns = (TextColumn("sending lists (HTTP) and settlement records (gRPC)"), BarColumn(), MofNCompleteColumn())
     started = time.perf_counter()
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("post", total=len(month))
-        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
-            async def one(request: dict[str, Any], truth: dict[str, Any]) -> None:
-                async with limit:  # orjson, not httpx's json=: the client's CPU is the demo machine's too
-                    reply = orjson.loads((await client.post(f"{base}/4101A", content=orjson.dumps(request),
-                                                            headers=JSON_HEADERS)).content)
-                results.record(request, truth, reply)
-                bar.advance(task)
-
-            await asyncio.gather(*(one(r, t) for r, t in month))
+        task = bar.add_task("send", total=sum(kind == "list" for kind, _, _ in month))
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client, \
+                open_channel(collection) as channel:
+            stub = collection_grpc.CollectionServiceStub(channel)
+            sender = _MonthSender(client, base, stub, concurrency, lambda: bar.advance(task))
+            await sender.send(month)
+            finals = await _final_states(stub)
     results.seconds = time.perf_counter() - started
+    results.record_outcomes.update(sender.record_outcomes)
+    results.arrival.update(sender.arrival)
+    # What of this month waits at the end: its lists without their record, its records without their list.
+    settled = {}
+    for kind, line, _ in month:
+        if kind == "record":
+            settled[(line["fixmedins_code"], line["setlinfo"]["setl_id"])] = line["infno"] == "2304"
+    listed = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"]) for r, _, _ in sender.sent}
+    results.still_pending = sum(finals[key][0] == "PENDING" for key in listed if key in finals)
+    results.records_waiting = sum(active and key not in finals for key, active in settled.items())
+    for request, truth, reply in sender.sent:
+        key = (request["fixmedins_code"], request["input"]["setlinfo"]["setl_id"])
+        results.record(request, truth, reply, finals.get(key))
     return results
+
+
+class _MonthSender:
+    """Replays the synthetic month in its order: lists as they are coded (70% the day of discharge, the rest
+    one to three days later), each day's settlement records once the day closes."""
+
+    def __init__(self, client: httpx.AsyncClient, base: str, stub: Any, concurrency: int,
+                 advance: Any) -> None:
+        self._client, self._base, self._stub = client, base, stub
+        self._limit = asyncio.Semaphore(concurrency)
+        self._batch = 4 * concurrency
+        self._advance = advance
+        self._day = 0
+        self._held: list[tuple[int, dict[str, Any], dict[str, Any]]] = []  # (the day it is sent, list, truth)
+        self._due: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self._records: list[dict[str, Any]] = []
+        self.sent: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+        self.record_outcomes: Counter[str] = Counter()
+        self.arrival: Counter[str] = Counter()  # the status each list was acknowledged with
+
+    async def send(self, month: list[Emitted]) -> None:
+        for kind, line, truth in month:
+            if kind == "record":
+                await self._post_due()
+                self._records.append(line)
+                continue
+            if self._records:
+                await self._close_day()
+            lag = zlib.crc32(line["msgid"].encode()) % 10  # 0-6 coded at once; 7-9 coded 1-3 days later
+            if lag < 7:
+                self._due.append((line, truth or {}))
+            else:
+                self._held.append((self._day + lag - 6, line, truth or {}))
+            if len(self._due) >= self._batch:
+                await self._post_due()
+        await self._close_day()
+        self._due.extend((r, t) for _, r, t in self._held)
+        await self._post_due()
+
+    async def _post_due(self) -> None:
+        await asyncio.gather(*(self._post(r, t) for r, t in self._due))
+        self._due.clear()
+
+    async def _post(self, request: dict[str, Any], truth: dict[str, Any]) -> None:
+        async with self._limit:  # orjson, not httpx's json=: the client's CPU is the demo machine's too
+            reply = orjson.loads((await self._client.post(f"{self._base}/4101A", content=orjson.dumps(request),
+                                                          headers=JSON_HEADERS)).content)
+        self.arrival[(reply.get("output") or {}).get("status", "") if reply.get("infcode") == 0 else "REJECTED"] += 1
+        self.sent.append((request, truth, reply))
+        self._advance()
+
+    async def _close_day(self) -> None:
+        """The core system sends the day's settlements; the lists coded late that day follow."""
+        if self._records:
+            self.record_outcomes.update(await _send_records(self._stub, self._records))
+            self._records.clear()
+        self._day += 1
+        self._due.extend((r, t) for d, r, t in self._held if d <= self._day)
+        self._held = [h for h in self._held if h[0] > self._day]
+        await self._post_due()
+
+
+async def _send_records(stub: Any, lines: list[dict[str, Any]]) -> list[str]:
+    reply = await stub.UploadSettlementRecords(collection_pb.UploadSettlementRecordsRequest(
+        records=[orjson.dumps(line) for line in lines]))
+    return [collection_pb.RecordOutcome.Name(r.outcome).removeprefix("RECORD_OUTCOME_") for r in reply.results]
+
+
+async def _final_states(stub: Any) -> dict[tuple[str, str], tuple[str, str, list[dict[str, str]]]]:
+    """Every stored list's final status and DRG, and the errors of those rejected when they met their record."""
+    out: dict[tuple[str, str], tuple[str, str, list[dict[str, str]]]] = {}
+    token = ""
+    while True:
+        page = await stub.ListSettlementLists(collection_pb.ListSettlementListsRequest(page_size=1000,
+                                                                                       page_token=token))
+        for s in page.settlement_lists:
+            status = collection_pb.ListStatus.Name(s.status).removeprefix("LIST_STATUS_")
+            out[(s.fixmedins_code, s.setl_id)] = (status, s.group.drg, [])
+        token = page.next_page_token
+        if not token:
+            break
+    for key, (status, drg, _) in list(out.items()):
+        if status == "REJECTED":
+            stored = (await stub.GetSettlementList(collection_pb.GetSettlementListRequest(
+                fixmedins_code=key[0], setl_id=key[1]))).settlement_list
+            out[key] = (status, drg, [{"code": f.code, "field": f.field, "message_en": f.message_en}
+                                      for f in stored.findings if f.severity == collection_pb.SEVERITY_ERROR])
+    return out
 
 
 async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[str, str]:
@@ -148,6 +253,12 @@ def _print(r: DemoResults) -> None:
                   f"({(r.accepted + r.rejected) / max(r.seconds, 1e-9):,.0f}/s)[/]: {r.accepted:,} accepted, "
                   f"{r.rejected:,} rejected; grouping rate {r.grouping_rate():.1%}; rejections matching the "
                   f"injected faults: {r.fault_agreement():.1%}")
+    console.print(f"settlement records from the core system: {sum(r.record_outcomes.values()):,} "
+                  f"({', '.join(f'{n:,} {k.lower()}' for k, n in sorted(r.record_outcomes.items()))}); lists "
+                  f"acknowledged as pending (before their record): {r.arrival['PENDING']:,}, grouped on arrival: "
+                  f"{r.arrival['ACTIVE']:,}, rejected on arrival: {r.arrival['REJECTED']:,}; still waiting at the "
+                  f"end: {r.still_pending:,} lists, {r.records_waiting:,} records (whose lists were rejected and "
+                  f"are to be resent)")
     console.print("(the demo's HTTP client shares this machine with the three services and PostgreSQL; "
                   "`python -m benchmarks.collection` measures the server alone)", style="dim")
     reasons = Table(title="top quality-control reasons for rejection")

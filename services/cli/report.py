@@ -34,23 +34,37 @@ class DemoResults:
     drg_names: dict[str, str] = field(default_factory=dict)
     hospitals: dict[str, str] = field(default_factory=dict)
     sample: dict[str, Any] = field(default_factory=dict)
+    # Settlement records and the lists that waited for them.
+    record_outcomes: Counter[str] = field(default_factory=Counter)
+    arrival: Counter[str] = field(default_factory=Counter)  # lists by the status they were acknowledged with
+    still_pending: int = 0  # lists still waiting for their record at the end
+    records_waiting: int = 0  # records still waiting for their list at the end
 
-    def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any]) -> None:
+    def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any],
+               final: tuple[str, str, list[dict[str, str]]] | None = None) -> None:
+        """One list: its answer when posted and, when it was stored, its state at the end (status, DRG, and the
+        errors it was rejected for when it met its settlement record)."""
         code = request["fixmedins_code"]
-        rejected = reply.get("infcode") != 0
+        status, drg, errors = final if final is not None else ("", "", [])
+        if reply.get("infcode") != 0:
+            status, errors = "REJECTED", (reply.get("output") or {}).get("findings", [])
+        elif final is None:
+            status, drg = "ACTIVE", (reply.get("output") or {}).get("drg", "")
+        if status == "PENDING":
+            return  # neither accepted nor rejected yet (counted in still_pending)
+        rejected = status == "REJECTED"
         if truth["faults"]:
             self.faults_total += 1
             self.faults_caught += rejected
         if rejected:
             self.rejected += 1
             self.rejected_per_hospital[code] += 1
-            for f in (reply.get("output") or {}).get("findings", []):
+            for f in errors:
                 self.reasons[f["code"]] += 1
                 self.reason_examples.setdefault(f["code"], f"{f['field']}: {f.get('message_en', '')}")
             return
         self.accepted += 1
         self.per_hospital[code] += 1
-        drg = reply["output"].get("drg", "")
         self.drgs[drg] += 1
         self.grouped += drg not in ("", "0000")
 
@@ -84,6 +98,15 @@ through the national interface (4101A) with quality control and CHS-DRG grouping
 <p>{r.faults_caught:,} of {r.faults_total:,} lists with injected data-quality faults were rejected
 ({r.fault_agreement():.1%}).</p>
 <table><tr><th>rule</th><th>lists</th><th>example</th></tr>{reasons}</table>
+<h2>结算记录与待匹配清单 / settlement records and lists waiting for them</h2>
+<p>The core system sent {sum(r.record_outcomes.values()):,} settlement records
+({", ".join(f"{n:,} {k.lower()}" for k, n in sorted(r.record_outcomes.items()))}).
+{r.arrival["PENDING"]:,} lists arrived before their record and were acknowledged as <b>pending</b>, then checked
+and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were grouped on arrival. At the end
+{r.still_pending:,} lists still wait for their record and {r.records_waiting:,} records for their list.</p>
+{_bars([("lists pending on arrival", r.arrival["PENDING"]), ("lists grouped on arrival", r.arrival["ACTIVE"]),
+        ("lists rejected on arrival", r.arrival["REJECTED"]), ("lists still pending", r.still_pending),
+        ("records waiting for their list", r.records_waiting)])}
 <h2>主要病组 / top DRGs</h2>{_bars([(f"{d} {r.drg_names.get(d, '')}", n) for d, n in drgs])}
 <h2>各医院病例数 / cases per hospital</h2>
 {_bars([(f"{c} {r.hospitals.get(c, '')}", n) for c, n in hospitals])}

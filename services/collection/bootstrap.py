@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
+from .adapters.review_client import ReviewClient
 from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
 from .api.fee_details import FeeDetailServicer
 from .api.fee_details import add_to_server as add_fee_details
@@ -26,9 +28,12 @@ from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .api.transactions import national_transactions
 from .domain.model import scheme_kind
 from .domain.schemes import SchemeSchedule
+from .service_layer.cases import CaseChecker
 from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
+from .service_layer.joins import Joiner
 from .service_layer.queries import Lists
+from .service_layer.records import RecordIntake
 from .service_layer.unit_of_work import CollectionUnitOfWork
 from .service_layer.uploads import Uploads
 
@@ -48,39 +53,45 @@ class CollectionApp:
     schedule: SchemeSchedule
     runtime: Runtime
     fee_details: FeeDetails
+    checker: CaseChecker
+    joiner: Joiner
+    records: RecordIntake
+    review: ReviewClient
+    _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         await self.coding.close()
         await self.grouping.close()
+        await self.review.close()
         await self.engine.dispose()
 
 
 async def build_app(runtime: Runtime) -> CollectionApp:
     s = runtime.settings
     token = s.auth_token.get_secret_value() if s.auth_token else None
-    engine = runtime.engine(pool_size=40)
+    engine = runtime.engine(pool_size=24)
     sessions = session_factory(engine)
-    single_statement = session_factory(engine, autocommit=True)
 
     def new_uow() -> CollectionUnitOfWork:
         return CollectionUnitOfWork(sessions)
 
-    def new_statement_uow() -> CollectionUnitOfWork:
-        return CollectionUnitOfWork(single_statement)
-
     coding = CodingClient(s.coding_address, token=token)
     grouping = GroupingClient(s.grouping_address, token=token)
     schedule = SchemeSchedule.parse(s.collection_schemes, await _default_scheme(grouping))
-    uploads = Uploads(new_uow, coding, grouping, schedule, new_statement_uow=new_statement_uow)
+    checker = CaseChecker(coding, grouping, schedule)
+    uploads = Uploads(new_uow, checker)
+    joiner = Joiner(new_uow, checker)
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
-    interface = await national_interface(runtime, engine, uploads, lists, fee_details)
+    review = ReviewClient(s.evaluation_address, token=token)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details)
+                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review)
 
 
-async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists,
-                             fee_details: FeeDetails | None = None) -> NationalInterface:
+async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
+                             fee_details: FeeDetails | None = None,
+                             review: ReviewClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -91,7 +102,8 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials, fee_details), gateway,
+    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review)
+    return NationalInterface(table, gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
 
@@ -109,7 +121,7 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     """Both doors in one server: gRPC (the spec's server) and the national HTTP door, started and drained
     together. Without gateway credentials the HTTP door serves loopback only (development)."""
     s = app.runtime.settings
-    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow))
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records)
     if not app.interface.gateway.enabled and not _loopback(http_address):
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
@@ -121,8 +133,11 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     async def on_start() -> None:
         await door.start()
         log.info("national interface listening on http://%s%s", http_address, http_base)
+        app._sweeper = asyncio.create_task(app.joiner.sweep_forever())  # joins what a crash left, then keeps at it
 
     async def on_stop() -> None:
+        if app._sweeper is not None:
+            app._sweeper.cancel()
         await door.stop()
         await app.close()
 

@@ -213,7 +213,7 @@ async def test_a_follower_sees_concurrent_uploads_once_and_in_order(stub: pb_grp
     _, base, _ = collection_app
     requests = [r for r, t in fresh(seed=143, cases=80) if not t["faults"]]
     region = region_of(requests[0])
-    setl_ids = {r["input"]["setlinfo"]["setl_id"] for r in requests if region_of(r) == region}
+    stays = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"]) for r in requests if region_of(r) == region}
     start = await head(stub)
     seen: list[pb.CaseEvent] = []
     call = stub.StreamCaseEvents(pb.StreamCaseEventsRequest(region=region, after_sequence=start, follow=True))
@@ -221,7 +221,7 @@ async def test_a_follower_sees_concurrent_uploads_once_and_in_order(stub: pb_grp
     async def follow() -> None:
         async for message in call:
             seen.extend(message.events)
-            if setl_ids <= {e.case.setl_id for e in seen}:
+            if stays <= {(e.case.fixmedins_code, e.case.setl_id) for e in seen}:
                 return
 
     follower = asyncio.create_task(follow())
@@ -231,8 +231,9 @@ async def test_a_follower_sees_concurrent_uploads_once_and_in_order(stub: pb_grp
     call.cancel()
     sequences = [e.sequence for e in seen]
     assert sequences == sorted(set(sequences))
-    accepted = [e.case.setl_id for e in seen if e.type == pb.CASE_EVENT_TYPE_ACCEPTED and e.case.setl_id in setl_ids]
-    assert sorted(accepted) == sorted(setl_ids)
+    accepted = [(e.case.fixmedins_code, e.case.setl_id) for e in seen if e.type == pb.CASE_EVENT_TYPE_ACCEPTED
+                and (e.case.fixmedins_code, e.case.setl_id) in stays]
+    assert sorted(accepted) == sorted(stays)
 
 
 async def test_hospital_level_comes_from_the_institution_registry(stub: pb_grpc.CollectionServiceStub) -> None:

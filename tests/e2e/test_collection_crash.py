@@ -18,9 +18,10 @@ from ..support import ROOT, free_port
 from .lists import fresh
 
 
-async def start_collection(env: dict[str, str], http_port: int) -> asyncio.subprocess.Process:
+async def start_collection(env: dict[str, str], http_port: int, grpc_port: int = 0) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "serve", "collection", "--address", f"127.0.0.1:{free_port()}",
+        sys.executable, "-m", "services.cli", "serve", "collection", "--address",
+        f"127.0.0.1:{grpc_port or free_port()}",
         cwd=ROOT, env={**os.environ, **env, "MEDPAY_COLLECTION_HTTP_ADDRESS": f"127.0.0.1:{http_port}"})
     async with httpx.AsyncClient() as client:
         for _ in range(300):
@@ -102,3 +103,108 @@ async def test_sigkill_mid_upload_loses_no_acknowledged_list_and_duplicates_none
         await conn.close()
     assert {(r["fixmedins_code"], r["setl_id"]) for r in rows} == wanted
     assert all(r["current_revision"] == 1 and r["revisions"] == 1 for r in rows)
+
+
+async def test_lists_and_records_in_both_orders_with_a_sigkill_between_lose_nothing_and_group_once(
+        runtime: Runtime, database_url: str, coding_server: RunningServer, grouping_server: RunningServer) -> None:
+    """Hospitals post HIS-form lists while the core system sends their records, interleaved (some lists come
+    before their records, some after), and the server is killed midway. After a restart and the resends,
+    every list is stored once, joined with its record and grouped into the feed exactly once."""
+    import json
+    import random
+
+    import grpc
+    from medpay.collection.v1 import collection_service_pb2 as pb
+    from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+
+    from .his import his_form, settlement_record
+
+    env = {"MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
+           "MEDPAY_CODING_ADDRESS": f"127.0.0.1:{coding_server.port}",
+           "MEDPAY_GROUPING_ADDRESS": f"127.0.0.1:{grouping_server.port}", "MEDPAY_LOG_LEVEL": "ERROR"}
+    http_port, grpc_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{http_port}/api/v1/hsa"
+    rich = [r for r, t in fresh(seed=161, cases=400) if not t["faults"]][:240]
+    lists = [his_form(r) for r in rich]
+    records = [settlement_record(r) for r in rich]
+    order = list(range(len(rich)))
+    random.Random(161).shuffle(order)
+    batches = [order[i:i + 8] for i in range(0, len(order), 8)]  # records in another order than the lists
+    acked_lists: set[str] = set()
+    acked_batches: set[int] = set()
+    proc = await start_collection(env, http_port, grpc_port)
+    third = asyncio.Event()
+
+    async def send_lists(todo: list[dict[str, Any]]) -> None:
+        limit = asyncio.Semaphore(8)
+        async with httpx.AsyncClient(timeout=30) as client:
+            async def one(request: dict[str, Any]) -> None:
+                async with limit:
+                    try:
+                        body = (await client.post(f"{base}/4101A", json=request)).json()
+                    except (httpx.HTTPError, ValueError):
+                        return
+                    if body.get("infcode") == 0:
+                        acked_lists.add(request["msgid"])
+                        if len(acked_lists) >= len(lists) // 3 and len(acked_batches) >= len(batches) // 3:
+                            third.set()
+            await asyncio.gather(*(one(r) for r in todo))
+
+    async def send_records(todo: list[int]) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            stub = pb_grpc.CollectionServiceStub(channel)
+            for b in todo:
+                try:
+                    await stub.UploadSettlementRecords(pb.UploadSettlementRecordsRequest(
+                        request_id=f"crash-161-{b}",
+                        records=[json.dumps(records[i], ensure_ascii=False).encode() for i in batches[b]]), timeout=30)
+                except grpc.aio.AioRpcError:
+                    continue
+                acked_batches.add(b)
+
+    async def kill_midway() -> None:
+        await third.wait()
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGKILL)
+
+    killer = asyncio.create_task(kill_midway())
+    await asyncio.gather(send_lists(lists), send_records(list(range(len(batches)))))
+    third.set()
+    await killer
+    await proc.wait()
+    assert 0 < len(acked_lists) < len(lists) and 0 < len(acked_batches) < len(batches), "no kill mid-way"
+
+    proc = await start_collection(env, http_port, grpc_port)
+    try:
+        await asyncio.gather(send_lists([r for r in lists if r["msgid"] not in acked_lists] + lists[:10]),
+                             send_records([b for b in range(len(batches)) if b not in acked_batches] + [0, 1]))
+        assert len(acked_lists) == len(lists) and len(acked_batches) == len(batches)
+        conn = await asyncpg.connect(database_url)
+        try:
+            for _ in range(120):  # the sweep joins what the kill interrupted
+                left = await conn.fetchval("SELECT count(*) FROM collection.join_task")
+                if left == 0:
+                    break
+                await asyncio.sleep(0.5)
+            rows = await conn.fetch(
+                "SELECT l.status, l.current_revision, "
+                "(SELECT count(*) FROM collection.list_revision r WHERE r.list_id = l.list_id) AS revisions, "
+                "(SELECT count(*) FROM collection.group_result g WHERE g.list_id = l.list_id) AS groups, "
+                "(SELECT count(*) FROM collection.case_event e WHERE e.list_id = l.list_id) AS events, "
+                "(SELECT r.current_revision FROM collection.settlement_record r "
+                " WHERE r.fixmedins_code = l.fixmedins_code AND r.setl_id = l.setl_id) AS record_revision, "
+                "(SELECT h.status FROM collection.status_history h WHERE h.list_id = l.list_id ORDER BY h.change_id "
+                " LIMIT 1) AS first_status "
+                "FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+                "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
+                [r["fixmedins_code"] for r in lists], [r["input"]["setlinfo"]["setl_id"] for r in lists])
+        finally:
+            await conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    assert len(rows) == len(lists)
+    first = [r["first_status"] for r in rows]
+    assert first.count("PENDING") > 0 and first.count("ACTIVE") > 0  # lists before records and records before lists
+    assert [(r["status"], r["current_revision"], r["revisions"], r["groups"], r["events"], r["record_revision"])
+            for r in rows] == [("ACTIVE", 1, 1, 1, 1, 1)] * len(lists)

@@ -127,13 +127,16 @@ def malformed_requests(template: dict[str, Any]) -> list[tuple[str, bytes | dict
         for bad in (None, 12, "", "x" * 31, ["a"], {"a": 1}):
             expect = "setlinfo" if key == "input" and isinstance(bad, dict) else key
             cases.append(("4101A", {**template, key: bad}, expect))
-    for name in ("psn_no", "setl_id", "gend", "brdy", "age", "adm_time", "dscg_time", "dscg_way", "setl_end_date"):
-        for bad in (None, "", {"x": 1}, [1]):
+    for name in ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty", "setl_end_date",
+                 "gend", "brdy", "age"):
+        # The patient fields are optional (hospital systems send none: the settlement record has them), but
+        # must be readable where a list carries them.
+        for bad in ((None, "", {"x": 1}, [1]) if name not in ("gend", "brdy", "age") else ({"x": 1}, [1])):
             body = copy.deepcopy(template)
             body["input"]["setlinfo"][name] = bad
             cases.append(("4101A", body, f"setlinfo.{name}"))
     for node in ("diseinfo", "iteminfo", "payinfo"):
-        for bad in (None, [], "x", [1, 2], {"a": 1}):
+        for bad in ((None, [], "x", [1, 2], {"a": 1}) if node == "diseinfo" else ("x", [1, 2], {"a": 1})):
             body = copy.deepcopy(template)
             body["input"][node] = bad
             cases.append(("4101A", body, node))

@@ -50,7 +50,7 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     _, base, app = collection_app
     rows = fresh(seed=51, cases=1500)
     path = write(tmp_path / "lists.jsonl.gz", rows)
-    importer = BulkImport(app.new_uow, app.uploads, app.grouping)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner)
     first = await importer.run(path, chunk=400, stop_after_chunks=2)  # "interrupted" after two chunks
     assert first.lines == 800 and not first.already_done
     second = await importer.run(path, chunk=400)
@@ -87,7 +87,7 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
                                                               tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=52, cases=300)
-    importer = BulkImport(app.new_uow, app.uploads, app.grouping)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner)
     await importer.run(write(tmp_path / "a.jsonl", rows), chunk=1000)
     report = await importer.run(write(tmp_path / "b.jsonl", [*rows[:150], rows[0]]), chunk=1000)
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
@@ -97,7 +97,7 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
-    await BulkImport(app.new_uow, app.uploads, app.grouping).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
+    await BulkImport(app.new_uow, app.checker, app.joiner).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
     registry = build_registry(runtime)
     target = next((s for s in ("chs-drg-1.0", "chs-drg-zhejiang-2022") if s in registry.schemes),
                   next(iter(registry.schemes)))
@@ -146,3 +146,83 @@ async def test_the_import_and_regroup_commands(runtime: Runtime, database_url: s
     assert code == 0 and "regrouped" in out, out
     code, out = await medpay("collection", "import", str(tmp_path / "missing.jsonl"))
     assert code == 2 and "does not exist" in out
+
+
+async def test_records_and_his_lists_from_files_join_and_what_waits_is_shown(
+        runtime: Runtime, database_url: str, coding_server: Any, grouping_server: Any, tmp_path: Path) -> None:
+    """`medpay collection import-records`, `import --records` and `pending` as an operator runs them, on a
+    synthetic month written as the two systems send it (HIS-form lists, the core system's records)."""
+    import asyncio
+    import os
+    import re
+    import sys
+
+    from services.synth.generator import Generator
+    from services.synth.params import SynthParams
+    from services.synth.sources import Output, load_reference
+    from services.synth.writer import write_run
+
+    from ..support import ROOT, reference_dir
+    from .lists import scheme_id
+
+    params = SynthParams(cases=300, months=1, hospitals=5, seed=57, scheme=scheme_id())
+    ref, _ = load_reference(params, reference_dir())
+    with Output(tmp_path, gzip_output=True) as out:
+        written = write_run(Generator(params, ref), out)
+    lists_file, records_file = tmp_path / "settlement_lists.jsonl.gz", tmp_path / "settlement_records.jsonl.gz"
+    requests = [orjson.loads(line) for line in gzip.decompress(lists_file.read_bytes()).splitlines()]
+    records = [orjson.loads(line) for line in gzip.decompress(records_file.read_bytes()).splitlines()]
+    half = len(requests) // 2
+    first_lists = tmp_path / "first.jsonl"
+    first_lists.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in requests[:half]))
+    env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
+           "MEDPAY_CODING_ADDRESS": f"127.0.0.1:{coding_server.port}",
+           "MEDPAY_GROUPING_ADDRESS": f"127.0.0.1:{grouping_server.port}"}
+
+    async def medpay(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.cli", *args, cwd=ROOT, env=env,
+                                                    stderr=asyncio.subprocess.STDOUT, stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    # Half the lists first, without records: they wait.
+    code, out = await medpay("collection", "import", str(first_lists))
+    counts = re.search(r"(\d+) accepted, (\d+) pending .* (\d+) rejected", out)
+    assert code == 0 and counts is not None, out
+    accepted, waiting, rejected = map(int, counts.groups())
+    assert accepted == 0 and waiting + rejected == half and waiting >= 0.9 * half, out
+    code, out = await medpay("collection", "pending", "--limit", "3")
+    assert code == 0 and "lists waiting for their settlement record:" in out, out
+    # Then the core system's records: the waiting lists are checked and grouped; the others' records wait.
+    code, out = await medpay("collection", "import-records", str(records_file))
+    stays = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records}
+    assert code == 0 and f"{len(stays):,} records created" in out, out
+    assert written.records == len(records)
+    code, out = await medpay("collection", "import-records", str(records_file))
+    assert code == 0 and "nothing to do" in out, out
+    # Then every list (the first half again: already present), joined with the records on the way in.
+    code, out = await medpay("collection", "import", str(lists_file), "--records", str(records_file))
+    assert code == 0 and f"{half:,} already present" in out, out
+
+    reversed_ids = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records if r["infno"] == "2305"}
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT l.fixmedins_code, l.setl_id, l.status, "
+            "(SELECT count(*) FROM collection.case_event e WHERE e.list_id = l.list_id AND e.kind = 'ACCEPTED') "
+            "AS accepted FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
+            [r["fixmedins_code"] for r in requests], [r["input"]["setlinfo"]["setl_id"] for r in requests])
+    finally:
+        await conn.close()
+    status = {(r["fixmedins_code"], r["setl_id"]): r["status"] for r in rows}
+    truth = [orjson.loads(line) for line in gzip.decompress((tmp_path / "truth.jsonl.gz").read_bytes()).splitlines()]
+    clean = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"])
+             for r, t in zip(requests, truth, strict=True) if not t["faults"]}
+    assert clean <= status.keys()  # every clean list stored (once: the key is unique)
+    assert all(status[s] == "ACTIVE" for s in clean - reversed_ids), {s: status[s] for s in clean if
+                                                                       status[s] != "ACTIVE"}
+    assert all(status[s] in ("ACTIVE", "REJECTED") for s in status.keys() - reversed_ids)
+    assert all(r["accepted"] <= 1 for r in rows)  # grouped into the feed once
+    code, out = await medpay("collection", "pending")
+    assert code == 0 and "lists waiting for their settlement record: 0" in out, out

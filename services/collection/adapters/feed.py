@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.feed import CaseEvent, EventKind, FeedCase, MoneySource, group_of_json
+from ..domain.feed import CaseEvent, EventKind, FeedCase, group_of_json
+from ..domain.model import MoneySource
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -44,6 +45,16 @@ def append_from_json(*, kind: str, list_id: str, setl_list_id: str, revision: st
             f"FROM {source}, jsonb_populate_record(NULL::{S}.case_event, {content}) c")
 
 
+def append_copies(*, kind: str, status: str, source: str, list_id: str) -> str:
+    """``INSERT ... SELECT`` of one event per row of ``source``: the last event of list ``list_id`` (an expression
+    over ``source``) again, with a new kind and status (a status change keeps the case as it was)."""
+    return (f"INSERT INTO {S}.case_event ({_HEAD}, {_CONTENT}) "
+            f"SELECT {kind}, e.list_id, e.setl_list_id, e.revision, {status}, "
+            f"{', '.join('e.' + k for k in CONTENT_COLUMNS)} "
+            f"FROM {source} CROSS JOIN LATERAL (SELECT * FROM {S}.case_event x WHERE x.list_id = {list_id} "
+            f"ORDER BY x.event_id DESC LIMIT 1) e")
+
+
 _LATEST = f"""(SELECT DISTINCT ON (list_id) * FROM {S}.case_event WHERE list_id = ANY(CAST(:ids AS bigint[]))
                ORDER BY list_id, event_id DESC)"""
 
@@ -51,10 +62,9 @@ _LATEST = f"""(SELECT DISTINCT ON (list_id) * FROM {S}.case_event WHERE list_id 
 async def append_status_events(session: AsyncSession, list_ids: Sequence[int], status: str, kind: EventKind) -> None:
     """A revoke or reactivation: each list's last event again with the new status. (Lists never accepted, with
     no event, are not cases and get none.) The caller holds the lists' rows locked."""
-    await session.execute(text(
-        f"INSERT INTO {S}.case_event ({_HEAD}, {_CONTENT}) "
-        f"SELECT :kind, list_id, setl_list_id, revision, :status, {_CONTENT} FROM {_LATEST} e"),
-        {"ids": list(list_ids), "kind": kind.value, "status": status})
+    await session.execute(text(append_copies(kind=":kind", status=":status", list_id="i.list_id",
+                                             source="unnest(CAST(:ids AS bigint[])) AS i(list_id)")),
+                          {"ids": list(list_ids), "kind": kind.value, "status": status})
 
 
 async def append_regroup_events(session: AsyncSession, revisions: Sequence[tuple[int, int]]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_columns
 from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity
-from . import feed
+from . import feed, records
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -55,6 +55,7 @@ class StoredList:
     findings: list[Finding]
     group: GroupRow | None
     history: list[tuple[str, datetime, str, int]]
+    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
 
 
 _ACCEPT = text(f"""
@@ -63,28 +64,34 @@ l AS (
   INSERT INTO {S}.settlement_list (list_id, setl_list_id, fixmedins_code, setl_id, psn_no, region, period, status,
                                    current_revision)
   SELECT n.id, :region || 'L' || to_char(now(), 'YYYYMMDD') || lpad(n.id::text, 8, '0'), :code, :setl_id, :psn_no,
-         :region, :period, 'ACTIVE', 1 FROM n
+         :region, :period, :status, 1 FROM n
   ON CONFLICT (fixmedins_code, setl_id) DO UPDATE
      SET current_revision = {S}.settlement_list.current_revision + 1, psn_no = excluded.psn_no,
-         period = excluded.period, status = 'ACTIVE', updated_time = now()
+         period = excluded.period, status = excluded.status, updated_time = now()
   RETURNING list_id, setl_list_id, current_revision),
 r AS (
   INSERT INTO {S}.list_revision (list_id, revision, idempotency_key, digest, body, ruleset, total_fen, fund_fen,
-                                 los_days, sex, age_years, discharge_date, discharge_type, principal_dx)
+                                 los_days, sex, age_years, discharge_date, discharge_type, principal_dx,
+                                 record_revision)
   SELECT l.list_id, l.current_revision, :key, :digest, CAST(:body AS jsonb), :ruleset, :total, :fund, :los, :sex,
-         :age, :discharge_date, :discharge_type, :principal_dx FROM l
+         :age, :discharge_date, :discharge_type, :principal_dx, CAST(:record_revision AS int) FROM l
   RETURNING list_id, revision),
 g AS (
   INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
   SELECT r.list_id, r.revision, :scheme_id, :scheme_version, :drg, :adrg, :mdc, :group_status, :group_kind FROM r
   WHERE :scheme_id <> ''),
 e AS ({feed.append_from_json(
-    kind="CASE WHEN l.current_revision = 1 THEN 'ACCEPTED' ELSE 'REVISED' END", list_id="l.list_id",
-    setl_list_id="l.setl_list_id", revision="l.current_revision", status="'ACTIVE'",
-    content="CAST(:case AS jsonb)", source="l")}),
+    kind="CASE WHEN p.had THEN 'REVISED' ELSE 'ACCEPTED' END", list_id="l.list_id",
+    setl_list_id="l.setl_list_id", revision="l.current_revision", status=":status",
+    content="CAST(:case AS jsonb)",
+    source=f"l CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM {S}.case_event x WHERE x.list_id = l.list_id) "
+           f"AS had) p")}
+  WHERE :status = 'ACTIVE' OR p.had),
 h AS (
   INSERT INTO {S}.status_history (list_id, revision, status, reason)
-  SELECT r.list_id, r.revision, 'ACTIVE', CASE WHEN r.revision = 1 THEN 'upload' ELSE 'revision ' || r.revision END
+  SELECT r.list_id, r.revision, :status,
+         (CASE WHEN r.revision = 1 THEN 'upload' ELSE 'revision ' || r.revision END)
+         || CASE WHEN :status = 'PENDING' THEN ', waiting for its settlement record' ELSE '' END
   FROM r),
 f AS (
   INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
@@ -112,15 +119,30 @@ class CollectionRepository:
                                           {"key": key})).first()
         return (row.digest, row.response) if row is not None else None
 
+    async def save_response(self, key: str, digest: str, response: Any) -> None:
+        """Claim an idempotency key with its response (``IdempotencyKeyTaken`` when it is stored already)."""
+        try:
+            await self.session.execute(text(
+                f"INSERT INTO {S}.idempotency (key, digest, response) "
+                f"VALUES (:key, :digest, CAST(:response AS jsonb))"),
+                {"key": key, "digest": digest, "response": orjson.dumps(response).decode()})
+        except IntegrityError as error:
+            if _taken(error):
+                raise IdempotencyKeyTaken(key) from None
+            raise
+
     # -- writes ----------------------------------------------------------------------------------------------
     async def save_accepted(self, lst: ParsedList, key: str | None, digest: str, *, warnings: Sequence[Finding],
                             group: GroupRow | None, ruleset: str, hospital_level: int = 0,
+                            status: ListStatus = ListStatus.ACTIVE, record_revision: int | None = None,
                             response_template: Any = None) -> tuple[str, int, Any]:
-        """Store an accepted list (new, or a new revision) and, with a key, the response: one statement.
+        """Store an accepted (ACTIVE) or waiting (PENDING) list, new or a new revision, with its feed event and,
+        with a key, the response: one statement.
 
         Raises ``IdempotencyKeyTaken`` when the key is already stored (nothing of this call is then written)."""
         f = lst.facts
         params = {
+            "status": status.value, "record_revision": record_revision,
             "region": lst.region, "code": lst.fixmedins_code, "setl_id": lst.setl_id, "psn_no": lst.psn_no,
             "period": lst.period, "key": key, "digest": digest, "body": orjson.dumps(lst.body).decode(),
             "ruleset": ruleset, "total": lst.total_fen, "fund": lst.fund_fen, "los": f.los_days, "sex": f.sex,
@@ -158,19 +180,28 @@ class CollectionRepository:
             raise
 
     async def set_status(self, list_id: int, status: ListStatus, reason: str) -> bool:
-        """Change a list's status, with its history entry and its feed event, in the caller's transaction;
-        False (and nothing written) when the list has that status already."""
-        changed = (await self.session.execute(text(
-            f"UPDATE {S}.settlement_list SET status = :status, updated_time = now() "
-            f"WHERE list_id = :id AND status <> :status RETURNING current_revision"),
+        """Revoke a list, or reactivate a revoked one (ACTIVE again when its current revision is grouped, else
+        PENDING, to be joined anew), with its history entry and feed event, in the caller's transaction; False
+        (and nothing written) when there is nothing to change."""
+        changed = (await self.session.execute(text(f"""
+            UPDATE {S}.settlement_list l
+            SET status = CASE WHEN :status = 'REVOKED' THEN 'REVOKED'
+                              WHEN EXISTS (SELECT 1 FROM {S}.group_result g WHERE g.list_id = l.list_id
+                                           AND g.revision = l.current_revision) THEN 'ACTIVE'
+                              ELSE 'PENDING' END,
+                updated_time = now()
+            WHERE list_id = :id AND CASE WHEN :status = 'REVOKED' THEN status <> 'REVOKED' ELSE status = 'REVOKED' END
+            RETURNING current_revision, status, fixmedins_code, setl_id"""),
             {"status": status.value, "id": list_id})).first()
         if changed is None:
             return False
         await self.session.execute(text(
             f"INSERT INTO {S}.status_history (list_id, revision, status, reason) VALUES (:id, :rev, :status, :reason)"),
-            {"id": list_id, "rev": changed.current_revision, "status": status.value, "reason": reason})
+            {"id": list_id, "rev": changed.current_revision, "status": changed.status, "reason": reason})
         kind = EventKind.REVOKED if status is ListStatus.REVOKED else EventKind.REACTIVATED
-        await feed.append_status_events(self.session, [list_id], status.value, kind)
+        await feed.append_status_events(self.session, [list_id], changed.status, kind)
+        if changed.status == ListStatus.PENDING.value:
+            await records.add_join_tasks(self.session, [(changed.fixmedins_code, changed.setl_id)])
         return True
 
     async def save_groups(self, rows: Sequence[tuple[int, int, GroupRow]]) -> None:
@@ -195,14 +226,38 @@ class CollectionRepository:
                                     "status": g.status, "kind": g.kind} for i, r, g in rows]).decode()})
         await feed.append_regroup_events(self.session, sorted({(i, r) for i, r, _ in rows}))
 
+    async def apply_joins(self, outcomes: Sequence[JoinOutcome], ruleset: str) -> int:
+        """Store what joining lists with their settlement records decided, set-based, in the caller's
+        transaction (which holds the stays' locks): each list's current revision takes its new facts, findings,
+        group and status, with a history entry when the status changes and a feed event where one is due. A
+        list whose current revision moved on meanwhile, or that was revoked, is left alone. Returns how many
+        lists were changed."""
+        if not outcomes:
+            return 0
+        await self.session.execute(text("""
+            CREATE TEMP TABLE join_outcome ON COMMIT DROP AS
+            SELECT x.*, CAST(NULL AS text) AS old_status, false AS applies
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+              list_id bigint, revision int, status text, record_revision int, total_fen bigint, fund_fen bigint,
+              los_days int, sex smallint, age_years int, principal_dx text, findings jsonb, scheme_id text,
+              scheme_version text, drg text, adrg text, mdc text, group_status text, group_kind text,
+              event_kind text, case_json jsonb, reason text, ruleset text)"""),
+            {"rows": orjson.dumps([_outcome_row(o, ruleset) for o in outcomes]).decode()})
+        for step in _JOIN_STEPS:
+            await self.session.execute(text(step))
+        return int((await self.session.execute(text(
+            "SELECT count(*) FROM join_outcome WHERE applies AND status IS NOT NULL"))).scalar_one())
+
     # -- reads -----------------------------------------------------------------------------------------------
     async def find(self, setl_list_id: str = "", fixmedins_code: str = "", setl_id: str = "",
                    revision: int = 0) -> StoredList | None:
         where = "l.setl_list_id = :sid" if setl_list_id else "l.fixmedins_code = :code AND l.setl_id = :setl_id"
         row = (await self.session.execute(text(f"""
-            SELECT l.*, r.revision AS rev, r.total_fen, r.body, r.received_time
+            SELECT l.*, r.revision AS rev, r.total_fen, r.body, r.received_time, rv.body AS record
             FROM {S}.settlement_list l JOIN {S}.list_revision r
               ON r.list_id = l.list_id AND r.revision = CASE WHEN :rev > 0 THEN :rev ELSE l.current_revision END
+            LEFT JOIN {S}.settlement_record rec ON rec.fixmedins_code = l.fixmedins_code AND rec.setl_id = l.setl_id
+            LEFT JOIN {S}.record_revision rv ON rv.record_id = rec.record_id AND rv.revision = r.record_revision
             WHERE {where}"""), {"sid": setl_list_id, "code": fixmedins_code, "setl_id": setl_id,
                                 "rev": revision})).first()
         if row is None:
@@ -220,7 +275,7 @@ class CollectionRepository:
             row.list_id, row.setl_list_id, row.fixmedins_code, row.setl_id, row.psn_no, row.region, row.period,
             row.status, row.rev, row.current_revision, row.total_fen, row.body, row.received_time, findings,
             GroupRow(group.scheme_id, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
-                     group.kind) if group else None, history)
+                     group.kind) if group else None, history, _json(row.record) if row.record is not None else None)
 
     async def list_page(self, *, fixmedins_code: str, region: str, period: str, status: str, before: int,
                         limit: int) -> list[Any]:
@@ -239,6 +294,50 @@ class CollectionRepository:
             WHERE {' AND '.join(clauses)} ORDER BY l.list_id DESC LIMIT :limit"""),
             {"fixmedins_code": fixmedins_code, "region": region, "period": period, "status": status,
              "before": before, "limit": limit})).all())
+
+    async def pending(self, kind: str, *, region: str, fixmedins_code: str, after: tuple[datetime, int] | None,
+                      limit: int) -> list[Any]:
+        """Lists waiting for their settlement record (``kind`` LIST), or active records waiting for their list
+        (RECORD), oldest first: rows (id, fixmedins_code, setl_id, psn_no, setl_list_id, since)."""
+        if kind == "LIST":
+            source = f"""SELECT l.list_id AS id, l.fixmedins_code, l.setl_id, l.psn_no, l.setl_list_id,
+                                r.received_time AS since
+                         FROM {S}.settlement_list l
+                         JOIN {S}.list_revision r ON r.list_id = l.list_id AND r.revision = l.current_revision
+                         WHERE l.status = 'PENDING' AND (:region = '' OR l.region = :region)
+                           AND (:code = '' OR l.fixmedins_code = :code)"""
+        else:
+            source = f"""SELECT rec.record_id AS id, rec.fixmedins_code, rec.setl_id, rec.psn_no, '' AS setl_list_id,
+                                rec.updated_time AS since
+                         FROM {S}.settlement_record rec
+                         WHERE rec.status = 'ACTIVE' AND (:region = '' OR rec.region = :region)
+                           AND (:code = '' OR rec.fixmedins_code = :code)
+                           AND NOT EXISTS (SELECT 1 FROM {S}.settlement_list l
+                                           WHERE l.fixmedins_code = rec.fixmedins_code AND l.setl_id = rec.setl_id)"""
+        return list((await self.session.execute(text(f"""
+            SELECT * FROM ({source}) p
+            WHERE CAST(:after_time AS timestamptz) IS NULL OR (p.since, p.id) > (:after_time, :after_id)
+            ORDER BY p.since, p.id LIMIT :limit"""),
+            {"region": region, "code": fixmedins_code, "after_time": after[0] if after else None,
+             "after_id": after[1] if after else 0, "limit": limit})).all())
+
+    async def pending_totals(self, *, region: str, fixmedins_code: str) -> tuple[int, datetime | None, int,
+                                                                                 datetime | None]:
+        """(lists waiting, the oldest's since, records waiting, the oldest's since)."""
+        lists = (await self.session.execute(text(f"""
+            SELECT count(*) AS n, min(r.received_time) AS since FROM {S}.settlement_list l
+            JOIN {S}.list_revision r ON r.list_id = l.list_id AND r.revision = l.current_revision
+            WHERE l.status = 'PENDING' AND (:region = '' OR l.region = :region)
+              AND (:code = '' OR l.fixmedins_code = :code)"""),
+            {"region": region, "code": fixmedins_code})).one()
+        records = (await self.session.execute(text(f"""
+            SELECT count(*) AS n, min(rec.updated_time) AS since FROM {S}.settlement_record rec
+            WHERE rec.status = 'ACTIVE' AND (:region = '' OR rec.region = :region)
+              AND (:code = '' OR rec.fixmedins_code = :code)
+              AND NOT EXISTS (SELECT 1 FROM {S}.settlement_list l
+                              WHERE l.fixmedins_code = rec.fixmedins_code AND l.setl_id = rec.setl_id)"""),
+            {"region": region, "code": fixmedins_code})).one()
+        return int(lists.n), lists.since, int(records.n), records.since
 
     async def cases(self, region: str, period: str, after: int, limit: int, scheme_id: str = "") -> list[Any]:
         """Compact grouped cases of active lists (current revision), keyset-paged by list id."""
@@ -263,6 +362,87 @@ class CollectionRepository:
                 return
             yield rows
             after = rows[-1].list_id
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    """What the joiner decided for a list's current revision: a new status (ACTIVE with a group, REJECTED with
+    its findings, PENDING when its record was reversed), or ``status`` None when only the record revision it
+    has seen changes. ``case`` is the list (joined or not) whose facts the revision and the event take."""
+
+    list_id: int
+    revision: int
+    status: ListStatus | None
+    record_revision: int | None
+    case: ParsedList
+    findings: tuple[Finding, ...] = ()
+    group: GroupRow | None = None
+    hospital_level: int = 0
+    event: EventKind | None = None
+    reason: str = ""
+    keep_case: bool = False  # the event repeats the list's last case with the new status (a reversal)
+
+
+def _outcome_row(o: JoinOutcome, ruleset: str) -> dict[str, Any]:
+    f, g = o.case.facts, o.group
+    return {
+        "list_id": o.list_id, "revision": o.revision, "status": o.status.value if o.status else None,
+        "record_revision": o.record_revision, "total_fen": o.case.total_fen, "fund_fen": o.case.fund_fen,
+        "los_days": f.los_days, "sex": f.sex, "age_years": f.age_years,
+        "principal_dx": f.diagnoses[0] if f.diagnoses else "", "findings": [_finding_row(x) for x in o.findings],
+        "scheme_id": g.scheme_id if g else "", "scheme_version": g.scheme_version if g else "",
+        "drg": g.drg if g else "", "adrg": g.adrg if g else "", "mdc": g.mdc if g else "",
+        "group_status": g.status if g else "", "group_kind": g.kind if g else "",
+        "event_kind": o.event.value if o.event else None,
+        "case_json": case_columns(o.case, [g] if g else [], o.hospital_level) if o.event and not o.keep_case
+        else None,
+        "reason": o.reason, "ruleset": ruleset,
+    }
+
+
+_JOIN_STEPS = (
+    f"""UPDATE join_outcome o SET old_status = l.status,
+               applies = l.current_revision = o.revision AND l.status <> 'REVOKED'
+        FROM {S}.settlement_list l WHERE l.list_id = o.list_id""",
+    "DELETE FROM join_outcome WHERE NOT applies",
+    f"""UPDATE {S}.settlement_list l SET status = o.status, updated_time = now()
+        FROM join_outcome o WHERE l.list_id = o.list_id AND o.status IS NOT NULL AND l.status <> 'REVOKED'""",
+    f"""UPDATE {S}.list_revision r SET record_revision = o.record_revision,
+               ruleset = CASE WHEN o.status IS NULL THEN r.ruleset ELSE o.ruleset END,
+               total_fen = CASE WHEN o.status IS NULL THEN r.total_fen ELSE o.total_fen END,
+               fund_fen = CASE WHEN o.status IS NULL THEN r.fund_fen ELSE o.fund_fen END,
+               los_days = CASE WHEN o.status IS NULL THEN r.los_days ELSE o.los_days END,
+               sex = CASE WHEN o.status IS NULL THEN r.sex ELSE o.sex END,
+               age_years = CASE WHEN o.status IS NULL THEN r.age_years ELSE o.age_years END,
+               principal_dx = CASE WHEN o.status IS NULL THEN r.principal_dx ELSE o.principal_dx END
+        FROM join_outcome o WHERE r.list_id = o.list_id AND r.revision = o.revision""",
+    f"""DELETE FROM {S}.list_finding f USING join_outcome o
+        WHERE f.list_id = o.list_id AND f.revision = o.revision AND o.status IS NOT NULL""",
+    f"""INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
+        SELECT o.list_id, o.revision, x.code, x.severity, x.field, x.message_zh, x.message_en
+        FROM join_outcome o, jsonb_to_recordset(o.findings)
+             AS x(code text, severity text, field text, message_zh text, message_en text)
+        WHERE o.status IS NOT NULL""",
+    f"""DELETE FROM {S}.group_result g USING join_outcome o
+        WHERE g.list_id = o.list_id AND g.revision = o.revision AND o.status IS NOT NULL""",
+    f"""INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
+        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status, group_kind
+        FROM join_outcome WHERE status IS NOT NULL AND scheme_id <> ''""",
+    f"""INSERT INTO {S}.status_history (list_id, revision, status, reason)
+        SELECT list_id, revision, status, reason FROM join_outcome
+        WHERE status IS NOT NULL AND status IS DISTINCT FROM old_status""",
+    feed.append_from_json(kind="o.event_kind", list_id="o.list_id", setl_list_id="l.setl_list_id",
+                          revision="o.revision", status="coalesce(o.status, o.old_status)", content="o.case_json",
+                          source=f"join_outcome o JOIN {S}.settlement_list l ON l.list_id = o.list_id")
+    + " WHERE o.event_kind IS NOT NULL AND o.case_json IS NOT NULL ORDER BY o.list_id",
+    feed.append_copies(kind="o.event_kind", status="coalesce(o.status, o.old_status)", source="join_outcome o",
+                       list_id="o.list_id")
+    + " WHERE o.event_kind IS NOT NULL AND o.case_json IS NULL ORDER BY o.list_id",
+)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def _finding_row(f: Finding) -> dict[str, str]:

@@ -36,6 +36,7 @@ settlement_list = Table(
     Column("current_revision", Integer, nullable=False),
     Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("fixmedins_code", "setl_id", name="settlement_list_institution_setl_key"),
+    Index("settlement_list_pending_idx", "list_id", postgresql_where=text("status = 'PENDING'")),
 )
 
 list_revision = Table(
@@ -55,6 +56,7 @@ list_revision = Table(
     Column("discharge_type", Text, nullable=False),
     Column("principal_dx", Text, nullable=False),
     Column("received_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("record_revision", Integer),
 )
 
 list_finding = Table(
@@ -118,6 +120,8 @@ import_job = Table(
     Column("accepted", BigInteger, nullable=False),
     Column("rejected", BigInteger, nullable=False),
     Column("finished", Integer, nullable=False, server_default="0"),
+    Column("kind", Text, nullable=False, server_default="lists"),
+    Column("pending", BigInteger, nullable=False, server_default="0"),
     Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -162,6 +166,44 @@ case_event = Table(
     Index("case_event_region_sequence_idx", "region", "sequence"),
     Index("case_event_region_period_idx", "region", "period", "list_id"),
     Index("case_event_unpublished_idx", "event_id", postgresql_where=text("sequence IS NULL")),
+)
+
+settlement_record = Table(
+    "settlement_record", metadata,
+    # A stay's settlement record from the core system (2304), by (institution, setl_id); revisions and 2305
+    # reversals are kept in record_revision.
+    Column("record_id", BigInteger, Identity(), primary_key=True),
+    Column("fixmedins_code", Text, nullable=False),
+    Column("setl_id", Text, nullable=False),
+    Column("psn_no", Text, nullable=False),
+    Column("mdtrt_id", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("current_revision", Integer, nullable=False),
+    Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("fixmedins_code", "setl_id", name="settlement_record_institution_setl_key"),
+    Index("settlement_record_active_idx", "region", "record_id", postgresql_where=text("status = 'ACTIVE'")),
+)
+
+record_revision = Table(
+    "record_revision", metadata,
+    Column("record_id", BigInteger, primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("infno", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("body", JSONB, nullable=False),
+    Column("received_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+join_task = Table(
+    "join_task", metadata,
+    # A (institution, setl_id) whose list and settlement record must be (re)joined: written with a record change
+    # in its transaction, removed by the joiner in the transaction that joins them.
+    Column("task_id", BigInteger, Identity(), primary_key=True),
+    Column("fixmedins_code", Text, nullable=False),
+    Column("setl_id", Text, nullable=False),
+    Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 gateway_nonce = Table(

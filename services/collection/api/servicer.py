@@ -6,17 +6,19 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
 import orjson
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from libs.common.dates import Period, date_to_proto
-from libs.common.errors import FieldViolation, InvalidArgument, MedpayError
+from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
 from libs.common.money import Money, fen_text
 from libs.common.paging import decode_token, encode_token, page_size
 
@@ -25,7 +27,9 @@ from ..domain.envelope import INSTITUTION, content_digest, error_message, read_j
 from ..domain.feed import EventKind, FeedCase
 from ..domain.model import Finding, GroupRow, ListStatus, Severity
 from ..service_layer.feed import CaseFeed
+from ..service_layer.pending import pending
 from ..service_layer.queries import Lists, check_period
+from ..service_layer.records import NotJson, RecordIntake, RecordOutcome
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
@@ -37,7 +41,10 @@ ERROR_FINDINGS = 10
 REQUEST_ID = re.compile(rf"[^\x00-\x20\x7f-\x9f]{{1,{MAX_REQUEST_ID}}}")
 """Lists of a batch stream processed at once."""
 _SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
-_STATUS = {ListStatus.ACTIVE.value: pb.LIST_STATUS_ACTIVE, ListStatus.REVOKED.value: pb.LIST_STATUS_REVOKED}
+_STATUS = {s.value: pb.ListStatus.Value(f"LIST_STATUS_{s.value}") for s in ListStatus}
+_OUTCOME = {o: pb.RecordOutcome.Value(f"RECORD_OUTCOME_{o.value}") for o in RecordOutcome}
+_PENDING_KIND = {"LIST": pb.PENDING_KIND_LIST, "RECORD": pb.PENDING_KIND_RECORD}
+MAX_RECORDS = 10_000
 _EVENT_TYPE = {kind: pb.CaseEventType.Value(f"CASE_EVENT_TYPE_{kind.value}") for kind in EventKind}
 _SEX = {1: pb.SEX_MALE, 2: pb.SEX_FEMALE}
 _GROUP_KIND = {"DRG": pb.GROUP_KIND_DRG, "DIP": pb.GROUP_KIND_DIP}
@@ -45,10 +52,49 @@ _GROUP_STATUS = {name.removeprefix("GROUP_STATUS_"): value for name, value in gr
 
 
 class CollectionServicer(pb_grpc.CollectionServiceServicer):
-    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed) -> None:
+    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed, records: RecordIntake) -> None:
         self._uploads = uploads
         self._lists = lists
         self._feed = feed
+        self._records = records
+
+    async def UploadSettlementRecords(self, request: pb.UploadSettlementRecordsRequest,
+                                      context: Any) -> pb.UploadSettlementRecordsResponse:
+        check_batch_size("records", len(request.records), MAX_RECORDS)
+        lines = [_record_line(raw) for raw in request.records]
+        results = await self._records.upload(lines, request_id=request.request_id)
+        return pb.UploadSettlementRecordsResponse(
+            results=[pb.SettlementRecordResult(index=r.index, outcome=_OUTCOME[r.outcome],
+                                               fixmedins_code=r.fixmedins_code, setl_id=r.setl_id,
+                                               revision=r.revision, error=r.error) for r in results],
+            stored_count=sum(r.outcome in _STORED for r in results),
+            unchanged_count=sum(r.outcome is RecordOutcome.UNCHANGED for r in results),
+            refused_count=sum(r.outcome is RecordOutcome.REFUSED for r in results))
+
+    async def StreamSettlementRecords(self, request_iterator: AsyncIterator[pb.StreamSettlementRecordsRequest],
+                                      context: Any) -> AsyncIterator[pb.StreamSettlementRecordsResponse]:
+        async for request in request_iterator:
+            yield pb.StreamSettlementRecordsResponse(results=await self.UploadSettlementRecords(request.batch,
+                                                                                                context))
+
+    async def ListPendingItems(self, request: pb.ListPendingItemsRequest,
+                               context: Any) -> pb.ListPendingItemsResponse:
+        size = page_size(request.page_size, 100, 1000)
+        kinds = [pb.PendingKind.Name(k).removeprefix("PENDING_KIND_") for k in request.kinds]
+        if "UNSPECIFIED" in kinds:
+            raise InvalidArgument.field("kinds", "PENDING_KIND_UNSPECIFIED is not a kind")
+        page = await pending(self._lists.new_uow, region=request.region, fixmedins_code=request.fixmedins_code,
+                             kinds=kinds, cursor=decode_token(request.page_token), limit=size)
+        now = datetime.now(UTC)
+        return pb.ListPendingItemsResponse(
+            pending_items=[pb.PendingItem(kind=_PENDING_KIND[i.kind], fixmedins_code=i.fixmedins_code,
+                                          setl_id=i.setl_id, psn_no=i.psn_no, setl_list_id=i.setl_list_id,
+                                          waiting_since=_timestamp(i.since), waited=_duration(now - i.since))
+                           for i in page.items],
+            next_page_token=encode_token(page.cursor), lists_waiting=page.lists_waiting,
+            records_waiting=page.records_waiting,
+            oldest_list_wait=_duration(now - page.oldest_list_since) if page.oldest_list_since else None,
+            oldest_record_wait=_duration(now - page.oldest_record_since) if page.oldest_record_since else None)
 
     async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
                                    context: Any) -> pb.UploadSettlementListResponse:
@@ -171,7 +217,8 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Accepted):
         return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
                 "findings": [_finding_dict(f) for f in outcome.warnings],
-                "group": dataclasses.asdict(outcome.group) if outcome.group else None}
+                "group": dataclasses.asdict(outcome.group) if outcome.group else None,
+                "status": outcome.status.value}
     return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
 
 
@@ -180,7 +227,7 @@ def _accepted(stored: dict[str, Any]) -> pb.UploadSettlementListResponse:
     return pb.UploadSettlementListResponse(
         setl_list_id=stored["setl_list_id"], revision=stored["revision"],
         findings=[_finding_proto(_finding_from_dict(f)) for f in stored["findings"]],
-        group=_group_proto(GroupRow(**group)) if group else None)
+        group=_group_proto(GroupRow(**group)) if group else None, status=_STATUS[stored.get("status", "ACTIVE")])
 
 
 def _finding_dict(f: Finding) -> dict[str, str]:
@@ -257,3 +304,20 @@ def _months(periods: Any, field: str) -> list[str]:
     """Settlement periods from the wire (months, or years standing for their twelve months) as "yyyy-MM"."""
     return [str(month) for i, period in enumerate(periods)
             for month in Period.from_proto(period, f"{field}[{i}]").months()]
+
+
+_STORED = (RecordOutcome.CREATED, RecordOutcome.REVISED, RecordOutcome.REVERSED)
+
+
+def _record_line(raw: bytes) -> Any:
+    """A record line's JSON; what is not JSON is kept in its place, to be refused with the reason."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as bad:
+        return NotJson(str(bad))
+
+
+def _duration(delta: timedelta) -> Duration:
+    d = Duration()
+    d.FromTimedelta(max(delta, timedelta(0)))
+    return d

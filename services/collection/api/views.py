@@ -12,17 +12,33 @@ from ..adapters.repository import StoredList
 
 NATIONAL_NODES = ("diseinfo", "oprninfo", "icuinfo", "bldinfo", "opspdiseinfo", "iteminfo", "payinfo")
 _STAS_TYPE = {"ACTIVE": "1", "REVOKED": "0"}
+RECORD_PERSON = ("psn_name", "gend", "brdy", "age", "insutype")
+"""The person's fields a 4103 answer takes from the settlement record (hospital systems do not send them)."""
+RECORD_MONEY = {"medfee_sumamt": "medfee_sumamt", "acct_pay": "acct_pay", "psn_cash_pay": "psn_cashpay"}
+"""Settlement record amount -> the 4101 setlinfo field that carries it."""
 
 
 def stored_list_view(s: StoredList) -> dict[str, Any]:
     """``setlinfo`` and the list nodes at the top (as a national client reads a 4103 output), ``setlinfo.stas_type``
-    from the list's status; then the platform's list id, status, revisions, group, warnings and history."""
+    from the list's status, the person, the amounts and ``payinfo`` (by fund) from the stay's settlement record
+    once joined; then the platform's list id, status, revisions, group, warnings and history."""
     body: Mapping[str, Any] = s.body if isinstance(s.body, Mapping) else {}
     setlinfo = dict(body.get("setlinfo") or {})
     setlinfo.setdefault("fixmedins_code", s.fixmedins_code)
     if s.status in _STAS_TYPE:
         setlinfo["stas_type"] = _STAS_TYPE[s.status]
     nodes = {node: list(body.get(node) or []) for node in NATIONAL_NODES}
+    record = s.record.get("setlinfo") if isinstance(s.record, Mapping) else None
+    if isinstance(record, Mapping):  # the person and the money of the stay come from its settlement record
+        for name in RECORD_PERSON:
+            if record.get(name) not in (None, ""):
+                setlinfo[name] = record[name]
+        for theirs, ours in RECORD_MONEY.items():
+            if record.get(theirs) not in (None, ""):
+                setlinfo[ours] = record[theirs]
+        if not nodes["payinfo"]:
+            nodes["payinfo"] = [{"fund_pay_type": d.get("fund_pay_type", ""), "fund_payamt": d.get("fund_payamt", "")}
+                                for d in s.record.get("setldetail") or [] if isinstance(d, Mapping)]
     return {
         "setlinfo": setlinfo, **nodes,
         "setl_list_id": s.setl_list_id, "fixmedins_code": s.fixmedins_code, "setl_id": s.setl_id,

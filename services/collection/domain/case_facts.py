@@ -6,8 +6,8 @@ Field spellings differ between provinces (``nwb_bir_wt`` / ``nwbbirwt``): both a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 
@@ -28,16 +28,35 @@ def case_facts(body: Mapping[str, Any]) -> CaseFacts:
     """Grouping input of a list's ``input`` object; unreadable values become ``None`` (QC reports them)."""
     s = body.get("setlinfo") or {}
     return CaseFacts(
-        sex=_int(s.get("gend")),
-        age_years=_int(s.get("age")),
-        age_days=_int(_first(s, "nwb_age", "nwbage")),
-        birth_weight_g=_int(_first(s, "nwb_bir_wt", "nwbbirwt")),
+        sex=read_int(s.get("gend")),
+        age_years=read_int(s.get("age")),
+        age_days=read_int(_first(s, "nwb_age", "nwbage")),
+        birth_weight_g=read_int(_first(s, "nwb_bir_wt", "nwbbirwt")),
         los_days=length_of_stay(s.get("adm_time"), s.get("dscg_time")),
         discharge_type=str(s.get("dscg_way") or ""),
         dept=str(s.get("dscg_caty") or ""),
         diagnoses=_principal_first(body.get("diseinfo") or [], "diag_code", "maindiag_flag", "1"),
         procedures=_principal_first(body.get("oprninfo") or [], "oprn_oprt_code", "oprn_oprt_type", "1"),
     )
+
+
+def with_person(facts: CaseFacts, *, sex: int | None, age_years: int | None, birth_date: date | None,
+                admitted: date | None) -> CaseFacts:
+    """The facts with the case's person: sex, age in years (``age_years``, or completed years at admission from
+    the birth date when no age is given) and, under one year, age in days (the list's ``nwb_age``, else days
+    since birth at admission: a newborn's age in days comes from the record's birth date)."""
+    years = age_years
+    if years is None and birth_date is not None and admitted is not None:
+        years = completed_years(birth_date, admitted)
+    days = facts.age_days
+    if (days is None and years is not None and years < 1 and birth_date is not None and admitted is not None
+            and admitted >= birth_date and completed_years(birth_date, admitted) < 1):
+        days = (admitted - birth_date).days
+    return replace(facts, sex=sex, age_years=years, age_days=days)
+
+
+def completed_years(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 ICU_DEPARTMENTS = ("A28", "ICU")
@@ -86,10 +105,17 @@ def _first(node: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
-def _int(value: Any) -> int | None:
+def read_int(value: Any) -> int | None:
+    """An integer as sent: 67, "67", "3200.00" (a whole number written with places); else None."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    whole, dot, places = text.partition(".")
+    if dot and places.strip("0") == "" and places.isdigit():
+        text = whole
     try:
-        return int(str(value).strip())
+        return int(text)
     except ValueError:
         return None

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .case_facts import parse_time
-from .model import GroupRow, ParsedList
+from .model import GroupRow, MoneySource, ParsedList
 
 
 class EventKind(enum.Enum):
@@ -25,11 +25,6 @@ class EventKind(enum.Enum):
     REVOKED = "REVOKED"
     REACTIVATED = "REACTIVATED"
     RECORD_CHANGED = "RECORD_CHANGED"
-
-
-class MoneySource(enum.Enum):
-    SETTLEMENT_RECORD = "SETTLEMENT_RECORD"
-    LIST = "LIST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +79,13 @@ class EventPage:
 
 
 def case_columns(parsed: ParsedList, groups: Sequence[GroupRow], hospital_level: int) -> dict[str, Any]:
-    """The feed columns of an accepted list that its own content decides (all but the list id, revision and
-    status, which the storing statement knows). Money and demographics come from the list until the
-    settlement-record join supplies them."""
+    """The feed columns of a list that its content decides (all but the list id, revision and status, which the
+    storing statement knows): person and money from its settlement record once joined, else from the list
+    (a pending list has no money yet: zeros)."""
     s: Mapping[str, Any] = parsed.body["setlinfo"]
     f = parsed.facts
     admitted, discharged = parse_time(s.get("adm_time")), parse_time(s.get("dscg_time"))
-    personal = parsed.account_fen + parsed.cash_fen if parsed.personal_stated else parsed.total_fen - parsed.fund_fen
+    money = parsed.money
     return {
         "fixmedins_code": parsed.fixmedins_code, "hospital_level": hospital_level, "region": parsed.region,
         "period": parsed.period, "setl_id": parsed.setl_id, "psn_no": parsed.psn_no,
@@ -99,9 +94,10 @@ def case_columns(parsed: ParsedList, groups: Sequence[GroupRow], hospital_level:
         "dscg_way": f.discharge_type, "dept": f.dept, "doctor": _text(s.get("chfpdr_code")), "sex": f.sex,
         "age_years": f.age_years, "age_days": f.age_days, "birth_weight_g": f.birth_weight_g,
         "diagnoses": list(f.diagnoses), "procedures": list(f.procedures),
-        "groups": [group_json(g) for g in groups], "total_fen": parsed.total_fen, "fund_fen": parsed.fund_fen,
-        "personal_fen": personal, "insutype": _text(s.get("insutype") or s.get("hi_type")),
-        "money_source": MoneySource.LIST.value,
+        "groups": [group_json(g) for g in groups], "total_fen": money.total_fen if money else 0,
+        "fund_fen": money.fund_fen if money else 0, "personal_fen": money.personal_fen if money else 0,
+        "insutype": parsed.person.insutype,
+        "money_source": money.source.value if money else MoneySource.LIST.value,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .case_facts import CaseFacts
@@ -18,8 +18,10 @@ class Severity(enum.Enum):
 
 
 class ListStatus(enum.Enum):
-    ACTIVE = "ACTIVE"
-    REVOKED = "REVOKED"
+    ACTIVE = "ACTIVE"  # checked, grouped, in force: a case
+    REVOKED = "REVOKED"  # revoked by the hospital or the bureau
+    PENDING = "PENDING"  # stored and acknowledged, waiting for its settlement record to be checked and grouped
+    REJECTED = "REJECTED"  # failed quality control when it met its settlement record
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,27 +76,88 @@ class CodeVerdict:
 Verdicts = Mapping[tuple[str, str], CodeVerdict]
 
 
+class MoneySource(enum.Enum):
+    SETTLEMENT_RECORD = "SETTLEMENT_RECORD"
+    LIST = "LIST"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who the case is: from the settlement record once joined, else the list's own 4101 patient fields."""
+
+    name: str = ""
+    sex: int | None = None  # 1 male, 2 female; None when missing or not 1/2
+    birth_date: date | None = None
+    stated_age: int | None = None  # the age as sent (completed years)
+    insutype: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Enough to check and group the case: sex, an age (or a birth date) and the insurance type."""
+        return self.sex is not None and (self.birth_date is not None or self.stated_age is not None) \
+            and bool(self.insutype)
+
+
+@dataclass(frozen=True, slots=True)
+class ListMoney:
+    """The amounts a rich list states itself (the older 4101's iteminfo, payinfo and setlinfo amounts), in fen;
+    None where the list does not give them (the HIS form gives none)."""
+
+    item_fen: tuple[tuple[int, int | None], ...] = ()  # per iteminfo entry: (amt, sum of its class parts or None)
+    item_total_fen: int | None = None  # sum of iteminfo amt
+    payinfo_fund_fen: int | None = None  # sum of payinfo fund_payamt
+    stated_total_fen: int | None = None  # setlinfo.medfee_sumamt
+    account_fen: int | None = None  # setlinfo.acct_pay
+    cash_fen: int | None = None  # setlinfo.psn_cashpay
+
+
+@dataclass(frozen=True, slots=True)
+class CaseMoney:
+    """The money of a case, in fen: from its settlement record, or from a rich list that has no record (yet)."""
+
+    total_fen: int
+    fund_fen: int
+    personal_fen: int  # the patient's own share: personal account plus cash
+    account_fen: int
+    cash_fen: int
+    source: MoneySource
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedList:
-    """A settlement list read and normalised (one field-name dialect), ready for quality control."""
+    """A settlement list read and normalised (one field-name dialect), ready for quality control; joined with
+    its settlement record (``record_revision`` set) it is a case: person and money from the record."""
 
     fixmedins_code: str
     fixmedins_name: str
     body: Mapping[str, Any]  # the normalised `input` object
     setl_id: str
     psn_no: str
+    mdtrt_id: str
     region: str
     period: str
-    discharge_date: date | None
-    facts: CaseFacts
-    total_fen: int
-    fund_fen: int
-    account_fen: int
-    cash_fen: int
-    stated_total_fen: int | None  # setlinfo.medfee_sumamt when given
-    item_fen: tuple[tuple[int, int | None], ...]  # per iteminfo entry: (amt, sum of its class parts or None)
+    discharge_date: date | None  # setl_end_date: the settlement period's day
+    admission: datetime | None
+    facts: CaseFacts  # grouping inputs (sex and age from ``person``)
     coded: tuple[CodedField, ...]  # every code of the list, with its field and code system
-    personal_stated: bool         # acct_pay and psn_cashpay both given: payments can be balanced
+    list_money: ListMoney
+    list_person: Person  # the list's own patient fields
+    person: Person  # the case's: the record's once joined, else the list's
+    money: CaseMoney | None  # None: neither a record nor the list's own cost nodes
+    record_revision: int | None = None  # the settlement record revision joined
+
+    @property
+    def is_case(self) -> bool:
+        """Checkable and groupable as a whole: joined with its record, or a rich list complete in itself."""
+        return self.record_revision is not None or (self.money is not None and self.person.complete)
+
+    @property
+    def total_fen(self) -> int:
+        return self.money.total_fen if self.money else 0
+
+    @property
+    def fund_fen(self) -> int:
+        return self.money.fund_fen if self.money else 0
 
 
 def region_of(fixmedins_code: str) -> str:

@@ -1,4 +1,13 @@
-"""Read a 4101A `input` object: structure, required fields, amounts. Problems are findings, never exceptions."""
+"""Read a 4101A `input` object: structure, required fields, amounts. Problems are findings, never exceptions.
+
+What a list must carry is what the national 4101A node set requires and the platform cannot do without: the
+identifiers that join it to its settlement record (``psn_no``, ``mdtrt_id``, ``setl_id``), the stay
+(``adm_time``, ``dscg_time``, ``dscg_way``, ``dscg_caty``), the settlement period (``setl_begn_date``,
+``setl_end_date``) and its diagnoses. The person and the money come from the settlement record
+(docs/INTERFACE.md): hospital systems send no demographics and no ``iteminfo``/``payinfo``. Where a list does
+carry the older 4101's patient fields or cost nodes they are read too: a list complete in itself is checked and
+grouped without waiting for its record, and every list is cross-checked against its record when they meet.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +17,18 @@ from typing import Any
 
 from libs.common.money import wire_fen
 
-from .case_facts import case_facts
+from .case_facts import case_facts, parse_time, read_int, with_person
 from .codes import coded_fields
 from .dialects import normalise
 from .limits import input_limits
-from .model import Finding, ParsedList, error, region_of
+from .model import CaseMoney, Finding, ListMoney, MoneySource, ParsedList, Person, error, region_of
 
-# Beyond the bare 4101A node set the platform needs the patient fields of 4101 and the cost nodes
-# (docs/INTERFACE.md): it groups and pays the case itself.
-REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "psn_name", "gend", "brdy", "age", "insutype", "adm_time",
-                     "dscg_time", "dscg_way", "setl_begn_date", "setl_end_date")
-REQUIRED_LISTS = ("diseinfo", "iteminfo", "payinfo")
-OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo")
+REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty",
+                     "setl_begn_date", "setl_end_date")
+PATIENT_FIELDS = ("psn_name", "gend", "brdy", "age", "insutype", "nwb_age", "nwb_bir_wt")
+"""The older 4101's patient fields: optional, but read (and judged) where a list carries them."""
+REQUIRED_LISTS = ("diseinfo",)
+OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo", "iteminfo", "payinfo")
 
 
 def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[ParsedList | None, list[Finding]]:
@@ -30,23 +39,47 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     if findings:
         return None, findings
     s = body["setlinfo"]
-    items, item_problems = _items(body["iteminfo"])
-    fund, fund_problems = _fund(body["payinfo"])
+    items, item_problems = _items(body.get("iteminfo") or [])
+    fund, fund_problems = _fund(body.get("payinfo") or [])
     stated = {k: wire_fen(s[k]) for k in ("acct_pay", "psn_cashpay", "medfee_sumamt") if s.get(k) not in (None, "")}
     findings = item_problems + fund_problems + [_bad_amount(f"setlinfo.{k}", s[k]) for k, v in stated.items()
                                                 if v is None]
     if findings:
         return None, findings
-    total = sum(amount for amount, _ in items)
+    list_money = ListMoney(
+        item_fen=items, item_total_fen=sum(a for a, _ in items) if body.get("iteminfo") else None,
+        payinfo_fund_fen=fund if body.get("payinfo") else None, stated_total_fen=stated.get("medfee_sumamt"),
+        account_fen=stated.get("acct_pay"), cash_fen=stated.get("psn_cashpay"))
+    person = list_person(s)
+    admitted = parse_time(s.get("adm_time"))
+    facts = with_person(case_facts(body), sex=person.sex, age_years=person.stated_age, birth_date=person.birth_date,
+                        admitted=admitted.date() if admitted else None)
     return ParsedList(
         fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, body=body, setl_id=str(s["setl_id"]),
-        psn_no=str(s["psn_no"]), region=region_of(fixmedins_code), period=str(s["setl_end_date"])[:7],
-        discharge_date=_date(s.get("setl_end_date")), facts=case_facts(body), total_fen=total, fund_fen=fund,
-        account_fen=stated.get("acct_pay") or 0, cash_fen=stated.get("psn_cashpay") or 0,
-        stated_total_fen=stated.get("medfee_sumamt"), item_fen=items,
-        personal_stated="acct_pay" in stated and "psn_cashpay" in stated,
-        coded=tuple(coded_fields({"fixmedins_code": fixmedins_code, "input": body})),
+        psn_no=str(s["psn_no"]), mdtrt_id=str(s["mdtrt_id"]), region=region_of(fixmedins_code),
+        period=str(s["setl_end_date"])[:7], discharge_date=_date(s.get("setl_end_date")), admission=admitted,
+        facts=facts, coded=tuple(coded_fields({"fixmedins_code": fixmedins_code, "input": body})),
+        list_money=list_money, list_person=person, person=person, money=_own_money(list_money),
     ), []
+
+
+def list_person(s: Mapping[str, Any]) -> Person:
+    """The older 4101's patient fields of a list, where it carries them (``hi_type`` is read as ``insutype``)."""
+    gend = str(s.get("gend") or "").strip()
+    return Person(name=str(s.get("psn_name") or "").strip(), sex=int(gend) if gend in ("1", "2") else None,
+                  birth_date=_date(s.get("brdy")), stated_age=read_int(s.get("age")),
+                  insutype=str(s.get("insutype") or s.get("hi_type") or "").strip())
+
+
+def _own_money(m: ListMoney) -> CaseMoney | None:
+    """A rich list's money when it has both cost nodes: the fee total, the fund, and the personal share (the
+    stated account and cash payments, else what the fund left)."""
+    if m.item_total_fen is None or m.payinfo_fund_fen is None:
+        return None
+    total, fund = m.item_total_fen, m.payinfo_fund_fen
+    stated = m.account_fen is not None and m.cash_fen is not None
+    account, cash = (m.account_fen or 0, m.cash_fen or 0) if stated else (0, 0)
+    return CaseMoney(total, fund, account + cash if stated else total - fund, account, cash, MoneySource.LIST)
 
 
 def _structure(body: Mapping[str, Any]) -> list[Finding]:
@@ -54,10 +87,11 @@ def _structure(body: Mapping[str, Any]) -> list[Finding]:
     s = body.get("setlinfo")
     if not isinstance(s, Mapping):
         return [error("QC-REQ-001", "setlinfo", "缺少结算清单主信息 setlinfo", "setlinfo is missing or not an object")]
-    for name in REQUIRED_SETLINFO:
+    for name in REQUIRED_SETLINFO + PATIENT_FIELDS:
         if s.get(name) in (None, ""):
-            found.append(error("QC-REQ-001", f"setlinfo.{name}", f"缺少必填字段 setlinfo.{name}",
-                               f"required field setlinfo.{name} is missing"))
+            if name in REQUIRED_SETLINFO:
+                found.append(error("QC-REQ-001", f"setlinfo.{name}", f"缺少必填字段 setlinfo.{name}",
+                                   f"required field setlinfo.{name} is missing"))
         elif isinstance(s.get(name), (dict, list)):
             found.append(error("QC-REQ-002", f"setlinfo.{name}", f"字段 setlinfo.{name} 类型错误",
                                f"setlinfo.{name} must be a string or number"))
@@ -116,6 +150,6 @@ def _bad_amount(path: str, value: Any) -> Finding:
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(str(value)[:10]) if value not in (None, "") else None
     except ValueError:
         return None

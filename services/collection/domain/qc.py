@@ -1,20 +1,23 @@
 """Quality control of a settlement list (PRIMER section 3): small pure rules, each returning findings.
 
-Code validity comes from the coding service as ``verdicts`` (looked up in one batch before the rules run).
-The rule set is versioned: a stored finding names the rule-set version that produced it.
+Two phases. The list's own rules (codes, diagnoses, dates, transfers, its fee nodes) run when it arrives; the
+case's rules (the person: sex-specific diagnoses, newborns, age; the money) run once it is a case: joined with
+its settlement record, or a rich list complete in itself. A list without either waits (PENDING) after its own
+rules pass. Code validity comes from the coding service as ``verdicts`` (looked up in one batch before the
+rules run). The rule set is versioned: a stored finding names the rule-set version that produced it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from libs.common.icd10 import sex_conflict
 
-from .case_facts import parse_time
+from .case_facts import completed_years, parse_time
 from .limits import plausibility
-from .model import Finding, ParsedList, Verdicts, error, warning
+from .model import Finding, MoneySource, ParsedList, Verdicts, error, warning
 
 RULESET_VERSION = "QC-2026.1"
 Rule = Callable[[ParsedList, Verdicts], Iterable[Finding]]
@@ -48,6 +51,24 @@ def code_validity(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
                           f"'{f.code}' is well-formed but not registered ({f.system_id})")
 
 
+def list_patient_fields(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
+    """Patient fields a list carries must be readable, whether or not its record will bring them too."""
+    s = lst.body["setlinfo"]
+    if s.get("gend") not in (None, "") and lst.list_person.sex is None:
+        yield error("QC-SEX-002", "setlinfo.gend", "性别须为 1 或 2", "gend must be 1 (male) or 2 (female)")
+    if s.get("age") not in (None, "") and lst.list_person.stated_age is None:
+        yield error("QC-NB-000", "setlinfo.age", "年龄不是整数", "age is not an integer")
+    if s.get("brdy") not in (None, "") and lst.list_person.birth_date is None:
+        yield error("QC-DT-005", "setlinfo.brdy", "出生日期格式须为 yyyy-MM-dd", "brdy must be a date yyyy-MM-dd")
+
+
+def case_person(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
+    """The case's person must be known: the insurance type (sex and age have rules of their own)."""
+    if not lst.person.insutype:
+        yield error("QC-REQ-001", "setlinfo.insutype", "缺少险种类型 insutype（结算记录或清单）",
+                    "insutype is missing (from the settlement record, or the list's insutype/hi_type)")
+
+
 def sex_specific_diagnoses(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
     sex = lst.facts.sex
     for i, d in enumerate(lst.body["diseinfo"]):
@@ -66,8 +87,8 @@ def newborn_rules(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
         yield error("QC-NB-000", "setlinfo.age", "年龄不是整数", "age is not an integer")
         return
     if f.age_years < 1 and f.age_days is None:
-        yield error("QC-NB-001", "setlinfo.nwb_age", "年龄不足1周岁须填写天龄 nwb_age",
-                    "age under one year needs the age in days (nwb_age)")
+        yield error("QC-NB-001", "setlinfo.nwb_age", "年龄不足1周岁须填写天龄 nwb_age（或出生日期）",
+                    "age under one year needs the age in days (nwb_age, or the birth date)")
     if f.age_years < 1 and f.age_days is not None and f.age_days <= 28 and not f.birth_weight_g:
         yield error("QC-NB-002", "setlinfo.nwb_bir_wt", "28天及以内新生儿须填写出生体重 nwb_bir_wt",
                     "a newborn of 28 days or less needs the birth weight (nwb_bir_wt)")
@@ -99,57 +120,60 @@ def transfers(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
                     "a transfer discharge (dscg_way 2 or 3) needs the receiving institution")
 
 
-def fees(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
-    for i, (item, (amount, parts)) in enumerate(zip(lst.body["iteminfo"], lst.item_fen, strict=True)):
+def list_fees(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
+    """A list's own cost nodes, where it has them: known categories, parts that add up, a stated total that
+    is the sum of the categories."""
+    m = lst.list_money
+    for i, (item, (amount, parts)) in enumerate(zip(lst.body.get("iteminfo") or [], m.item_fen, strict=True)):
         if str(item.get("med_chrgitm")) not in FEE_CATEGORIES:
             yield error("QC-FEE-003", f"iteminfo[{i}].med_chrgitm", f"未知的收费项目类别 {item.get('med_chrgitm')!r}",
                         f"unknown fee category {item.get('med_chrgitm')!r} (01-14)")
         if parts is not None and parts != amount:
             yield error("QC-FEE-002", f"iteminfo[{i}].amt", "金额不等于甲类、乙类、自费与其他之和",
                         "amt differs from the sum of its class A, class B, self-paid and other parts")
-    stated = lst.stated_total_fen
-    if stated is not None and abs(stated - lst.total_fen) > 1:
+    stated, items = m.stated_total_fen, m.item_total_fen
+    if stated is not None and items is not None and abs(stated - items) > 1:
         yield error("QC-FEE-001", "setlinfo.medfee_sumamt",
-                    f"医疗费总额 {stated / 100:.2f} 不等于各收费项目之和 {lst.total_fen / 100:.2f}",
-                    f"medfee_sumamt {stated / 100:.2f} differs from the sum of the fee categories "
-                    f"{lst.total_fen / 100:.2f}")
-    if lst.personal_stated:
-        paid = lst.fund_fen + lst.account_fen + lst.cash_fen
-        if abs(paid - lst.total_fen) > 1:
-            yield error("QC-FEE-005", "payinfo", f"支付合计 {paid / 100:.2f} 不等于费用合计 {lst.total_fen / 100:.2f}",
-                        f"fund + personal account + cash ({paid / 100:.2f}) differ from the fee total "
-                        f"{lst.total_fen / 100:.2f}")
+                    f"医疗费总额 {stated / 100:.2f} 不等于各收费项目之和 {items / 100:.2f}",
+                    f"medfee_sumamt {stated / 100:.2f} differs from the sum of the fee categories {items / 100:.2f}")
+
+
+def case_fees(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
+    """A rich list's own money must balance: fund plus personal account plus cash is the fee total. (A
+    settlement record's money is the core system's; its cross-checks are the join's.)"""
+    money, m = lst.money, lst.list_money
+    if money is None or money.source is not MoneySource.LIST or m.account_fen is None or m.cash_fen is None:
+        return
+    paid = money.fund_fen + m.account_fen + m.cash_fen
+    if abs(paid - money.total_fen) > 1:
+        yield error("QC-FEE-005", "payinfo", f"支付合计 {paid / 100:.2f} 不等于费用合计 {money.total_fen / 100:.2f}",
+                    f"fund + personal account + cash ({paid / 100:.2f}) differ from the fee total "
+                    f"{money.total_fen / 100:.2f}")
 
 
 def age_consistency(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
-    s = lst.body["setlinfo"]
-    admitted, born = _time(s.get("adm_time")), _day(s.get("brdy"))
-    if admitted is None or born is None or lst.facts.age_years is None:
+    """A list that states both an age and a birth date: they must agree at admission."""
+    own = lst.list_person
+    if lst.admission is None or own.birth_date is None or own.stated_age is None:
         return
-    on = admitted.date()
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    if years != lst.facts.age_years:
+    years = completed_years(own.birth_date, lst.admission.date())
+    if years != own.stated_age:
         yield warning("QC-AGE-001", "setlinfo.age", f"年龄与出生日期不符（应为 {years}）",
-                      f"age {lst.facts.age_years} does not match brdy and adm_time ({years})")
+                      f"age {own.stated_age} does not match brdy and adm_time ({years})")
 
 
-RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, sex_specific_diagnoses, newborn_rules, dates,
-                           transfers, fees, age_consistency, plausibility)
+LIST_RULES: tuple[Rule, ...] = (principal_diagnosis, code_validity, dates, transfers, list_fees, list_patient_fields,
+                                plausibility)
+"""Rules on what the list says itself: they run when it arrives."""
+CASE_RULES: tuple[Rule, ...] = (case_person, sex_specific_diagnoses, newborn_rules, case_fees, age_consistency)
+"""Rules on the case (person and money): they run once the list is a case."""
 
 
 def run_qc(lst: ParsedList, verdicts: Verdicts) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(lst, verdicts)]
+    """The list's rules, and the case's when it is one (joined with its record, or complete in itself)."""
+    rules = LIST_RULES + CASE_RULES if lst.is_case else LIST_RULES
+    return [finding for rule in rules for finding in rule(lst, verdicts)]
 
 
 def _time(value: Any) -> datetime | None:
     return parse_time(value)
-
-
-def _day(value: Any) -> Any:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-

@@ -1,43 +1,44 @@
-"""Bulk import of historical settlement lists (the synthetic prefecture's output, or a hospital's backlog).
+"""Bulk import of settlement lists (the synthetic prefecture's output, or a hospital's backlog), optionally with
+the settlement records they join.
 
-Chunk by chunk: read, quality control (codes validated in one batch per chunk), group (one call per chunk),
-write (COPY + set-based statements) and checkpoint, all of a chunk in one transaction. Interrupted, it resumes
-after the last committed chunk; run again, it changes nothing (every list keeps its original msgid as its
-idempotency key).
+Chunk by chunk: read, meet the records already stored (``--records`` imports the records file first), quality
+control (codes validated in one batch per chunk), group (one call per scheme per chunk), then write (COPY +
+set-based statements) and checkpoint in one transaction holding the chunk's stays' locks. A record that changed
+between the reading and the writing leaves a join task, worked right after the commit. Interrupted, the import
+resumes after the last committed chunk; run again, it changes nothing (every list keeps its original msgid as its
+idempotency key). Lists without their record are stored PENDING, rich lists without a record are checked and
+grouped from their own data.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 import orjson
-from sqlalchemy import text
 
-from ..adapters.clients import GroupingClient
+from ..adapters.records import add_join_tasks, current_records, lock_keys
 from ..adapters.staging import write_staged
-from ..adapters.tables import SCHEMA
 from ..domain.envelope import content_digest, read_envelope
 from ..domain.feed import case_columns
 from ..domain.limits import bounded
-from ..domain.model import Finding, ParsedList, Severity
+from ..domain.model import Finding, ListStatus, ParsedList, error
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION
+from .cases import CaseChecker, Verdict
+from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
+from .joins import Joiner
 from .unit_of_work import CollectionUnitOfWork
-from .uploads import Uploads
-
-S = SCHEMA
 
 
 @dataclass
 class ImportReport:
     lines: int = 0
     accepted: int = 0
+    pending: int = 0
     rejected: int = 0
     skipped: int = 0
     resumed_at: int = 0
@@ -50,37 +51,25 @@ Progress = Callable[[int], None]
 
 
 class BulkImport:
-    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], uploads: Uploads,
-                 grouping: GroupingClient) -> None:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner) -> None:
         self._new_uow = new_uow
-        self._uploads = uploads
-        self._grouping = grouping
+        self._checker = checker
+        self._joiner = joiner
 
     async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
                   stop_after_chunks: int | None = None) -> ImportReport:
         digest = file_digest(path)
         report = ImportReport()
         async with self._new_uow() as uow:
-            job = (await uow.session.execute(text(
-                f"SELECT lines_done, accepted, rejected, finished FROM {S}.import_job WHERE file_digest = :d"),
-                {"d": digest})).first()
-            if job is None:
-                await uow.session.execute(text(
-                    f"INSERT INTO {S}.import_job (file_digest, path, lines_done, accepted, rejected) "
-                    f"VALUES (:d, :p, 0, 0, 0)"), {"d": digest, "p": str(path)})
-                await uow.commit()
-            elif job.finished:
-                return ImportReport(job.lines_done, job.accepted, job.rejected, already_done=True)
-            else:
-                report.resumed_at = report.lines = job.lines_done
-                report.accepted, report.rejected = job.accepted, job.rejected
+            job = await start_job(uow.session, digest, path, "lists")
+            await uow.commit()
+        if job.finished:
+            return ImportReport(job.lines_done, job.accepted, job.pending, job.rejected, already_done=True)
+        report.resumed_at = report.lines = job.lines_done
+        report.accepted, report.pending, report.rejected = job.accepted, job.pending, job.rejected
         done_chunks = 0
-        with _open(path) as f:
-            lines = _numbered(f, skip=report.lines)
-            while True:
-                batch = [line for line in (next(lines, None) for _ in range(chunk)) if line is not None]
-                if not batch:
-                    break
+        with open_lines(path) as f:
+            for batch in chunks(numbered(f, skip=report.lines), chunk):
                 await self._chunk(batch, digest, report)
                 if progress is not None:
                     progress(len(batch))
@@ -88,8 +77,7 @@ class BulkImport:
                 if stop_after_chunks is not None and done_chunks >= stop_after_chunks:
                     return report
         async with self._new_uow() as uow:
-            await uow.session.execute(text(f"UPDATE {S}.import_job SET finished = 1 WHERE file_digest = :d"),
-                                      {"d": digest})
+            await finish_job(uow.session, digest)
             await uow.commit()
         return report
 
@@ -108,47 +96,46 @@ class BulkImport:
                 rows.append(_rejected_row(number, key, content, findings))
             else:
                 readable.append((number, key, content, parsed))
+        stays = sorted({(p.fixmedins_code, p.setl_id) for _, _, _, p in readable})
+        async with self._new_uow() as uow:
+            records = await current_records(uow.session, stays)
         clock = _lap(report, "read", clock)
-        qc = dict(zip((n for n, _, _, _ in readable),
-                      await self._uploads.quality_many([p for _, _, _, p in readable]), strict=True))
+        verdicts = await self._checker.check([(p, records.get((p.fixmedins_code, p.setl_id)))
+                                              for _, _, _, p in readable])
         clock = _lap(report, "qc", clock)
-        accepted = [(n, k, c, p) for n, k, c, p in readable if not any(f.severity is Severity.ERROR for f in qc[n])]
-        groups = await self._group([p for _, _, _, p in accepted])
-        levels = await self._uploads.hospital_levels({p.fixmedins_code for _, _, _, p in accepted})
-        clock = _lap(report, "group", clock)
         seen: dict[tuple[str, str], int] = {}
-        for (number, key, content, parsed), group in zip(accepted, groups, strict=True):
+        for (number, key, content, parsed), verdict in zip(readable, verdicts, strict=True):
+            if verdict.status is ListStatus.REJECTED:
+                rows.append(_rejected_row(number, key, content, list(verdict.errors), parsed))
+                continue
             pair = (parsed.fixmedins_code, parsed.setl_id)
             wave = seen[pair] = seen.get(pair, -1) + 1  # the same list twice in a chunk: a later wave
-            rows.append(_accepted_row(wave, number, key, content, parsed, findings=qc[number], group=group,
-                                      level=levels[parsed.fixmedins_code]))
-        for number, key, content, parsed in readable:
-            if any(f.severity is Severity.ERROR for f in qc[number]):
-                errors = [f for f in qc[number] if f.severity is Severity.ERROR]
-                rows.append(_rejected_row(number, key, content, errors, parsed))
+            rows.append(_accepted_row(wave, number, key, content, verdict))
+        clock = _lap(report, "group", clock)
         async with self._new_uow() as uow:
+            await lock_keys(uow.session, stays)
+            now = await current_records(uow.session, stays)
+            moved = [stay for stay in stays if _revision(now.get(stay)) != _revision(records.get(stay))]
+            await add_join_tasks(uow.session, moved)  # a record changed meanwhile: joined again after commit
             counts = await write_staged(uow.session, rows, waves=max(seen.values(), default=0) + 1)
             report.lines = batch[-1][0]  # the file line reached: where a resumed import starts
             report.accepted += counts.accepted
+            report.pending += counts.pending
             report.rejected += counts.rejected
             report.skipped += counts.skipped
-            await uow.session.execute(text(
-                f"UPDATE {S}.import_job SET lines_done = :n, accepted = :a, rejected = :r, updated_time = now() "
-                f"WHERE file_digest = :d"), {"n": report.lines, "a": report.accepted, "r": report.rejected,
-                                             "d": digest})
+            await checkpoint(uow.session, digest, _job(report))
             await uow.commit()
+        if moved:
+            await self._joiner.run(moved)
         _lap(report, "write", clock)
 
-    async def _group(self, lists: list[ParsedList]) -> list[Any]:
-        by_scheme: dict[str, list[int]] = {}
-        for i, parsed in enumerate(lists):
-            by_scheme.setdefault(self._uploads.scheme_for(parsed), []).append(i)
-        out: list[Any] = [None] * len(lists)
-        for scheme, positions in by_scheme.items():
-            for i, group in zip(positions, await self._grouping.group(scheme, [lists[i].facts for i in positions]),
-                                strict=True):
-                out[i] = group
-        return out
+
+def _job(report: ImportReport) -> JobState:
+    return JobState(report.lines, report.accepted, report.rejected, pending=report.pending)
+
+
+def _revision(stored: Any) -> tuple[int, str] | None:
+    return (stored.revision, stored.status) if stored is not None else None
 
 
 def _lap(report: ImportReport, phase: str, since: float) -> float:
@@ -161,8 +148,6 @@ def _read(number: int, line: bytes, file_digest: str) -> tuple[str, str, ParsedL
     try:
         request = orjson.loads(line)
     except orjson.JSONDecodeError as bad:
-        from ..domain.model import error
-
         return f"import:{file_digest[:16]}:{number}", "", None, [error("ENV-000", "", "不是合法 JSON",
                                                                        f"line {number} is not JSON: {bad}")]
     envelope, problems = read_envelope(request, None)
@@ -174,44 +159,26 @@ def _read(number: int, line: bytes, file_digest: str) -> tuple[str, str, ParsedL
     return key, content, parsed, findings
 
 
-def _accepted_row(wave: int, number: int, key: str, content: str, p: ParsedList, *, findings: list[Finding],
-                  group: Any, level: int) -> tuple[Any, ...]:
-    f = p.facts
-    warnings = [x for x in findings if x.severity is Severity.WARNING]
+def _accepted_row(wave: int, number: int, key: str, content: str, v: Verdict) -> tuple[Any, ...]:
+    p, f, group = v.case, v.case.facts, v.group
     return (wave, number, key, content, True, p.fixmedins_code, p.setl_id, p.psn_no, p.region, p.period,
             orjson.dumps(p.body).decode(), p.total_fen, p.fund_fen, f.los_days, f.sex, f.age_years, p.discharge_date,
-            f.discharge_type, f.diagnoses[0] if f.diagnoses else "", group.scheme_id, group.scheme_version, group.drg,
-            group.adrg, group.mdc, group.status, _findings_json(warnings), RULESET_VERSION, group.kind,
-            orjson.dumps(case_columns(p, [group], level)).decode())
+            f.discharge_type, f.diagnoses[0] if f.diagnoses else "", group.scheme_id if group else "",
+            group.scheme_version if group else "", group.drg if group else "", group.adrg if group else "",
+            group.mdc if group else "", group.status if group else "", _findings_json(v.findings), RULESET_VERSION,
+            group.kind if group else "", orjson.dumps(case_columns(p, [group] if group else [],
+                                                                   v.hospital_level)).decode(),
+            v.status.value, v.record_revision)
 
 
 def _rejected_row(number: int, key: str, content: str, findings: list[Finding],
                   parsed: ParsedList | None = None) -> tuple[Any, ...]:
     code, setl_id = (parsed.fixmedins_code, parsed.setl_id) if parsed else ("", "")
     return (0, number, key, content or key, False, code, setl_id, "", "", "", None, 0, 0, None, None, None, None,
-            "", "", "", "", "", "", "", "", _findings_json(list(bounded(findings))), RULESET_VERSION, "", None)
+            "", "", "", "", "", "", "", "", _findings_json(list(bounded(findings))), RULESET_VERSION, "", None,
+            "REJECTED", None)
 
 
-def _findings_json(findings: list[Finding]) -> str:
+def _findings_json(findings: Any) -> str:
     return orjson.dumps([{"code": f.code, "severity": f.severity.value, "field": f.field,
                           "message_zh": f.message_zh, "message_en": f.message_en} for f in findings]).decode()
-
-
-def file_digest(path: Path) -> str:
-    """Identity of an import file: its size and the digest of its first megabyte (cheap on 4 GB files)."""
-    h = hashlib.sha256(str(path.stat().st_size).encode())
-    with path.open("rb") as f:
-        h.update(f.read(1 << 20))
-    return h.hexdigest()
-
-
-def _open(path: Path) -> IO[bytes]:
-    """The file, gunzipped on the fly when it ends in .gz (a context manager either way)."""
-    return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
-
-
-def _numbered(f: IO[bytes], skip: int) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(f, start=1):
-        if number <= skip or not line.strip():
-            continue
-        yield number, line

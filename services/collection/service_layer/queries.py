@@ -16,6 +16,10 @@ class Lists:
     def __init__(self, new_uow: Callable[[], CollectionUnitOfWork]) -> None:
         self._new_uow = new_uow
 
+    @property
+    def new_uow(self) -> Callable[[], CollectionUnitOfWork]:
+        return self._new_uow
+
     async def get(self, setl_list_id: str = "", fixmedins_code: str = "", setl_id: str = "",
                   revision: int = 0, owner: str = "") -> StoredList:
         """A stored list; with ``owner`` only that institution's (another's is "not found", not "forbidden":

@@ -1,10 +1,13 @@
-"""Uploading a settlement list: quality control, grouping, then storage in one statement.
+"""Uploading a settlement list: the idempotency key first, then the list meets its settlement record (if it
+is there), quality control and grouping, and storage, in one transaction.
 
-The outcome (the list with its revision, group, findings and status change, or the rejection record) and the
-idempotency row with the response are written by one SQL statement, so they commit together or not at all.
-The idempotency key is unique: a concurrent duplicate's statement fails on it as a whole (after waiting for
-the first to commit) and the duplicate answers with the stored response; a crash before commit leaves nothing,
-so the client's resend is processed afresh; after commit every replay gets the original response.
+A replay of an acknowledged upload is answered from the stored response before anything else runs (even with
+coding or grouping down). Otherwise the transaction takes the stay's lock (institution, ``setl_id``: the record
+intake and the joiner take it too), reads the stay's settlement record, decides (ACTIVE: checked and grouped;
+PENDING: waiting for its record; or rejected) and stores the outcome with the idempotency key and the response.
+A concurrent duplicate waits on the lock and then fails on the key as a whole: it answers with the stored
+response. A crash before commit leaves nothing, so the client's resend is processed afresh; after commit every
+replay gets the original response. The same key with different content is refused.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from typing import Any
 
 from libs.common.errors import AlreadyExists
 
-from ..adapters.clients import CodingClient, GroupingClient
+from ..adapters.records import StoredRecord, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
 from ..domain.limits import bounded
-from ..domain.model import Finding, GroupRow, ParsedList, Severity
+from ..domain.model import Finding, GroupRow, ListStatus
 from ..domain.parsing import parse_list
-from ..domain.qc import RULESET_VERSION, run_qc
-from ..domain.schemes import SchemeSchedule
+from ..domain.qc import RULESET_VERSION
+from .cases import CaseChecker, Verdict
 from .unit_of_work import CollectionUnitOfWork
 
 
@@ -38,10 +41,13 @@ class UploadCommand:
 
 @dataclass(frozen=True)
 class Accepted:
+    """A stored list: ACTIVE (checked and grouped) or PENDING (waiting for its settlement record, no group)."""
+
     setl_list_id: str
     revision: int
     warnings: tuple[Finding, ...]
     group: GroupRow | None
+    status: ListStatus = ListStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,6 @@ class Rejected:
 
 
 Outcome = Accepted | Rejected
-
-
-@dataclass(frozen=True)
-class Decided:
-    """An accepted list before it is stored: what QC and grouping decided, and the hospital's level."""
-
-    parsed: ParsedList
-    accepted: Accepted
-    hospital_level: int
 
 # Placeholders of a response rendered before the list id and revision are known (see Uploads._store).
 PENDING_ID = PENDING_ID_TOKEN
@@ -74,83 +71,89 @@ class UploadResult:
 
 
 class Uploads:
-    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], coding: CodingClient, grouping: GroupingClient,
-                 schedule: SchemeSchedule, *, new_statement_uow: Callable[[], CollectionUnitOfWork] | None = None
-                 ) -> None:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker) -> None:
         self._new_uow = new_uow
-        # The store is a single statement: run it without BEGIN/COMMIT round trips when an autocommit unit of
-        # work is given (it is atomic on its own).
-        self._new_statement_uow = new_statement_uow or new_uow
-        self._coding = coding
-        self._grouping = grouping
-        self._schedule = schedule
+        self._checker = checker
 
     async def upload(self, cmd: UploadCommand, render: Render) -> UploadResult:
-        decided = await self._decide(cmd)
+        if cmd.key is not None:
+            replay = await self._stored(cmd)
+            if replay is not None:
+                return replay
+        parsed, problems = parse_list(cmd.fixmedins_code, cmd.fixmedins_name, cmd.body)
+        stay = (parsed.fixmedins_code, parsed.setl_id) if parsed is not None else None
+        verdict = None
+        if parsed is not None and stay is not None:
+            # Checked and grouped before the storing transaction (no connection is held over the calls to
+            # coding and grouping); the transaction then makes sure the record is still the one it met.
+            async with self._new_uow() as uow:
+                record = (await current_records(uow.session, [stay])).get(stay)
+            verdict = (await self._checker.check([(parsed, record)]))[0]
         try:
-            async with self._new_statement_uow() as uow:
-                response = await self._store(uow, cmd, decided, render)
+            async with self._new_uow() as uow:
+                if parsed is None or stay is None or verdict is None:
+                    response = await self._reject(uow, cmd, problems, render)
+                else:
+                    await lock_keys(uow.session, [stay])
+                    now = (await current_records(uow.session, [stay])).get(stay)
+                    if _seen(now) != _seen(record):  # the record arrived or changed meanwhile: decide again
+                        verdict = (await self._checker.check([(parsed, now)]))[0]
+                    if verdict.status is ListStatus.REJECTED:
+                        response = await self._reject(uow, cmd, list(verdict.errors), render)
+                    else:
+                        response = await self._store(uow, cmd, verdict, render)
                 await uow.commit()
         except IdempotencyKeyTaken:
             return await self._replay(cmd)
         return UploadResult(response, replayed=False)
 
+    async def _stored(self, cmd: UploadCommand) -> UploadResult | None:
+        """The stored answer to this key, when it was used before (``REQUEST_ID_REUSED`` for other content)."""
+        async with self._new_uow() as uow:
+            stored = await uow.lists.stored_response(cmd.key or "")
+        if stored is None or stored[1] is None:
+            return None
+        return self._answer(cmd, *stored)
+
     async def _replay(self, cmd: UploadCommand) -> UploadResult:
         async with self._new_uow() as uow:
             stored = await uow.lists.stored_response(cmd.key or "")
-        if stored is None:  # the holder rolled back (e.g. an upstream failure): the caller may retry
+        if stored is None or stored[1] is None:  # the holder rolled back (e.g. an upstream failure): retry
             raise AlreadyExists(f"{cmd.key} is being processed by another request; retry", reason="REQUEST_IN_FLIGHT")
-        digest, response = stored
+        return self._answer(cmd, *stored)
+
+    @staticmethod
+    def _answer(cmd: UploadCommand, digest: str, response: Any) -> UploadResult:
         if digest != cmd.digest:
             raise AlreadyExists(f"{cmd.key.split(':', 1)[0] if cmd.key else 'key'} was used before for a different "
                                 f"list: a replay must carry the same content", reason="REQUEST_ID_REUSED",
                                 metadata={"key": cmd.key or ""})
         return UploadResult(response, replayed=True)
 
-    async def _decide(self, cmd: UploadCommand) -> Rejected | Decided:
-        """Quality control and grouping, before anything is written."""
-        parsed, findings = parse_list(cmd.fixmedins_code, cmd.fixmedins_name, cmd.body)
-        if parsed is not None:
-            findings = await self.quality(parsed)
-        errors = tuple(f for f in findings if f.severity is Severity.ERROR)
-        if parsed is None or errors:
-            return Rejected(bounded(errors or tuple(findings)))
-        group = (await self._grouping.group(self.scheme_for(parsed), [parsed.facts]))[0]
-        level = (await self._coding.hospital_levels([parsed.fixmedins_code]))[parsed.fixmedins_code]
-        return Decided(parsed, Accepted(PENDING_ID, PENDING_REVISION, bounded(findings), group), level)
+    async def _reject(self, uow: CollectionUnitOfWork, cmd: UploadCommand, findings: list[Finding],
+                      render: Render) -> Any:
+        response = render(Rejected(bounded(findings)))
+        await uow.lists.save_rejection(cmd.key, cmd.digest, fixmedins_code=cmd.fixmedins_code,
+                                       setl_id=_setl_id(cmd.body), findings=findings, response=response)
+        return response
 
-    async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, decided: Rejected | Decided,
-                     render: Render) -> Any:
-        if isinstance(decided, Rejected):
-            response = render(decided)
-            await uow.lists.save_rejection(cmd.key, cmd.digest, fixmedins_code=cmd.fixmedins_code,
-                                           setl_id=_setl_id(cmd.body), findings=decided.findings, response=response)
-            return response
-        parsed, pending = decided.parsed, decided.accepted
+    async def _store(self, uow: CollectionUnitOfWork, cmd: UploadCommand, verdict: Verdict, render: Render) -> Any:
+        warnings = bounded(verdict.findings)
+        pending = Accepted(PENDING_ID, PENDING_REVISION, warnings, verdict.group, verdict.status)
         # The response is rendered now with placeholders for the list id and revision, which only the storing
         # statement learns; it fills them in as it stores the response with the idempotency key.
         template = render(pending) if cmd.key is not None else None
         setl_list_id, revision, stored = await uow.lists.save_accepted(
-            parsed, cmd.key, cmd.digest, warnings=pending.warnings, group=pending.group, ruleset=RULESET_VERSION,
-            hospital_level=decided.hospital_level, response_template=template)
+            verdict.case, cmd.key, cmd.digest, warnings=warnings, group=verdict.group,
+            ruleset=RULESET_VERSION, hospital_level=verdict.hospital_level, status=verdict.status,
+            record_revision=verdict.record_revision, response_template=template)
         if stored is not None:
             return stored
-        return render(Accepted(setl_list_id, revision, pending.warnings, pending.group))
+        return render(Accepted(setl_list_id, revision, warnings, verdict.group, verdict.status))
 
-    async def quality(self, parsed: ParsedList) -> list[Finding]:
-        return (await self.quality_many([parsed]))[0]
 
-    async def quality_many(self, lists: list[ParsedList]) -> list[list[Finding]]:
-        """QC of many lists with their codes validated in one batch (one ValidateCodes call, not one per list)."""
-        pairs = {(f.system_id, f.code) for p in lists for f in p.coded}
-        verdicts = await self._coding.verdicts(pairs)
-        return [run_qc(p, verdicts) for p in lists]
-
-    async def hospital_levels(self, institutions: set[str]) -> dict[str, int]:
-        return await self._coding.hospital_levels(institutions)
-
-    def scheme_for(self, parsed: ParsedList) -> str:
-        return self._schedule.scheme_for(parsed.region, parsed.discharge_date)
+def _seen(stored: StoredRecord | None) -> tuple[int, str] | None:
+    return (stored.revision, stored.status) if stored is not None else None
 
 
 def _setl_id(body: Any) -> str:

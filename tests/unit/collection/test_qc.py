@@ -72,8 +72,10 @@ def edit(path: str, value: Any) -> dict[str, Any]:
     ("iteminfo.0.amt", "451.00", "QC-FEE-002"),
     ("iteminfo.0.med_chrgitm", "15", "QC-FEE-003"),
     ("iteminfo.0.amt", "4.505", "QC-FEE-004"),
-    ("setlinfo.psn_name", KeyError, "QC-REQ-001"),
-    ("iteminfo", [], "QC-REQ-001"),
+    ("setlinfo.mdtrt_id", KeyError, "QC-REQ-001"),
+    ("setlinfo.dscg_caty", "", "QC-REQ-001"),
+    ("diseinfo", [], "QC-REQ-001"),
+    ("iteminfo", {"amt": "1.00"}, "QC-REQ-001"),
     ("diseinfo", [1, 2], "QC-REQ-002"),
     ("setlinfo.age", {"x": 1}, "QC-LIM-003"),
 ])
