@@ -1,6 +1,8 @@
-"""The evaluation service's registration (libs/common/registry.py): imported by `medpay --help`, so keep it
-light. One process, two APIs with their own schemas: performance evaluation (``evaluation``) and smart review
-(``review``)."""
+"""The evaluation service's registration (libs/common/registry.py): imported by `medpay --help`, so keep it light.
+
+One process hosts two APIs with their own schemas and Alembic histories: performance evaluation
+(``medpay.evaluation.v1``, schema ``evaluation``) and smart review (``medpay.review.v1``, schema ``review``).
+"""
 
 from __future__ import annotations
 
@@ -19,14 +21,16 @@ HERE = Path(__file__).resolve().parent
 async def _spec(runtime: Runtime) -> ServiceSpec:
     from .bootstrap import build_app, service_spec
 
-    return service_spec(build_app(runtime))
+    return service_spec(await build_app(runtime))
 
 
 SERVICE = ServiceDeclaration(
     name="evaluation",
-    summary="performance evaluation (indicators, scorecards, reports) and smart review",
+    summary="performance evaluation (indicators, scorecards, reports) and smart review (rule sets, CheckStay, "
+            "review runs, flags)",
     spec=_spec,
-    schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations"),),
+    schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations"),
+             Schema("review", HERE / "adapters" / "review" / "migrations")),
     depends_on=("coding", "collection"),
     k8s_name="medpay-evaluation",
 )

@@ -61,7 +61,7 @@ async def posted(runtime: Runtime, coding_server: RunningServer, collection_app:
     replies = await post_all(http_base, [request for request, _ in Generator(params, ref).lists()])
     settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding_server.port}",
                                                    "collection_address": f"127.0.0.1:{running_collection.port}"})
-    app = build_app(Runtime(settings))
+    app = await build_app(Runtime(settings))
     running = await start_server(service_spec(app), settings, "127.0.0.1:0")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel, \
             grpc.aio.insecure_channel(f"127.0.0.1:{running_collection.port}") as collection:
