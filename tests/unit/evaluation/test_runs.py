@@ -72,3 +72,15 @@ def test_the_input_digest_changes_with_any_input_and_not_with_order() -> None:
     assert input_digest(cases, weights) == input_digest(cases[::-1], weights)
     assert input_digest(cases, weights) != input_digest([feed_case("a"), feed_case("b", total_fen=10_001)], weights)
     assert input_digest(cases, weights) != input_digest(cases, WeightTable("w", "", {"G1": 10_001}))
+
+
+def test_payment_figures_per_hospital_and_region() -> None:
+    from services.evaluation.domain.indicators.context import SettledCase, payment_figures
+
+    cases = [SettledCase("H1", "high", 150_00, 100_00), SettledCase("H1", "normal", 80_00, 100_00),
+             SettledCase("H1", "low", 30_00, 10_00), SettledCase("H2", "special", None, 999_00),
+             SettledCase("H2", "by_item", None, 50_00), SettledCase("H2", "normal", 1_00, 0)]
+    figures = payment_figures(cases)
+    assert figures["H1"].high_outlier_share == Decimal("0.3333") and figures["H1"].surplus_fen == 50_00
+    assert figures["H2"].special_cases == 1 and figures["H2"].surplus_fen == 1_00
+    assert figures["ALL"].low_outlier_share == Decimal("0.1667") and figures["ALL"].surplus_fen == 51_00

@@ -3,6 +3,7 @@ collection, payment from the period's settlement run, review results from smart 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,3 +49,35 @@ class ReviewFigures:
 
     flags_per_thousand: Decimal
     confirmed_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettledCase:
+    """How the period's settlement run settled one of the evaluated cases."""
+
+    hospital: str
+    kind: str
+    """``normal``, ``high``, ``low``, ``by_item`` or ``special`` (FORMAT.md's case kinds)."""
+    payment_fen: int | None
+    """What the DRG payment for the case is (points x point value, or the rate method's basis); ``None`` for a
+    case paid on its cost."""
+    cost_fen: int
+
+
+def payment_figures(cases: Iterable[SettledCase], region: str = "ALL") -> dict[str, PaymentFigures]:
+    """Per hospital and for the region: shares of high and low outliers among its settled cases, its special
+    cases, and the surplus (payment minus cost over the cases paid by group; cases paid on their cost add 0)."""
+    totals: dict[str, list[int]] = {}
+    for case in cases:
+        surplus = 0 if case.payment_fen is None else case.payment_fen - case.cost_fen
+        for key in (region, case.hospital):
+            t = totals.setdefault(key, [0, 0, 0, 0, 0])
+            t[0] += 1
+            t[1] += case.kind == "high"
+            t[2] += case.kind == "low"
+            t[3] += case.kind == "special"
+            t[4] += surplus
+    return {key: PaymentFigures(high_outlier_share=figure(round4_ratio(high, n)),
+                                low_outlier_share=figure(round4_ratio(low, n)), special_cases=special,
+                                surplus_fen=surplus)
+            for key, (n, high, low, special, surplus) in totals.items()}
