@@ -50,7 +50,7 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     _, base, app = collection_app
     rows = fresh(seed=51, cases=1500)
     path = write(tmp_path / "lists.jsonl.gz", rows)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
     first = await importer.run(path, chunk=400, stop_after_chunks=2)  # "interrupted" after two chunks
     assert first.lines == 800 and not first.already_done
     second = await importer.run(path, chunk=400)
@@ -61,7 +61,12 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     again = await importer.run(path, chunk=400)
     assert again.already_done
     replay = (await post_all(base, [clean[0]]))[0]  # an imported msgid posted again is a replay
-    assert replay["infcode"] == 0 and replay["output"]["source"] == "import"
+    assert replay == (await post_all(base, [clean[0]]))[0]  # the stored answer, every time
+    other = next(r for r, t in fresh(seed=58, cases=30) if not t["faults"])
+    uploaded = (await post_all(base, [other]))[0]
+    assert replay["infcode"] == 0 and replay.keys() == uploaded.keys()  # the envelope of an upload at the door
+    assert replay["output"].keys() == uploaded["output"].keys() and replay["output"]["status"] == "ACTIVE"
+    assert replay["inf_refmsgid"][:6] == uploaded["inf_refmsgid"][:6] and len(replay["inf_refmsgid"]) == 30
     assert await count_lists(database_url, clean) == (len(clean), len(clean))
     stored = await app.lists.get(fixmedins_code=clean[0]["fixmedins_code"],
                                  setl_id=clean[0]["input"]["setlinfo"]["setl_id"])
@@ -87,7 +92,7 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
                                                               tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=52, cases=300)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
     await importer.run(write(tmp_path / "a.jsonl", rows), chunk=1000)
     report = await importer.run(write(tmp_path / "b.jsonl", [*rows[:150], rows[0]]), chunk=1000)
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
@@ -97,7 +102,7 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
-    await BulkImport(app.new_uow, app.checker, app.joiner).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
+    await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
     registry = build_registry(runtime)
     target = next((s for s in ("chs-drg-1.0", "chs-drg-zhejiang-2022") if s in registry.schemes),
                   next(iter(registry.schemes)))

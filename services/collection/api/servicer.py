@@ -100,7 +100,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                    context: Any) -> pb.UploadSettlementListResponse:
         stored = await self._upload(request.upload)
         if not stored["accepted"]:
-            raise _rejection([_finding_from_dict(f) for f in stored["findings"]])
+            raise _rejection([Finding.from_json(f) for f in stored["findings"]])
         return _accepted(stored)
 
     async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
@@ -133,7 +133,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                 results.append(pb.BatchUploadResult(index=index, accepted=_accepted(outcome)))
             else:
                 results.append(pb.BatchUploadResult(index=index, rejections=[
-                    _finding_proto(_finding_from_dict(f)) for f in outcome["findings"]]))
+                    _finding_proto(Finding.from_json(f)) for f in outcome["findings"]]))
         return results
 
     async def GetSettlementList(self, request: pb.GetSettlementListRequest,
@@ -216,27 +216,18 @@ def add_to_server(servicer: CollectionServicer, server: grpc.aio.Server) -> None
 def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Accepted):
         return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
-                "findings": [_finding_dict(f) for f in outcome.warnings],
+                "findings": [f.to_json() for f in outcome.warnings],
                 "group": dataclasses.asdict(outcome.group) if outcome.group else None,
                 "status": outcome.status.value}
-    return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
+    return {"accepted": False, "findings": [f.to_json() for f in outcome.findings]}
 
 
 def _accepted(stored: dict[str, Any]) -> pb.UploadSettlementListResponse:
     group = stored.get("group")
     return pb.UploadSettlementListResponse(
         setl_list_id=stored["setl_list_id"], revision=stored["revision"],
-        findings=[_finding_proto(_finding_from_dict(f)) for f in stored["findings"]],
+        findings=[_finding_proto(Finding.from_json(f)) for f in stored["findings"]],
         group=_group_proto(GroupRow(**group)) if group else None, status=_STATUS[stored.get("status", "ACTIVE")])
-
-
-def _finding_dict(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "severity": f.severity.value, "field": f.field, "message_zh": f.message_zh,
-            "message_en": f.message_en}
-
-
-def _finding_from_dict(d: dict[str, str]) -> Finding:
-    return Finding(d["code"], Severity(d["severity"]), d["field"], d["message_zh"], d["message_en"])
 
 
 def _finding_proto(f: Finding) -> pb.Finding:

@@ -35,8 +35,18 @@ class Finding:
     message_en: str
 
     def as_dict(self) -> dict[str, str]:
+        """The national interface's form (``err_msg`` companions in ``output``): ``message`` is the Chinese one."""
         return {"code": self.code, "severity": self.severity.value, "field": self.field,
                 "message": self.message_zh, "message_en": self.message_en}
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form (findings tables, idempotent responses, staged rows): the one serialisation."""
+        return {"code": self.code, "severity": self.severity.value, "field": self.field,
+                "message_zh": self.message_zh, "message_en": self.message_en}
+
+    @staticmethod
+    def from_json(d: Mapping[str, Any]) -> Finding:
+        return Finding(d["code"], Severity(d["severity"]), d["field"], d["message_zh"], d["message_en"])
 
 
 def error(code: str, field: str, zh: str, en: str) -> Finding:
