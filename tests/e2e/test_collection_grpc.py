@@ -12,6 +12,7 @@ from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
 from libs.common.dates import Period
+from libs.common.paging import encode_token
 
 from .lists import fresh
 from .rpc_errors import error_info
@@ -115,3 +116,12 @@ async def test_errors_name_their_fields(stub: pb_grpc.CollectionServiceStub) -> 
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.ListSettlementLists(pb.ListSettlementListsRequest(period="2026-13"))
     assert error_info(caught.value)[1].field_violations[0].field == "period"
+
+
+@pytest.mark.parametrize("token", ["forged", encode_token("not-a-list-id"), encode_token("9" * 40), encode_token("-5")])
+async def test_a_forged_page_token_is_invalid_argument(stub: pb_grpc.CollectionServiceStub, token: str) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListSettlementLists(pb.ListSettlementListsRequest(page_token=token))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    info, bad = error_info(caught.value)
+    assert info.reason == "INVALID_PAGE_TOKEN" and bad.field_violations[0].field == "page_token"

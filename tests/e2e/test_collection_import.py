@@ -102,7 +102,8 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
-    await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
+    await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(write(tmp_path / "r.jsonl", rows),
+                                                                                    chunk=1000)
     registry = build_registry(runtime)
     target = next((s for s in ("chs-drg-1.0", "chs-drg-zhejiang-2022") if s in registry.schemes),
                   next(iter(registry.schemes)))

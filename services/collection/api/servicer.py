@@ -146,7 +146,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         if request.period:
             check_period(request.period)
         size = page_size(request.page_size, 100, 1000)
-        before = int(decode_token(request.page_token) or 0)
+        before = _list_cursor(request.page_token)
         status = "" if request.status == pb.LIST_STATUS_UNSPECIFIED else pb.ListStatus.Name(
             request.status).removeprefix("LIST_STATUS_")
         rows = await self._lists.page(fixmedins_code=request.fixmedins_code, region=request.region,
@@ -312,3 +312,12 @@ def _duration(delta: timedelta) -> Duration:
     d = Duration()
     d.FromTimedelta(max(delta, timedelta(0)))
     return d
+
+
+def _list_cursor(token: str) -> int:
+    """The list id a ListSettlementLists page continues before; a token this service did not write is
+    INVALID_ARGUMENT (INVALID_PAGE_TOKEN), whatever it holds."""
+    cursor = decode_token(token)
+    if cursor and not (cursor.isdigit() and len(cursor) < 19):
+        raise InvalidArgument.field("page_token", "not a token returned by this service", "INVALID_PAGE_TOKEN")
+    return int(cursor or 0)
