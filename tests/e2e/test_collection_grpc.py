@@ -125,3 +125,62 @@ async def test_a_forged_page_token_is_invalid_argument(stub: pb_grpc.CollectionS
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     info, bad = error_info(caught.value)
     assert info.reason == "INVALID_PAGE_TOKEN" and bad.field_violations[0].field == "page_token"
+
+
+async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_and_stores_nothing_half_done(
+        runtime: Any, coding_server: Any, database_url: str) -> None:
+    """A collection service of its own, with a grouping service of its own that stops in the middle of a batch:
+    the lists grouped before are stored, each later one is answered UPSTREAM_UNAVAILABLE and nothing of it (no
+    list, no revision, no feed event) is stored."""
+    import asyncio
+
+    import asyncpg
+
+    from libs.common.grpc.server import start_server
+    from libs.common.runtime import Runtime
+    from services.collection.bootstrap import build_app as build_collection
+    from services.collection.bootstrap import service_spec as collection_spec
+    from services.grouping.bootstrap import build_registry
+    from services.grouping.bootstrap import service_spec as grouping_spec
+
+    from ..support import free_port
+
+    grouping = await start_server(grouping_spec(build_registry(runtime)), runtime.settings, "127.0.0.1:0")
+    settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding_server.port}",
+                                                   "grouping_address": f"127.0.0.1:{grouping.port}"})
+    app = await build_collection(Runtime(settings))
+    collection = await start_server(collection_spec(app, f"127.0.0.1:{free_port()}", "/api/v1/hsa"), settings,
+                                    "127.0.0.1:0")
+    rows = [r for r, t in fresh(seed=171, cases=200) if not t["faults"]][:96]
+    first = 64  # two windows of 32, grouped before the grouping service stops
+
+    async def stream() -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
+        for i, request in enumerate(rows):
+            if i == first:
+                await asyncio.sleep(3)  # the server has grouped and stored the first two windows
+                await grouping.stop()
+            yield pb.BatchUploadSettlementListsRequest(upload=upload_of(request, f"grp-171-{i}"))
+
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{collection.port}") as channel:
+            reply = await pb_grpc.CollectionServiceStub(channel).BatchUploadSettlementLists(stream(), timeout=300)
+    finally:
+        await collection.stop()
+    assert [r.index for r in reply.results] == list(range(len(rows)))
+    assert all(r.HasField("accepted") and r.accepted.group.drg for r in reply.results[:first])
+    assert all(r.error.startswith("UPSTREAM_UNAVAILABLE") for r in reply.results[first:])
+    assert (reply.accepted_count, reply.rejected_count) == (first, len(rows) - first)
+    conn = await asyncpg.connect(database_url)
+    try:
+        stored = await conn.fetch(
+            "SELECT l.setl_id, (SELECT count(*) FROM collection.group_result g WHERE g.list_id = l.list_id) AS g, "
+            "(SELECT count(*) FROM collection.case_event e WHERE e.list_id = l.list_id) AS e "
+            "FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
+            [r["fixmedins_code"] for r in rows], [r["input"]["setlinfo"]["setl_id"] for r in rows])
+        keys = await conn.fetchval("SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'")
+    finally:
+        await conn.close()
+    assert sorted(r["setl_id"] for r in stored) == sorted(r["input"]["setlinfo"]["setl_id"] for r in rows[:first])
+    assert all((r["g"], r["e"]) == (1, 1) for r in stored)
+    assert keys == first  # the failed lists' request ids are free: a resend is processed afresh

@@ -15,7 +15,7 @@ from services.collection.service_layer.regroup import regroup
 from services.grouping.bootstrap import build_registry
 
 from ..support import case_of
-from .lists import fresh, post_all
+from .lists import fresh, post_all, scheme_id
 
 App = tuple[Any, str, Any]
 
@@ -98,7 +98,7 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
 
 
-async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime,
+async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
@@ -115,9 +115,23 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
     async with app.new_uow() as uow:
         cases = await uow.lists.cases(region, period, 0, 100_000, scheme_id=target)
     assert cases and all(c.scheme_id == target for c in cases)
-    for c in cases[:200]:
-        expected = registry.group(target, [case_of(c.body)])[0]
-        assert c.drg == expected.drg
+    expected = {str(c.list_id): g.drg for c, g in zip(cases, registry.group(target, [case_of(c.body) for c in cases]),
+                                                      strict=True)}
+    assert {str(c.list_id): c.drg for c in cases} == expected  # every case, as the engine groups it under target
+    # The feed says so too: each regrouped case's last event carries the new group first, the old one kept.
+    conn = await asyncpg.connect(database_url)
+    try:
+        last = await conn.fetch(
+            "SELECT DISTINCT ON (list_id) list_id, kind, groups FROM collection.case_event "
+            "WHERE list_id = ANY($1::bigint[]) ORDER BY list_id, event_id DESC", [c.list_id for c in cases])
+    finally:
+        await conn.close()
+    assert len(last) == len(cases)
+    for event in last:
+        groups = orjson.loads(event["groups"])
+        assert event["kind"] == "REGROUPED" and groups[0]["scheme_id"] == target
+        assert groups[0]["drg"] == expected[str(event["list_id"])]
+        assert target == scheme_id() or len(groups) == 2
 
 
 async def test_the_import_and_regroup_commands(runtime: Runtime, database_url: str, coding_server: Any,

@@ -125,7 +125,9 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         outcomes = await asyncio.gather(*(self._upload(u) for u in uploads), return_exceptions=True)
         results = []
         for index, outcome in enumerate(outcomes, start=first):
-            if isinstance(outcome, MedpayError) and outcome.code != "UNAVAILABLE":
+            if isinstance(outcome, MedpayError):
+                # Each list is stored in its own transaction after its checks: a list whose coding or grouping
+                # call failed (UPSTREAM_UNAVAILABLE) is answered so and nothing of it is stored; the others stand.
                 results.append(pb.BatchUploadResult(index=index, error=f"{outcome.reason}: {outcome.message}"))
             elif isinstance(outcome, BaseException):
                 raise outcome
