@@ -95,7 +95,8 @@ def assert_case_is_the_list(case: pb.Case, request: dict[str, Any], reply: pb.Up
     assert len(case.groups) == 1
     group = case.groups[0]
     assert (group.scheme_id, group.scheme_version, group.code, group.adrg, group.mdc) == (
-        reply.group.scheme_id, reply.group.scheme_version, reply.group.drg, reply.group.adrg, reply.group.mdc)
+        reply.case_group.scheme_id, reply.case_group.scheme_version, reply.case_group.code, reply.case_group.adrg,
+        reply.case_group.mdc)
     assert group.kind == pb.GROUP_KIND_DRG
     assert case.total_cost.fen == sum(fen(i["amt"]) for i in request["input"]["iteminfo"])
     assert case.fund_paid.fen == sum(fen(p["fund_payamt"]) for p in request["input"]["payinfo"])
@@ -111,12 +112,12 @@ async def test_every_change_is_one_event_with_the_whole_case(stub: pb_grpc.Colle
     start = await head(stub)
     replies = [await stub.UploadSettlementList(upload_of(r)) for r in rows]
     first, second = replies[0].setl_list_id, replies[1].setl_list_id
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=first, status=pb.LIST_STATUS_REVOKED, reason="feed test"))
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(  # no change: no event
-        setl_list_id=first, status=pb.LIST_STATUS_REVOKED, reason="again"))
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=first, status=pb.LIST_STATUS_ACTIVE, reason="feed test"))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(name=f"settlementLists/{first}",
+                                                                   reason="feed test"))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(  # no change: no event
+        name=f"settlementLists/{first}", reason="again"))
+    await stub.RestoreSettlementList(pb.RestoreSettlementListRequest(name=f"settlementLists/{first}",
+                                                                     reason="feed test"))
     revised = copy.deepcopy(rows[1])
     revised["input"]["setlinfo"]["chfpdr_code"] = rows[2]["input"]["setlinfo"]["chfpdr_code"]
     revision = await stub.UploadSettlementList(upload_of(revised))
@@ -145,7 +146,7 @@ async def test_every_change_is_one_event_with_the_whole_case(stub: pb_grpc.Colle
         regrouped = by_list[reply.setl_list_id][-1]
         assert regrouped.type == T.CASE_EVENT_TYPE_REGROUPED
         assert regrouped.case.groups[0].scheme_id == other
-        assert {g.scheme_id for g in regrouped.case.groups} == {reply.group.scheme_id, other}
+        assert {g.scheme_id for g in regrouped.case.groups} == {reply.case_group.scheme_id, other}
     revoked = by_list[first][1].case
     assert revoked.status == pb.LIST_STATUS_REVOKED
     assert_same_case_but(revoked, by_list[first][0].case, "status")
@@ -180,8 +181,7 @@ async def test_as_of_read_reproduces_a_pinned_sequence(stub: pb_grpc.CollectionS
     replies = [await stub.UploadSettlementList(upload_of(r)) for r in rows]
     pinned = await head(stub)
     before = await cases_at(stub, region, [period], pinned)
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=replies[0].setl_list_id, status=pb.LIST_STATUS_REVOKED))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(name=replies[0].name))
     # A revision moving a list to the next settlement period leaves this period's read at the new head.
     moved = copy.deepcopy(rows[1])
     end = date.fromisoformat(moved["input"]["setlinfo"]["setl_end_date"])
@@ -324,12 +324,12 @@ async def test_the_feed_of_an_isolated_database_is_exactly_what_was_stored(
     for request in his:
         stored = (await stub.GetSettlementList(pb.GetSettlementListRequest(
             fixmedins_code=request["fixmedins_code"], setl_id=request["input"]["setlinfo"]["setl_id"]))
-                  ).settlement_list
+                  )
         case = cases[stored.setl_list_id]
         record = settlement_record(request)["setlinfo"]
         assert (case.revision, case.status, case.money_source) == (1, pb.LIST_STATUS_ACTIVE,
                                                                    pb.MONEY_SOURCE_SETTLEMENT_RECORD)
-        assert (case.groups[0].code, case.groups[0].scheme_id) == (stored.group.drg, stored.group.scheme_id)
+        assert (case.groups[0].code, case.groups[0].scheme_id) == (stored.case_group.code, stored.case_group.scheme_id)
         assert (case.total_cost.fen, case.fund_paid.fen, case.personal_paid.fen) == (
             fen(record["medfee_sumamt"]), fen(record["fund_pay_sumamt"]), fen(record["psn_part_amt"]))
         assert case.sex == {"1": pb.SEX_MALE, "2": pb.SEX_FEMALE}[record["gend"]]

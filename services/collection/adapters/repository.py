@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_columns
-from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity
+from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity, StoredList
 from . import feed, records, writer
 from .tables import SCHEMA
 
@@ -35,27 +35,6 @@ class IdempotencyKeyTaken(Exception):
 
 def _taken(error: IntegrityError) -> bool:
     return "idempotency_pkey" in str(error.orig)
-
-
-@dataclass(frozen=True)
-class StoredList:
-    list_id: int
-    setl_list_id: str
-    fixmedins_code: str
-    setl_id: str
-    psn_no: str
-    region: str
-    period: str
-    status: str
-    revision: int
-    revision_count: int
-    total_fen: int
-    body: Any
-    received_time: datetime
-    findings: list[Finding]
-    group: GroupRow | None
-    history: list[tuple[str, datetime, str, int]]
-    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
 
 
 _STORE_ONE = text(writer.store_one(PENDING_ID_TOKEN, PENDING_REVISION_TOKEN))
@@ -218,22 +197,28 @@ class CollectionRepository:
                      group.kind) if group else None, history, _json(row.record) if row.record is not None else None)
 
     async def list_page(self, *, fixmedins_code: str, region: str, period: str, status: str, before: int,
-                        limit: int) -> list[Any]:
+                        limit: int) -> list[StoredList]:
+        """Lists newest first (their current revision, most recent group; no body, findings or history)."""
         clauses = ["(:before = 0 OR l.list_id < :before)"]
         for column, value in (("fixmedins_code", fixmedins_code), ("region", region), ("period", period),
                               ("status", status)):
             if value:
                 clauses.append(f"l.{column} = :{column}")
-        return list((await self.session.execute(text(f"""
+        rows = (await self.session.execute(text(f"""
             SELECT l.*, r.total_fen, r.received_time, g.scheme_id, g.scheme_version, g.drg, g.adrg, g.mdc,
-                   g.status AS group_status
+                   g.status AS group_status, g.kind AS group_kind
             FROM {S}.settlement_list l
             JOIN {S}.list_revision r ON r.list_id = l.list_id AND r.revision = l.current_revision
             LEFT JOIN LATERAL (SELECT * FROM {S}.group_result gr WHERE gr.list_id = l.list_id
                                AND gr.revision = l.current_revision ORDER BY grouped_time DESC LIMIT 1) g ON true
             WHERE {' AND '.join(clauses)} ORDER BY l.list_id DESC LIMIT :limit"""),
             {"fixmedins_code": fixmedins_code, "region": region, "period": period, "status": status,
-             "before": before, "limit": limit})).all())
+             "before": before, "limit": limit})).all()
+        return [StoredList(
+            r.list_id, r.setl_list_id, r.fixmedins_code, r.setl_id, r.psn_no, r.region, r.period, r.status,
+            r.current_revision, r.current_revision, r.total_fen, None, r.received_time, [],
+            GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc, r.group_status, r.group_kind)
+            if r.scheme_id else None, []) for r in rows]
 
     async def pending(self, kind: str, *, region: str, fixmedins_code: str, after: tuple[datetime, int] | None,
                       limit: int) -> list[Any]:

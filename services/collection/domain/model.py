@@ -170,6 +170,30 @@ class ParsedList:
         return self.money.fund_fen if self.money else 0
 
 
+@dataclass(frozen=True)
+class StoredList:
+    """A stored list as it is read: a revision of it with its findings, group, history and joined record."""
+
+    list_id: int
+    setl_list_id: str
+    fixmedins_code: str
+    setl_id: str
+    psn_no: str
+    region: str
+    period: str
+    status: str
+    revision: int
+    revision_count: int
+    total_fen: int
+    body: Any
+    received_time: datetime
+    findings: list[Finding]
+    group: GroupRow | None
+    history: list[tuple[str, datetime, str, int]]
+    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
+
+
+
 def region_of(fixmedins_code: str) -> str:
     """The prefecture (6 digits ending 00) of an institution code H + county + serial."""
     county = fixmedins_code[1:7]
