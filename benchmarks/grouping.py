@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from medpay.grouping.v1 import grouping_service_pb2 as pb
 from medpay.grouping.v1 import grouping_service_pb2_grpc as pb_grpc
 
+from libs.common.db.migrate import upgrade_all
 from libs.common.grpc.client import open_channel
 from services.grouping.adapters.case_json import case_from_json
 from services.grouping.adapters.scheme_files import load_scheme
@@ -25,7 +26,7 @@ from services.grouping.api.mapping import case_to_proto
 from services.grouping.domain.case import Case
 from services.grouping.domain.engine import group_case
 
-from .support import reference_dir, report, service_process
+from .support import reference_dir, report, scratch_database, service_process
 
 SCHEME = "chs-drg-1.1"
 
@@ -118,11 +119,13 @@ def main() -> None:
     args = parser.parse_args()
     cases = load_cases()
     engine = in_process(cases, args.seconds)
-    with service_process("grouping", {"MEDPAY_REFERENCE_DIR": str(reference_dir()),
-                                      "MEDPAY_GROUPING_SCHEMES": SCHEME}) as address:
-        batch_rate = asyncio.run(batches(address, cases, args.seconds, 1000, 2))
-        stream_rate = asyncio.run(stream(address, cases, args.seconds, 1000))
-        p50, p99, n = asyncio.run(steady_latency(address, cases, args.seconds, 200))
+    with scratch_database() as url:  # the service keeps its DIP catalogues there
+        upgrade_all(url)
+        with service_process("grouping", {"MEDPAY_REFERENCE_DIR": str(reference_dir()), "MEDPAY_DATABASE_URL": url,
+                                          "MEDPAY_GROUPING_SCHEMES": SCHEME}) as address:
+            batch_rate = asyncio.run(batches(address, cases, args.seconds, 1000, 2))
+            stream_rate = asyncio.run(stream(address, cases, args.seconds, 1000))
+            p50, p99, n = asyncio.run(steady_latency(address, cases, args.seconds, 200))
     report(f"grouping, {SCHEME}, {len(cases):,} conformance cases", [
         ("engine in-process, one core", f"{engine:,.0f} cases/s"),
         ("GroupCases, batches of 1,000, one server process", f"{batch_rate:,.0f} cases/s"),

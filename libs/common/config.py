@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     """How long in-flight RPCs may finish after SIGTERM."""
     code_refresh_seconds: float = 15.0
     """How often the coding service checks for changed code versions."""
+    dip_refresh_seconds: float = 15.0
+    """How often a grouping process looks for DIP catalogue versions published by another process."""
 
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

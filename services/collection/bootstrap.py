@@ -17,6 +17,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
+from .adapters.review_client import ReviewClient
 from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
 from .api.fee_details import FeeDetailServicer
 from .api.fee_details import add_to_server as add_fee_details
@@ -25,6 +26,7 @@ from .api.http import DoorPolicy, NationalInterface
 from .api.http_server import HttpDoor, HttpDoorConfig
 from .api.servicer import SERVICE_NAME, CollectionServicer, add_to_server
 from .api.transactions import national_transactions
+from .domain.model import scheme_kind
 from .domain.schemes import SchemeSchedule
 from .service_layer.cases import CaseChecker
 from .service_layer.fee_details import FeeDetails
@@ -54,11 +56,13 @@ class CollectionApp:
     checker: CaseChecker
     joiner: Joiner
     records: RecordIntake
+    review: ReviewClient
     _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         await self.coding.close()
         await self.grouping.close()
+        await self.review.close()
         await self.engine.dispose()
 
 
@@ -79,13 +83,15 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     joiner = Joiner(new_uow, checker)
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
-    interface = await national_interface(runtime, engine, uploads, lists, fee_details)
+    review = ReviewClient(s.evaluation_address, token=token)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details, checker, joiner, RecordIntake(new_uow, joiner))
+                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review)
 
 
-async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists,
-                             fee_details: FeeDetails | None = None) -> NationalInterface:
+async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
+                             fee_details: FeeDetails | None = None,
+                             review: ReviewClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -96,16 +102,18 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    return NationalInterface(national_transactions(uploads, lists, s.platform_region, serials, fee_details), gateway,
+    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review)
+    return NationalInterface(table, gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:
-    """chs-drg-1.1 when the grouping service has it, else its first scheme (the bundled sample pack)."""
-    available = await grouping.schemes()
+    """chs-drg-1.1 when the grouping service has it, else its first CHS-DRG scheme (the bundled sample pack);
+    never a DIP scheme (a DIP catalogue is one region's, scheduled explicitly)."""
+    available = [s for s in await grouping.schemes() if scheme_kind(s) == "DRG"]
     if not available:
-        raise RuntimeError("the grouping service has no scheme loaded")
+        raise RuntimeError("the grouping service has no CHS-DRG scheme loaded")
     return PREFERRED_SCHEME if PREFERRED_SCHEME in available else available[0]
 
 

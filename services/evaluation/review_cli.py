@@ -39,6 +39,25 @@ def add_commands(sub: Any) -> None:
     check = cmds.add_parser("check-rules", help="validate a rule set file and list its rules")
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_RULESET)
     check.set_defaults(handler=run_check_rules)
+    load = cmds.add_parser("load-rules", help="store a rule set file in the review service (validated there), "
+                           "and activate it with --activate REASON")
+    load.add_argument("file", type=Path, nargs="?", default=DEFAULT_RULESET)
+    load.add_argument("--activate", metavar="REASON", help="make it the active rule set, for this reason")
+    load.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
+    load.set_defaults(handler=run_load_rules)
+    knowledge = cmds.add_parser("import-knowledge", help="import an items.csv into the review service as a "
+                                "knowledge version")
+    knowledge.add_argument("file", type=Path)
+    knowledge.add_argument("--version", required=True, help="version id, e.g. 2026.1")
+    knowledge.add_argument("--effective", required=True, help="first day in force, yyyy-MM-dd")
+    knowledge.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
+    knowledge.set_defaults(handler=run_import_knowledge)
+    run = cmds.add_parser("run", help="start an after-the-fact review run of a region and period and wait for it")
+    run.add_argument("--region", required=True, help="6-digit prefecture code")
+    run.add_argument("--period", required=True, help="settlement month yyyy-MM or year yyyy")
+    run.add_argument("--rule-set", default="", help="ruleSets/{id}/versions/{version} (default: the active one)")
+    run.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
+    run.set_defaults(handler=run_review_run)
 
 
 def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -104,3 +123,101 @@ def run_check_rules(args: argparse.Namespace, runtime: Runtime) -> int:
         print(f"  {state} {rule.id:<12} v{rule.version:<4} {rule.category.value:<22} {rule.severity.value:<7} "
               f"{stages:<20} {rule.name}")
     return 0
+
+
+def _stub(args: argparse.Namespace, runtime: Runtime) -> Any:
+    from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
+
+    from libs.common.grpc.client import open_channel
+
+    token = runtime.settings.auth_token.get_secret_value() if runtime.settings.auth_token else None
+    channel = open_channel(args.address or runtime.settings.evaluation_address, token=token)
+    return channel, pb_grpc.ReviewServiceStub(channel)
+
+
+OPERATOR = (("x-medpay-actor", "medpay-cli"), ("x-medpay-role", "operator"))
+
+
+def run_load_rules(args: argparse.Namespace, runtime: Runtime) -> int:
+    from medpay.review.v1 import review_service_pb2 as pb
+
+    fmt = pb.RULE_SET_FORMAT_JSON if args.file.suffix.lower() == ".json" else pb.RULE_SET_FORMAT_TOML
+
+    async def go() -> int:
+        channel, stub = _stub(args, runtime)
+        async with channel:
+            stored = await stub.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=pb.RuleSet(
+                source=args.file.read_bytes(), source_format=fmt)), metadata=OPERATOR)
+            print(f"stored {stored.name} ({len(stored.rules)} rules, digest {stored.digest[:12]})")
+            if args.activate:
+                active = await stub.ActivateRuleSet(pb.ActivateRuleSetRequest(name=stored.name,
+                                                                              reason=args.activate), metadata=OPERATOR)
+                print(f"active: {active.name}")
+        return 0
+    return _rpc(go)
+
+
+def run_import_knowledge(args: argparse.Namespace, runtime: Runtime) -> int:
+    from datetime import date
+
+    from google.type import date_pb2
+    from medpay.review.v1 import review_service_pb2 as pb
+
+    try:
+        day = date.fromisoformat(args.effective)
+    except ValueError:
+        console.print(f"medpay review import-knowledge: --effective {args.effective!r} is not yyyy-MM-dd")
+        return 2
+
+    async def go() -> int:
+        channel, stub = _stub(args, runtime)
+        async with channel:
+            version = await stub.ImportKnowledge(pb.ImportKnowledgeRequest(
+                knowledge_version_id=args.version, items_csv=args.file.read_bytes(),
+                effective_date=date_pb2.Date(year=day.year, month=day.month, day=day.day)), metadata=OPERATOR)
+        print(f"{version.name}: {version.item_count} items, in force from {args.effective}")
+        return 0
+    return _rpc(go)
+
+
+def run_review_run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from google.longrunning import operations_pb2, operations_pb2_grpc
+    from google.protobuf.duration_pb2 import Duration
+    from medpay.review.v1 import review_service_pb2 as pb
+
+    from libs.common.dates import Period
+
+    period = Period.parse(args.period, "--period")
+
+    async def go() -> int:
+        channel, stub = _stub(args, runtime)
+        async with channel:
+            operation = await stub.StartReviewRun(pb.StartReviewRunRequest(
+                parent=f"regions/{args.region}", settlement_period=period.to_proto(), rule_set=args.rule_set),
+                metadata=OPERATOR)
+            operations = operations_pb2_grpc.OperationsStub(channel)
+            while not operation.done:
+                operation = await operations.WaitOperation(operations_pb2.WaitOperationRequest(
+                    name=operation.name, timeout=Duration(seconds=30)))
+            if operation.HasField("error"):
+                console.print(f"medpay review run: {operation.error.message}")
+                return 1
+            run = pb.ReviewRun()
+            operation.response.Unpack(run)
+        print(f"{run.name}: {run.list_count:,} lists ({run.lists_with_details:,} with fee details), "
+              f"{run.flag_count:,} flags, {run.amount.fen / 100:,.2f} yuan at stake")
+        return 0
+    return _rpc(go)
+
+
+def _rpc(go: Any) -> int:
+    import asyncio
+
+    import grpc
+
+    try:
+        result: int = asyncio.run(go())
+    except grpc.aio.AioRpcError as failed:
+        console.print(f"medpay review: {failed.code().name}: {failed.details()}")
+        return 1
+    return result

@@ -15,9 +15,9 @@ HERE = Path(__file__).resolve().parent
 
 
 async def _spec(runtime: Runtime) -> ServiceSpec:
-    from .bootstrap import build_registry, service_spec
+    from .bootstrap import app_spec, build_app
 
-    return service_spec(build_registry(runtime))
+    return app_spec(build_app(runtime))
 
 
 SERVICE = ServiceDeclaration(

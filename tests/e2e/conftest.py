@@ -12,8 +12,10 @@ from libs.common.runtime import Runtime
 from services.coding.bootstrap import build_app
 from services.coding.bootstrap import service_spec as coding_spec
 from services.coding.service_layer.importing import import_codes
-from services.grouping.bootstrap import build_registry
-from services.grouping.bootstrap import service_spec as grouping_spec
+from services.grouping.bootstrap import app_spec as grouping_spec
+from services.grouping.bootstrap import build_app as build_grouping
+
+from ..support import free_port
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +34,16 @@ async def coding_channel(coding_server: RunningServer) -> AsyncIterator[grpc.aio
 
 
 @pytest.fixture(scope="session")
-async def grouping_server(runtime: Runtime) -> AsyncIterator[RunningServer]:
-    running = await start_server(grouping_spec(build_registry(runtime)), runtime.settings, "127.0.0.1:0")
+def collection_address() -> str:
+    """Chosen before either starts: the grouping server reads collection's case feed (DIP builds), and
+    collection calls grouping."""
+    return f"127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+async def grouping_server(runtime: Runtime, collection_address: str) -> AsyncIterator[RunningServer]:
+    settings = runtime.settings.model_copy(update={"collection_address": collection_address})
+    running = await start_server(grouping_spec(build_grouping(Runtime(settings))), settings, "127.0.0.1:0")
     yield running
     await running.stop()
 
@@ -45,9 +55,9 @@ async def grouping_channel(grouping_server: RunningServer) -> AsyncIterator[grpc
 
 
 @pytest.fixture(scope="session")
-async def collection_app(runtime: Runtime, coding_server: RunningServer,
-                         grouping_server: RunningServer) -> AsyncIterator[tuple[RunningServer, str, object]]:
-    """The collection service in-process: gRPC on an ephemeral port, HTTP on a free one."""
+async def collection_app(runtime: Runtime, coding_server: RunningServer, grouping_server: RunningServer,
+                         collection_address: str) -> AsyncIterator[tuple[RunningServer, str, object]]:
+    """The collection service in-process: gRPC on the address the grouping server knows, HTTP on a free one."""
     import socket
 
     from services.collection.bootstrap import build_app as build_collection
@@ -59,6 +69,6 @@ async def collection_app(runtime: Runtime, coding_server: RunningServer,
     settings = runtime.settings.model_copy(update={
         "coding_address": f"127.0.0.1:{coding_server.port}", "grouping_address": f"127.0.0.1:{grouping_server.port}"})
     app = await build_collection(Runtime(settings))
-    running = await start_server(collection_spec(app, http_address, "/api/v1/hsa"), settings, "127.0.0.1:0")
+    running = await start_server(collection_spec(app, http_address, "/api/v1/hsa"), settings, collection_address)
     yield running, f"http://{http_address}/api/v1/hsa", app
     await running.stop()

@@ -52,7 +52,7 @@ def test_batch_survives_malformed_lines_in_input_order(tmp_path: Path) -> None:
     assert rows[0]["drg"].startswith("FM1") and rows[3]["drg"].startswith("GZ1")
 
 
-def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
+def test_serve_with_workers_shares_one_port_and_stops_on_sigterm(database_url: str) -> None:
     import signal
     import socket
     import time
@@ -64,17 +64,24 @@ def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING",
+           "MEDPAY_DATABASE_URL": database_url}  # DIP catalogue versions live there
     parent = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--workers", "2",
-                               "--address", f"127.0.0.1:{port}"], env=env, cwd=ROOT)
+                               "--address", f"127.0.0.1:{port}"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
+        assert parent.stderr is not None
+        said = ""
+        while "2 workers serving" not in said:  # both workers report ready (each starts with its database)
+            line = parent.stderr.readline()
+            assert line, f"the parent ended before its workers served: {said}"
+            said += line
         deadline = time.monotonic() + 60
         replies = 0
         while time.monotonic() < deadline and replies < 4:
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 try:
                     reply = pb_grpc.GroupingServiceStub(channel).ListSchemes(pb.ListSchemesRequest(), timeout=2)
-                    replies += reply.schemes[0].name == "schemes/medpay-sample"
+                    replies += "schemes/medpay-sample" in {s.name for s in reply.schemes}
                 except grpc.RpcError:
                     time.sleep(0.3)
         children = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True,
@@ -85,7 +92,7 @@ def test_serve_with_workers_shares_one_port_and_stops_on_sigterm() -> None:
         assert parent.wait(timeout=30) == 0
 
 
-def test_console_tracing_exports_a_span_per_rpc() -> None:
+def test_console_tracing_exports_a_span_per_rpc(database_url: str) -> None:
     """With MEDPAY_OTEL_EXPORTER=console a server prints its RPC spans (flushed on graceful shutdown)."""
     import signal
     import socket
@@ -99,7 +106,7 @@ def test_console_tracing_exports_a_span_per_rpc() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(ROOT / "libs/reference_sample"), "MEDPAY_LOG_LEVEL": "WARNING",
-           "MEDPAY_OTEL_EXPORTER": "console"}
+           "MEDPAY_OTEL_EXPORTER": "console", "MEDPAY_DATABASE_URL": database_url}
     server = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--address",
                                f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=subprocess.PIPE)
     try:

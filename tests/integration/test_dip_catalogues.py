@@ -9,13 +9,18 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
+from libs.common.dates import Period
 from libs.common.db.engine import session_factory
-from libs.common.errors import NotFound
+from libs.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from libs.common.runs import Runs, RunState
+from libs.common.runs.model import RunKeyReused
 from libs.common.runtime import Runtime
+from services.grouping.adapters import tables
 from services.grouping.adapters.dip_files import DipFileError, load_reference_catalogues, render_catalogue
 from services.grouping.domain.dip.build import CatalogueBuilder
 from services.grouping.domain.dip.case import DipCase, ProcedureClasses
@@ -25,6 +30,7 @@ from services.grouping.domain.dip.scheme import CatalogueProvenance, SchemeIdErr
 from services.grouping.domain.errors import UnknownSchemeError
 from services.grouping.service_layer.dip_build import build_from_upload
 from services.grouping.service_layer.dip_catalogues import DipCatalogues
+from services.grouping.service_layer.dip_service import DipBuilds, FeedSource, UploadSource
 from services.grouping.service_layer.unit_of_work import GroupingUnitOfWork
 
 CLASSES = ProcedureClasses(frozenset({"47.0100"}), "surgery-list-a")
@@ -158,3 +164,85 @@ async def test_build_from_an_upload_plain_or_gzip_with_progress() -> None:
         await build_from_upload(b'{"case_id": "a", "dx": [], "total_cost": "1"}\n{"case_id": "b"}\n', 15, CLASSES)
     with pytest.raises(DipFileError, match="not a readable gzip"):
         await build_from_upload(b"\x1f\x8b\x08broken", 15, CLASSES)
+
+
+@pytest.fixture
+async def builds(runtime: Runtime, new_uow: Callable[[], GroupingUnitOfWork]) -> AsyncIterator[DipBuilds]:
+    engine = runtime.engine(pool_size=2)
+    built = DipBuilds(engine, DipCatalogues(CLASSES, new_uow=new_uow), None, None)
+    built.runs = Runs(engine, tables.run, [built.kind()], domain="grouping.medpay", lease_seconds=5)
+    await built.runs.open()
+    yield built
+    await built.runs.close()
+    await engine.dispose()
+
+
+HISTORY = b"".join(b'{"case_id": "B%d", "dx": ["K35.300"], "px": ["47.0100"], "total_cost": "100.0%d"}\n' % (i, i % 2)
+                   for i in range(20))
+
+
+async def test_a_build_run_publishes_a_version_once_per_request(builds: DipBuilds) -> None:
+    assert builds.runs is not None
+    sid = scheme()
+    run = await builds.start(sid, 15, UploadSource(gzip.compress(HISTORY)), request_id=str(uuid.uuid4()))
+    done = await builds.runs.wait(run.id, timeout=30)
+    assert done.state is RunState.SUCCEEDED, done.error
+    assert done.result["version"] == 1 and done.result["core_group_count"] == 1
+    assert (done.result["case_count"], done.result["source"], done.result["threshold"]) == (20, "upload", 15)
+    assert (done.progress.done, done.progress.unit) == (20, "cases")
+    again = await builds.start(sid, 15, UploadSource(gzip.compress(HISTORY)))  # no request id: by content
+    assert (await builds.runs.wait(again.id, timeout=30)).result["created"] is False
+    same = await builds.start(sid, 15, UploadSource(gzip.compress(HISTORY)))
+    assert same.id == again.id  # the same request is the same run
+
+
+async def test_a_request_id_names_one_build(builds: DipBuilds) -> None:
+    request_id = str(uuid.uuid4())
+    await builds.start(scheme(), 15, UploadSource(HISTORY), request_id=request_id)
+    with pytest.raises(RunKeyReused):
+        await builds.start(scheme(), 15, UploadSource(HISTORY), request_id=request_id)
+
+
+async def test_a_bad_history_fails_the_run_naming_the_line(builds: DipBuilds) -> None:
+    assert builds.runs is not None
+    run = await builds.start(scheme(), 15, UploadSource(HISTORY + b'{"case_id": "x", "dx": ["I10"]}\n'))
+    done = await builds.runs.wait(run.id, timeout=30)
+    assert done.state is RunState.FAILED and done.error is not None
+    assert (done.error.code, done.error.reason) == ("INVALID_ARGUMENT", "INVALID_HISTORY")
+    assert "upload:21: total_cost is missing" in done.error.message
+
+
+@pytest.mark.parametrize(("scheme_id", "threshold", "source", "field"), [
+    ("dip-3307-2026", 15, UploadSource(HISTORY), "scheme"),
+    ("dip-330700-2026", 0, UploadSource(HISTORY), "threshold"),
+    ("dip-330700-2026", 15, UploadSource(b""), "upload.history"),
+])
+async def test_bad_build_requests_are_refused_before_any_run(builds: DipBuilds, scheme_id: str, threshold: int,
+                                                             source: UploadSource, field: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        await builds.start(scheme_id, threshold, source)
+    assert refused.value.metadata["field"] == field
+
+
+async def test_a_feed_build_needs_a_collection_service(builds: DipBuilds) -> None:
+    with pytest.raises(FailedPrecondition, match="no collection service"):
+        await builds.start(scheme(), 15, FeedSource("", (Period.parse("2025"),)))
+
+
+async def test_the_tables_agree_with_the_migrations(runtime: Runtime) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def differences(sync: Any) -> list[Any]:
+        context = MigrationContext.configure(sync, opts={
+            "include_schemas": True,
+            "include_name": lambda name, type_, parents: type_ != "schema" or name == tables.SCHEMA,
+            "include_object": lambda obj, name, type_, reflected, compare_to: name != "alembic_version"})
+        return list(compare_metadata(context, tables.metadata))
+
+    engine = runtime.engine(pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
+    finally:
+        await engine.dispose()

@@ -139,8 +139,10 @@ def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCas
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
+    """A result as stored: the group code is the DRG, or for a DIP scheme the DIP group ("K35.3|47.0100")."""
     scheme_id = scheme_id_of(r.scheme)
-    return GroupRow(scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc,
+    code = r.dip.group if r.HasField("dip") else r.drg
+    return GroupRow(scheme_id, r.scheme_version, code, r.adrg, r.mdc,
                     grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(scheme_id))
 
 

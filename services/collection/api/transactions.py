@@ -16,6 +16,7 @@ from typing import Any
 from libs.common.errors import MedpayError, NotFound
 
 from ..adapters.door_store import Serials
+from ..adapters.review_client import ReviewClient
 from ..domain.dialects import normalise_entry
 from ..domain.envelope import Envelope, content_digest, error_message, stamp
 from ..domain.fields import Field, Kind
@@ -50,10 +51,12 @@ class Transaction:
     handle: Handler
 
 
-def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: Serials,
-                          fee_details: FeeDetails | None = None) -> dict[str, Transaction]:
+def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: Serials, *,
+                          fee_details: FeeDetails | None = None,
+                          review: ReviewClient | None = None) -> dict[str, Transaction]:
     """infno -> transaction, the door's dispatch table."""
     from .fee_transactions import revoke_fee_details, upload_fee_details
+    from .review_transactions import check_stay
 
     table = {
         "9001": Transaction("签到", sign_in(region, serials)),
@@ -64,6 +67,9 @@ def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: 
     if fee_details is not None:
         table["2301"] = Transaction("住院费用明细上传", upload_fee_details(fee_details))
         table["2302"] = Transaction("住院费用明细撤销", revoke_fee_details(fee_details))
+    if review is not None:
+        table["3101"] = Transaction("明细审核事前事中分析服务", check_stay(review, settlement=False))
+        table["3102"] = Transaction("明细审核事中分析服务", check_stay(review, settlement=True))
     return table
 
 

@@ -1,4 +1,9 @@
-"""Which grouping scheme applies to a region and settlement period (a prefecture switches on a date)."""
+"""Which grouping scheme applies to a region and settlement period (a prefecture switches on a date).
+
+A region switches from CHS-DRG to DIP by an entry naming its DIP scheme, ``dip-<region>-<year>`` (the grouping
+service's catalogue of that region): ``"330700:2026-07-01:dip-330700-2026"``. A DIP catalogue is built from one
+region's own cases, so an entry may name only its own region's, and the ``*`` entry none.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ class SchemeSchedule:
                 raise ScheduleError(f"scheme schedule entry {part!r} is not REGION[:YYYY-MM-DD]:SCHEME")
             if region != "*" and not (len(region) == 6 and region.isdigit()):
                 raise ScheduleError(f"region {region!r} in {part!r} is not * or 6 digits")
+            if scheme.lower().startswith("dip"):
+                _check_dip(scheme, region, part)
             entries.append((region, since, scheme))
         return SchemeSchedule(tuple(entries))
 
@@ -47,3 +54,13 @@ class SchemeSchedule:
 
     def schemes(self) -> Iterable[str]:
         return {s for _, _, s in self.entries}
+
+
+def _check_dip(scheme: str, region: str, part: str) -> None:
+    bits = scheme.split("-")
+    if len(bits) != 3 or bits[0] != "dip" or not (len(bits[1]) == 6 and bits[1].isdigit()) or not (
+            len(bits[2]) == 4 and bits[2].isdigit()):
+        raise ScheduleError(f"DIP scheme {scheme!r} in {part!r} is not dip-<6-digit region>-<year>")
+    if bits[1] != region:
+        raise ScheduleError(f"{part!r}: {scheme} is region {bits[1]}'s DIP catalogue; "
+                            f"a region can be scheduled only onto its own")

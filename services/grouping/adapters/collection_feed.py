@@ -25,6 +25,15 @@ class CollectionCaseFeed:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
+    async def head(self) -> int:
+        """The feed's last published sequence (GetCaseFeed): what a build pins when it starts."""
+        async with open_service_channel(self._settings, "collection") as channel:
+            try:
+                reply = await pb_grpc.CollectionServiceStub(channel).GetCaseFeed(pb.GetCaseFeedRequest())
+            except grpc.aio.AioRpcError as failed:
+                raise _upstream(failed) from None
+        return int(reply.head_sequence)
+
     async def cases(self, region: str, periods: Sequence[Period], as_of_sequence: int) -> AsyncIterator[FeedCases]:
         """Chunks of (case, total cost in yuan) of the active lists; revoked lists are not base-year cases."""
         request = pb.StreamCasesRequest(region=region, settlement_periods=[p.to_proto() for p in periods],
@@ -39,8 +48,12 @@ class CollectionCaseFeed:
                                      for c in reply.cases if c.status == pb.LIST_STATUS_ACTIVE],
                                     reply.as_of_sequence)
             except grpc.aio.AioRpcError as failed:
-                if failed.code() == grpc.StatusCode.INVALID_ARGUMENT:  # e.g. a region collection does not know
-                    raise InvalidArgument(f"collection service refused the read: {failed.details()}",
-                                          reason="UPSTREAM_REFUSED", metadata={"upstream": "collection"}) from None
-                raise Unavailable(f"collection service: {failed.code().name} {failed.details()}",
-                                  reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "collection"}) from None
+                raise _upstream(failed) from None
+
+
+def _upstream(failed: grpc.aio.AioRpcError) -> InvalidArgument | Unavailable:
+    if failed.code() == grpc.StatusCode.INVALID_ARGUMENT:  # e.g. a malformed region or period
+        return InvalidArgument(f"collection service refused the read: {failed.details()}",
+                               reason="UPSTREAM_REFUSED", metadata={"upstream": "collection"})
+    return Unavailable(f"collection service: {failed.code().name} {failed.details()}",
+                       reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "collection"})

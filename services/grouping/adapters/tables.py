@@ -1,13 +1,16 @@
 """The grouping service's tables, in its own PostgreSQL schema ``grouping``.
 
 CHS-DRG packs stay files of the reference directory; what the service makes itself is stored here: the
-published versions of DIP catalogues (immutable: a trigger refuses UPDATE and DELETE).
+published versions of DIP catalogues (immutable: a trigger refuses UPDATE and DELETE), the histories uploaded
+to build them (kept by content digest: a build's input), and the runs of those builds (the run framework).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
+
+from libs.common.runs import run_table
 
 SCHEMA = "grouping"
 metadata = MetaData(schema=SCHEMA)
@@ -34,3 +37,13 @@ dip_catalogue_version = Table(
     Column("catalogue_tsv", LargeBinary, nullable=False),
     Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+dip_build_upload = Table(
+    "dip_build_upload", metadata,
+    Column("digest", Text, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+run = run_table(metadata)

@@ -10,16 +10,19 @@ from ..domain.checks import CodeTables
 from ..domain.engine import group_case
 from ..domain.errors import UnknownSchemeError
 from ..domain.scheme import Scheme
+from .dip_catalogues import DipCatalogues
 
 MAX_BATCH = 10_000
 
 
 @dataclass(frozen=True)
 class SchemeRegistry:
-    """Compiled schemes by id, plus the code tables the input checks use (``None`` if absent)."""
+    """Compiled CHS-DRG schemes by id, the code tables the input checks use (``None`` if absent), and the DIP
+    catalogues (``None`` without a surgery list: DIP cannot type procedures without it)."""
 
     schemes: Mapping[str, Scheme]
     codes: CodeTables | None
+    dip: DipCatalogues | None = None
 
     def scheme(self, scheme_id: str) -> Scheme:
         found = self.schemes.get(scheme_id)

@@ -50,7 +50,16 @@ def test_schedule_prefers_the_region_and_the_latest_date_in_force() -> None:
     assert s.scheme_for("110100", date(2026, 7, 1)) == "chs-drg-1.1"
 
 
-@pytest.mark.parametrize("text", ["330700", "33070:chs", "330700:2026-13-01:x", "a:b:c:d"])
+def test_a_region_switches_from_drg_to_dip_by_an_entry() -> None:
+    s = SchemeSchedule.parse("330700:2026-07-01:dip-330700-2026", "chs-drg-1.1")
+    assert s.scheme_for("330700", date(2026, 6, 30)) == "chs-drg-1.1"
+    assert s.scheme_for("330700", date(2026, 7, 1)) == "dip-330700-2026"
+    assert s.scheme_for("330800", date(2026, 7, 1)) == "chs-drg-1.1"
+
+
+@pytest.mark.parametrize("text", ["330700", "33070:chs", "330700:2026-13-01:x", "a:b:c:d",
+                                  "330700:dip-330800-2026", "*:dip-330700-2026", "330700:dip-330700",
+                                  "330700:2026-07-01:dip-jinhua-2026"])
 def test_bad_schedules_are_refused(text: str) -> None:
     with pytest.raises(ScheduleError):
         SchemeSchedule.parse(text, "chs-drg-1.1")

@@ -250,8 +250,9 @@ def _anniversary(day: date, years: int) -> date:
 class World:
     """Clean stays with traps; ``plant_*`` methods add violations and record them on the stay."""
 
-    def __init__(self, seed: int, stays: int) -> None:
+    def __init__(self, seed: int, stays: int, span_days: int = 330) -> None:
         self.rng = random.Random(seed)
+        self.span_days = span_days
         self.stays: list[StayData] = []
         self._serial = 0
         self._person = 0
@@ -272,7 +273,7 @@ class World:
                     diagnoses: list[str] | None = None) -> StayData:
         rng = self.rng
         self._serial += 1
-        admitted = admitted or datetime(2026, 1, 3, 8) + timedelta(minutes=rng.randint(0, 330 * 24 * 60))
+        admitted = admitted or datetime(2026, 1, 3, 8) + timedelta(minutes=rng.randint(0, self.span_days * 24 * 60))
         los = rng.choice((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 18))
         discharged = datetime.combine(admitted.date() + timedelta(days=los), datetime.min.time()) + timedelta(
             hours=rng.randint(9, 16), minutes=rng.randint(0, 59))

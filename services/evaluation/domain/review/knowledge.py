@@ -156,3 +156,29 @@ def _age(text: str, column: str, bad: Complaint) -> int | None:
         bad(column, f"{text!r} must be whole years 0-{MAX_AGE}")
         return None
     return int(text)
+
+
+@dataclass(frozen=True)
+class KnowledgeShelf:
+    """The imported versions, each in force from its effective date until the next one's."""
+
+    versions: tuple[KnowledgeLibrary, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(v.effective_from is None for v in self.versions):
+            raise ValueError("every stored knowledge version has an effective date")
+        ordered = tuple(sorted(self.versions, key=lambda v: (v.effective_from, v.version)))
+        object.__setattr__(self, "versions", ordered)
+
+    def in_force(self, day: date | None) -> KnowledgeLibrary | None:
+        """The version in force on ``day`` (the latest one for a stay without a date); None before the first."""
+        if not self.versions:
+            return None
+        if day is None:
+            return self.versions[-1]
+        current = None
+        for version in self.versions:
+            assert version.effective_from is not None
+            if version.effective_from <= day:
+                current = version
+        return current

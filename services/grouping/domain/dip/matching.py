@@ -85,3 +85,24 @@ class DipGrouper:
 
     def group_all(self, cases: Iterable[DipCase]) -> list[DipResult]:
         return [self.group(case) for case in cases]
+
+    def explain(self, case: DipCase) -> tuple[str, ...]:
+        """The decision in words, step by step (for an explanation trace; ``group`` stays the fast path)."""
+        derived = derive(case, self.classes)
+        result = self.group(case)
+        if derived is None:
+            return ("no principal diagnosis (dx empty after trimming): 0000, ungroupable",)
+        classes = ", ".join(f"{code.strip()} {self.classes.classify(code.strip()).value}"
+                            for code in case.px if code.strip()) or "none"
+        lines = [f"principal diagnosis {derived.dx4} (dx4), {derived.dx3} (dx3)", f"procedures: {classes}",
+                 f"P = {'+'.join(derived.procedures) or '(empty)'}; type {derived.case_type.value}; "
+                 f"key {derived.key}"]
+        if result.kind is DipKind.CORE:
+            lines.append(f"the key is core group {result.group}")
+        elif result.kind is DipKind.CORE_PARTIAL:
+            lines.append(f"no core group {derived.key}; the largest core subset of dx4 {derived.dx4} is "
+                         f"{result.group} ({len(result.procedures)} of {len(derived.procedures)} procedures)")
+        else:
+            lines.append(f"no core group of dx4 {derived.dx4} fits: comprehensive {result.group}"
+                         + ("" if result.group in self.groups else " (not in the catalogue: settled by item)"))
+        return tuple(lines)

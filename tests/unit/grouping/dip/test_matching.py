@@ -76,3 +76,17 @@ def test_the_principal_diagnosis_is_the_first_non_empty_one() -> None:
 def test_group_all_keeps_input_order() -> None:
     cases = [case("K80.1"), DipCase(()), case("K80.1", "51.2300")]
     assert [r.group for r in GROUPER.group_all(cases)] == ["K80.1|", "0000", "K80.1|51.2300"]
+
+
+def test_explanations_say_each_step() -> None:
+    assert GROUPER.explain(DipCase(())) == ("no principal diagnosis (dx empty after trimming): 0000, ungroupable",)
+    partial = GROUPER.explain(case("K80.100", "99.0400", "51.2300", "88.7600"))
+    assert partial == (
+        "principal diagnosis K80.1 (dx4), K80 (dx3)",
+        "procedures: 99.0400 therapeutic, 51.2300 surgery, 88.7600 diagnostic",
+        "P = 51.2300+99.0400; type S; key K80.1|51.2300+99.0400",
+        "no core group K80.1|51.2300+99.0400; the largest core subset of dx4 K80.1 is K80.1|51.2300 "
+        "(1 of 2 procedures)")
+    assert GROUPER.explain(case("K80.1"))[-1] == "the key is core group K80.1|"
+    assert GROUPER.explain(case("K81.0", "88.7600"))[-1] == (
+        "no core group of dx4 K81.0 fits: comprehensive K81/D (not in the catalogue: settled by item)")
