@@ -222,14 +222,14 @@ async def _final_states(stub: Any) -> dict[tuple[str, str], tuple[str, str, list
                                                                                        page_token=token))
         for s in page.settlement_lists:
             status = collection_pb.ListStatus.Name(s.status).removeprefix("LIST_STATUS_")
-            out[(s.fixmedins_code, s.setl_id)] = (status, s.group.drg, [])
+            out[(s.fixmedins_code, s.setl_id)] = (status, s.case_group.code, [])
         token = page.next_page_token
         if not token:
             break
     for key, (status, drg, _) in list(out.items()):
         if status == "REJECTED":
             stored = (await stub.GetSettlementList(collection_pb.GetSettlementListRequest(
-                fixmedins_code=key[0], setl_id=key[1]))).settlement_list
+                fixmedins_code=key[0], setl_id=key[1])))
             out[key] = (status, drg, [{"code": f.code, "field": f.field, "message_en": f.message_en}
                                       for f in stored.findings if f.severity == collection_pb.SEVERITY_ERROR])
     return out

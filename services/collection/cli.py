@@ -111,7 +111,7 @@ def _record_summary(report: RecordImportReport) -> str:
 async def _import_lists(app: CollectionApp, path: Path, chunk: int) -> None:
     started = time.perf_counter()
     with _progress("lists", path) as (bar, task):
-        report = await BulkImport(app.new_uow, app.checker, app.joiner).run(
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(
             path, chunk=chunk, progress=lambda n: bar.advance(task, n))
     if report.already_done:
         console.print(f"{path} was imported before ({report.accepted:,} accepted, {report.pending:,} pending, "

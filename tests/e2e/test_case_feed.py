@@ -95,7 +95,8 @@ def assert_case_is_the_list(case: pb.Case, request: dict[str, Any], reply: pb.Up
     assert len(case.groups) == 1
     group = case.groups[0]
     assert (group.scheme_id, group.scheme_version, group.code, group.adrg, group.mdc) == (
-        reply.group.scheme_id, reply.group.scheme_version, reply.group.drg, reply.group.adrg, reply.group.mdc)
+        reply.case_group.scheme_id, reply.case_group.scheme_version, reply.case_group.code, reply.case_group.adrg,
+        reply.case_group.mdc)
     assert group.kind == pb.GROUP_KIND_DRG
     assert case.total_cost.fen == sum(fen(i["amt"]) for i in request["input"]["iteminfo"])
     assert case.fund_paid.fen == sum(fen(p["fund_payamt"]) for p in request["input"]["payinfo"])
@@ -111,12 +112,12 @@ async def test_every_change_is_one_event_with_the_whole_case(stub: pb_grpc.Colle
     start = await head(stub)
     replies = [await stub.UploadSettlementList(upload_of(r)) for r in rows]
     first, second = replies[0].setl_list_id, replies[1].setl_list_id
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=first, status=pb.LIST_STATUS_REVOKED, reason="feed test"))
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(  # no change: no event
-        setl_list_id=first, status=pb.LIST_STATUS_REVOKED, reason="again"))
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=first, status=pb.LIST_STATUS_ACTIVE, reason="feed test"))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(name=f"settlementLists/{first}",
+                                                                   reason="feed test"))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(  # no change: no event
+        name=f"settlementLists/{first}", reason="again"))
+    await stub.RestoreSettlementList(pb.RestoreSettlementListRequest(name=f"settlementLists/{first}",
+                                                                     reason="feed test"))
     revised = copy.deepcopy(rows[1])
     revised["input"]["setlinfo"]["chfpdr_code"] = rows[2]["input"]["setlinfo"]["chfpdr_code"]
     revision = await stub.UploadSettlementList(upload_of(revised))
@@ -145,7 +146,7 @@ async def test_every_change_is_one_event_with_the_whole_case(stub: pb_grpc.Colle
         regrouped = by_list[reply.setl_list_id][-1]
         assert regrouped.type == T.CASE_EVENT_TYPE_REGROUPED
         assert regrouped.case.groups[0].scheme_id == other
-        assert {g.scheme_id for g in regrouped.case.groups} == {reply.group.scheme_id, other}
+        assert {g.scheme_id for g in regrouped.case.groups} == {reply.case_group.scheme_id, other}
     revoked = by_list[first][1].case
     assert revoked.status == pb.LIST_STATUS_REVOKED
     assert_same_case_but(revoked, by_list[first][0].case, "status")
@@ -180,8 +181,7 @@ async def test_as_of_read_reproduces_a_pinned_sequence(stub: pb_grpc.CollectionS
     replies = [await stub.UploadSettlementList(upload_of(r)) for r in rows]
     pinned = await head(stub)
     before = await cases_at(stub, region, [period], pinned)
-    await stub.UpdateSettlementListStatus(pb.UpdateSettlementListStatusRequest(
-        setl_list_id=replies[0].setl_list_id, status=pb.LIST_STATUS_REVOKED))
+    await stub.RevokeSettlementList(pb.RevokeSettlementListRequest(name=replies[0].name))
     # A revision moving a list to the next settlement period leaves this period's read at the new head.
     moved = copy.deepcopy(rows[1])
     end = date.fromisoformat(moved["input"]["setlinfo"]["setl_end_date"])
@@ -264,3 +264,74 @@ async def test_bad_feed_requests_name_their_field(stub: pb_grpc.CollectionServic
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         [m async for m in stub.StreamCases(pb.StreamCasesRequest(region="330700"))]
     assert error_info(caught.value)[1].field_violations[0].field == "settlement_periods"
+
+
+@pytest.fixture
+async def isolated(runtime: Any, coding_server: Any, grouping_server: Any, server_root: Any
+                   ) -> AsyncIterator[tuple[pb_grpc.CollectionServiceStub, str, str]]:
+    """A collection service over a database of its own: its feed holds exactly what a test puts in it."""
+    from pydantic import SecretStr
+
+    from libs.common.db.migrate import upgrade_service
+    from libs.common.grpc.server import start_server
+    from libs.common.runtime import Runtime
+    from services.collection.bootstrap import build_app, service_spec
+
+    from ..support import create_database, drop_database, free_port, server_url
+
+    admin = server_url(server_root)
+    url, name = await create_database(admin)
+    await asyncio.to_thread(upgrade_service, "collection", url)
+    settings = runtime.settings.model_copy(update={
+        "database_url": SecretStr(url), "coding_address": f"127.0.0.1:{coding_server.port}",
+        "grouping_address": f"127.0.0.1:{grouping_server.port}"})
+    app = await build_app(Runtime(settings))
+    http = f"127.0.0.1:{free_port()}"
+    running = await start_server(service_spec(app, http, "/api/v1/hsa"), settings, "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield pb_grpc.CollectionServiceStub(channel), f"http://{http}/api/v1/hsa", url
+    finally:
+        await running.stop()
+        await drop_database(admin, name)
+
+
+async def test_the_feed_of_an_isolated_database_is_exactly_what_was_stored(
+        isolated: tuple[pb_grpc.CollectionServiceStub, str, str]) -> None:
+    """Rich lists (money from the list) and HIS-form lists with their records (money from the record): the
+    feed from 0 holds one ACCEPTED event per list and nothing else, and StreamCases returns exactly these cases,
+    field by field as uploaded, as stored (GetSettlementList) and as the records say."""
+    from .his import his_form, settlement_record
+
+    stub, base, _ = isolated
+    rows = [r for r, t in fresh(seed=145, cases=60) if not t["faults"]][:20]
+    region, period = region_of(rows[0]), rows[0]["input"]["setlinfo"]["setl_end_date"][:7]
+    rows = [r for r in rows if region_of(r) == region and r["input"]["setlinfo"]["setl_end_date"][:7] == period]
+    rich, his = rows[: len(rows) // 2], rows[len(rows) // 2:]
+    replies = {r["input"]["setlinfo"]["setl_id"]: await stub.UploadSettlementList(upload_of(r)) for r in rich}
+    await post_all(base, [his_form(r) for r in his])
+    await stub.UploadSettlementRecords(pb.UploadSettlementRecordsRequest(
+        records=[json.dumps(settlement_record(r), ensure_ascii=False).encode() for r in his]))
+
+    events = await events_after(stub, region, 0)
+    assert [e.type for e in events] == [pb.CASE_EVENT_TYPE_ACCEPTED] * len(rows)
+    assert [e.sequence for e in events] == list(range(1, len(rows) + 1))
+    cases = await cases_at(stub, region, [period], 0)
+    assert cases == {e.case.setl_list_id: e.case for e in events}
+    for request in rich:
+        reply = replies[request["input"]["setlinfo"]["setl_id"]]
+        assert_case_is_the_list(cases[reply.setl_list_id], request, reply)
+    for request in his:
+        stored = (await stub.GetSettlementList(pb.GetSettlementListRequest(
+            fixmedins_code=request["fixmedins_code"], setl_id=request["input"]["setlinfo"]["setl_id"]))
+                  )
+        case = cases[stored.setl_list_id]
+        record = settlement_record(request)["setlinfo"]
+        assert (case.revision, case.status, case.money_source) == (1, pb.LIST_STATUS_ACTIVE,
+                                                                   pb.MONEY_SOURCE_SETTLEMENT_RECORD)
+        assert (case.groups[0].code, case.groups[0].scheme_id) == (stored.case_group.code, stored.case_group.scheme_id)
+        assert (case.total_cost.fen, case.fund_paid.fen, case.personal_paid.fen) == (
+            fen(record["medfee_sumamt"]), fen(record["fund_pay_sumamt"]), fen(record["psn_part_amt"]))
+        assert case.sex == {"1": pb.SEX_MALE, "2": pb.SEX_FEMALE}[record["gend"]]
+        assert case.insurance_type == record["insutype"] and case.psn_no == record["psn_no"]
+        assert case.mdtrt_id == request["input"]["setlinfo"]["mdtrt_id"]

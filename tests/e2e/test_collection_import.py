@@ -15,7 +15,7 @@ from services.collection.service_layer.regroup import regroup
 from services.grouping.bootstrap import build_registry
 
 from ..support import case_of
-from .lists import fresh, post_all
+from .lists import fresh, post_all, scheme_id
 
 App = tuple[Any, str, Any]
 
@@ -50,7 +50,7 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     _, base, app = collection_app
     rows = fresh(seed=51, cases=1500)
     path = write(tmp_path / "lists.jsonl.gz", rows)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
     first = await importer.run(path, chunk=400, stop_after_chunks=2)  # "interrupted" after two chunks
     assert first.lines == 800 and not first.already_done
     second = await importer.run(path, chunk=400)
@@ -61,7 +61,12 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     again = await importer.run(path, chunk=400)
     assert again.already_done
     replay = (await post_all(base, [clean[0]]))[0]  # an imported msgid posted again is a replay
-    assert replay["infcode"] == 0 and replay["output"]["source"] == "import"
+    assert replay == (await post_all(base, [clean[0]]))[0]  # the stored answer, every time
+    other = next(r for r, t in fresh(seed=58, cases=30) if not t["faults"])
+    uploaded = (await post_all(base, [other]))[0]
+    assert replay["infcode"] == 0 and replay.keys() == uploaded.keys()  # the envelope of an upload at the door
+    assert replay["output"].keys() == uploaded["output"].keys() and replay["output"]["status"] == "ACTIVE"
+    assert replay["inf_refmsgid"][:6] == uploaded["inf_refmsgid"][:6] and len(replay["inf_refmsgid"]) == 30
     assert await count_lists(database_url, clean) == (len(clean), len(clean))
     stored = await app.lists.get(fixmedins_code=clean[0]["fixmedins_code"],
                                  setl_id=clean[0]["input"]["setlinfo"]["setl_id"])
@@ -87,17 +92,18 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
                                                               tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=52, cases=300)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
     await importer.run(write(tmp_path / "a.jsonl", rows), chunk=1000)
     report = await importer.run(write(tmp_path / "b.jsonl", [*rows[:150], rows[0]]), chunk=1000)
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
 
 
-async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime,
+async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
-    await BulkImport(app.new_uow, app.checker, app.joiner).run(write(tmp_path / "r.jsonl", rows), chunk=1000)
+    await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(write(tmp_path / "r.jsonl", rows),
+                                                                                    chunk=1000)
     registry = build_registry(runtime)
     target = next((s for s in ("chs-drg-1.0", "chs-drg-zhejiang-2022") if s in registry.schemes),
                   next(iter(registry.schemes)))
@@ -109,9 +115,23 @@ async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, r
     async with app.new_uow() as uow:
         cases = await uow.lists.cases(region, period, 0, 100_000, scheme_id=target)
     assert cases and all(c.scheme_id == target for c in cases)
-    for c in cases[:200]:
-        expected = registry.group(target, [case_of(c.body)])[0]
-        assert c.drg == expected.drg
+    expected = {str(c.list_id): g.drg for c, g in zip(cases, registry.group(target, [case_of(c.body) for c in cases]),
+                                                      strict=True)}
+    assert {str(c.list_id): c.drg for c in cases} == expected  # every case, as the engine groups it under target
+    # The feed says so too: each regrouped case's last event carries the new group first, the old one kept.
+    conn = await asyncpg.connect(database_url)
+    try:
+        last = await conn.fetch(
+            "SELECT DISTINCT ON (list_id) list_id, kind, groups FROM collection.case_event "
+            "WHERE list_id = ANY($1::bigint[]) ORDER BY list_id, event_id DESC", [c.list_id for c in cases])
+    finally:
+        await conn.close()
+    assert len(last) == len(cases)
+    for event in last:
+        groups = orjson.loads(event["groups"])
+        assert event["kind"] == "REGROUPED" and groups[0]["scheme_id"] == target
+        assert groups[0]["drg"] == expected[str(event["list_id"])]
+        assert target == scheme_id() or len(groups) == 2
 
 
 async def test_the_import_and_regroup_commands(runtime: Runtime, database_url: str, coding_server: Any,

@@ -45,7 +45,7 @@ async def send_records(stub: pb_grpc.CollectionServiceStub, lines: list[dict[str
 
 async def get(stub: pb_grpc.CollectionServiceStub, request: dict[str, Any]) -> pb.SettlementList:
     return (await stub.GetSettlementList(pb.GetSettlementListRequest(
-        fixmedins_code=request["fixmedins_code"], setl_id=request["input"]["setlinfo"]["setl_id"]))).settlement_list
+        fixmedins_code=request["fixmedins_code"], setl_id=request["input"]["setlinfo"]["setl_id"])))
 
 
 async def head(stub: pb_grpc.CollectionServiceStub) -> int:
@@ -101,7 +101,7 @@ async def test_lists_before_their_records_wait_then_are_grouped_when_the_records
         stored = await get(stub, request)
         assert stored.status == pb.LIST_STATUS_ACTIVE
         expected = registry.group(scheme_id(), [case_of(request["input"])])[0]
-        assert stored.group.drg == expected.drg  # grouped as the rich list groups: the record's person
+        assert stored.case_group.code == expected.drg  # grouped as the rich list groups: the record's person
         [event] = events[request["input"]["setlinfo"]["setl_id"]]
         record = settlement_record(request)["setlinfo"]
         assert event.type == T.CASE_EVENT_TYPE_ACCEPTED and event.case.status == pb.LIST_STATUS_ACTIVE

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_columns
-from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity
-from . import feed, records
+from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity, StoredList
+from . import feed, records, writer
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -37,76 +37,7 @@ def _taken(error: IntegrityError) -> bool:
     return "idempotency_pkey" in str(error.orig)
 
 
-@dataclass(frozen=True)
-class StoredList:
-    list_id: int
-    setl_list_id: str
-    fixmedins_code: str
-    setl_id: str
-    psn_no: str
-    region: str
-    period: str
-    status: str
-    revision: int
-    revision_count: int
-    total_fen: int
-    body: Any
-    received_time: datetime
-    findings: list[Finding]
-    group: GroupRow | None
-    history: list[tuple[str, datetime, str, int]]
-    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
-
-
-_ACCEPT = text(f"""
-WITH n AS (SELECT nextval('{S}.list_id_seq') AS id),
-l AS (
-  INSERT INTO {S}.settlement_list (list_id, setl_list_id, fixmedins_code, setl_id, psn_no, region, period, status,
-                                   current_revision)
-  SELECT n.id, :region || 'L' || to_char(now(), 'YYYYMMDD') || lpad(n.id::text, 8, '0'), :code, :setl_id, :psn_no,
-         :region, :period, :status, 1 FROM n
-  ON CONFLICT (fixmedins_code, setl_id) DO UPDATE
-     SET current_revision = {S}.settlement_list.current_revision + 1, psn_no = excluded.psn_no,
-         period = excluded.period, status = excluded.status, updated_time = now()
-  RETURNING list_id, setl_list_id, current_revision),
-r AS (
-  INSERT INTO {S}.list_revision (list_id, revision, idempotency_key, digest, body, ruleset, total_fen, fund_fen,
-                                 los_days, sex, age_years, discharge_date, discharge_type, principal_dx,
-                                 record_revision)
-  SELECT l.list_id, l.current_revision, :key, :digest, CAST(:body AS jsonb), :ruleset, :total, :fund, :los, :sex,
-         :age, :discharge_date, :discharge_type, :principal_dx, CAST(:record_revision AS int) FROM l
-  RETURNING list_id, revision),
-g AS (
-  INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
-  SELECT r.list_id, r.revision, :scheme_id, :scheme_version, :drg, :adrg, :mdc, :group_status, :group_kind FROM r
-  WHERE :scheme_id <> ''),
-e AS ({feed.append_from_json(
-    kind="CASE WHEN p.had THEN 'REVISED' ELSE 'ACCEPTED' END", list_id="l.list_id",
-    setl_list_id="l.setl_list_id", revision="l.current_revision", status=":status",
-    content="CAST(:case AS jsonb)",
-    source=f"l CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM {S}.case_event x WHERE x.list_id = l.list_id) "
-           f"AS had) p")}
-  WHERE :status = 'ACTIVE' OR p.had),
-h AS (
-  INSERT INTO {S}.status_history (list_id, revision, status, reason)
-  SELECT r.list_id, r.revision, :status,
-         (CASE WHEN r.revision = 1 THEN 'upload' ELSE 'revision ' || r.revision END)
-         || CASE WHEN :status = 'PENDING' THEN ', waiting for its settlement record' ELSE '' END
-  FROM r),
-f AS (
-  INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
-  SELECT r.list_id, r.revision, x.code, x.severity, x.field, x.message_zh, x.message_en
-  FROM r, jsonb_to_recordset(CAST(:findings AS jsonb))
-       AS x(code text, severity text, field text, message_zh text, message_en text)),
-i AS (
-  INSERT INTO {S}.idempotency (key, digest, response)
-  SELECT :key, :digest, CAST(replace(replace(CAST(:template AS text), '"{PENDING_ID_TOKEN}"',
-                                             to_json(l.setl_list_id)::text),
-                                     '{PENDING_REVISION_TOKEN}', l.current_revision::text) AS jsonb)
-  FROM l WHERE CAST(:key AS text) IS NOT NULL
-  RETURNING response)
-SELECT l.setl_list_id, l.current_revision, (SELECT response FROM i) AS response FROM l
-""")
+_STORE_ONE = text(writer.store_one(PENDING_ID_TOKEN, PENDING_REVISION_TOKEN))
 
 
 class CollectionRepository:
@@ -140,28 +71,16 @@ class CollectionRepository:
         with a key, the response: one statement.
 
         Raises ``IdempotencyKeyTaken`` when the key is already stored (nothing of this call is then written)."""
-        f = lst.facts
-        params = {
-            "status": status.value, "record_revision": record_revision,
-            "region": lst.region, "code": lst.fixmedins_code, "setl_id": lst.setl_id, "psn_no": lst.psn_no,
-            "period": lst.period, "key": key, "digest": digest, "body": orjson.dumps(lst.body).decode(),
-            "ruleset": ruleset, "total": lst.total_fen, "fund": lst.fund_fen, "los": f.los_days, "sex": f.sex,
-            "age": f.age_years, "discharge_date": lst.discharge_date, "discharge_type": f.discharge_type,
-            "principal_dx": f.diagnoses[0] if f.diagnoses else "",
-            "scheme_id": group.scheme_id if group else "", "scheme_version": group.scheme_version if group else "",
-            "drg": group.drg if group else "", "adrg": group.adrg if group else "", "mdc": group.mdc if group else "",
-            "group_status": group.status if group else "", "group_kind": group.kind if group else "",
-            "case": orjson.dumps(case_columns(lst, [group] if group else [], hospital_level)).decode(),
-            "findings": orjson.dumps([_finding_row(w) for w in warnings]).decode(),
-            "template": orjson.dumps(response_template).decode() if key is not None else None,
-        }
+        row = writer_row(lst, key=key, digest=digest, status=status, record_revision=record_revision, group=group,
+                         findings=warnings, ruleset=ruleset, hospital_level=hospital_level)
+        params = {**row, "template": orjson.dumps(response_template).decode() if key is not None else None}
         try:
-            row = (await self.session.execute(_ACCEPT, params)).one()
+            stored = (await self.session.execute(_STORE_ONE, params)).one()
         except IntegrityError as error:
             if _taken(error):
                 raise IdempotencyKeyTaken(key) from None
             raise
-        return str(row.setl_list_id), int(row.current_revision), row.response
+        return str(stored.setl_list_id), int(stored.revision), stored.response
 
     async def save_rejection(self, key: str | None, digest: str, *, fixmedins_code: str, setl_id: str,
                              findings: Sequence[Finding], response: Any) -> None:
@@ -173,7 +92,7 @@ class CollectionRepository:
                 INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings)
                 VALUES (:key, :code, :setl_id, CAST(:findings AS jsonb))"""),
                 {"key": key, "digest": digest, "response": orjson.dumps(response).decode(), "code": fixmedins_code,
-                 "setl_id": setl_id, "findings": orjson.dumps([_finding_row(f) for f in findings]).decode()})
+                 "setl_id": setl_id, "findings": orjson.dumps([f.to_json() for f in findings]).decode()})
         except IntegrityError as error:
             if _taken(error):
                 raise IdempotencyKeyTaken(key) from None
@@ -278,22 +197,28 @@ class CollectionRepository:
                      group.kind) if group else None, history, _json(row.record) if row.record is not None else None)
 
     async def list_page(self, *, fixmedins_code: str, region: str, period: str, status: str, before: int,
-                        limit: int) -> list[Any]:
+                        limit: int) -> list[StoredList]:
+        """Lists newest first (their current revision, most recent group; no body, findings or history)."""
         clauses = ["(:before = 0 OR l.list_id < :before)"]
         for column, value in (("fixmedins_code", fixmedins_code), ("region", region), ("period", period),
                               ("status", status)):
             if value:
                 clauses.append(f"l.{column} = :{column}")
-        return list((await self.session.execute(text(f"""
+        rows = (await self.session.execute(text(f"""
             SELECT l.*, r.total_fen, r.received_time, g.scheme_id, g.scheme_version, g.drg, g.adrg, g.mdc,
-                   g.status AS group_status
+                   g.status AS group_status, g.kind AS group_kind
             FROM {S}.settlement_list l
             JOIN {S}.list_revision r ON r.list_id = l.list_id AND r.revision = l.current_revision
             LEFT JOIN LATERAL (SELECT * FROM {S}.group_result gr WHERE gr.list_id = l.list_id
                                AND gr.revision = l.current_revision ORDER BY grouped_time DESC LIMIT 1) g ON true
             WHERE {' AND '.join(clauses)} ORDER BY l.list_id DESC LIMIT :limit"""),
             {"fixmedins_code": fixmedins_code, "region": region, "period": period, "status": status,
-             "before": before, "limit": limit})).all())
+             "before": before, "limit": limit})).all()
+        return [StoredList(
+            r.list_id, r.setl_list_id, r.fixmedins_code, r.setl_id, r.psn_no, r.region, r.period, r.status,
+            r.current_revision, r.current_revision, r.total_fen, None, r.received_time, [],
+            GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc, r.group_status, r.group_kind)
+            if r.scheme_id else None, []) for r in rows]
 
     async def pending(self, kind: str, *, region: str, fixmedins_code: str, after: tuple[datetime, int] | None,
                       limit: int) -> list[Any]:
@@ -383,13 +308,33 @@ class JoinOutcome:
     keep_case: bool = False  # the event repeats the list's last case with the new status (a reversal)
 
 
+def writer_row(lst: ParsedList, *, key: str | None, digest: str, status: ListStatus, record_revision: int | None,
+               group: GroupRow | None, findings: Sequence[Finding], ruleset: str, hospital_level: int,
+               rownum: int = 0) -> dict[str, Any]:
+    """A list as the writer stores it (``writer.ROW_COLUMNS``)."""
+    f = lst.facts
+    return {
+        "rownum": rownum, "key": key, "digest": digest, "status": status.value,
+        "fixmedins_code": lst.fixmedins_code, "setl_id": lst.setl_id, "psn_no": lst.psn_no, "region": lst.region,
+        "period": lst.period, "body": orjson.dumps(lst.body).decode(), "total_fen": lst.total_fen,
+        "fund_fen": lst.fund_fen, "los_days": f.los_days, "sex": f.sex, "age_years": f.age_years,
+        "discharge_date": lst.discharge_date, "discharge_type": f.discharge_type,
+        "principal_dx": f.diagnoses[0] if f.diagnoses else "", "record_revision": record_revision,
+        "scheme_id": group.scheme_id if group else "", "scheme_version": group.scheme_version if group else "",
+        "drg": group.drg if group else "", "adrg": group.adrg if group else "", "mdc": group.mdc if group else "",
+        "group_status": group.status if group else "", "group_kind": group.kind if group else "",
+        "findings": orjson.dumps([x.to_json() for x in findings]).decode(), "ruleset": ruleset,
+        "case_json": orjson.dumps(case_columns(lst, [group] if group else [], hospital_level)).decode(),
+    }
+
+
 def _outcome_row(o: JoinOutcome, ruleset: str) -> dict[str, Any]:
     f, g = o.case.facts, o.group
     return {
         "list_id": o.list_id, "revision": o.revision, "status": o.status.value if o.status else None,
         "record_revision": o.record_revision, "total_fen": o.case.total_fen, "fund_fen": o.case.fund_fen,
         "los_days": f.los_days, "sex": f.sex, "age_years": f.age_years,
-        "principal_dx": f.diagnoses[0] if f.diagnoses else "", "findings": [_finding_row(x) for x in o.findings],
+        "principal_dx": f.diagnoses[0] if f.diagnoses else "", "findings": [x.to_json() for x in o.findings],
         "scheme_id": g.scheme_id if g else "", "scheme_version": g.scheme_version if g else "",
         "drg": g.drg if g else "", "adrg": g.adrg if g else "", "mdc": g.mdc if g else "",
         "group_status": g.status if g else "", "group_kind": g.kind if g else "",
@@ -418,19 +363,12 @@ _JOIN_STEPS = (
         FROM join_outcome o WHERE r.list_id = o.list_id AND r.revision = o.revision""",
     f"""DELETE FROM {S}.list_finding f USING join_outcome o
         WHERE f.list_id = o.list_id AND f.revision = o.revision AND o.status IS NOT NULL""",
-    f"""INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
-        SELECT o.list_id, o.revision, x.code, x.severity, x.field, x.message_zh, x.message_en
-        FROM join_outcome o, jsonb_to_recordset(o.findings)
-             AS x(code text, severity text, field text, message_zh text, message_en text)
-        WHERE o.status IS NOT NULL""",
+    writer.insert_findings("SELECT * FROM join_outcome WHERE status IS NOT NULL"),
     f"""DELETE FROM {S}.group_result g USING join_outcome o
         WHERE g.list_id = o.list_id AND g.revision = o.revision AND o.status IS NOT NULL""",
-    f"""INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
-        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status, group_kind
-        FROM join_outcome WHERE status IS NOT NULL AND scheme_id <> ''""",
-    f"""INSERT INTO {S}.status_history (list_id, revision, status, reason)
-        SELECT list_id, revision, status, reason FROM join_outcome
-        WHERE status IS NOT NULL AND status IS DISTINCT FROM old_status""",
+    writer.insert_groups("SELECT * FROM join_outcome WHERE status IS NOT NULL"),
+    writer.insert_history("SELECT * FROM join_outcome WHERE status IS NOT NULL AND status IS DISTINCT FROM old_status",
+                          "x.reason"),
     feed.append_from_json(kind="o.event_kind", list_id="o.list_id", setl_list_id="l.setl_list_id",
                           revision="o.revision", status="coalesce(o.status, o.old_status)", content="o.case_json",
                           source=f"join_outcome o JOIN {S}.settlement_list l ON l.list_id = o.list_id")
@@ -445,8 +383,5 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def _finding_row(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "severity": f.severity.value, "field": f.field, "message_zh": f.message_zh,
-            "message_en": f.message_en}
 
 

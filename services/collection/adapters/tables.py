@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 SCHEMA = "collection"
 metadata = MetaData(schema=SCHEMA)
+"""Every table of the schema (the fee-detail tables are declared beside their repository, adapters/fee_details.py:
+``all_tables()`` loads them too)."""
 
 settlement_list = Table(
     "settlement_list", metadata,
@@ -36,6 +38,11 @@ settlement_list = Table(
     Column("current_revision", Integer, nullable=False),
     Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("fixmedins_code", "setl_id", name="settlement_list_institution_setl_key"),
+    # The query patterns: by region and period (feeds, reports), by institution and period, by person, and
+    # what waits for its settlement record.
+    Index("settlement_list_region_period_idx", "region", "period", "status"),
+    Index("settlement_list_institution_period_idx", "fixmedins_code", "period"),
+    Index("settlement_list_psn_idx", "psn_no"),
     Index("settlement_list_pending_idx", "list_id", postgresql_where=text("status = 'PENDING'")),
 )
 
@@ -68,6 +75,7 @@ list_finding = Table(
     Column("field", Text, nullable=False),
     Column("message_zh", Text, nullable=False),
     Column("message_en", Text, nullable=False),
+    Index("list_finding_list_idx", "list_id", "revision"),
 )
 
 group_result = Table(
@@ -92,6 +100,7 @@ status_history = Table(
     Column("status", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("change_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("status_history_list_idx", "list_id"),
 )
 
 idempotency = Table(
@@ -166,6 +175,7 @@ case_event = Table(
     Index("case_event_region_sequence_idx", "region", "sequence"),
     Index("case_event_region_period_idx", "region", "period", "list_id"),
     Index("case_event_unpublished_idx", "event_id", postgresql_where=text("sequence IS NULL")),
+    Index("case_event_stay_idx", "fixmedins_code", "mdtrt_id", "event_id"),  # a stay's case, for fee details
 )
 
 settlement_record = Table(
@@ -211,4 +221,12 @@ gateway_nonce = Table(
     Column("key_id", Text, primary_key=True),
     Column("nonce", Text, primary_key=True),
     Column("seen_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("gateway_nonce_seen_time", "seen_time"),
 )
+
+
+def all_tables() -> MetaData:
+    """The schema's metadata with every module's tables on it (what Alembic's autogenerate compares)."""
+    from . import fee_details  # noqa: F401 - declares its tables on ``metadata``
+
+    return metadata

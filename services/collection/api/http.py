@@ -185,6 +185,11 @@ class NationalInterface:
         return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                         headers={"connection": "close"} if close else None)
 
+    def reply(self, infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
+        """An answer in the national envelope, now: what a bulk import stores for its lists' msgids, so that a
+        replay of an imported list answers as an upload through this door does."""
+        return self._envelope(china_now(), infcode, err_msg, output)
+
     def _envelope(self, received: datetime, infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
         """inf_refmsgid: region (6) + yyyyMMddHHmmss + a 10-digit serial unique across replicas."""
         refmsgid = f"{self.region}{stamp(received)[:14]}{self.serials.next():010d}"

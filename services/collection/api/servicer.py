@@ -19,16 +19,15 @@ from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from libs.common.dates import Period, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
-from libs.common.money import Money, fen_text
+from libs.common.money import Money
 from libs.common.paging import decode_token, encode_token, page_size
 
-from ..adapters.repository import StoredList
 from ..domain.envelope import INSTITUTION, content_digest, error_message, read_json
 from ..domain.feed import EventKind, FeedCase
-from ..domain.model import Finding, GroupRow, ListStatus, Severity
+from ..domain.model import Finding, GroupRow, ListStatus, Severity, StoredList
 from ..service_layer.feed import CaseFeed
 from ..service_layer.pending import pending
-from ..service_layer.queries import Lists, check_period
+from ..service_layer.queries import Lists
 from ..service_layer.records import NotJson, RecordIntake, RecordOutcome
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
@@ -45,6 +44,7 @@ _STATUS = {s.value: pb.ListStatus.Value(f"LIST_STATUS_{s.value}") for s in ListS
 _OUTCOME = {o: pb.RecordOutcome.Value(f"RECORD_OUTCOME_{o.value}") for o in RecordOutcome}
 _PENDING_KIND = {"LIST": pb.PENDING_KIND_LIST, "RECORD": pb.PENDING_KIND_RECORD}
 MAX_RECORDS = 10_000
+LIST_COLLECTION = "settlementLists"
 _EVENT_TYPE = {kind: pb.CaseEventType.Value(f"CASE_EVENT_TYPE_{kind.value}") for kind in EventKind}
 _SEX = {1: pb.SEX_MALE, 2: pb.SEX_FEMALE}
 _GROUP_KIND = {"DRG": pb.GROUP_KIND_DRG, "DIP": pb.GROUP_KIND_DIP}
@@ -100,7 +100,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                    context: Any) -> pb.UploadSettlementListResponse:
         stored = await self._upload(request.upload)
         if not stored["accepted"]:
-            raise _rejection([_finding_from_dict(f) for f in stored["findings"]])
+            raise _rejection([Finding.from_json(f) for f in stored["findings"]])
         return _accepted(stored)
 
     async def BatchUploadSettlementLists(self, request_iterator: AsyncIterator[pb.BatchUploadSettlementListsRequest],
@@ -125,7 +125,9 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         outcomes = await asyncio.gather(*(self._upload(u) for u in uploads), return_exceptions=True)
         results = []
         for index, outcome in enumerate(outcomes, start=first):
-            if isinstance(outcome, MedpayError) and outcome.code != "UNAVAILABLE":
+            if isinstance(outcome, MedpayError):
+                # Each list is stored in its own transaction after its checks: a list whose coding or grouping
+                # call failed (UPSTREAM_UNAVAILABLE) is answered so and nothing of it is stored; the others stand.
                 results.append(pb.BatchUploadResult(index=index, error=f"{outcome.reason}: {outcome.message}"))
             elif isinstance(outcome, BaseException):
                 raise outcome
@@ -133,36 +135,41 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                 results.append(pb.BatchUploadResult(index=index, accepted=_accepted(outcome)))
             else:
                 results.append(pb.BatchUploadResult(index=index, rejections=[
-                    _finding_proto(_finding_from_dict(f)) for f in outcome["findings"]]))
+                    _finding_proto(Finding.from_json(f)) for f in outcome["findings"]]))
         return results
 
-    async def GetSettlementList(self, request: pb.GetSettlementListRequest,
-                                context: Any) -> pb.GetSettlementListResponse:
-        stored = await self._lists.get(request.setl_list_id, request.fixmedins_code, request.setl_id, request.revision)
-        return pb.GetSettlementListResponse(settlement_list=_list_proto(stored, full=True))
+    async def GetSettlementList(self, request: pb.GetSettlementListRequest, context: Any) -> pb.SettlementList:
+        stored = await self._lists.get(_list_id(request.name), request.fixmedins_code, request.setl_id,
+                                       request.revision)
+        return _list_proto(stored, full=True)
 
     async def ListSettlementLists(self, request: pb.ListSettlementListsRequest,
                                   context: Any) -> pb.ListSettlementListsResponse:
-        if request.period:
-            check_period(request.period)
+        period = ""
+        if request.HasField("settlement_month"):
+            period = str(Period.from_proto(request.settlement_month, "settlement_month", allow_year=False))
         size = page_size(request.page_size, 100, 1000)
-        before = int(decode_token(request.page_token) or 0)
+        before = _list_cursor(request.page_token)
         status = "" if request.status == pb.LIST_STATUS_UNSPECIFIED else pb.ListStatus.Name(
             request.status).removeprefix("LIST_STATUS_")
         rows = await self._lists.page(fixmedins_code=request.fixmedins_code, region=request.region,
-                                      period=request.period, status=status, before=before, limit=size + 1)
+                                      period=period, status=status, before=before, limit=size + 1)
         token = encode_token(str(rows[size - 1].list_id)) if len(rows) > size else ""
-        return pb.ListSettlementListsResponse(settlement_lists=[_row_proto(r) for r in rows[:size]],
+        return pb.ListSettlementListsResponse(settlement_lists=[_list_proto(r, full=False) for r in rows[:size]],
                                               next_page_token=token)
 
-    async def UpdateSettlementListStatus(self, request: pb.UpdateSettlementListStatusRequest,
-                                         context: Any) -> pb.UpdateSettlementListStatusResponse:
-        if request.status == pb.LIST_STATUS_UNSPECIFIED:
-            raise InvalidArgument.field("status", "must be ACTIVE or REVOKED")
-        status = ListStatus(pb.ListStatus.Name(request.status).removeprefix("LIST_STATUS_"))
-        stored = await self._lists.set_status(status, request.reason, setl_list_id=request.setl_list_id,
+    async def RevokeSettlementList(self, request: pb.RevokeSettlementListRequest, context: Any) -> pb.SettlementList:
+        stored = await self._lists.set_status(ListStatus.REVOKED, request.reason or "revoked",
+                                              setl_list_id=_list_id(request.name),
                                               fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
-        return pb.UpdateSettlementListStatusResponse(settlement_list=_list_proto(stored, full=False))
+        return _list_proto(stored, full=False)
+
+    async def RestoreSettlementList(self, request: pb.RestoreSettlementListRequest,
+                                    context: Any) -> pb.SettlementList:
+        stored = await self._lists.set_status(ListStatus.ACTIVE, request.reason or "restored",
+                                              setl_list_id=_list_id(request.name),
+                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
+        return _list_proto(stored, full=False)
 
     async def StreamCaseEvents(self, request: pb.StreamCaseEventsRequest,
                                context: Any) -> AsyncIterator[pb.StreamCaseEventsResponse]:
@@ -216,27 +223,19 @@ def add_to_server(servicer: CollectionServicer, server: grpc.aio.Server) -> None
 def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Accepted):
         return {"accepted": True, "setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
-                "findings": [_finding_dict(f) for f in outcome.warnings],
+                "findings": [f.to_json() for f in outcome.warnings],
                 "group": dataclasses.asdict(outcome.group) if outcome.group else None,
                 "status": outcome.status.value}
-    return {"accepted": False, "findings": [_finding_dict(f) for f in outcome.findings]}
+    return {"accepted": False, "findings": [f.to_json() for f in outcome.findings]}
 
 
 def _accepted(stored: dict[str, Any]) -> pb.UploadSettlementListResponse:
     group = stored.get("group")
     return pb.UploadSettlementListResponse(
-        setl_list_id=stored["setl_list_id"], revision=stored["revision"],
-        findings=[_finding_proto(_finding_from_dict(f)) for f in stored["findings"]],
-        group=_group_proto(GroupRow(**group)) if group else None, status=_STATUS[stored.get("status", "ACTIVE")])
-
-
-def _finding_dict(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "severity": f.severity.value, "field": f.field, "message_zh": f.message_zh,
-            "message_en": f.message_en}
-
-
-def _finding_from_dict(d: dict[str, str]) -> Finding:
-    return Finding(d["code"], Severity(d["severity"]), d["field"], d["message_zh"], d["message_en"])
+        name=f"{LIST_COLLECTION}/{stored['setl_list_id']}", setl_list_id=stored["setl_list_id"],
+        revision=stored["revision"], findings=[_finding_proto(Finding.from_json(f)) for f in stored["findings"]],
+        case_group=_group_proto(GroupRow(**group)) if group else None,
+        status=_STATUS[stored.get("status", "ACTIVE")])
 
 
 def _finding_proto(f: Finding) -> pb.Finding:
@@ -244,9 +243,10 @@ def _finding_proto(f: Finding) -> pb.Finding:
                       message_en=f.message_en)
 
 
-def _group_proto(g: GroupRow) -> pb.GroupAssignment:
-    return pb.GroupAssignment(scheme_id=g.scheme_id, scheme_version=g.scheme_version, drg=g.drg, adrg=g.adrg,
-                              mdc=g.mdc, status=g.status)
+def _group_proto(g: GroupRow) -> pb.CaseGroup:
+    return pb.CaseGroup(scheme_id=g.scheme_id, scheme_version=g.scheme_version,
+                        kind=_GROUP_KIND.get(g.kind, pb.GROUP_KIND_UNSPECIFIED), code=g.drg, adrg=g.adrg, mdc=g.mdc,
+                        status=_GROUP_STATUS.get(g.status, grouping_pb.GROUP_STATUS_UNSPECIFIED))
 
 
 def _timestamp(value: Any) -> Timestamp:
@@ -256,23 +256,29 @@ def _timestamp(value: Any) -> Timestamp:
 
 
 def _list_proto(s: StoredList, full: bool) -> pb.SettlementList:
-    return pb.SettlementList(
-        setl_list_id=s.setl_list_id, fixmedins_code=s.fixmedins_code, setl_id=s.setl_id, psn_no=s.psn_no,
-        revision=s.revision, revision_count=s.revision_count, status=_STATUS[s.status], region=s.region,
-        period=s.period, total_amount=fen_text(s.total_fen),
-        input_json=orjson.dumps(s.body) if full else b"", findings=[_finding_proto(f) for f in s.findings],
-        group=_group_proto(s.group) if s.group else None, receive_time=_timestamp(s.received_time),
-        history=[pb.StatusChange(status=_STATUS[st], change_time=_timestamp(t), reason=r, revision=rev)
-                 for st, t, r, rev in s.history])
+    """A stored list on the wire; ``full`` adds its input, findings and history."""
+    m = pb.SettlementList(
+        name=f"{LIST_COLLECTION}/{s.setl_list_id}", setl_list_id=s.setl_list_id, fixmedins_code=s.fixmedins_code,
+        setl_id=s.setl_id, psn_no=s.psn_no, revision=s.revision, revision_count=s.revision_count,
+        status=_STATUS[s.status], region=s.region, settlement_month=Period.parse(s.period).to_proto(),
+        total_cost=Money(s.total_fen).to_proto(), case_group=_group_proto(s.group) if s.group else None,
+        receive_time=_timestamp(s.received_time))
+    if full:
+        m.input_json = orjson.dumps(s.body)
+        m.findings.extend(_finding_proto(f) for f in s.findings)
+        m.history.extend(pb.StatusChange(status=_STATUS[st], change_time=_timestamp(t), reason=r, revision=rev)
+                         for st, t, r, rev in s.history)
+    return m
 
 
-def _row_proto(r: Any) -> pb.SettlementList:
-    group = GroupRow(r.scheme_id, r.scheme_version, r.drg, r.adrg, r.mdc, r.group_status) if r.scheme_id else None
-    return pb.SettlementList(
-        setl_list_id=r.setl_list_id, fixmedins_code=r.fixmedins_code, setl_id=r.setl_id, psn_no=r.psn_no,
-        revision=r.current_revision, revision_count=r.current_revision, status=_STATUS[r.status], region=r.region,
-        period=r.period, total_amount=fen_text(r.total_fen),
-        group=_group_proto(group) if group else None, receive_time=_timestamp(r.received_time))
+def _list_id(name: str) -> str:
+    """The list id of a resource name "settlementLists/{setl_list_id}" ("" for no name)."""
+    if not name:
+        return ""
+    collection, _, list_id = name.partition("/")
+    if collection != LIST_COLLECTION or not list_id or "/" in list_id:
+        raise InvalidArgument.field("name", f"must be {LIST_COLLECTION}/{{setl_list_id}}, got {name!r}")
+    return list_id
 
 
 def case_proto(c: FeedCase) -> pb.Case:
@@ -285,10 +291,7 @@ def case_proto(c: FeedCase) -> pb.Case:
         los_days=c.los_days or 0, discharge_way=c.discharge_way, department=c.department,
         attending_doctor=c.attending_doctor, sex=_SEX.get(c.sex or 0, pb.SEX_UNSPECIFIED),
         age_years=c.age_years or 0, diagnosis_codes=c.diagnoses, procedure_codes=c.procedures,
-        groups=[pb.CaseGroup(scheme_id=g.scheme_id, scheme_version=g.scheme_version,
-                             kind=_GROUP_KIND.get(g.kind, pb.GROUP_KIND_UNSPECIFIED), code=g.drg, adrg=g.adrg,
-                             mdc=g.mdc, status=_GROUP_STATUS.get(g.status, grouping_pb.GROUP_STATUS_UNSPECIFIED))
-                for g in c.groups],
+        groups=[_group_proto(g) for g in c.groups],
         total_cost=Money(c.total_fen).to_proto(), fund_paid=Money(c.fund_fen).to_proto(),
         personal_paid=Money(c.personal_fen).to_proto(),
         insurance_type=c.insurance_type,
@@ -321,3 +324,12 @@ def _duration(delta: timedelta) -> Duration:
     d = Duration()
     d.FromTimedelta(max(delta, timedelta(0)))
     return d
+
+
+def _list_cursor(token: str) -> int:
+    """The list id a ListSettlementLists page continues before; a token this service did not write is
+    INVALID_ARGUMENT (INVALID_PAGE_TOKEN), whatever it holds."""
+    cursor = decode_token(token)
+    if cursor and not (cursor.isdigit() and len(cursor) < 19):
+        raise InvalidArgument.field("page_token", "not a token returned by this service", "INVALID_PAGE_TOKEN")
+    return int(cursor or 0)

@@ -24,7 +24,7 @@ from ..domain.limits import object_limits
 from ..domain.model import Finding, ListStatus, error
 from ..service_layer.fee_details import FeeDetails
 from ..service_layer.queries import Lists
-from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
+from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads, accepted_output
 from .views import stored_list_view
 
 
@@ -90,9 +90,7 @@ def upload(uploads: Uploads) -> Handler:
 
         def render(outcome: Outcome) -> dict[str, Any]:
             if isinstance(outcome, Accepted):
-                return call.ok({"setl_list_id": outcome.setl_list_id, "revision": outcome.revision,
-                                "status": outcome.status.value, "drg": outcome.group.drg if outcome.group else "",
-                                "warnings": [w.as_dict() for w in outcome.warnings]})
+                return call.ok(accepted_output(outcome))
             return call.fail(list(outcome.findings))
 
         result: dict[str, Any] = (await uploads.upload(cmd, render)).response

@@ -8,7 +8,7 @@ from typing import Any
 
 from libs.common.money import fen_text
 
-from ..adapters.repository import StoredList
+from ..domain.model import StoredList
 
 NATIONAL_NODES = ("diseinfo", "oprninfo", "icuinfo", "bldinfo", "opspdiseinfo", "iteminfo", "payinfo")
 _STAS_TYPE = {"ACTIVE": "1", "REVOKED": "0"}

@@ -73,6 +73,17 @@ def grouping_dept(dscg_caty: str) -> str:
     return dscg_caty.strip()
 
 
+def parse_day(value: Any) -> date | None:
+    """A day "yyyy-MM-dd" (the date of a "yyyy-MM-dd HH:mm:ss" too), or None: the one reader of a list's and a
+    record's dates (the door has already brought them into this form)."""
+    if not isinstance(value, str) or len(value) < 10 or value[4] != "-" or value[7] != "-":
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def parse_time(value: Any) -> datetime | None:
     """"yyyy-MM-dd HH:mm:ss" exactly, or None. (fromisoformat is C-fast; the shape check keeps it strict.)"""
     if not isinstance(value, str) or len(value) != 19 or value[10] != " " or value[4] != "-" or value[13] != ":":

@@ -35,8 +35,18 @@ class Finding:
     message_en: str
 
     def as_dict(self) -> dict[str, str]:
+        """The national interface's form (``err_msg`` companions in ``output``): ``message`` is the Chinese one."""
         return {"code": self.code, "severity": self.severity.value, "field": self.field,
                 "message": self.message_zh, "message_en": self.message_en}
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form (findings tables, idempotent responses, staged rows): the one serialisation."""
+        return {"code": self.code, "severity": self.severity.value, "field": self.field,
+                "message_zh": self.message_zh, "message_en": self.message_en}
+
+    @staticmethod
+    def from_json(d: Mapping[str, Any]) -> Finding:
+        return Finding(d["code"], Severity(d["severity"]), d["field"], d["message_zh"], d["message_en"])
 
 
 def error(code: str, field: str, zh: str, en: str) -> Finding:
@@ -158,6 +168,30 @@ class ParsedList:
     @property
     def fund_fen(self) -> int:
         return self.money.fund_fen if self.money else 0
+
+
+@dataclass(frozen=True)
+class StoredList:
+    """A stored list as it is read: a revision of it with its findings, group, history and joined record."""
+
+    list_id: int
+    setl_list_id: str
+    fixmedins_code: str
+    setl_id: str
+    psn_no: str
+    region: str
+    period: str
+    status: str
+    revision: int
+    revision_count: int
+    total_fen: int
+    body: Any
+    received_time: datetime
+    findings: list[Finding]
+    group: GroupRow | None
+    history: list[tuple[str, datetime, str, int]]
+    record: Any = None  # the settlement record (2304 line) the revision was joined with, when it was
+
 
 
 def region_of(fixmedins_code: str) -> str:

@@ -12,12 +12,11 @@ grouped without waiting for its record, and every list is cross-checked against 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from libs.common.money import wire_fen
 
-from .case_facts import case_facts, parse_time, read_int, with_person
+from .case_facts import case_facts, parse_day, parse_time, read_int, with_person
 from .codes import coded_fields
 from .dialects import normalise
 from .limits import input_limits
@@ -57,7 +56,7 @@ def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[Par
     return ParsedList(
         fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, body=body, setl_id=str(s["setl_id"]),
         psn_no=str(s["psn_no"]), mdtrt_id=str(s["mdtrt_id"]), region=region_of(fixmedins_code),
-        period=str(s["setl_end_date"])[:7], discharge_date=_date(s.get("setl_end_date")), admission=admitted,
+        period=str(s["setl_end_date"])[:7], discharge_date=parse_day(s.get("setl_end_date")), admission=admitted,
         facts=facts, coded=tuple(coded_fields({"fixmedins_code": fixmedins_code, "input": body})),
         list_money=list_money, list_person=person, person=person, money=_own_money(list_money),
     ), []
@@ -67,7 +66,7 @@ def list_person(s: Mapping[str, Any]) -> Person:
     """The older 4101's patient fields of a list, where it carries them (``hi_type`` is read as ``insutype``)."""
     gend = str(s.get("gend") or "").strip()
     return Person(name=str(s.get("psn_name") or "").strip(), sex=int(gend) if gend in ("1", "2") else None,
-                  birth_date=_date(s.get("brdy")), stated_age=read_int(s.get("age")),
+                  birth_date=parse_day(s.get("brdy")), stated_age=read_int(s.get("age")),
                   insutype=str(s.get("insutype") or s.get("hi_type") or "").strip())
 
 
@@ -148,8 +147,3 @@ def _bad_amount(path: str, value: Any) -> Finding:
                  f"amount {value!r} is not a decimal with at most two places")
 
 
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value not in (None, "") else None
-    except ValueError:
-        return None

@@ -10,8 +10,6 @@ rules run). The rule set is versioned: a stored finding names the rule-set versi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any
 
 from libs.common.icd10 import sex_conflict
 
@@ -96,7 +94,7 @@ def newborn_rules(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
 
 def dates(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:
     s = lst.body["setlinfo"]
-    admitted, discharged = _time(s.get("adm_time")), _time(s.get("dscg_time"))
+    admitted, discharged = parse_time(s.get("adm_time")), parse_time(s.get("dscg_time"))
     if admitted is None or discharged is None:
         field = "setlinfo.adm_time" if admitted is None else "setlinfo.dscg_time"
         yield error("QC-DT-001", field, "时间格式须为 yyyy-MM-dd HH:mm:ss", "times must be 'yyyy-MM-dd HH:mm:ss'")
@@ -173,7 +171,3 @@ def run_qc(lst: ParsedList, verdicts: Verdicts) -> list[Finding]:
     """The list's rules, and the case's when it is one (joined with its record, or complete in itself)."""
     rules = LIST_RULES + CASE_RULES if lst.is_case else LIST_RULES
     return [finding for rule in rules for finding in rule(lst, verdicts)]
-
-
-def _time(value: Any) -> datetime | None:
-    return parse_time(value)

@@ -21,7 +21,7 @@ import orjson
 
 from libs.common.money import wire_fen
 
-from .case_facts import parse_time
+from .case_facts import parse_day, parse_time
 
 SETTLEMENT = "2304"
 REVERSAL = "2305"
@@ -97,7 +97,7 @@ def parse_record(line: Any) -> SettlementRecord:
     if personal is None:
         personal = (account or 0) + (cash or 0) if account is not None or cash is not None else total - fund
     brdy = _text(s.get("brdy"))
-    born = _day(brdy)
+    born = parse_day(brdy)
     if brdy and born is None:
         raise RecordRefused("setlinfo.brdy", f"{brdy!r} is not a date yyyy-MM-dd")
     return SettlementRecord(
@@ -138,13 +138,6 @@ def _money(s: Mapping[str, Any], name: str, *, required: bool = False) -> Any:
 def _sex(value: Any) -> int | None:
     text = _text(value)
     return int(text) if text in ("1", "2") else None
-
-
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text[:10]) if len(text) >= 10 else None
-    except ValueError:
-        return None
 
 
 def _decimal(value: Any) -> Decimal | None:

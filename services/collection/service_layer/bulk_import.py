@@ -21,9 +21,11 @@ from typing import Any
 import orjson
 
 from ..adapters.records import add_join_tasks, current_records, lock_keys
-from ..adapters.staging import write_staged
+from ..adapters.repository import PENDING_ID_TOKEN as PENDING_ID
+from ..adapters.repository import PENDING_REVISION_TOKEN as PENDING_REVISION
+from ..adapters.repository import writer_row
+from ..adapters.staging import STAGE_COLUMNS, write_staged
 from ..domain.envelope import content_digest, read_envelope
-from ..domain.feed import case_columns
 from ..domain.limits import bounded
 from ..domain.model import Finding, ListStatus, ParsedList, error
 from ..domain.parsing import parse_list
@@ -32,6 +34,7 @@ from .cases import CaseChecker, Verdict
 from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
 from .joins import Joiner
 from .unit_of_work import CollectionUnitOfWork
+from .uploads import Accepted, Rejected, accepted_output, rejected_output
 
 
 @dataclass
@@ -50,11 +53,22 @@ class ImportReport:
 Progress = Callable[[int], None]
 
 
+Reply = Callable[[int, str, Any], dict[str, Any]]
+"""Builds the national envelope around (infcode, err_msg, output): the door's, so that a replay of an imported
+list's msgid answers as an upload through the door does."""
+
+
+def plain_reply(infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
+    return {"infcode": infcode, "err_msg": err_msg, "output": output}
+
+
 class BulkImport:
-    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner) -> None:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
+                 reply: Reply = plain_reply) -> None:
         self._new_uow = new_uow
         self._checker = checker
         self._joiner = joiner
+        self._reply = reply
 
     async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
                   stop_after_chunks: int | None = None) -> ImportReport:
@@ -84,7 +98,7 @@ class BulkImport:
     async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, report: ImportReport) -> None:
         clock = time.perf_counter()
         readable: list[tuple[int, str, str, ParsedList]] = []
-        rows: list[tuple[Any, ...]] = []
+        rows: list[dict[str, Any]] = []
         keys: set[str] = set()
         for number, line in batch:
             key, content, parsed, findings = _read(number, line, digest)
@@ -93,7 +107,7 @@ class BulkImport:
                 continue
             keys.add(key)
             if parsed is None:
-                rows.append(_rejected_row(number, key, content, findings))
+                rows.append(self._rejected_row(number, key, content, findings))
             else:
                 readable.append((number, key, content, parsed))
         stays = sorted({(p.fixmedins_code, p.setl_id) for _, _, _, p in readable})
@@ -106,11 +120,11 @@ class BulkImport:
         seen: dict[tuple[str, str], int] = {}
         for (number, key, content, parsed), verdict in zip(readable, verdicts, strict=True):
             if verdict.status is ListStatus.REJECTED:
-                rows.append(_rejected_row(number, key, content, list(verdict.errors), parsed))
+                rows.append(self._rejected_row(number, key, content, list(verdict.errors), parsed))
                 continue
             pair = (parsed.fixmedins_code, parsed.setl_id)
             wave = seen[pair] = seen.get(pair, -1) + 1  # the same list twice in a chunk: a later wave
-            rows.append(_accepted_row(wave, number, key, content, verdict))
+            rows.append(self._accepted_row(wave, number, key, content, verdict))
         clock = _lap(report, "group", clock)
         async with self._new_uow() as uow:
             await lock_keys(uow.session, stays)
@@ -128,6 +142,29 @@ class BulkImport:
         if moved:
             await self._joiner.run(moved)
         _lap(report, "write", clock)
+
+
+    def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> dict[str, Any]:
+        warnings = bounded(v.findings)
+        output = accepted_output(Accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status))
+        row = writer_row(v.case, key=key, digest=content, status=v.status, record_revision=v.record_revision,
+                         group=v.group, findings=warnings, ruleset=RULESET_VERSION, hospital_level=v.hospital_level,
+                         rownum=number)
+        return row | {"wave": wave, "accepted": True, "response": _json(self._reply(0, "", output))}
+
+    def _rejected_row(self, number: int, key: str, content: str, findings: list[Finding],
+                      parsed: ParsedList | None = None) -> dict[str, Any]:
+        errors = bounded(findings)
+        err_msg, output = rejected_output(Rejected(errors))
+        row: dict[str, Any] = dict.fromkeys(STAGE_COLUMNS)
+        return row | {"wave": 0, "accepted": False, "rownum": number, "key": key, "digest": content or key,
+                      "status": ListStatus.REJECTED.value, "fixmedins_code": parsed.fixmedins_code if parsed else "",
+                      "setl_id": parsed.setl_id if parsed else "", "findings": _findings_json(errors),
+                      "response": _json(self._reply(-1, err_msg, output))}
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _job(report: ImportReport) -> JobState:
@@ -159,26 +196,5 @@ def _read(number: int, line: bytes, file_digest: str) -> tuple[str, str, ParsedL
     return key, content, parsed, findings
 
 
-def _accepted_row(wave: int, number: int, key: str, content: str, v: Verdict) -> tuple[Any, ...]:
-    p, f, group = v.case, v.case.facts, v.group
-    return (wave, number, key, content, True, p.fixmedins_code, p.setl_id, p.psn_no, p.region, p.period,
-            orjson.dumps(p.body).decode(), p.total_fen, p.fund_fen, f.los_days, f.sex, f.age_years, p.discharge_date,
-            f.discharge_type, f.diagnoses[0] if f.diagnoses else "", group.scheme_id if group else "",
-            group.scheme_version if group else "", group.drg if group else "", group.adrg if group else "",
-            group.mdc if group else "", group.status if group else "", _findings_json(v.findings), RULESET_VERSION,
-            group.kind if group else "", orjson.dumps(case_columns(p, [group] if group else [],
-                                                                   v.hospital_level)).decode(),
-            v.status.value, v.record_revision)
-
-
-def _rejected_row(number: int, key: str, content: str, findings: list[Finding],
-                  parsed: ParsedList | None = None) -> tuple[Any, ...]:
-    code, setl_id = (parsed.fixmedins_code, parsed.setl_id) if parsed else ("", "")
-    return (0, number, key, content or key, False, code, setl_id, "", "", "", None, 0, 0, None, None, None, None,
-            "", "", "", "", "", "", "", "", _findings_json(list(bounded(findings))), RULESET_VERSION, "", None,
-            "REJECTED", None)
-
-
 def _findings_json(findings: Any) -> str:
-    return orjson.dumps([{"code": f.code, "severity": f.severity.value, "field": f.field,
-                          "message_zh": f.message_zh, "message_en": f.message_en} for f in findings]).decode()
+    return orjson.dumps([f.to_json() for f in findings]).decode()

@@ -7,8 +7,7 @@ from typing import Any
 
 from libs.common.errors import InvalidArgument, NotFound
 
-from ..adapters.repository import StoredList
-from ..domain.model import ListStatus
+from ..domain.model import ListStatus, StoredList
 from .unit_of_work import CollectionUnitOfWork
 
 

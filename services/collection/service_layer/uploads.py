@@ -20,6 +20,7 @@ from libs.common.errors import AlreadyExists
 
 from ..adapters.records import StoredRecord, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
+from ..domain.envelope import error_message
 from ..domain.limits import bounded
 from ..domain.model import Finding, GroupRow, ListStatus
 from ..domain.parsing import parse_list
@@ -53,6 +54,17 @@ class Accepted:
 @dataclass(frozen=True)
 class Rejected:
     findings: tuple[Finding, ...]
+
+
+def accepted_output(outcome: Accepted) -> dict[str, Any]:
+    """The ``output`` of an accepted (or pending) 4101A upload, the same for the door and a bulk import."""
+    return {"setl_list_id": outcome.setl_list_id, "revision": outcome.revision, "status": outcome.status.value,
+            "drg": outcome.group.drg if outcome.group else "", "warnings": [w.as_dict() for w in outcome.warnings]}
+
+
+def rejected_output(outcome: Rejected) -> tuple[str, dict[str, Any]]:
+    """The ``err_msg`` and ``output`` of a rejected 4101A upload."""
+    return error_message(list(outcome.findings)), {"findings": [f.as_dict() for f in outcome.findings]}
 
 
 Outcome = Accepted | Rejected

@@ -20,6 +20,7 @@ SEED, CASES = 61, 300
 @dataclass(frozen=True)
 class HisDoor:
     base: str
+    grpc_address: str
     apikeys: dict[str, str]
     rows: list[tuple[dict[str, Any], dict[str, Any]]]
     app: Any
@@ -30,7 +31,7 @@ class HisDoor:
 
 @pytest.fixture(scope="session")
 async def his_door(collection_app: tuple[Any, str, Any]) -> AsyncIterator[HisDoor]:
-    _, _, app = collection_app
+    running, _, app = collection_app
     rows = fresh(seed=SEED, cases=CASES)
     codes = sorted({r["fixmedins_code"] for r, _ in rows})
     apikeys = {code: f"apikey-{code}-4f1c9e07b2" for code in codes}
@@ -39,5 +40,5 @@ async def his_door(collection_app: tuple[Any, str, Any]) -> AsyncIterator[HisDoo
     door = HttpDoor(app.interface.with_gateway(gateway).app(), HttpDoorConfig(f"127.0.0.1:{free_port()}"),
                     app.interface.busy)
     await door.start()
-    yield HisDoor(f"http://127.0.0.1:{door.port}/api/v1/hsa", apikeys, rows, app)
+    yield HisDoor(f"http://127.0.0.1:{door.port}/api/v1/hsa", f"127.0.0.1:{running.port}", apikeys, rows, app)
     await door.stop()

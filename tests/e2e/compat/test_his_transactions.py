@@ -8,11 +8,15 @@ only in the body, an apikey header) and posted over real HTTP to the door with g
 from __future__ import annotations
 
 import csv
+import json
 import random
 from typing import Any
 
+import grpc
 import httpx
 import pytest
+from medpay.collection.v1 import collection_service_pb2 as pb
+from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 
 from services.collection.api.gateway import Gateway
 from services.collection.api.http import DoorPolicy
@@ -21,6 +25,7 @@ from services.collection.domain.dialects import SETLINFO_ALIASES, normalise
 from services.collection.domain.fields import NODES, SETLINFO
 
 from ...support import free_port, shared_or_skip
+from ..his import settlement_record
 from . import his
 from .conftest import HisDoor
 
@@ -171,3 +176,58 @@ async def test_authentication_failures_are_answered_in_the_envelope_401_or_200(h
         assert accepted.status_code == 200 and accepted.json()["infcode"] == 0
     finally:
         await door.stop()
+
+
+async def send_records(door: HisDoor, plains: list[dict[str, Any]]) -> None:
+    """The core system's settlement records (2304) of these stays, over the prefecture platform's gRPC door."""
+    async with grpc.aio.insecure_channel(door.grpc_address) as channel:
+        answer = await pb_grpc.CollectionServiceStub(channel).UploadSettlementRecords(
+            pb.UploadSettlementRecordsRequest(records=[json.dumps(settlement_record(p), ensure_ascii=False).encode()
+                                                       for p in plains]))
+    assert answer.stored_count == len(plains), [r.error for r in answer.results]
+
+
+@pytest.mark.parametrize("index", range(len(his.DIALECTS)), ids=DIALECT_IDS)
+async def test_4101a_as_the_national_node_set_waits_for_its_record_then_is_grouped(
+        his_door: HisDoor, index: int) -> None:
+    """No demographics, no iteminfo/payinfo: the person and the money come from the settlement record."""
+    dialect = his.DIALECTS[index]
+    rng = random.Random(200 + index)
+    truth = {t["setl_id"]: t for _, t in his_door.rows}
+    plains = clean(his_door, 130 + 12 * index, 12)
+    for plain in plains:
+        request = his.upload_4101a(plain, dialect, rng, patient=False)
+        s = request["input"]["setlinfo"]
+        assert "psn_name" not in s and "iteminfo" not in request["input"] and "payinfo" not in request["input"]
+        body = (await post(his_door.base, request, dialect, his_door.key(plain["fixmedins_code"]))).json()
+        assert body["infcode"] == 0 and body["output"]["status"] == "PENDING" and not body["output"]["drg"], body
+    await send_records(his_door, plains)
+    for plain in plains:
+        s = plain["input"]["setlinfo"]
+        stored = await his_door.app.lists.get(fixmedins_code=plain["fixmedins_code"], setl_id=s["setl_id"])
+        assert stored.status == "ACTIVE" and stored.group.drg == truth[s["setl_id"]]["intended_drg"]
+    plain = plains[0]
+    s = plain["input"]["setlinfo"]
+    out = (await post(his_door.base, his.query_4103(plain, s["psn_no"], s["setl_id"], dialect, rng), dialect,
+                      his_door.key(plain["fixmedins_code"]))).json()["output"]
+    record = settlement_record(plain)
+    assert {k: out["setlinfo"][k] for k in ("gend", "brdy", "insutype")} == {
+        k: record["setlinfo"][k] for k in ("gend", "brdy", "insutype")}
+    assert out["payinfo"] == record["setldetail"] and out["setlinfo"]["stas_type"] == "1"
+
+
+async def test_4101a_after_its_record_is_grouped_at_once_and_newborns_keep_their_age_in_days(
+        his_door: HisDoor) -> None:
+    dialect, rng = his.DIALECTS[1], random.Random(17)
+    truth = {t["setl_id"]: t for _, t in his_door.rows}
+    newborns = [r for r in clean(his_door, 180, 10_000) if int(r["input"]["setlinfo"]["age"]) == 0][:4]
+    plains = newborns + clean(his_door, 170, 6)
+    assert newborns, "the synthetic month holds newborns"
+    await send_records(his_door, plains)
+    for plain in plains:
+        request = his.upload_4101a(plain, dialect, rng, patient=False)
+        assert "nwb_age" not in request["input"]["setlinfo"]  # not a 4101A field: derived from the birth date
+        body = (await post(his_door.base, request, dialect, his_door.key(plain["fixmedins_code"]))).json()
+        setl_id = plain["input"]["setlinfo"]["setl_id"]
+        assert body["infcode"] == 0, body["err_msg"]
+        assert body["output"]["status"] == "ACTIVE" and body["output"]["drg"] == truth[setl_id]["intended_drg"]

@@ -134,3 +134,24 @@ def test_findings_carry_both_languages_and_the_field() -> None:
     assert parsed is not None
     finding = next(f for f in run_qc(parsed, {}) if f.code == "QC-TR-001")
     assert finding.field == "setlinfo.acp_optins_code" and finding.message_zh and finding.message_en
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "20260230", "yesterday", "2026/13/01"])
+def test_a_settlement_end_that_is_not_a_date_is_rejected(value: str) -> None:
+    assert rules_fired(edit("setlinfo.setl_end_date", value)) == {"QC-DT-004"}
+
+
+def test_an_age_that_does_not_match_the_birth_date_is_a_warning() -> None:
+    from services.collection.domain.parsing import parse_list
+
+    def age_findings(body: dict[str, Any]) -> list[tuple[str, Severity, str]]:
+        parsed, _ = parse_list(SAMPLE["fixmedins_code"], "", body)
+        assert parsed is not None
+        return [(f.code, f.severity, f.message_en) for f in run_qc(parsed, codes(body)) if f.code == "QC-AGE-001"]
+
+    assert age_findings(clean_body()) == []  # 1961-07-19, admitted 2026-02-01: 64
+    [(_, severity, message)] = age_findings(edit("setlinfo.age", 30))
+    assert severity is Severity.WARNING and "(64)" in message
+    assert age_findings(edit("setlinfo.brdy", "1961-02-01")) == [
+        ("QC-AGE-001", Severity.WARNING, "age 64 does not match brdy and adm_time (65)")]  # the birthday counts
+    assert age_findings(edit("setlinfo.brdy", "1961-02-02")) == []  # one day short of 65

@@ -1,6 +1,6 @@
 from alembic import context
 
 from libs.common.db.migrate import run_env
-from services.collection.adapters.tables import metadata
+from services.collection.adapters.tables import all_tables
 
-run_env(context.config, metadata)
+run_env(context.config, all_tables())

@@ -1,0 +1,145 @@
+"""The one writer of settlement lists: every statement that stores a list, its revision, group, findings, status
+history and feed event is built here, over *rows* of one shape, whatever brings them:
+
+- an upload: one row of bound parameters, stored with its idempotency key and response in one statement
+  (``store_one``);
+- a bulk import: thousands of rows COPYed into a staging table, stored by the same statements wave by wave
+  (``staged_steps``), the keys claimed first and the responses set last;
+- the joiner: rows of outcomes for revisions already stored (``join_steps``).
+
+A row has the columns of ``ROW_COLUMNS``; after the list upsert it also has ``list_id``, ``setl_list_id``,
+``revision`` and ``had_events`` (whether the list was in the feed before).
+"""
+
+from __future__ import annotations
+
+from . import feed
+from .tables import SCHEMA
+
+S = SCHEMA
+
+ROW_COLUMNS = (
+    ("rownum", "int"), ("key", "text"), ("digest", "text"), ("status", "text"), ("fixmedins_code", "text"),
+    ("setl_id", "text"), ("psn_no", "text"), ("region", "text"), ("period", "text"), ("body", "jsonb"),
+    ("total_fen", "bigint"), ("fund_fen", "bigint"), ("los_days", "int"), ("sex", "smallint"),
+    ("age_years", "int"), ("discharge_date", "date"), ("discharge_type", "text"), ("principal_dx", "text"),
+    ("record_revision", "int"), ("scheme_id", "text"), ("scheme_version", "text"), ("drg", "text"), ("adrg", "text"),
+    ("mdc", "text"), ("group_status", "text"), ("group_kind", "text"), ("findings", "jsonb"), ("ruleset", "text"),
+    ("case_json", "jsonb"))
+"""What a list to store carries: its identity and status, the revision's body and facts, its group (scheme_id ''
+when none), its findings and its feed case."""
+
+UPLOAD_REASON = ("(CASE WHEN {r}.revision = 1 THEN '{first}' ELSE 'revision ' || {r}.revision END) "
+                 "|| CASE WHEN {r}.status = 'PENDING' THEN ', waiting for its settlement record' ELSE '' END")
+
+
+def upsert_lists(rows: str) -> str:
+    """Create each list, or count a new revision of it (and take the row's status), in row order; returns the
+    list's id, platform id and current revision."""
+    return f"""
+        INSERT INTO {S}.settlement_list (list_id, setl_list_id, fixmedins_code, setl_id, psn_no, region, period,
+                                         status, current_revision)
+        SELECT id, region || 'L' || to_char(now(), 'YYYYMMDD') || lpad(id::text, 8, '0'), fixmedins_code, setl_id,
+               psn_no, region, period, status, 1
+        FROM (SELECT nextval('{S}.list_id_seq') AS id, * FROM ({rows}) x ORDER BY rownum) n
+        ON CONFLICT (fixmedins_code, setl_id) DO UPDATE
+           SET current_revision = {S}.settlement_list.current_revision + 1, psn_no = excluded.psn_no,
+               period = excluded.period, status = excluded.status, updated_time = now()
+        RETURNING list_id, setl_list_id, fixmedins_code, setl_id, current_revision"""
+
+
+def had_events(list_id: str) -> str:
+    """Whether the list was in the feed before this statement."""
+    return f"EXISTS (SELECT 1 FROM {S}.case_event e WHERE e.list_id = {list_id})"
+
+
+def insert_revisions(rows: str) -> str:
+    return f"""
+        INSERT INTO {S}.list_revision (list_id, revision, idempotency_key, digest, body, ruleset, total_fen, fund_fen,
+                                       los_days, sex, age_years, discharge_date, discharge_type, principal_dx,
+                                       record_revision)
+        SELECT list_id, revision, key, digest, body, ruleset, total_fen, fund_fen, los_days, sex, age_years,
+               discharge_date, discharge_type, principal_dx, record_revision FROM ({rows}) x"""
+
+
+def insert_groups(rows: str) -> str:
+    return f"""
+        INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
+        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status, group_kind
+        FROM ({rows}) x WHERE scheme_id <> ''"""
+
+
+def insert_findings(rows: str) -> str:
+    return f"""
+        INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
+        SELECT x.list_id, x.revision, f.code, f.severity, f.field, f.message_zh, f.message_en
+        FROM ({rows}) x, jsonb_to_recordset(x.findings)
+             AS f(code text, severity text, field text, message_zh text, message_en text)"""
+
+
+def insert_history(rows: str, reason: str) -> str:
+    """A status-history entry per row; ``reason`` is an SQL expression over the row ``x``."""
+    return f"""
+        INSERT INTO {S}.status_history (list_id, revision, status, reason)
+        SELECT list_id, revision, status, {reason} FROM ({rows}) x"""
+
+
+def insert_events(rows: str) -> str:
+    """The feed event of each stored row that is a case, or was one before (then it leaves the feed's count)."""
+    return feed.append_from_json(
+        kind="CASE WHEN x.had_events THEN 'REVISED' ELSE 'ACCEPTED' END", list_id="x.list_id",
+        setl_list_id="x.setl_list_id", revision="x.revision", status="x.status", content="x.case_json",
+        source=f"({rows}) x") + " WHERE x.status = 'ACTIVE' OR x.had_events ORDER BY x.rownum"
+
+
+def store_one(pending_id: str, pending_revision: int) -> str:
+    """One upload, one statement: the row from bound parameters (``:<column>``), the list and everything of its
+    revision, and the idempotency key with the response (a template whose list id and revision stand-ins the
+    statement fills in). A taken key fails the statement as a whole."""
+    columns = ", ".join(f"CAST(:{name} AS {kind}) AS {name}" for name, kind in ROW_COLUMNS)
+    stored = "SELECT * FROM stored"
+    return f"""
+WITH x AS (SELECT {columns}),
+l AS ({upsert_lists("SELECT * FROM x")}),
+stored AS (SELECT x.*, l.list_id, l.setl_list_id, l.current_revision AS revision,
+                  {had_events("l.list_id")} AS had_events
+           FROM x JOIN l ON l.fixmedins_code = x.fixmedins_code AND l.setl_id = x.setl_id),
+r AS ({insert_revisions(stored)}),
+g AS ({insert_groups(stored)}),
+f AS ({insert_findings(stored)}),
+h AS ({insert_history(stored, UPLOAD_REASON.format(r="x", first="upload"))}),
+e AS ({insert_events(stored)}),
+i AS (
+  INSERT INTO {S}.idempotency (key, digest, response)
+  SELECT s.key, s.digest, CAST(replace(replace(CAST(:template AS text), '"{pending_id}"',
+                                               to_json(s.setl_list_id)::text),
+                                       '{pending_revision}', s.revision::text) AS jsonb)
+  FROM stored s WHERE s.key IS NOT NULL
+  RETURNING response)
+SELECT s.setl_list_id, s.revision, (SELECT response FROM i) AS response FROM stored s"""
+
+
+STAGED_ROWS = "SELECT * FROM stage WHERE wave = :wave AND list_id IS NOT NULL"
+
+
+def staged_steps() -> tuple[str, ...]:
+    """A bulk import's wave, statement by statement over the staging table ``stage`` (ROW_COLUMNS plus wave,
+    accepted, claimed, list_id, setl_list_id, revision, had_events)."""
+    return (
+        f"""WITH claimed AS (
+              INSERT INTO {S}.idempotency (key, digest) SELECT key, digest FROM stage WHERE wave = :wave
+              ON CONFLICT DO NOTHING RETURNING key)
+            UPDATE stage SET claimed = true FROM claimed WHERE stage.key = claimed.key AND stage.wave = :wave""",
+        f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings)
+            SELECT key, fixmedins_code, setl_id, findings FROM stage WHERE wave = :wave AND claimed AND NOT accepted""",
+        f"""WITH l AS ({upsert_lists("SELECT * FROM stage WHERE wave = :wave AND claimed AND accepted")})
+            UPDATE stage s SET list_id = l.list_id, setl_list_id = l.setl_list_id, revision = l.current_revision,
+                               had_events = l.current_revision > 1 AND {had_events("l.list_id")}
+            FROM l WHERE s.wave = :wave AND s.claimed AND s.accepted AND s.fixmedins_code = l.fixmedins_code
+                     AND s.setl_id = l.setl_id""",
+        insert_revisions(STAGED_ROWS),
+        insert_groups(STAGED_ROWS),
+        insert_events(STAGED_ROWS),
+        insert_findings(STAGED_ROWS),
+        insert_history(STAGED_ROWS, UPLOAD_REASON.format(r="x", first="import")),
+    )
