@@ -188,8 +188,8 @@ async def test_a_pinned_sequence_reads_the_same_cases_after_a_revocation(posted:
         return await indicators(posted, (await finished(posted, operation)).name)
 
     before = await run_at(head, 30)
-    await posted.collection.UpdateSettlementListStatus(collection_pb.UpdateSettlementListStatusRequest(
-        setl_list_id=cases[0].setl_list_id, status=collection_pb.LIST_STATUS_REVOKED, reason="test"))
+    await posted.collection.RevokeSettlementList(collection_pb.RevokeSettlementListRequest(
+        fixmedins_code=cases[0].fixmedins_code, setl_id=cases[0].setl_id, reason="evaluation test"))
     assert [r.cases for r in await run_at(head, 31)][:1] == [len(cases)]  # pinned: the revocation is not seen
     assert await run_at(head, 31) == await run_at(head, 31)
     assert csv_of(await run_at(head, 31)) == csv_of(before)
