@@ -92,8 +92,16 @@ class Catalogue:
         raise LookupError(f"no {level} counts against principal {dx0}")
 
 
+# Diagnostic procedures (ICD-9-CM3 87-91) common on inpatient lists: imaging, ultrasound, ECG, laboratory.
+COMMON_DIAGNOSTIC = ("87.0300", "87.4100", "87.4400", "88.0101", "88.7200", "88.7600", "88.9100", "89.5200",
+                     "90.5900", "91.0100")
+
+
 def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTables, *, seed: int,
-                    attempts: int = 48, keep: int = 8) -> Catalogue:
+                    attempts: int = 48, keep: int = 8, diagnostic_rate: float = 0.0) -> Catalogue:
+    """Recipes for every DRG the sampler reaches: up to ``keep`` verified variants each, found in at most
+    ``attempts`` draws; ``diagnostic_rate`` of the drawn candidates also carry a common diagnostic procedure
+    (DIP data: they make type-D cases; 0 draws nothing, so the default catalogue is unchanged)."""
     rng = random.Random(f"catalogue:{seed}")
     referenced = _codes_in(document, ("any_dx_in", "secondary_dx_in", "sites"))
     mcc, cc = scheme.severity.mcc, scheme.severity.cc
@@ -104,6 +112,7 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
     base = Catalogue({}, mcc_pool, cc_pool, neutral, (), scheme)
     ors = sorted(scheme.or_procedures)
     generic_dx = rng.sample(neutral, min(300, len(neutral)))
+    diagnostic = [c for c in COMMON_DIAGNOSTIC if c in codes.procedures] if diagnostic_rate > 0 else []
     recipes: dict[str, tuple[DrgRecipe, ...]] = {}
     skipped = []
     for mdc_doc, mdc in zip(document["mdcs"], scheme.mdcs.items, strict=True):
@@ -117,8 +126,9 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
             extra = _required_pools(rule, mdc_doc["entry"], codes.diagnoses)
             built = []
             for drg in step.drgs:
-                variants = _calibrate(base, drg.code, (dx_pool, px_pool, extra), codes, rng, attempts=attempts,
-                                      keep=keep, weights=NEWBORN_WEIGHTS if mdc.code == "P" else PROFILE_WEIGHTS)
+                variants = _calibrate(base, drg.code, (dx_pool, px_pool, extra, diagnostic), codes, rng,
+                                      attempts=attempts, keep=keep, diagnostic_rate=diagnostic_rate,
+                                      weights=NEWBORN_WEIGHTS if mdc.code == "P" else PROFILE_WEIGHTS)
                 if variants:
                     built.append(DrgRecipe(drg.code, drg.name, step.adrg, mdc.code, drg.code[-1], bool(px_pool),
                                            tuple(variants)))
@@ -129,12 +139,13 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
     return Catalogue(recipes, mcc_pool, cc_pool, neutral, tuple(skipped), scheme)
 
 
-Pools = tuple[Sequence[str], Sequence[str], Sequence[Sequence[str]]]
+Pools = tuple[Sequence[str], Sequence[str], Sequence[Sequence[str]], Sequence[str]]
+"""Principal diagnoses, procedures, lists of required secondary diagnoses, diagnostic procedures."""
 
 
 def _calibrate(cat: Catalogue, drg: str, pools: Pools, codes: CodeTables, rng: random.Random, *, attempts: int,
-               keep: int, weights: Sequence[float]) -> list[Variant]:
-    dx_pool, px_pool, extra = pools
+               keep: int, weights: Sequence[float], diagnostic_rate: float = 0.0) -> list[Variant]:
+    dx_pool, px_pool, extra, diagnostic = pools
     if not dx_pool:
         return []
     found: list[Variant] = []
@@ -145,6 +156,8 @@ def _calibrate(cat: Catalogue, drg: str, pools: Pools, codes: CodeTables, rng: r
         if sex_conflict(dx0, sex):
             sex = 3 - sex
         px = tuple(rng.sample(px_pool, min(len(px_pool), rng.choice((1, 1, 2))))) if px_pool else ()
+        if diagnostic and rng.random() < diagnostic_rate:
+            px += (rng.choice(diagnostic),)
         required = tuple(rng.choice(pool) for pool in extra if rng.random() < 0.8)
         variant = Variant(dx0, px, profile, sex, tuple(c for c in dict.fromkeys(required) if c != dx0))
         try:

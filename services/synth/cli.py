@@ -40,6 +40,10 @@ def add_commands(sub: Any) -> None:
     cmd.add_argument("--seed", type=int, default=defaults.seed)
     cmd.add_argument("--scheme", help=f"CHS-DRG scheme the case mix is drawn from (default {defaults.scheme}, or "
                      "the bundled medpay-sample pack where the reference material has no such pack)")
+    cmd.add_argument("--dip", action="store_true",
+                     help="DIP data: diagnosis + procedure combinations recur the way a DIP prefecture's do (a few "
+                          "thousand, Zipf frequencies), and dip_cases.jsonl holds the lists as DIP case input for "
+                          "`medpay dip build --history`; a base period e.g. --year 2023 --months 36")
     cmd.add_argument("--rich-lists", action="store_true",
                      help="write lists in the older rich form (patient fields, iteminfo, payinfo) instead of "
                           "as hospital systems send 4101A")
@@ -57,7 +61,7 @@ def run_synth(args: argparse.Namespace, runtime: Runtime) -> int:
     scheme = args.scheme or default_scheme(runtime.reference_dir)
     params = SynthParams(region=args.region, hospitals=args.hospitals, year=args.year, first_month=args.first_month,
                          months=args.months, cases=args.cases, seed=args.seed, scheme=scheme,
-                         rich_lists=args.rich_lists)
+                         rich_lists=args.rich_lists, dip=args.dip)
     if params.last_day >= date.today().replace(day=1):
         console.print(f"medpay synth: the period {params.first_day:%Y-%m} to {params.last_day:%Y-%m} does not end "
                       f"before the current month; the platform refuses stays in the future, so choose an earlier "
@@ -85,6 +89,9 @@ def run_synth(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _bad_arguments(args: argparse.Namespace) -> str:
+    if (args.scheme or "").lower().startswith("dip"):
+        return ("--scheme names the CHS-DRG pack the case mix is drawn from; for DIP data use --dip (and build "
+                "the catalogue with `medpay dip build` or BuildDipCatalogue)")
     if not 1 <= args.months <= 120:
         return "--months must be 1-120"
     if not 1 <= args.first_month <= 12:

@@ -74,6 +74,8 @@ class Generator:
         self._end = datetime.combine(params.last_day, datetime.max.time().replace(microsecond=0))
         self._style = {h.code: HisStyle(None if i % 3 == 0 else "", i % 4 == 1, i % 5 == 4)
                        for i, h in enumerate(ref.hospitals)}
+        self._variant_cum: dict[int, list[float]] | None = {} if params.dip else None
+        """DIP data: cumulative Zipf weights of a DRG's variants by their count (None: drawn uniformly)."""
 
     def lists(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """(request, truth) pairs in discharge order, exactly ``cases`` of them (the stays' records aside)."""
@@ -140,6 +142,19 @@ class Generator:
         return self._build(hospital, recipe, cost_basis=cost_basis, discharge_day=day, behaviours=behaviours,
                            honest=honest)
 
+    def _variant(self, recipe: DrgRecipe) -> Variant:
+        """A DRG's variants are equally likely, except in DIP data: there a few dominate (rank = the seeded
+        order calibration found them in), so that combinations recur the way DIP base years show."""
+        if self._variant_cum is None:
+            return self.rng.choice(recipe.variants)  # type: ignore[no-any-return]
+        count = len(recipe.variants)
+        cum = self._variant_cum.get(count)
+        if cum is None:
+            exponent = self.p.dip_mix.variant_zipf
+            cum = self._variant_cum[count] = list(itertools.accumulate(1 / (rank + 1) ** exponent
+                                                                       for rank in range(count)))
+        return recipe.variants[min(count - 1, bisect.bisect(cum, self.rng.random() * cum[-1]))]
+
     def _severity(self, recipes: tuple[DrgRecipe, ...], level: int) -> DrgRecipe:
         if len(recipes) == 1:
             return recipes[0]
@@ -151,7 +166,7 @@ class Generator:
                behaviours: list[str], honest: str = "", person: Person | None = None,
                variant: Variant | None = None, admitted_on: date | None = None) -> Discharge:
         rng, p = self.rng, self.p
-        variant = variant or rng.choice(recipe.variants)
+        variant = variant or self._variant(recipe)
         expected, expected_los = self.costs.expected(cost_basis, hospital.level)
         cost, outlier = self.costs.draw(expected, rng)
         los = min(MAX_LOS, length_of_stay(expected_los, cost / expected, rng))

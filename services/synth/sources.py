@@ -44,7 +44,12 @@ def load_reference(params: SynthParams, reference_dir: Path) -> tuple[Reference,
     scheme = load_scheme(reference_dir, params.scheme)
     document = json.loads((reference_dir / "grouping" / params.scheme / "scheme.json").read_text(encoding="utf-8"))
     codes = load_code_tables(reference_dir)
-    catalogue = build_catalogue(scheme, document, codes, seed=params.seed)
+    if params.dip:
+        mix = params.dip_mix
+        catalogue = build_catalogue(scheme, document, codes, seed=params.seed, attempts=4 * mix.variants_per_drg,
+                                    keep=mix.variants_per_drg, diagnostic_rate=mix.diagnostic_rate)
+    else:
+        catalogue = build_catalogue(scheme, document, codes, seed=params.seed)
     counties, cities = divisions(reference_dir)
     rng = random.Random(f"region:{params.seed}")
     county_list = counties_of(params.region, counties, cities)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from .dip import dip_case
 from .generator import Generator
 from .records import record_line
 from .sources import Output, json_line
@@ -45,9 +46,11 @@ class Written(NamedTuple):
 
 
 def write_run(gen: Generator, out: Output, progress: Callable[[int], None] | None = None) -> Written:
-    """Write the run's lists, truth and settlement records into ``out``; ``progress`` hears every 1,000 lists."""
+    """Write the run's lists, truth and settlement records (and with DIP data ``dip_cases.jsonl``) into ``out``;
+    ``progress`` hears every 1,000 lists."""
     lists, truth, records = (out.open(name) for name in ("settlement_lists.jsonl", "truth.jsonl",
                                                           "settlement_records.jsonl"))
+    dip = out.open("dip_cases.jsonl") if gen.p.dip else None  # DIP data: the lists as DIP's case input too
     n_lists = n_records = 0
     for _kind, line, fact in emissions(gen):
         if fact is None:
@@ -56,6 +59,8 @@ def write_run(gen: Generator, out: Output, progress: Callable[[int], None] | Non
             continue
         lists.write(json_line(line))
         truth.write(json_line(fact))
+        if dip is not None:
+            dip.write(json_line(dip_case(line, fact)))
         n_lists += 1
         if progress is not None and n_lists % 1000 == 0:
             progress(n_lists)

@@ -86,3 +86,29 @@ def test_several_past_years_make_a_base_period_and_the_future_is_refused(tmp_pat
     future = synth(tmp_path / "future", "--cases", "10", "--year", str(date.today().year), "--months", "12")
     assert future.returncode == 2 and "future" in future.stderr and "Traceback" not in future.stderr
     assert synth(tmp_path / "bad", "--cases", "10", "--months", "0").returncode == 2
+
+
+def test_dip_data_comes_with_its_dip_cases_and_builds_a_catalogue(tmp_path: Path) -> None:
+    out = synth(tmp_path / "base", "--dip", "--cases", "4000", "--hospitals", "5", "--year", "2023",
+                "--months", "24")
+    assert out.returncode == 0, out.stderr
+    lists = (tmp_path / "base/settlement_lists.jsonl").read_text().splitlines()
+    cases = [json.loads(line) for line in (tmp_path / "base/dip_cases.jsonl").read_text().splitlines()]
+    assert len(cases) == len(lists) == 4000
+    assert [c["case_id"] for c in cases] == [json.loads(line)["input"]["setlinfo"]["setl_id"] for line in lists]
+    assert json.loads((tmp_path / "base/params.json").read_text())["dip"] is True
+    env = {**os.environ, "MEDPAY_REFERENCE_DIR": str(reference_dir())}
+    built = subprocess.run([sys.executable, "-m", "services.cli", "dip", "build", "--history",
+                            str(tmp_path / "base/dip_cases.jsonl"), "--threshold", "15", "--out",
+                            str(tmp_path / "catalogue.tsv")], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300, check=False)
+    assert built.returncode == 0, built.stderr
+    rows = [line.split("\t") for line in (tmp_path / "catalogue.tsv").read_text().splitlines()[1:]]
+    kinds = {kind for _, kind, *_ in rows}
+    assert kinds == {"core", "comprehensive"}
+    assert sum(int(r[5]) for r in rows) == 4000
+    # Without --dip no DIP cases are written; a DIP scheme id is not a case mix.
+    assert synth(tmp_path / "plain", "--cases", "50", "--hospitals", "3").returncode == 0
+    assert not (tmp_path / "plain/dip_cases.jsonl").exists()
+    refused = synth(tmp_path / "bad", "--scheme", "dip-330700-2026", "--cases", "10")
+    assert refused.returncode == 2 and "--dip" in refused.stderr and "Traceback" not in refused.stderr
