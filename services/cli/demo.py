@@ -42,6 +42,7 @@ from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_dip import DipPlan, run_dip_prefecture
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -56,6 +57,10 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--lists", type=int, default=5000, help="settlement lists of the month (default 5000)")
     demo.add_argument("--hospitals", type=int, default=10)
     demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
+    demo.add_argument("--dip-lists", type=int, default=1500,
+                      help="lists of the month of a second prefecture that pays by DIP (default 1500; 0: none)")
+    demo.add_argument("--dip-base-cases", type=int, default=36000,
+                      help="base-year cases its DIP catalogue is built from (default 36000, two years)")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
     demo.set_defaults(handler=run_demo)
 
@@ -78,6 +83,8 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
+    dip = DipPlan.of(params, args.dip_lists, args.dip_base_cases) if args.dip_lists > 0 else None
+    env.update(dip.schedule() if dip is not None else {})  # the DIP prefecture on its own catalogue
     with start_services(["collection"], env) as running:  # and what collection calls, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
@@ -87,6 +94,11 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
+        if dip is not None:
+            results.dip = run_dip_prefecture(
+                dip, runtime.reference_dir, grouping=grouping, door=f"http://{http}{runtime.settings.collection_http_base}",
+                collection=running["collection"].address, concurrency=args.concurrency, send=_send_month,
+                console=console)
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)

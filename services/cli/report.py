@@ -39,6 +39,7 @@ class DemoResults:
     arrival: Counter[str] = field(default_factory=Counter)  # lists by the status they were acknowledged with
     still_pending: int = 0  # lists still waiting for their record at the end
     records_waiting: int = 0  # records still waiting for their list at the end
+    dip: Any = None  # the DIP prefecture (demo_dip.DipDemoResults), when the demo ran one
 
     def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any],
                final: tuple[str, str, list[dict[str, str]]] | None = None) -> None:
@@ -108,6 +109,7 @@ and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were gr
         ("lists rejected on arrival", r.arrival["REJECTED"]), ("lists still pending", r.still_pending),
         ("records waiting for their list", r.records_waiting)])}
 <h2>主要病组 / top DRGs</h2>{_bars([(f"{d} {r.drg_names.get(d, '')}", n) for d, n in drgs])}
+{dip_section(r.dip) if r.dip is not None else ""}
 <h2>各医院病例数 / cases per hospital</h2>
 {_bars([(f"{c} {r.hospitals.get(c, '')}", n) for c, n in hospitals])}
 <table><tr><th>institution</th><th>name</th><th>accepted</th><th>rejected</th></tr>
@@ -124,6 +126,12 @@ and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were gr
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def dip_section(dip: Any) -> str:
+    from .demo_dip import dip_section as section  # imports this module: here, not at the top
+
+    return section(dip)
 
 
 def _bars(rows: list[tuple[str, int]]) -> str:

@@ -38,6 +38,9 @@ def add_commands(sub: Any) -> None:
                           "(default %(default)s); the period must end before the current month")
     cmd.add_argument("--cases", type=int, default=defaults.cases, help="settlement lists to write")
     cmd.add_argument("--seed", type=int, default=defaults.seed)
+    cmd.add_argument("--draw-seed", type=int,
+                     help="seed of the draws alone (default --seed): another period of the same prefecture, e.g. "
+                          "a settlement year after its base years, keeps --seed and changes --draw-seed")
     cmd.add_argument("--scheme", help=f"CHS-DRG scheme the case mix is drawn from (default {defaults.scheme}, or "
                      "the bundled medpay-sample pack where the reference material has no such pack)")
     cmd.add_argument("--dip", action="store_true",
@@ -61,7 +64,7 @@ def run_synth(args: argparse.Namespace, runtime: Runtime) -> int:
     scheme = args.scheme or default_scheme(runtime.reference_dir)
     params = SynthParams(region=args.region, hospitals=args.hospitals, year=args.year, first_month=args.first_month,
                          months=args.months, cases=args.cases, seed=args.seed, scheme=scheme,
-                         rich_lists=args.rich_lists, dip=args.dip)
+                         rich_lists=args.rich_lists, dip=args.dip, draw_seed=args.draw_seed)
     if params.last_day >= date.today().replace(day=1):
         console.print(f"medpay synth: the period {params.first_day:%Y-%m} to {params.last_day:%Y-%m} does not end "
                       f"before the current month; the platform refuses stays in the future, so choose an earlier "

@@ -60,7 +60,7 @@ class Generator:
     def __init__(self, params: SynthParams, ref: Reference) -> None:
         self.p = params
         self.ref = ref
-        self.rng = FastRandom(params.seed)
+        self.rng = FastRandom(params.seed if params.draw_seed is None else params.draw_seed)
         self.costs = CostModel(params, params.seed)
         self.people = Population(params.region, self.rng, params.returning_person_rate, list(ref.counties))
         self._serial = itertools.count(1)

@@ -80,6 +80,10 @@ class SynthParams:
     months: int = 12
     cases: int = 50_000
     seed: int = 7
+    # Seed of the draws alone (which stays, when, whose, at what cost); None: ``seed``. The prefecture itself
+    # (hospitals, case mix, code variants, cost levels) follows ``seed``, so another period of the same
+    # prefecture (a settlement year after its base years) keeps ``seed`` and changes ``draw_seed``.
+    draw_seed: int | None = None
     scheme: str = "chs-drg-1.1"
     # Lists as hospital systems send them (4101A node set, no demographics or fee nodes); True: the older rich
     # form with the patient fields, ``iteminfo`` and ``payinfo`` (as some provinces' lists carry them).

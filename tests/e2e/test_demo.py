@@ -18,7 +18,8 @@ from ..support import ROOT
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
-            "settlement records and lists waiting for them", "lists pending on arrival")
+            "settlement records and lists waiting for them", "lists pending on arrival", "a DIP prefecture",
+            "top DIP groups")
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempP
     out_dir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+                           "--dip-lists", "200", "--dip-base-cases", "4800", "--out", str(out_dir)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=480, check=False)
     return done, out_dir
 
 
@@ -62,3 +63,35 @@ def test_the_demo_report_renders_with_its_sections_and_charts(
         assert bars.count() >= 5
         assert min(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) >= 1  # drawn, not collapsed
     assert seen.problems() == []
+
+
+def test_the_demo_dip_prefecture_publishes_its_catalogue_and_groups_its_month_by_it(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path], database_url: str) -> None:
+    out, out_dir = demo_run
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = " ".join(out.stdout.split())
+    built = re.search(r"DIP prefecture 330400: catalogue dip-330400-2025 version (\S+) built from ([\d,]+) "
+                      r"base-year cases .*? ([\d,]+) core and ([\d,]+) comprehensive groups", text)
+    assert built is not None, text[-3000:]
+    label, cases, core, comprehensive = built.group(1), *(int(g.replace(",", "")) for g in built.groups()[1:])
+    assert 4000 < cases <= 4800 and core > 0 and comprehensive > 0  # the accepted lists of the base years
+    # The catalogue was really published: the database's versions (read by the CLI) say the same.
+    env = {**os.environ, "MEDPAY_DATABASE_URL": database_url}
+    versions = subprocess.run([sys.executable, "-m", "services.cli", "dip", "versions", "--scheme",
+                               "dip-330400-2025"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                              check=True).stdout.splitlines()
+    rows = [dict(zip(versions[0].split("\t"), line.split("\t"), strict=True)) for line in versions[1:]]
+    latest = rows[-1]
+    assert (int(latest["core_groups"]), int(latest["groups"]) - int(latest["core_groups"]), int(latest["cases"])) == (
+        core, comprehensive, cases)
+    assert label.startswith(latest["version"] + "+") and int(latest["threshold"]) == 15
+    month = re.search(r"DIP prefecture 330400, 2025-01: 200 lists posted, (\d+) accepted and grouped by "
+                      r"dip-330400-2025: ([\d.]+)% in core groups, (\d+) in comprehensive groups, (\d+) ungroupable",
+                      text)
+    assert month is not None, text[-3000:]
+    accepted, share, in_comprehensive, ungroupable = (int(month.group(1)), float(month.group(2)),
+                                                      int(month.group(3)), int(month.group(4)))
+    assert accepted > 150 and 0 < share < 100
+    assert abs(share / 100 * accepted - (accepted - in_comprehensive - ungroupable)) < 1
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert f"{core:,}" in page and "dip-330400-2025" in page
