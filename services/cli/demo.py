@@ -43,6 +43,7 @@ from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
 from .demo_dip import DipPlan, run_dip_prefecture
+from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -62,6 +63,8 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--dip-base-cases", type=int, default=36000,
                       help="base-year cases its DIP catalogue is built from (default 36000, two years)")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
+    demo.add_argument("--settlement-lists", type=int, default=200,
+                      help="lists per month of the synthetic settlement year and its two base years (default 200)")
     demo.set_defaults(handler=run_demo)
 
 
@@ -85,7 +88,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     dip = DipPlan.of(params, args.dip_lists, args.dip_base_cases) if args.dip_lists > 0 else None
     env.update(dip.schedule() if dip is not None else {})  # the DIP prefecture on its own catalogue
-    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+    with start_services(["collection", "settlement"], env) as running:  # and what they call, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -99,6 +102,11 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                 dip, runtime.reference_dir, grouping=grouping, door=f"http://{http}{runtime.settings.collection_http_base}",
                 collection=running["collection"].address, concurrency=args.concurrency, send=_send_month,
                 console=console)
+        console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+        results.settlement = asyncio.run(settle_a_year(
+            running["collection"].address, running["settlement"].address, runtime.reference_dir,
+            hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
+            step=lambda text: console.print(f"settlement: {text}")))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
