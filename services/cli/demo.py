@@ -40,8 +40,9 @@ from ..collection.domain.codes import coded_fields
 from ..synth.cli import default_scheme
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
-from ..synth.sources import load_reference
+from ..synth.sources import divisions, load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_evaluation import EvaluationOutcome, evaluate_month, month_weights
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -78,7 +79,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+    with start_services(["collection", "evaluation"], env) as running:  # and what they call, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -87,9 +88,15 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
+        evaluation = asyncio.run(evaluate_month(
+            running["evaluation"].address, runtime, region=params.region,
+            region_name=divisions(runtime.reference_dir)[1].get(params.region[:4], ""),
+            period=f"{params.year}-{params.first_month:02d}", out=args.out / "evaluation",
+            weights=month_weights(fact for kind, _, fact in month if kind == "list" and fact is not None)))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
+    _print_evaluation(evaluation)
     report = write_report(args.out, results, outcomes=outcomes, seconds=time.perf_counter() - started)
     console.print(f"\nreport written to [bold]{report}[/] ({time.perf_counter() - started:.1f}s in all)")
     return 0
@@ -246,6 +253,20 @@ async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[s
             except grpc.aio.AioRpcError:
                 names[drg] = ""
     return names
+
+
+def _print_evaluation(e: EvaluationOutcome) -> None:
+    r, region = e.report, e.report.region_figures
+    console.print(f"\nperformance evaluation {r.period} ({e.run}): {region.cases:,} cases, CMI {region.cmi}, "
+                  f"low-risk mortality {region.low_risk_mortality}, 15-day readmission {region.readmit15_rate}")
+    table = Table("hospital", "level", "cases", "CMI", "time index", "cost index", "quadrant",
+                  title="hospital league table (by CMI)")
+    for h in r.league():
+        f = h.figures
+        table.add_row(f"{h.code} {h.name}", str(h.level or ""), f"{f.cases:,}", str(f.cmi or ""),
+                      str(f.time_index or ""), str(f.cost_index or ""), h.quadrant.value if h.quadrant else "")
+    console.print(table)
+    console.print(f"evaluation report: {e.files[0]} (+ {len(e.files) - 1} CSV files)")
 
 
 def _print(r: DemoResults) -> None:

@@ -102,7 +102,8 @@ def build_performance(runtime: Runtime) -> PerformanceApp:
 
     collection = open_service_channel(runtime.settings, "collection", stream_deadline_seconds=600)
     coding = open_service_channel(runtime.settings, "coding", [("medpay.coding.v1.CodingService", "GetCode")])
-    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=None, names=InstitutionNames(coding))
+    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=None, names=InstitutionNames(coding),
+                                review=True)
     kind = JobKind(EVALUATION_RUN, evaluation.job, metadata=lambda run: evaluation_run_to_proto(run, None),
                    response=lambda run: evaluation_run_to_proto(run, None))
     runs = Runs(engine, performance_runs_table, [kind], domain="evaluation.medpay")

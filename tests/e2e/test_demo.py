@@ -3,6 +3,7 @@ rendered in headless Chromium."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -61,4 +62,31 @@ def test_the_demo_report_renders_with_its_sections_and_charts(
         bars = seen.page.locator("svg rect")
         assert bars.count() >= 5
         assert min(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) >= 1  # drawn, not collapsed
+    assert seen.problems() == []
+
+
+def test_the_demo_evaluates_the_month_and_publishes_the_bureaus_report(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path], chromium: Chromium) -> None:
+    """The month's evaluation run (the evaluation service as a process) and its report, rendered in Chromium:
+    every section, the quadrant chart with a point per hospital, the CSV figures beside it."""
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = " ".join(done.stdout.split())
+    evaluated = re.search(r"performance evaluation 2025-01 \(regions/330700/evaluationRuns/[^)]+\): ([\d,]+) cases, "
+                          r"CMI (\d\.\d{4})", text)
+    assert evaluated is not None, done.stdout[-3000:]
+    folder = out_dir / "evaluation"
+    hospitals = list(csv.DictReader((folder / "hospitals.csv").open(encoding="utf-8")))
+    assert len(hospitals) == 5 and [h["rank"] for h in hospitals] == ["1", "2", "3", "4", "5"]
+    cases = sum(int(h["cases"]) for h in hospitals)
+    assert cases == int(evaluated.group(1).replace(",", "")) > 300  # the accepted lists of the month
+    summary = next(csv.DictReader((folder / "summary.csv").open(encoding="utf-8")))
+    assert summary["unit"] == "ALL" and summary["cmi"] == evaluated.group(2)  # the region's CMI, as printed
+    with open_page(chromium, folder / "report.html") as seen:
+        headings = " | ".join(seen.page.locator("h2").all_inner_texts())
+        for section in ("regional summary", "hospital league table", "CMI vs cost index", "time and cost",
+                        "low-risk mortality", "trends by month", "data quality"):
+            assert section in headings, (section, headings)
+        assert seen.page.locator("#league-table tbody tr").count() == 5
+        assert seen.page.locator("#quadrant ~ svg.chart").first.locator("g.point circle").count() >= 4
     assert seen.problems() == []
