@@ -75,6 +75,7 @@ class Generator:
                      for h in ref.hospitals}
         self._variant_cum: dict[str, list[float]] = {}
         self._staff: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        self._comorbidities: dict[tuple[int, int], list[tuple[float, str]]] = {}
         self._hospital_cum = list(itertools.accumulate(h.beds for h in ref.hospitals))
         self._end = datetime.combine(params.last_day, datetime.max.time().replace(microsecond=0))
         self._style = {h.code: HisStyle(None if i % 3 == 0 else "", i % 4 == 1, i % 5 == 4)
@@ -286,13 +287,14 @@ class Generator:
         elif recipe.severity == "3":
             codes.append(cat.secondary_with("CC", dx0, rng))
         if years >= 18:
-            band = age_band(years)
-            for condition, code in cat.comorbidities:
-                if condition.sex and condition.sex != sex:
-                    continue
-                share = condition.prevalence[band] * (condition.women if sex == 2 else 1.0)
-                if rng.random() < share:
-                    codes.append(code)
+            key = (age_band(years), sex)
+            table = self._comorbidities.get(key)
+            if table is None:
+                table = self._comorbidities[key] = [
+                    (c.prevalence[key[0]] * (c.women if sex == 2 else 1.0), code)
+                    for c, code in cat.comorbidities if not c.sex or c.sex == sex]
+            random_ = rng.random
+            codes += [code for share, code in table if random_() < share]
         return list(dict.fromkeys(codes))
 
     def _discharge_way(self, recipe: DrgRecipe, hospital: Any, years: int) -> tuple[str, tuple[str, str] | None]:

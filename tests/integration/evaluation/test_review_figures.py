@@ -32,7 +32,7 @@ def case(list_id: str, hospital: str) -> FeedCase:
                     department="A03", doctor="D1", groups=(), total_fen=100_00)
 
 
-def flag(run: str, hospital: str, setl_id: str, rule: str, period: str, state: str = "NEW", fen: int = 0,
+def flag(run: str, hospital: str, setl_id: str, rule: str, period: str, *, state: str = "NEW", fen: int = 0,
          evidence: str = "") -> dict[str, Any]:
     return {"region": REGION, "run_name": run, "rule_set": "ruleSets/r/versions/1", "fixmedins_code": hospital,
             "setl_id": setl_id, "mdtrt_id": "m", "psn_no": "p", "period": period, "rule_id": rule,
@@ -58,12 +58,12 @@ async def test_flags_per_thousand_lists_and_confirmed_amounts(evaluation_uows: U
             review_run(f"regions/{REGION}/reviewRuns/2024-03~a", "2024-03"),
             review_run(f"regions/{REGION}/reviewRuns/2024-03~b", "2024-03")])
         await uow.session.execute(insert(review_tables.flag), [
-            flag("a", "H1", "s1", "R1", "2024-03", "CONFIRMED", 1234_56),
-            flag("a", "H1", "s1", "R2", "2024-03", "DISMISSED", 50_00),
+            flag("a", "H1", "s1", "R1", "2024-03", state="CONFIRMED", fen=1234_56),
+            flag("a", "H1", "s1", "R2", "2024-03", state="DISMISSED", fen=50_00),
             flag("a", "H1", "s1", "R2", "2024-03", evidence="another line"),  # the same finding twice in a run
             flag("b", "H1", "s1", "R1", "2024-03"),          # the same finding again in a later run
-            flag("a", "H1", "s9", "R1", "2024-04", "CONFIRMED", 99_00),  # another month
-            flag("a", "H3", "s7", "R1", "2024-03", "CONFIRMED", 10_00)])  # a hospital without evaluated lists
+            flag("a", "H1", "s9", "R1", "2024-04", state="CONFIRMED", fen=99_00),  # another month
+            flag("a", "H3", "s7", "R1", "2024-03", state="CONFIRMED", fen=10_00)])  # a hospital without evaluated lists
         await uow.commit()
     figures, version = await read_review(evaluation_uows, REGION, march, cases)
     assert version.startswith("flags<=")
