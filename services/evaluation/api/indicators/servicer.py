@@ -10,10 +10,11 @@ from google.longrunning import operations_pb2
 from medpay.evaluation.v1 import evaluation_service_pb2 as pb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
 
-from libs.common.errors import InvalidArgument, NotFound
+from libs.common.errors import InvalidArgument, NotFound, PermissionDenied
 from libs.common.paging import decode_token, encode_token, page_size
 from libs.common.runs import Runs
 
+from ...domain.review.workflow import Role
 from ...service_layer.indicators.queries import (
     UowFactory,
     hospital_scorecard,
@@ -23,6 +24,7 @@ from ...service_layer.indicators.queries import (
     run_name,
 )
 from ...service_layer.indicators.runs import KIND, EvaluationRuns, RunRequest, check_weights
+from ..review.servicer import principal
 from .mapping import (
     evaluation_run_to_proto,
     group_to_proto,
@@ -43,14 +45,21 @@ TenantOf = Callable[[Any], "str | None"]
 
 
 def bureau(context: Any) -> str | None:
-    """Whom a call acts for: until authentication establishes callers' roles (security), every caller is the
-    bureau and sees every hospital. A role-aware resolver returns the institution code of a hospital caller."""
+    """Every caller acts for the bureau and sees every hospital (for in-process tools and tests)."""
     return None
+
+
+def caller_tenant(context: Any) -> str | None:
+    """Whom a call acts for, as the service's review API reads callers (``x-medpay-role``, and for a hospital
+    ``x-medpay-institution``): a hospital's institution code, or ``None`` for the bureau (reviewers, operators,
+    and callers that name no role)."""
+    who = principal(context)
+    return who.institution if who.role is Role.HOSPITAL else None
 
 
 class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
     def __init__(self, runs: Runs, evaluation: EvaluationRuns, uows: UowFactory,
-                 tenant_of: TenantOf = bureau) -> None:
+                 tenant_of: TenantOf = caller_tenant) -> None:
         self._runs = runs
         self._evaluation = evaluation
         self._uows = uows
@@ -58,6 +67,8 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
 
     async def StartEvaluationRun(self, request: pb.StartEvaluationRunRequest,
                                  context: Any) -> operations_pb2.Operation:
+        if self._tenant_of(context) is not None:
+            raise PermissionDenied("a hospital may read evaluations, not start them", reason="PERMISSION_DENIED")
         region = _region(request.parent, "parent")
         run = request.evaluation_run
         if not request.HasField("evaluation_run"):
