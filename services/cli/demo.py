@@ -43,6 +43,7 @@ from ..synth.params import SynthParams
 from ..synth.sources import divisions, load_reference
 from ..synth.writer import Emitted, emissions
 from .demo_evaluation import EvaluationOutcome, evaluate_month, month_weights
+from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -58,6 +59,8 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--hospitals", type=int, default=10)
     demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
+    demo.add_argument("--settlement-lists", type=int, default=200,
+                      help="lists per month of the synthetic settlement year and its two base years (default 200)")
     demo.set_defaults(handler=run_demo)
 
 
@@ -79,7 +82,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection", "evaluation"], env) as running:  # and what they call, from the registry
+    with start_services(["collection", "settlement", "evaluation"], env) as running:  # and what they call
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -93,6 +96,11 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             region_name=divisions(runtime.reference_dir)[1].get(params.region[:4], ""),
             period=f"{params.year}-{params.first_month:02d}", out=args.out / "evaluation",
             weights=month_weights(fact for kind, _, fact in month if kind == "list" and fact is not None)))
+        console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+        results.settlement = asyncio.run(settle_a_year(
+            running["collection"].address, running["settlement"].address, runtime.reference_dir,
+            hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
+            step=lambda text: console.print(f"settlement: {text}")))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
