@@ -101,10 +101,16 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             running["collection"].address, running["settlement"].address, runtime.reference_dir,
             hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
             step=lambda text: console.print(f"settlement: {text}")))
+        settled_year = asyncio.run(evaluate_month(
+            running["evaluation"].address, runtime, region=params.region,
+            region_name=divisions(runtime.reference_dir)[1].get(params.region[:4], ""),
+            period=str(results.settlement.year), out=args.out / "evaluation" / str(results.settlement.year),
+            weights=None))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
     _print_evaluation(evaluation)
+    _print_evaluation(settled_year)
     report = write_report(args.out, results, outcomes=outcomes, seconds=time.perf_counter() - started)
     console.print(f"\nreport written to [bold]{report}[/] ({time.perf_counter() - started:.1f}s in all)")
     return 0
@@ -267,6 +273,11 @@ def _print_evaluation(e: EvaluationOutcome) -> None:
     r, region = e.report, e.report.region_figures
     console.print(f"\nperformance evaluation {r.period} ({e.run}): {region.cases:,} cases, CMI {region.cmi}, "
                   f"low-risk mortality {region.low_risk_mortality}, 15-day readmission {region.readmit15_rate}")
+    inputs = dict(r.inputs)
+    if "settlement_run" in inputs and r.region_payment is not None:
+        console.print(f"against settlement run {inputs['settlement_run']} (weights {inputs['weights']}): high "
+                      f"outliers {r.region_payment.high_outlier_share}, low outliers "
+                      f"{r.region_payment.low_outlier_share}, special cases {r.region_payment.special_cases}")
     table = Table("hospital", "level", "cases", "CMI", "time index", "cost index", "quadrant",
                   title="hospital league table (by CMI)")
     for h in r.league():

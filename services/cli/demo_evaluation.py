@@ -1,9 +1,9 @@
-"""The demo's evaluation step: an evaluation run of the month over gRPC, then the bureau's published report
-(``out/evaluation/report.html`` and its CSV figures) from the run stored in the evaluation schema.
+"""The demo's evaluation steps: evaluation runs over gRPC, then the bureau's published report (``report.html``
+and its CSV figures) from the run stored in the evaluation schema.
 
-The run takes the period's weight table from the settlement service when one is deployed; the demo has none,
-so it gives the month's own relative weights (each group's mean cost over the month's mean cost, 4 places:
-what a settlement run's base-period weights are, with the month as its own base period)."""
+The intake month has no settlement run, so its run is given the month's own relative weights (each group's mean
+cost over the month's mean cost, 4 places: base-period weights with the month as its own base period); the
+settled year is evaluated against its clearing run (the settlement run's weight table and statements)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from libs.common.grpc.client import open_channel
 from libs.common.runtime import Runtime
 
 from ..evaluation.adapters.indicators.report_files import write_report
+from ..evaluation.api.indicators.mapping import period_to_proto
 from ..evaluation.domain.indicators.periods import EvaluationPeriod
 from ..evaluation.reporting.model import EvaluationReport
 from ..evaluation.service_layer.indicators.report import build_report
@@ -51,15 +52,16 @@ def month_weights(facts: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 async def evaluate_month(address: str, runtime: Runtime, *, region: str, region_name: str, period: str,
-                         weights: dict[str, str], out: Path, token: str | None = None) -> EvaluationOutcome:
-    """Starts the month's evaluation run, waits for it, and writes the report of the run into ``out``."""
+                         weights: dict[str, str] | None, out: Path, token: str | None = None) -> EvaluationOutcome:
+    """Starts the period's evaluation run (with ``weights``, or, without, against the period's settlement run),
+    waits for it, and writes the report of the run into ``out``."""
     parsed = EvaluationPeriod.parse(period)
     async with open_channel(address, token=token, deadline_seconds=900) as channel:
         stub = pb_grpc.EvaluationServiceStub(channel)
         operation = await stub.StartEvaluationRun(pb.StartEvaluationRunRequest(
             parent=f"regions/{region}", evaluation_run=pb.EvaluationRun(
-                period=pb.EvaluationPeriod(year=parsed.year, kind=pb.PERIOD_KIND_MONTH, number=parsed.number),
-                weights=[pb.GroupWeight(group=g, rw=w) for g, w in weights.items()])))
+                period=period_to_proto(parsed),
+                weights=[pb.GroupWeight(group=g, rw=w) for g, w in (weights or {}).items()])))
         done = await operations_pb2_grpc.OperationsStub(channel).WaitOperation(
             operations_pb2.WaitOperationRequest(name=operation.name, timeout=Duration(seconds=600)))
     if not done.done or done.HasField("error"):

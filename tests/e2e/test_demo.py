@@ -96,3 +96,23 @@ def test_the_demo_evaluates_the_month_and_publishes_the_bureaus_report(
         assert seen.page.locator("#league-table tbody tr").count() == 5
         assert seen.page.locator("#quadrant ~ svg.chart").first.locator("g.point circle").count() >= 4
     assert seen.problems() == []
+
+
+def test_the_demo_evaluates_the_settled_year_against_its_clearing_run(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The settled year's evaluation takes the clearing run's weight table and outlier and special-case figures
+    from the settlement service (no weights given)."""
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = " ".join(done.stdout.split())
+    table = re.search(r"settlement: weight table (regions/330700/weightTables/2024-w\d+)", text)
+    evaluated = re.search(r"performance evaluation 2024 \(regions/330700/evaluationRuns/[^)]+\): ([\d,]+) cases.*? "
+                          r"against settlement run (regions/330700/settlementRuns/\S+) \(weights (\S+)\): high "
+                          r"outliers (\d\.\d{4}), low outliers (\d\.\d{4}), special cases (\d+)", text)
+    assert table is not None and evaluated is not None, text[-3000:]
+    assert evaluated.group(3).rstrip("):") == table.group(1)
+    hospitals = list(csv.DictReader((out_dir / "evaluation" / "2024" / "hospitals.csv").open(encoding="utf-8")))
+    assert len(hospitals) == 5 and all(h["high_outlier_share"] and h["low_outlier_share"] for h in hospitals)
+    summary = next(csv.DictReader((out_dir / "evaluation" / "2024" / "summary.csv").open(encoding="utf-8")))
+    assert summary["high_outlier_share"] == evaluated.group(4) and summary["special_cases"] == evaluated.group(6)
+    assert summary["cases"] == evaluated.group(1).replace(",", "") and summary["cmi"]

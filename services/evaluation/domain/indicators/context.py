@@ -35,12 +35,13 @@ class QualityFigures:
 @dataclass(frozen=True, slots=True)
 class PaymentFigures:
     """What the period's settlement run says of a hospital: outlier shares (4 places), special cases and the
-    surplus (positive) or deficit (negative) in fen."""
+    surplus (positive) or deficit (negative) in fen; ``None`` where the run's payment method shows none (the point
+    method pays points, not a per-case standard to set costs against)."""
 
     high_outlier_share: Decimal
     low_outlier_share: Decimal
     special_cases: int
-    surplus_fen: int
+    surplus_fen: int | None
 
 
 @dataclass(frozen=True, slots=True)
