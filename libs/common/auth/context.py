@@ -40,11 +40,21 @@ def region_covers(region: str, division: str) -> bool:
     return region == division or (division.endswith("00") and region[:4] == division[:4] and len(region) == 6)
 
 
+def institution_region(fixmedins_code: str) -> str:
+    """The division an institution lies in: its code is H + the 6-digit division code + a serial."""
+    return fixmedins_code[1:7]
+
+
 def scope_institution(requested: str) -> str:
     """The institution a read or write is limited to: a hospital gets its own code (asking for another is
-    PERMISSION_DENIED); everyone else what they asked for ("" for all)."""
+    PERMISSION_DENIED); a prefecture may name institutions of its region only; everyone else what they asked for
+    ("" for all)."""
     principal = principal_var.get()
-    if principal is None or principal.role is not Role.HOSPITAL:
+    if principal is None or principal.role in (Role.PROVINCE, Role.SERVICE):
+        return requested
+    if principal.role is Role.PREFECTURE:
+        if requested and not region_covers(institution_region(requested), principal.subject):
+            raise _denied(f"institution {requested}", principal)
         return requested
     if requested and requested != principal.subject:
         raise _denied(f"institution {requested}", principal)

@@ -109,7 +109,9 @@ def test_tenant_scoping_of_hospitals_and_prefectures() -> None:
         assert scope_region("") == "330700" and scope_region("330781") == "330781"
         with pytest.raises(PermissionDenied):
             scope_region("330800")
-        assert scope_institution("H33080300001") == "H33080300001"  # the region check applies to rows
+        assert scope_institution("H33078100001") == "H33078100001"  # a county's hospital of the prefecture
+        with pytest.raises(PermissionDenied):
+            scope_institution("H33080300001")
     finally:
         principal_var.reset(token)
     assert scope_institution("H1") == "H1" and tenant_key("r-1") == "r-1"  # dev mode: unchanged
