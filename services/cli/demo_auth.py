@@ -80,3 +80,35 @@ class DemoAuth:
         stamp, nonce = str(int(time.time())), secrets.token_hex(16)
         return {"x-tif-paasid": paasid, "x-tif-timestamp": stamp, "x-tif-nonce": nonce,
                 "x-tif-signature": signature(stamp, secret, nonce)}
+
+
+async def security_checks(auth: DemoAuth, collection: str, hospitals: list[str]) -> list[tuple[str, str, bool]]:
+    """What an outsider and a curious hospital get from the collection service: (attempt, answer, as it should)."""
+    from medpay.collection.v1 import collection_service_pb2 as pb
+    from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
+
+    own, other = hospitals[0], hospitals[-1]
+    checks: list[tuple[str, str, bool]] = []
+
+    async def attempt(what: str, channel: grpc.aio.Channel, request: pb.ListSettlementListsRequest,
+                      expected: grpc.StatusCode) -> None:
+        async with channel:
+            try:
+                page = await pb_grpc.CollectionServiceStub(channel).ListSettlementLists(request, timeout=10)
+                answer, code = f"OK, {len(page.settlement_lists)} lists", grpc.StatusCode.OK
+                right = expected is code and {s.fixmedins_code for s in page.settlement_lists} <= {own}
+            except grpc.aio.AioRpcError as refused:
+                answer, code = refused.code().name, refused.code()
+                right = code is expected
+        checks.append((what, answer, right))
+
+    everyone = pb.ListSettlementListsRequest(page_size=10)
+    await attempt("plaintext, no certificate", open_channel(collection), everyone, grpc.StatusCode.UNAVAILABLE)
+    credentials = AuthMaterial.load(auth.directory).channel_credentials()
+    await attempt("mutual TLS, no token", open_channel(collection, auth=CallerAuth(None, credentials)), everyone,
+                  grpc.StatusCode.UNAUTHENTICATED)
+    await attempt(f"hospital {own} lists {other}'s lists", auth.channel(collection, Role.HOSPITAL, own),
+                  pb.ListSettlementListsRequest(fixmedins_code=other), grpc.StatusCode.PERMISSION_DENIED)
+    await attempt(f"hospital {own} lists all lists (gets its own only)", auth.channel(collection, Role.HOSPITAL, own),
+                  everyone, grpc.StatusCode.OK)
+    return checks
