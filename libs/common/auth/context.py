@@ -11,6 +11,8 @@ is checked). Servicers never read metadata themselves; they ask:
 from __future__ import annotations
 
 import contextvars
+import re
+from typing import Any
 
 from ..errors import PermissionDenied
 from .roles import Principal, Role
@@ -95,3 +97,29 @@ def tenant_key(key: str | None) -> str | None:
     if key is None or principal is None or principal.role is not Role.HOSPITAL:
         return key
     return f"{principal.subject}:{key}"
+
+
+_REGION_NAME = re.compile(r"regions/([0-9]{6})(?:/|$)")
+
+
+def check_request_scope(request: Any) -> None:
+    """The server's check of every unary request before its servicer runs: a resource name or parent under
+    ``regions/{region}/`` must lie in a prefecture caller's region (a hospital's: the region holding it), and a
+    ``fixmedins_code`` field must be a hospital caller's own (a prefecture's: of its region). Servicers still
+    scope what they read (``scope_institution``, ``check_access``); this catches what a new RPC forgets."""
+    principal = principal_var.get()
+    if principal is None or principal.role in (Role.PROVINCE, Role.SERVICE):
+        return
+    for field in ("parent", "name"):
+        value = getattr(request, field, None)
+        matched = _REGION_NAME.match(value) if isinstance(value, str) else None
+        if matched is None:
+            continue
+        region = matched[1]
+        if principal.role is Role.PREFECTURE:
+            scope_region(region)
+        elif not region_covers(institution_region(principal.subject), region):
+            raise _denied(f"region {region}", principal)
+    code = getattr(request, "fixmedins_code", None)
+    if isinstance(code, str) and code:
+        scope_institution(code)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc.aio import ServerInterceptor
 
-from ..auth.context import principal_var
+from ..auth.context import check_request_scope, principal_var
 from ..auth.roles import Principal
 from ..errors import MedpayError, Unauthenticated
 from ..logs import request_id_var
@@ -102,6 +102,7 @@ class ServiceInterceptor(_ServerInterceptor):
             request_id = ""
             try:
                 request_id = self._begin(method, metadata, context)
+                check_request_scope(request)  # a unary request's region and institution are the caller's
                 response = await behavior(request, context)
                 self._log(method, "OK", started)
                 return response
@@ -120,6 +121,7 @@ class ServiceInterceptor(_ServerInterceptor):
             request_id = ""
             try:
                 request_id = self._begin(method, metadata, context)
+                check_request_scope(request)  # an iterator of requests has no fields: each servicer scopes those
                 async for response in behavior(request, context):
                     yield response
                 self._log(method, "OK", started)

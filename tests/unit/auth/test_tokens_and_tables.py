@@ -115,3 +115,33 @@ def test_tenant_scoping_of_hospitals_and_prefectures() -> None:
     finally:
         principal_var.reset(token)
     assert scope_institution("H1") == "H1" and tenant_key("r-1") == "r-1"  # dev mode: unchanged
+
+
+def test_every_unary_request_is_checked_for_its_region_and_institution() -> None:
+    from medpay.collection.v1 import collection_service_pb2 as cpb
+    from medpay.review.v1 import review_service_pb2 as rpb
+
+    from libs.common.auth.context import check_request_scope
+
+    own = rpb.ListFlagsRequest(parent="regions/330700")
+    other = rpb.ListFlagsRequest(parent="regions/330800")
+    token = principal_var.set(Principal(Role.PREFECTURE, "330700"))
+    try:
+        check_request_scope(own)
+        check_request_scope(rpb.GetFlagRequest(name="regions/330700/flags/1"))
+        with pytest.raises(PermissionDenied):
+            check_request_scope(other)
+        with pytest.raises(PermissionDenied):
+            check_request_scope(cpb.ListSettlementListsRequest(fixmedins_code="H33080300001"))
+    finally:
+        principal_var.reset(token)
+    token = principal_var.set(Principal(Role.HOSPITAL, "H33070208401"))
+    try:
+        check_request_scope(own)
+        check_request_scope(cpb.ListSettlementListsRequest(fixmedins_code="H33070208401"))
+        for refused in (other, cpb.ListSettlementListsRequest(fixmedins_code="H33070209902")):
+            with pytest.raises(PermissionDenied):
+                check_request_scope(refused)
+    finally:
+        principal_var.reset(token)
+    check_request_scope(other)  # dev mode: nobody to check
