@@ -28,6 +28,8 @@ from medpay.evaluation.v1 import evaluation_service_pb2 as epb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as egrpc
 from medpay.review.v1 import review_service_pb2 as rpb
 from medpay.review.v1 import review_service_pb2_grpc as rgrpc
+from medpay.settlement.v1 import settlement_pb2 as spb
+from medpay.settlement.v1 import settlement_pb2_grpc as sgrpc
 
 from libs.common.auth.roles import Role
 from libs.common.grpc.server import RunningServer, start_server
@@ -52,6 +54,7 @@ class World:
     auth_dir: Path
     collection: str
     evaluation: str
+    settlement: str
     a: cpb.SettlementList  # hospital A's stored list
     b_code: str
     region: str
@@ -69,6 +72,8 @@ async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> A
     from services.collection.bootstrap import service_spec as collection_spec
     from services.evaluation.bootstrap import build_app as build_evaluation
     from services.evaluation.bootstrap import service_spec as evaluation_spec
+    from services.settlement.bootstrap import build_app as build_settlement
+    from services.settlement.bootstrap import service_spec as settlement_spec
 
     auth_dir = make_auth_dir(tmp_path_factory.mktemp("tenants-auth"))
     collection_address = _free()
@@ -87,6 +92,9 @@ async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> A
     evaluation_settings = settings.model_copy(update={"auth_identity": "evaluation"})
     stack.append(await start_server(evaluation_spec(await build_evaluation(Runtime(evaluation_settings))),
                                     evaluation_settings, "127.0.0.1:0"))
+    settlement_settings = settings.model_copy(update={"auth_identity": "settlement"})
+    stack.append(await start_server(settlement_spec(build_settlement(Runtime(settlement_settings))),
+                                    settlement_settings, "127.0.0.1:0"))
     try:
         lists = [r for r, t in fresh(seed=77, cases=200) if not t["faults"]]
         a = lists[0]
@@ -97,8 +105,8 @@ async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> A
                 await stub.UploadSettlementList(cpb.UploadSettlementListRequest(upload=_upload(request)))
             stored = await stub.GetSettlementList(cpb.GetSettlementListRequest(
                 fixmedins_code=a["fixmedins_code"], setl_id=a["input"]["setlinfo"]["setl_id"]))
-        yield World(auth_dir, collection_address, f"127.0.0.1:{stack[3].port}", stored, b["fixmedins_code"],
-                    stored.region)
+        yield World(auth_dir, collection_address, f"127.0.0.1:{stack[3].port}", f"127.0.0.1:{stack[4].port}",
+                    stored, b["fixmedins_code"], stored.region)
     finally:
         for running in reversed(stack):
             await running.stop()
@@ -180,10 +188,18 @@ CALLS: dict[str, tuple[str, Call]] = {
     "EvaluationService/ListEvaluationRuns": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
                                              .ListEvaluationRuns(epb.ListEvaluationRunsRequest(
                                                  parent=f"regions/{w.region}"))),
+    "SettlementService/ListHospitalStatements": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                                 .ListHospitalStatements(spb.ListHospitalStatementsRequest(
+                                                     parent=f"regions/{w.region}/settlementRuns/{'0' * 32}"))),
+    "SettlementService/GetCaseSettlement": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                            .GetCaseSettlement(spb.GetCaseSettlementRequest(
+                                                name=f"regions/{w.region}/settlementRuns/{'0' * 32}"
+                                                     f"/caseSettlements/{w.a.setl_list_id}"))),
 }
 """Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
 
-FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag"}
+FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements",
+            "SettlementService/GetCaseSettlement"}
 """Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright."""
 
 
@@ -199,8 +215,8 @@ def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:
 
 
 def _expected(method: str, role: Role, own: bool) -> str:
-    service = "medpay.review.v1" if method.startswith("Review") else (
-        "medpay.evaluation.v1" if method.startswith("Evaluation") else "medpay.collection.v1")
+    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1",
+               "Settlement": "medpay.settlement.v1"}.get(method.partition("Service")[0], "medpay.collection.v1")
     roles = services().access_table()[f"/{service}.{method}"]
     if role not in roles:
         return "refused"
@@ -219,7 +235,7 @@ CASES = [(method, role, own) for method in CALLS for role in Role for own in (Tr
 async def test_tenant_isolation(world: World, method: str, role: Role, own: bool) -> None:
     target, call = CALLS[method]
     bearer, identity = _caller(world, role, own)
-    address = world.collection if target == "collection" else world.evaluation
+    address = {"collection": world.collection, "evaluation": world.evaluation, "settlement": world.settlement}[target]
     expected = _expected(method, role, own)
     async with tls_channel(world.auth_dir, address, bearer, identity=identity) as channel:
         try:
