@@ -8,12 +8,13 @@ settled year is evaluated against its clearing run (the settlement run's weight 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import grpc
 from google.longrunning import operations_pb2, operations_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
 from medpay.evaluation.v1 import evaluation_service_pb2 as pb
@@ -52,17 +53,18 @@ def month_weights(facts: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 async def evaluate_month(address: str, runtime: Runtime, *, region: str, region_name: str, period: str,
-                         weights: dict[str, str] | None, out: Path, token: str | None = None) -> EvaluationOutcome:
+                         weights: dict[str, str] | None, out: Path,
+                         channel: Callable[..., grpc.aio.Channel] = open_channel) -> EvaluationOutcome:
     """Starts the period's evaluation run (with ``weights``, or, without, against the period's settlement run),
     waits for it, and writes the report of the run into ``out``."""
     parsed = EvaluationPeriod.parse(period)
-    async with open_channel(address, token=token, deadline_seconds=900) as channel:
-        stub = pb_grpc.EvaluationServiceStub(channel)
+    async with channel(address, deadline_seconds=900) as opened:
+        stub = pb_grpc.EvaluationServiceStub(opened)
         operation = await stub.StartEvaluationRun(pb.StartEvaluationRunRequest(
             parent=f"regions/{region}", evaluation_run=pb.EvaluationRun(
                 period=period_to_proto(parsed),
                 weights=[pb.GroupWeight(group=g, rw=w) for g, w in (weights or {}).items()])))
-        done = await operations_pb2_grpc.OperationsStub(channel).WaitOperation(
+        done = await operations_pb2_grpc.OperationsStub(opened).WaitOperation(
             operations_pb2.WaitOperationRequest(name=operation.name, timeout=Duration(seconds=600)))
     if not done.done or done.HasField("error"):
         raise RuntimeError(f"evaluation run {operation.name} did not succeed: {done.error.message or 'timed out'}")

@@ -228,45 +228,6 @@ async def test_bad_requests_name_the_field(posted: Posted) -> None:
     assert error_info(raised.value)[0].reason == "RUN_NOT_FOUND"
 
 
-async def test_a_hospital_sees_the_region_and_its_own_rows_and_starts_no_runs(posted: Posted) -> None:
-    """Callers name their role as the review API's do; a hospital's reads are filtered in the queries."""
-    head = (await posted.collection.GetCaseFeed(collection_pb.GetCaseFeedRequest())).head_sequence
-    cases = [c for c in await feed_cases(posted.collection, [f"{YEAR}-02"], head)
-             if c.status == collection_pb.LIST_STATUS_ACTIVE]
-    request = pb.StartEvaluationRunRequest(parent=f"regions/{REGION}", evaluation_run=pb.EvaluationRun(
-        period=pb.EvaluationPeriod(year=YEAR, kind=pb.PERIOD_KIND_MONTH, number=2), case_feed_sequence=head,
-        weights=[pb.GroupWeight(group=g, rw="1.2500") for g in sorted({c.groups[0].code for c in cases
-                                                                        if c.groups})]))
-    mine, other = sorted({c.fixmedins_code for c in cases})[:2]
-    as_hospital = (("x-medpay-role", "hospital"), ("x-medpay-institution", mine))
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await posted.evaluation.StartEvaluationRun(request, metadata=as_hospital)
-    assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    run = await finished(posted, await posted.evaluation.StartEvaluationRun(request))  # the bureau starts it
-
-    everything = await indicators(posted, run.name)
-    seen = await posted.evaluation.ListIndicators(pb.ListIndicatorsRequest(parent=run.name, page_size=5000),
-                                                  metadata=as_hospital)
-    assert {r.hospital for r in everything} >= {mine, other}
-    assert seen.indicators and {r.hospital for r in seen.indicators} <= {mine, ""}
-    assert [r for r in seen.indicators if r.level == pb.UNIT_LEVEL_REGION] == everything[:1]
-    assert [r for r in seen.indicators if r.hospital == mine] == [r for r in everything if r.hospital == mine]
-
-    card = f"{run.name}/hospitalScorecards/"
-    own = await posted.evaluation.GetHospitalScorecard(pb.GetHospitalScorecardRequest(name=card + mine),
-                                                       metadata=as_hospital)
-    assert own.hospital.unit == mine and own.region.unit == "ALL"
-    for name, metadata, reason in [
-            (card + other, as_hospital, "OTHER_HOSPITAL"),
-            (card + mine, (("x-medpay-role", "hospital"),), "PERMISSION_DENIED"),  # no institution named
-            (card + mine, (("x-medpay-role", "landlord"),), "PERMISSION_DENIED")]:
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await posted.evaluation.GetHospitalScorecard(pb.GetHospitalScorecardRequest(name=name),
-                                                         metadata=metadata)
-        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert error_info(raised.value)[0].reason == reason
-
-
 def test_the_report_of_the_half_year(posted: Posted, database_url: str, tmp_path: Path, chromium: Chromium) -> None:
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url}
     done = subprocess.run([sys.executable, "-m", "services.cli", "evaluation", "report", "--region", REGION,
