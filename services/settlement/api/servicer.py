@@ -148,6 +148,13 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
         run, case = await self._settlement.case(request.name, self._tenant_of(context))
         return case_to_proto(run, case)
 
+    async def ListCaseSettlements(self, request: pb.ListCaseSettlementsRequest,
+                                  context: Any) -> pb.ListCaseSettlementsResponse:
+        run, cases, token = await self._settlement.cases(request.parent, request.fixmedins_code, request.page_size,
+                                                         request.page_token, self._tenant_of(context))
+        return pb.ListCaseSettlementsResponse(case_settlements=[case_to_proto(run, c) for c in cases],
+                                              next_page_token=token)
+
 
 def _decimal(text: str, places: int, field: str) -> Decimal:
     try:
