@@ -26,13 +26,12 @@ from medpay.grouping.v1 import dip_pb2
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from rich.console import Console
 
-from libs.common.grpc.client import open_channel
-
 from ..synth.dip import dip_case
-from ..synth.generator import Generator
+from ..synth.generator import Generator, Reference
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_auth import DemoAuth
 
 DIP_REGION = "330400"  # 嘉兴: a second prefecture of the same province (the platform is 330000's)
 THRESHOLD = 15
@@ -45,13 +44,15 @@ class DipPlan:
 
     month: SynthParams
     base: SynthParams
+    ref: Reference  # the prefecture: its hospitals (they get x-tif keys before the services start), case mix
 
     @staticmethod
-    def of(first: SynthParams, lists: int, base_cases: int) -> DipPlan:
+    def of(first: SynthParams, lists: int, base_cases: int, reference_dir: Path) -> DipPlan:
         month = replace(first, region=DIP_REGION, cases=lists, dip=True, seed=first.seed + 1, draw_seed=first.seed + 2)
         base = replace(month, year=first.year - BASE_YEARS, first_month=first.first_month, months=12 * BASE_YEARS,
                        cases=base_cases, draw_seed=first.seed + 3)  # the same prefecture, other draws
-        return DipPlan(month, base)
+        ref, _ = load_reference(base, reference_dir)
+        return DipPlan(month, base, ref)
 
     @property
     def scheme_id(self) -> str:
@@ -91,18 +92,18 @@ class DipDemoResults:
         return [(g, c) for g, c in self.month.drgs.most_common(n) if g not in ("", "0000")]
 
 
-Send = Callable[[str, str, list[Emitted], int], Coroutine[Any, Any, Any]]
+Send = Callable[[Any, str, str, list[Emitted], int], Coroutine[Any, Any, Any]]
 
 
-def run_dip_prefecture(plan: DipPlan, reference_dir: Path, *, grouping: str, door: str, collection: str,
+def run_dip_prefecture(plan: DipPlan, auth: DemoAuth, *, grouping: str, door: str, collection: str,
                        concurrency: int, send: Send, console: Console) -> DipDemoResults:
     """Build the prefecture's catalogue from its base years over gRPC, then post its month through the door."""
-    ref, _ = load_reference(plan.base, reference_dir)  # one prefecture: the same hospitals and case mix
+    ref = plan.ref  # one prefecture: the same hospitals and case mix in its base years and its month
     history = [dip_case(request, truth) for request, truth in Generator(plan.base, ref).lists()
                if not truth["faults"]]  # the base years' accepted lists
     results = DipDemoResults(DIP_REGION, plan.scheme_id)
     started = time.perf_counter()
-    results.catalogue = asyncio.run(_build(grouping, plan.scheme_id, history))
+    results.catalogue = asyncio.run(_build(auth, grouping, plan.scheme_id, history))
     results.seconds_building = time.perf_counter() - started
     console.print(f"DIP prefecture {DIP_REGION}: catalogue {plan.scheme_id} version "
                   f"{results.catalogue['version_label']} built from {len(history):,} base-year cases "
@@ -112,10 +113,10 @@ def run_dip_prefecture(plan: DipPlan, reference_dir: Path, *, grouping: str, doo
                   f"{results.catalogue['core_cases'] / max(results.catalogue['cases'], 1):.1%} of the base-year "
                   f"cases in core groups")
     month = list(emissions(Generator(plan.month, ref)))
-    results.month = asyncio.run(send(door, collection, month, concurrency))
+    results.month = asyncio.run(send(auth, door, collection, month, concurrency))
     top = [g for g, _ in results.top_groups()]
     results.group_names = {g: group_label(g, ref.names) for g in top}
-    results.base_rows = asyncio.run(_base_rows(grouping, plan.scheme_id, top))
+    results.base_rows = asyncio.run(_base_rows(auth, grouping, plan.scheme_id, top))
     kinds = results.month_kinds()
     console.print(f"DIP prefecture {DIP_REGION}, {plan.month.first_day:%Y-%m}: "
                   f"{results.month.accepted + results.month.rejected:,} lists posted, {results.month.accepted:,} "
@@ -124,13 +125,13 @@ def run_dip_prefecture(plan: DipPlan, reference_dir: Path, *, grouping: str, doo
     return results
 
 
-async def _build(grouping: str, scheme_id: str, history: list[dict[str, Any]]) -> dict[str, Any]:
+async def _build(auth: DemoAuth, grouping: str, scheme_id: str, history: list[dict[str, Any]]) -> dict[str, Any]:
     """BuildDipCatalogue with the history uploaded (gzip), waited for through the Operations service."""
     packed = io.BytesIO()
     with gzip.GzipFile(fileobj=packed, mode="wb", mtime=0, compresslevel=6) as out:
         for case in history:
             out.write(orjson.dumps(case, option=orjson.OPT_APPEND_NEWLINE))
-    async with open_channel(grouping, deadline_seconds=300) as channel:
+    async with auth.channel(grouping, deadline_seconds=300) as channel:
         stub = grouping_grpc.GroupingServiceStub(channel)
         operations = operations_pb2_grpc.OperationsStub(channel)
         operation = await stub.BuildDipCatalogue(dip_pb2.BuildDipCatalogueRequest(
@@ -147,10 +148,10 @@ async def _build(grouping: str, scheme_id: str, history: list[dict[str, Any]]) -
             "core_cases": catalogue.core_case_count, "threshold": catalogue.threshold}
 
 
-async def _base_rows(grouping: str, scheme_id: str, groups: list[str]) -> dict[str, tuple[int, str]]:
+async def _base_rows(auth: DemoAuth, grouping: str, scheme_id: str, groups: list[str]) -> dict[str, tuple[int, str]]:
     """Base-year cases and mean cost of the given groups, from the published catalogue (ListDipGroups)."""
     wanted, found = set(groups), {}
-    async with open_channel(grouping) as channel:
+    async with auth.channel(grouping) as channel:
         stub = grouping_grpc.GroupingServiceStub(channel)
         token = ""
         while True:

@@ -12,7 +12,7 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import session_factory
-from libs.common.grpc.client import open_service_channel
+from libs.common.grpc.client import caller_auth, open_service_channel
 from libs.common.grpc.server import ServiceSpec
 from libs.common.runs import JobKind, Runs
 from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
@@ -20,6 +20,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.indicators.collection_feed import CollectionFeed
 from .adapters.indicators.institution_names import InstitutionNames
+from .adapters.indicators.settlement_runs import SettlementRuns
 from .adapters.indicators.tables import runs_table as performance_runs_table
 from .adapters.review import tables as review_tables
 from .adapters.review.collection import CollectionReader
@@ -102,12 +103,14 @@ def build_performance(runtime: Runtime) -> PerformanceApp:
 
     collection = open_service_channel(runtime.settings, "collection", stream_deadline_seconds=600)
     coding = open_service_channel(runtime.settings, "coding", [("medpay.coding.v1.CodingService", "GetCode")])
-    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=None, names=InstitutionNames(coding))
+    settlement = open_service_channel(runtime.settings, "settlement")
+    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=SettlementRuns(settlement),
+                                names=InstitutionNames(coding), review=True)
     kind = JobKind(EVALUATION_RUN, evaluation.job, metadata=lambda run: evaluation_run_to_proto(run, None),
                    response=lambda run: evaluation_run_to_proto(run, None))
     runs = Runs(engine, performance_runs_table, [kind], domain="evaluation.medpay")
     evaluation.runs = runs
-    return PerformanceApp(engine, new_uow, runs, evaluation, [collection, coding])
+    return PerformanceApp(engine, new_uow, runs, evaluation, [collection, coding, settlement])
 
 
 async def build_review(runtime: Runtime) -> ReviewApp:
@@ -120,8 +123,7 @@ async def build_review(runtime: Runtime) -> ReviewApp:
 
     codes = _code_tables(runtime)
     knowledge, rulesets = Knowledge(new_uow), RuleSets(new_uow)
-    collection = CollectionReader(s.collection_address, token=s.auth_token.get_secret_value() if s.auth_token
-                                  else None)
+    collection = CollectionReader(s.collection_address, auth=caller_auth(s))
     projection = Projection(new_uow, collection)
     reviews = ReviewRuns(new_uow, rulesets, knowledge, collection, codes=codes, projection=projection)
     runs = Runs(engine, review_tables.run, [JobKind(JOB_KIND, reviews.job, response=review_run_response)],

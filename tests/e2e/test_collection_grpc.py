@@ -106,7 +106,9 @@ async def test_get_list_paging_status_and_case_feed(stub: pb_grpc.CollectionServ
             for c in chunk.cases]
     status = {c.setl_list_id: c.status for c in feed}
     assert status[got.setl_list_id] == pb.LIST_STATUS_REVOKED  # revoked lists keep their status
-    assert all(c.groups[0].code and c.total_cost.fen > 0 and c.fund_paid.fen > 0 for c in feed)
+    assert all(c.groups[0].code and c.total_cost.fen > 0 and 0 <= c.fund_paid.fen <= c.total_cost.fen for c in feed)
+    # A stay cheaper than the deductible is paid by the patient alone (fund 0); most are not.
+    assert sum(c.fund_paid.fen > 0 for c in feed) > 0.9 * len(feed)
     assert sum(s == pb.LIST_STATUS_ACTIVE for s in status.values()) >= len(rows) - 1
 
 
@@ -187,7 +189,7 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
             "FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
             "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
             [r["fixmedins_code"] for r in rows], [r["input"]["setlinfo"]["setl_id"] for r in rows])
-        keys = await conn.fetchval("SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'")
+        keys = await conn.fetchval("SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:%:grp-171-%'")
     finally:
         await conn.close()
     assert sorted(r["setl_id"] for r in stored) == sorted(r["input"]["setlinfo"]["setl_id"] for r in rows[:first])
