@@ -7,7 +7,8 @@ prefecture has no fee details (``fee_details.jsonl``), it falls back to the inde
 (``tests/unit/review/world.py``) and says so. Speed is lists (with their fee details) reviewed per second of CPU
 time of this one process: reading, grouping, every rule, writing. Quality: per category, recall (planted lists
 flagged) and precision (flagged lists that were planted; for split admission the planted stay's partner counts, as
-CONTRACT allows both stays to be flagged) against ``truth.jsonl``.
+CONTRACT allows both stays to be flagged) against ``truth.jsonl``; a list with any of synth's data-quality ``faults``
+counts as planted for ``data_quality`` (some faults, like a transfer without its receiver, no review rule sees).
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def _quality(flags: list[dict[str, Any]], truth_path: Path) -> list[tuple[str, s
             for behaviour in fact.get("behaviours") or ():
                 category = BEHAVIOURS.get(behaviour, behaviour.lower())
                 planted[category].add(key)
+            if fact.get("faults"):  # synth's data-quality faults (codes, dates, fees): data_quality's truth
+                planted["data_quality"].add(key)
                 if category == "split_admission" and fact.get("related_setl_id"):
                     partners.add((key[0], fact["related_setl_id"]))
     flagged: dict[str, set[tuple[str, str]]] = defaultdict(set)

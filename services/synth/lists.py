@@ -101,7 +101,7 @@ def _his_setlinfo(region: str, d: Discharge, names: Mapping[str, str], sent: dat
         "mul_nwb_bir_wt": u, "mul_nwb_adm_wt": u, "opsp_diag_caty": u, "opsp_mdtrt_date": u,
         "adm_way": "1" if d.emergency else "2", "trt_type": "3" if h.kind == "tcm" else "1",
         "adm_time": d.admitted.isoformat(" "), "refldept_dept": u, "dscg_time": d.discharged.isoformat(" "),
-        "dscg_caty": _department(d), "otp_wm_dise": names.get(dx0, u), "wm_dise_code": dx0,
+        "dscg_caty": department(d), "otp_wm_dise": names.get(dx0, u), "wm_dise_code": dx0,
         "otp_tcm_dise": u, "tcm_dise_code": u, "vent_used_dura": "0/0/0", "pwcry_bfadm_coma_dura": u,
         "pwcry_afadm_coma_dura": u, "spga_nurscare_days": str(spga), "lv1_nurscare_days": str(lv1),
         "scd_nurscare_days": str(scd), "lv3_nurscare_days": "0", "dscg_way": d.discharge_way,
@@ -120,7 +120,7 @@ def _his_setlinfo(region: str, d: Discharge, names: Mapping[str, str], sent: dat
 
 def _rich_setlinfo(d: Discharge) -> dict[str, Any]:
     p = d.person
-    dept = _department(d)
+    dept = department(d)
     s: dict[str, Any] = {
         "psn_no": p.psn_no, "mdtrt_id": d.mdtrt_id, "setl_id": d.setl_id,
         "hi_no": p.psn_no, "psn_name": p.name, "gend": str(p.sex), "brdy": p.birth.isoformat(), "age": d.age_years,
@@ -149,7 +149,7 @@ def _admission_weight(birth_weight: int, days: int) -> int:
     return (birth_weight - birth_weight * min(days, 5) // 100) // 10 * 10
 
 
-def _department(d: Discharge) -> str:
+def department(d: Discharge) -> str:
     return DEPARTMENTS.get(d.recipe.mdc, ("A03", "内科"))[0]
 
 
