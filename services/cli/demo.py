@@ -42,8 +42,10 @@ from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_review import review_month
 from .processes import start_services
 from .report import DemoResults, write_report
+from .report_review import review_kpis
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
 SAMPLE_LIST = BUNDLED_SAMPLE / "settlement_list_4101A.json"
@@ -73,12 +75,14 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
                          scheme=default_scheme(runtime.reference_dir))
     ref, _ = load_reference(params, runtime.reference_dir)
-    month = list(emissions(Generator(params, ref)))
+    month = list(emissions(Generator(params, ref), fees=True))
+    fees = [line for kind, line, _ in month if kind == "fees"]  # the stays' 2301 fee details, for review
+    month = [emitted for emitted in month if emitted[0] != "fees"]
     console.print(f"synthetic month: {sum(k == 'list' for k, _, _ in month):,} settlement lists of "
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+    with start_services(["collection", "evaluation"], env) as running:  # and what they call, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -87,6 +91,10 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
+        results.review = asyncio.run(review_month(
+            running["evaluation"].address, running["collection"].address, params.region, params.first_day,
+            fees=fees, truths=[t for kind, _, t in month if kind == "list" and t is not None],
+            progress=console.print))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
@@ -279,6 +287,10 @@ def _print(r: DemoResults) -> None:
     for code, n in sorted(r.per_hospital.items(), key=lambda kv: -kv[1]):
         per.add_row(code, r.hospitals.get(code, ""), str(n), str(r.rejected_per_hospital.get(code, 0)))
     console.print(per)
+    if r.review is not None:
+        kpis = ", ".join(f"{label} {value}" for label, value in review_kpis(r.review))
+        categories = ", ".join(f"{c} {n:,}" for c, n in r.review.by_category.most_common())
+        console.print(f"smart review: {kpis}; flags by category: {categories}")
 
 
 

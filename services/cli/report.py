@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .report_review import ReviewResults, review_section
+
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2433}h1{font-size:1.6rem}
 h2{margin-top:2rem;border-bottom:2px solid #e5e9f2;padding-bottom:.3rem}
@@ -39,6 +41,7 @@ class DemoResults:
     arrival: Counter[str] = field(default_factory=Counter)  # lists by the status they were acknowledged with
     still_pending: int = 0  # lists still waiting for their record at the end
     records_waiting: int = 0  # records still waiting for their list at the end
+    review: ReviewResults | None = None  # the month's after-the-fact review (report_review.py)
 
     def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any],
                final: tuple[str, str, list[dict[str, str]]] | None = None) -> None:
@@ -107,6 +110,7 @@ and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were gr
 {_bars([("lists pending on arrival", r.arrival["PENDING"]), ("lists grouped on arrival", r.arrival["ACTIVE"]),
         ("lists rejected on arrival", r.arrival["REJECTED"]), ("lists still pending", r.still_pending),
         ("records waiting for their list", r.records_waiting)])}
+{review_section(r.review, r.hospitals, _bars)}
 <h2>主要病组 / top DRGs</h2>{_bars([(f"{d} {r.drg_names.get(d, '')}", n) for d, n in drgs])}
 <h2>各医院病例数 / cases per hospital</h2>
 {_bars([(f"{c} {r.hospitals.get(c, '')}", n) for c, n in hospitals])}

@@ -18,7 +18,9 @@ from ..support import ROOT
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
-            "settlement records and lists waiting for them", "lists pending on arrival")
+            "settlement records and lists waiting for them", "lists pending on arrival",
+            "smart review of the month", "rules: activity and precision", "deductions for the settlement run",
+            "example flags")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempP
     out_dir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
                           check=False)
     return done, out_dir
 
@@ -47,6 +49,21 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert pending > 0 and active > 0 and pending + active + rejected == 400
     assert lists_waiting == 0 and records_waiting == rejected  # only the rejected lists' records still wait
     assert (out_dir / "report.html").is_file()
+
+
+def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The review run read every accepted list with its fee details; the flags were taken through the workflow
+    into deductions; a hospital saw only its own flags."""
+    out, out_dir = demo_run
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = " ".join(out.stdout.split())
+    accepted = int(re.search(r"(\d+) accepted, \d+ rejected", text).group(1))  # type: ignore[union-attr]
+    review = re.search(r"smart review: 审核清单 lists reviewed (\d+), 疑点 flags (\d+), .*?扣款 deducted \(yuan\) "
+                       r"([\d,.]+)", text)
+    assert review is not None, text[-3000:]
+    assert int(review.group(1)) == accepted and int(review.group(2)) > 0 and review.group(3) != "0.00"
+    page = " ".join((out_dir / "report.html").read_text(encoding="utf-8").split())
+    assert f"{accepted} lists ({accepted} with details)" in page and "all its own" in page
 
 
 def test_the_demo_report_renders_with_its_sections_and_charts(
