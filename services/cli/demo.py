@@ -43,6 +43,7 @@ from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
 from .demo_review import review_month
+from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 from .report_review import review_kpis
@@ -59,6 +60,8 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--hospitals", type=int, default=10)
     demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
+    demo.add_argument("--settlement-lists", type=int, default=200,
+                      help="lists per month of the synthetic settlement year and its two base years (default 200)")
     demo.set_defaults(handler=run_demo)
 
 
@@ -82,7 +85,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection", "evaluation"], env) as running:  # and what they call, from the registry
+    with start_services(["collection", "evaluation", "settlement"], env) as running:  # and what they call
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -95,6 +98,11 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             running["evaluation"].address, running["collection"].address, params.region, params.first_day,
             fees=fees, truths=[t for kind, _, t in month if kind == "list" and t is not None],
             progress=console.print))
+        console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+        results.settlement = asyncio.run(settle_a_year(
+            running["collection"].address, running["settlement"].address, runtime.reference_dir,
+            hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
+            step=lambda text: console.print(f"settlement: {text}")))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)

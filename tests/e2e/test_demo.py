@@ -18,7 +18,8 @@ from ..support import ROOT
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
-            "settlement records and lists waiting for them", "lists pending on arrival",
+            "settlement records and lists waiting for them", "lists pending on arrival", "hospital statements",
+            "balance by hospital", "outlier shares", "special cases", "monthly advances",
             "smart review of the month", "rules: activity and precision", "deductions for the settlement run",
             "example flags")
 
@@ -29,8 +30,8 @@ def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempP
     out_dir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-                          check=False)
+                           "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
     return done, out_dir
 
 
@@ -49,6 +50,11 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert pending > 0 and active > 0 and pending + active + rejected == 400
     assert lists_waiting == 0 and records_waiting == rejected  # only the rejected lists' records still wait
     assert (out_dir / "report.html").is_file()
+    # The settlement stage: a weight table, twelve advances, the revoked list's adjustment, the clearing.
+    text = " ".join(out.stdout.split())
+    assert "settlement: weight table regions/330700/weightTables/2024-w" in text, text[-3000:]
+    assert len(re.findall(r"settlement: advance 2024-\d\d: ", text)) == 12
+    assert re.search(r"settlement: clearing 2024: point value \d+\.\d{6}", text)
 
 
 def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -57,7 +63,8 @@ def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.Complet
     out, out_dir = demo_run
     assert out.returncode == 0, out.stderr[-2000:]
     text = " ".join(out.stdout.split())
-    accepted = int(re.search(r"(\d+) accepted, \d+ rejected", text).group(1))  # type: ignore[union-attr]
+    accepted = int(re.search(r"lists posted in .*?: ([\d,]+) accepted, [\d,]+ rejected", text)  # type: ignore[union-attr]
+                   .group(1).replace(",", ""))
     review = re.search(r"smart review: 审核清单 lists reviewed (\d+), 疑点 flags (\d+), .*?扣款 deducted \(yuan\) "
                        r"([\d,.]+)", text)
     assert review is not None, text[-3000:]
