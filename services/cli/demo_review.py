@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
+import grpc
 import orjson
 from google.longrunning import operations_pb2, operations_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
@@ -55,18 +56,31 @@ def planted(truths: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
     return out
 
 
+OpenAs = Callable[[str, str, str], grpc.aio.Channel]
+"""(address, kind, subject) -> a channel of the caller: kind "operator", "reviewer" (subject: who) or "hospital"
+(subject: its institution code). The demo's opens mutual-TLS channels with tokens; without auth, plain ones."""
+
+
+def plain_channels(address: str, kind: str, subject: str) -> grpc.aio.Channel:
+    return open_channel(address)
+
+
 async def review_month(evaluation: str, collection: str, region: str, month: date, *, fees: list[dict[str, Any]],
-                       truths: list[dict[str, Any]], progress: Callable[[str], None]) -> ReviewResults:
+                       truths: list[dict[str, Any]], progress: Callable[[str], None],
+                       open_as: OpenAs = plain_channels) -> ReviewResults:
     """Everything the review section needs, over gRPC to the collection and evaluation processes."""
     results = ReviewResults()
     started = time.perf_counter()
-    async with open_channel(collection) as channel:
+    async with open_as(collection, "operator", "") as channel:
         results.fee_uploads, results.fee_lines, results.fee_warnings = await _upload_fees(
             fee_grpc.FeeDetailServiceStub(channel), fees)
     progress(f"fee details: {results.fee_uploads:,} stays, {results.fee_lines:,} lines "
              f"({time.perf_counter() - started:.1f}s)")
-    async with open_channel(evaluation) as channel:
+    async with open_as(evaluation, "operator", "") as channel, \
+            open_as(evaluation, "reviewer", "reviewer-wang") as first, \
+            open_as(evaluation, "reviewer", "reviewer-li") as second:
         review, operations = pb_grpc.ReviewServiceStub(channel), operations_pb2_grpc.OperationsStub(channel)
+        reviewers = (pb_grpc.ReviewServiceStub(first), pb_grpc.ReviewServiceStub(second))
         await _install(review, month)
         started = time.perf_counter()
         run = await _run(review, operations, region, month)
@@ -76,10 +90,10 @@ async def review_month(evaluation: str, collection: str, region: str, month: dat
         results.amount_fen = run.amount.fen
         progress(f"review run {run.name}: {run.list_count:,} lists, {run.flag_count:,} flags "
                  f"({results.run_seconds:.1f}s)")
-        flags = [f async for f in _flags(review, region, month)]
+        flags = [f async for f in _flags(reviewers[0], region, month)]
         truth = planted(truths)
         _tally(results, flags, truth)
-        await _workflow(review, flags, truth, results)
+        await _workflow(reviewers, lambda code: open_as(evaluation, "hospital", code), flags, truth, results)
         stats = await review.ListRuleStatistics(pb.ListRuleStatisticsRequest(
             parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
         results.rules = [RuleFigures(s.rule_id, s.rule_version, _category(s.category), s.flag_count, s.activity,
@@ -88,11 +102,13 @@ async def review_month(evaluation: str, collection: str, region: str, month: dat
         deductions = await review.ListDeductions(pb.ListDeductionsRequest(
             parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
         results.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count) for d in deductions.deductions]
-        first = next((f for f in flags if f.fixmedins_code), None)
-        if first is not None:  # what one hospital sees: its own flags only
-            own = [f async for f in _flags(review, region, month, hospital_metadata(first.fixmedins_code))]
-            results.tenant_check = (first.fixmedins_code, len(own),
-                                    all(f.fixmedins_code == first.fixmedins_code for f in own))
+        one = next((f for f in flags if f.fixmedins_code), None)
+        if one is not None:  # what one hospital sees: its own flags only
+            async with open_as(evaluation, "hospital", one.fixmedins_code) as mine:
+                own = [f async for f in _flags(pb_grpc.ReviewServiceStub(mine), region, month,
+                                               hospital_metadata(one.fixmedins_code))]
+            results.tenant_check = (one.fixmedins_code, len(own),
+                                    all(f.fixmedins_code == one.fixmedins_code for f in own))
     return results
 
 
@@ -174,8 +190,8 @@ def _tally(results: ReviewResults, flags: list[pb.Flag], truth: dict[tuple[str, 
                                             f.violation.evidence))
 
 
-async def _workflow(review: Any, flags: list[pb.Flag], truth: dict[tuple[str, str], set[str]],
-                    results: ReviewResults) -> None:
+async def _workflow(reviewers: tuple[Any, Any], hospital: Callable[[str], grpc.aio.Channel], flags: list[pb.Flag],
+                    truth: dict[tuple[str, str], set[str]], results: ReviewResults) -> None:
     """First review and re-review by two reviewers, an appeal by every third hospital whose flag stands, the
     decision: reviewers uphold what the truth confirms and dismiss the rest (a reviewer reading the record)."""
     chosen = sorted(flags, key=lambda f: (_category(f.violation.category), f.name))
@@ -189,22 +205,25 @@ async def _workflow(review: Any, flags: list[pb.Flag], truth: dict[tuple[str, st
     for n, f in enumerate(picked[:DECIDED_FLAGS]):
         right = _category(f.violation.category) in truth.get((f.fixmedins_code, f.setl_id), set())
 
-        async def step(metadata: Any, step: pb.ReviewStep.ValueType, verdict: pb.Verdict.ValueType, reason: str, *,
+        async def step(who: int, step: pb.ReviewStep.ValueType, verdict: pb.Verdict.ValueType, reason: str, *,
                        flag: pb.Flag = f) -> None:
-            await review.ReviewFlag(pb.ReviewFlagRequest(name=flag.name, step=step, verdict=verdict, reason=reason,
-                                                         request_id=f"demo-{flag.name}-{step}"), metadata=metadata)
+            await reviewers[who].ReviewFlag(pb.ReviewFlagRequest(
+                name=flag.name, step=step, verdict=verdict, reason=reason, request_id=f"demo-{flag.name}-{step}"),
+                metadata=REVIEWERS[who])
 
         if not right:
-            await step(REVIEWERS[0], pb.REVIEW_STEP_FIRST_REVIEW, pb.VERDICT_DISMISS, "the record explains it")
+            await step(0, pb.REVIEW_STEP_FIRST_REVIEW, pb.VERDICT_DISMISS, "the record explains it")
             results.dismissed += 1
             continue
-        await step(REVIEWERS[0], pb.REVIEW_STEP_FIRST_REVIEW, pb.VERDICT_UPHOLD, "the lines show it")
-        await step(REVIEWERS[1], pb.REVIEW_STEP_RE_REVIEW, pb.VERDICT_UPHOLD, "agreed on re-review")
+        await step(0, pb.REVIEW_STEP_FIRST_REVIEW, pb.VERDICT_UPHOLD, "the lines show it")
+        await step(1, pb.REVIEW_STEP_RE_REVIEW, pb.VERDICT_UPHOLD, "agreed on re-review")
         if n % 3 == 0:
-            await step(hospital_metadata(f.fixmedins_code), pb.REVIEW_STEP_APPEAL, pb.VERDICT_UNSPECIFIED,
-                       "the department says the charge was ordered")
+            async with hospital(f.fixmedins_code) as channel:
+                await pb_grpc.ReviewServiceStub(channel).ReviewFlag(pb.ReviewFlagRequest(
+                    name=f.name, step=pb.REVIEW_STEP_APPEAL, reason="the department says the charge was ordered",
+                    request_id=f"demo-{f.name}-appeal"), metadata=hospital_metadata(f.fixmedins_code))
             results.appealed += 1
-        await step(REVIEWERS[1], pb.REVIEW_STEP_DECIDE, pb.VERDICT_UPHOLD, "confirmed")
+        await step(1, pb.REVIEW_STEP_DECIDE, pb.VERDICT_UPHOLD, "confirmed")
         results.confirmed += 1
 
 
