@@ -3,10 +3,12 @@ rendered in headless Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from libs.common.runtime import Runtime
 
 from ..browser import Chromium, chromium, open_page
-from ..support import ROOT
+from ..support import ROOT, create_database, drop_database, server_url
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
@@ -25,14 +27,22 @@ SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "Valida
 
 
 @pytest.fixture(scope="module")
-def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempPathFactory
-             ) -> tuple[subprocess.CompletedProcess[str], Path]:
+async def demo_run(runtime: Runtime, server_root: Path, tmp_path_factory: pytest.TempPathFactory
+                   ) -> AsyncIterator[tuple[subprocess.CompletedProcess[str], Path]]:
+    """The demo on a database of its own (it migrates it): what it stores (knowledge, rule sets, flags, runs)
+    never meets the other tests' data."""
     out_dir = tmp_path_factory.mktemp("demo")
+    admin = server_url(server_root)
+    database_url, name = await create_database(admin)
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
-    return done, out_dir
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
+                             "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=900, check=False)
+        yield done, out_dir
+    finally:
+        await drop_database(admin, name)
 
 
 def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess.CompletedProcess[str], Path]
