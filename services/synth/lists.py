@@ -18,7 +18,7 @@ from libs.common.money import fen_text
 from .costs import SELF_PAID
 from .draw import Discharge
 from .payment import fund_parts
-from .region import DEPARTMENTS, GIVEN_NAMES, SURNAMES
+from .region import GIVEN_NAMES, SURNAMES
 
 # The provincial spellings some hospital systems use (``alt_name_seen_elsewhere`` of the field list).
 ALIASES = {"nwb_adm_type": "nwb_admtype", "nwb_bir_wt": "nwbbirwt", "nwb_adm_wt": "nwbadmwt",
@@ -71,7 +71,8 @@ def truth(d: Discharge) -> dict[str, Any]:
         "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
         "birth_weight_g": d.birth_weight_g, "los_days": d.los_days, "discharge_way": d.discharge_way,
         "total": fen_text(d.paid.total), "fund": fen_text(d.paid.fund), "insutype": d.insutype,
-        "outlier": d.outlier, "hospital_level": d.hospital.level,
+        "outlier": d.outlier, "hospital_level": d.hospital.level, "hospital_kind": d.hospital.kind,
+        "department": d.department, "doctor": d.doctor,
         "record_story": d.story, "reversed_setl_ids": [r.setl_id for r in d.records if r.infno == "2305"],
     }
 
@@ -101,7 +102,7 @@ def _his_setlinfo(region: str, d: Discharge, names: Mapping[str, str], sent: dat
         "mul_nwb_bir_wt": u, "mul_nwb_adm_wt": u, "opsp_diag_caty": u, "opsp_mdtrt_date": u,
         "adm_way": "1" if d.emergency else "2", "trt_type": "3" if h.kind == "tcm" else "1",
         "adm_time": d.admitted.isoformat(" "), "refldept_dept": u, "dscg_time": d.discharged.isoformat(" "),
-        "dscg_caty": department(d), "otp_wm_dise": names.get(dx0, u), "wm_dise_code": dx0,
+        "dscg_caty": _department(d), "otp_wm_dise": names.get(dx0, u), "wm_dise_code": dx0,
         "otp_tcm_dise": u, "tcm_dise_code": u, "vent_used_dura": "0/0/0", "pwcry_bfadm_coma_dura": u,
         "pwcry_afadm_coma_dura": u, "spga_nurscare_days": str(spga), "lv1_nurscare_days": str(lv1),
         "scd_nurscare_days": str(scd), "lv3_nurscare_days": "0", "dscg_way": d.discharge_way,
@@ -120,7 +121,7 @@ def _his_setlinfo(region: str, d: Discharge, names: Mapping[str, str], sent: dat
 
 def _rich_setlinfo(d: Discharge) -> dict[str, Any]:
     p = d.person
-    dept = department(d)
+    dept = _department(d)
     s: dict[str, Any] = {
         "psn_no": p.psn_no, "mdtrt_id": d.mdtrt_id, "setl_id": d.setl_id,
         "hi_no": p.psn_no, "psn_name": p.name, "gend": str(p.sex), "brdy": p.birth.isoformat(), "age": d.age_years,
@@ -149,8 +150,8 @@ def _admission_weight(birth_weight: int, days: int) -> int:
     return (birth_weight - birth_weight * min(days, 5) // 100) // 10 * 10
 
 
-def department(d: Discharge) -> str:
-    return DEPARTMENTS.get(d.recipe.mdc, ("A03", "内科"))[0]
+def _department(d: Discharge) -> str:
+    return d.department
 
 
 def _occupation(d: Discharge) -> str:
