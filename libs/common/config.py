@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     serve_reuse_port: bool = False
     """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
+    health_address: str = ""
+    """A plaintext listener serving only grpc.health.v1 (e.g. "0.0.0.0:8081"), for k8s native gRPC probes, which
+    cannot speak TLS. Empty: none; probes then use the service port."""
+
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""
     auth_token: SecretStr | None = None
