@@ -25,5 +25,6 @@ SERVICE = ServiceDeclaration(
     summary="case grouping: CHS-DRG scheme packs and DIP catalogues held in memory",
     spec=_spec,
     schemas=(Schema("grouping", HERE / "adapters" / "migrations"),),
+    also_calls=("collection",),  # DIP catalogue builds read the case feed
     k8s_name="medpay-grouping",
 )

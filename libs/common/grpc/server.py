@@ -42,7 +42,7 @@ class RunningServer:
     """A started server; ``port`` is the bound port (useful with address ``127.0.0.1:0``)."""
 
     def __init__(self, server: grpc.aio.Server, health_servicer: HealthServicer,
-                 spec: ServiceSpec, port: int, grace: float, probe: ProbeListener | None = None) -> None:
+                 spec: ServiceSpec, port: int, grace: float, *, probe: ProbeListener | None = None) -> None:
         self.server = server
         self.health = health_servicer
         self.spec = spec
@@ -88,7 +88,8 @@ async def start_server(spec: ServiceSpec, settings: Settings, address: str,
     for name in ("", *spec.service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("%s serving on port %d", spec.name, port, extra={"fields": {"service": spec.name, "port": port}})
-    return RunningServer(server, health_servicer, spec, port, settings.grace_period_seconds, probe)
+    return RunningServer(server, health_servicer, spec, port, settings.grace_period_seconds,
+                         probe=probe)
 
 
 @dataclass
