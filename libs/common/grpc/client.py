@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from ..telemetry import inject_trace_context
+
 if TYPE_CHECKING:
     from ..config import Settings
 
@@ -94,6 +96,7 @@ class CallDefaults:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         if self._authorization is not None and "authorization" not in metadata:
             metadata.add("authorization", self._authorization)
+        inject_trace_context(metadata)  # the caller's trace continues in the callee
         return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
                                           details.wait_for_ready)
 
