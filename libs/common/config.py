@@ -64,8 +64,7 @@ class Settings(BaseSettings):
     """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
     health_address: str = ""
-    """A plaintext listener serving only grpc.health.v1 (e.g. "0.0.0.0:8081"), for k8s native gRPC probes, which
-    cannot speak TLS. Empty: none; probes then use the service port."""
+    """A second, plaintext port serving only grpc.health.v1 (kubelet's gRPC probes speak no TLS); empty: none."""
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""

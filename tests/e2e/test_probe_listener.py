@@ -20,8 +20,8 @@ SERVICE = "medpay.grouping.v1.GroupingService"
 async def test_probe_port_answers_health_only_and_follows_draining(runtime: Runtime) -> None:
     settings = runtime.settings.model_copy(update={"health_address": "127.0.0.1:0", "grace_period_seconds": 1.0})
     running = await start_server(service_spec(build_registry(runtime)), settings, "127.0.0.1:0")
-    assert running.probe is not None and running.probe.port not in (0, running.port)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.probe.port}") as probe:
+    assert running.probes is not None and running.probe_port not in (0, running.port)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.probe_port}") as probe:
         health = health_pb2_grpc.HealthStub(probe)
         reply = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
@@ -38,6 +38,6 @@ async def test_probe_port_answers_health_only_and_follows_draining(runtime: Runt
 async def test_no_probe_listener_unless_asked(runtime: Runtime) -> None:
     running = await start_server(service_spec(build_registry(runtime)), runtime.settings, "127.0.0.1:0")
     try:
-        assert running.probe is None
+        assert running.probes is None and running.probe_port == 0
     finally:
         await running.stop()

@@ -42,21 +42,23 @@ class RunningServer:
     """A started server; ``port`` is the bound port (useful with address ``127.0.0.1:0``)."""
 
     def __init__(self, server: grpc.aio.Server, health_servicer: HealthServicer,
-                 spec: ServiceSpec, port: int, grace: float, *, probe: ProbeListener | None = None) -> None:
+                 spec: ServiceSpec, port: int, grace: float, *, probes: grpc.aio.Server | None = None,
+                 probe_port: int = 0) -> None:
         self.server = server
         self.health = health_servicer
         self.spec = spec
         self.port = port
         self.grace = grace
-        self.probe = probe
+        self.probes = probes
+        self.probe_port = probe_port
 
     async def stop(self) -> None:
         """Drain: report NOT_SERVING so load balancers stop sending, let in-flight RPCs finish, stop."""
         for name in ("", *self.spec.service_names):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(self.grace)
-        if self.probe is not None:
-            await self.probe.server.stop(0)
+        if self.probes is not None:
+            await self.probes.stop(0)
         if self.spec.on_stop is not None:
             await self.spec.on_stop()
 
@@ -84,36 +86,27 @@ async def start_server(spec: ServiceSpec, settings: Settings, address: str,
     await server.start()
     if spec.on_start is not None:
         await spec.on_start()
-    probe = await start_probe_listener(settings.health_address, health_servicer, reuse_port)
     for name in ("", *spec.service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    probes, probe_port = await _probe_server(health_servicer, settings.health_address, reuse_port)
     log.info("%s serving on port %d", spec.name, port, extra={"fields": {"service": spec.name, "port": port}})
     return RunningServer(server, health_servicer, spec, port, settings.grace_period_seconds,
-                         probe=probe)
+                         probes=probes, probe_port=probe_port)
 
 
-@dataclass
-class ProbeListener:
-    """A plaintext listener serving only grpc.health.v1, for kubelet's native gRPC probes (which cannot speak
-    TLS). It shares the service's health servicer, so it reports NOT_SERVING while starting and draining, and it
-    answers nothing else: no service method is reachable through it."""
-
-    server: grpc.aio.Server
-    port: int
-
-
-async def start_probe_listener(address: str, health_servicer: HealthServicer,
-                               reuse_port: bool = False) -> ProbeListener | None:
-    """The probe listener on ``address`` (``MEDPAY_HEALTH_ADDRESS``), or ``None`` when it is not set."""
+async def _probe_server(health_servicer: HealthServicer, address: str,
+                        reuse_port: bool) -> tuple[grpc.aio.Server | None, int]:
+    """``MEDPAY_HEALTH_ADDRESS``: the health service alone in plaintext, for probes that cannot speak mutual TLS
+    (kubelet's native gRPC probes). It serves nothing else, so it may listen beyond loopback."""
     if not address:
-        return None
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(address)
+        return None, 0
+    probes = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, probes)
+    port = probes.add_insecure_port(address)
     if port == 0:
-        raise OSError(f"cannot listen on {address} (health probes)")
-    await server.start()
-    return ProbeListener(server, port)
+        raise OSError(f"cannot listen on {address} (MEDPAY_HEALTH_ADDRESS)")
+    await probes.start()
+    return probes, port
 
 
 async def serve_until_signalled(running: RunningServer) -> None:
