@@ -10,6 +10,7 @@ A service declares itself in ``services/<name>/declaration.py`` with a module-le
         depends_on=("collection",),                 # services it calls, started before it
         also_calls=(),                              # services it calls that may start after it
         k8s_name="medpay-settlement",
+        access=ACCESS,                              # who may call each RPC (libs/common/auth/roles.py)
     )
 
 and nothing else has to change: ``medpay serve`` and ``medpay migrate`` offer it, the migration runner
@@ -26,10 +27,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .auth.roles import AccessTable, Role, merge_tables
 
 if TYPE_CHECKING:
     from .grpc.server import ServiceSpec
@@ -77,6 +80,9 @@ class ServiceDeclaration:
     also_calls: tuple[str, ...] = ()
     k8s_name: str = ""
     http: HttpDoor | None = None
+    access: AccessTable = field(default_factory=dict)
+    """Roles that may call each RPC of the service's gRPC services (``access_table`` per service); with
+    ``MEDPAY_AUTH_DIR`` set a method found in no table is refused, and a test checks every method is in one."""
 
     @property
     def address_setting(self) -> str:
@@ -143,6 +149,12 @@ class Registry:
                 return schema
         raise RegistryError(f"no service declares schema {name!r}; declared: "
                             f"{', '.join(s.name for s in self.schemas())}")
+
+    def access_table(self) -> dict[str, frozenset[Role]]:
+        """Every declared method's roles: the services' tables and the shared Operations service's."""
+        from .runs.access import OPERATIONS_ACCESS
+
+        return merge_tables([OPERATIONS_ACCESS, *(d.access for d in self)])
 
     def start_order(self, names: Iterable[str]) -> list[str]:
         """``names`` and everything they depend on, each after its dependencies (ties by name)."""
