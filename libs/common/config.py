@@ -63,9 +63,6 @@ class Settings(BaseSettings):
     serve_reuse_port: bool = False
     """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
-    health_address: str = ""
-    """A second, plaintext port serving only grpc.health.v1 (kubelet's gRPC probes speak no TLS); empty: none."""
-
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""
     auth_dir: Path | None = None
