@@ -24,7 +24,7 @@ BY_REGION = {
     "collection.settlement_list", "collection.case_event", "collection.settlement_record",
     "grouping.dip_catalogue_version", "evaluation.evaluation_run", "review.feed_cursor", "review.flag",
     "review.review_run", "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
-    "settlement.weight_table",
+    "settlement.weight_table", "collection.audit_log", "review.audit_log", "settlement.audit_log",
 }
 REGION_TO_ADD = {
     # distributed by region through their parent's key; they need the region column before a Citus move (Citus
