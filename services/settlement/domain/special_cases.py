@@ -92,7 +92,7 @@ def apply_for(ref: CaseRef, reason: str, actor: str, existing: SpecialCase | Non
     if existing is not None:
         if existing.fixmedins_code != ref.fixmedins_code:
             raise PermissionDenied(f"list {ref.setl_list_id} is not a case of {ref.fixmedins_code}",
-                                   reason="NOT_YOUR_CASE")
+                                   reason="TENANT_MISMATCH")
         if existing.state is not SpecialCaseState.REJECTED:
             raise AlreadyExists(f"{existing.name} is already {existing.state.value}", reason="SPECIAL_CASE_EXISTS",
                                 metadata={"state": existing.state.value})
