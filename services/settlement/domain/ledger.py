@@ -23,17 +23,18 @@ zero (checked when the entry is built). A settlement run posts one entry per hos
   adjustment-fund D; credit clearing-balance B.
 
 So each hospital account's balance is (minus) a sum of its statements' figures, and a statement whose figures do
-not add up cannot be posted. An entry's ``key`` is its idempotency key (``settlement-run:{run_id}:{hospital}``):
-posting a run again proposes the same keys, which are already there, and changes nothing; the same key with other
-lines is a conflict, never an overwrite. A **correction** is a reversing entry (every line negated,
-``reverses`` = the original's key) with its own key; an entry is reversed at most once and a reversal is never
-reversed itself.
+not add up cannot be posted. An entry's ``key`` is its idempotency key
+(``settlement-run:{region}/{run_id}:{hospital}``): posting a run again proposes the same keys, which are already
+there, and changes nothing; the same key with other lines is a conflict, never an overwrite. A **correction** is
+a reversing entry (every line negated, ``reverses`` = the original's key) with its own key; an entry is reversed
+at most once and a reversal is never reversed itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -134,7 +135,7 @@ class Entry:
     """The hospital the entry concerns (its statement's); every hospital line is on this hospital's accounts."""
     kind: EntryKind
     source: str
-    """The settlement run's resource name, or for a reversal the reversed entry's key."""
+    """The settlement run's resource name (a reversal keeps the reversed entry's)."""
     period: str
     """``2026-03`` or ``2026``: the period of the run (of the reversed entry for a reversal)."""
     memo: str
@@ -230,8 +231,8 @@ class RunFigures(Protocol):
 RUN_TYPES = {"advance": EntryKind.ADVANCE, "clearing": EntryKind.CLEARING}
 
 
-def run_entry_key(run_id: str, fixmedins_code: str) -> str:
-    return f"settlement-run:{run_id}:{fixmedins_code}"
+def run_entry_key(region: str, run_id: str, fixmedins_code: str) -> str:
+    return f"settlement-run:{region}/{run_id}:{fixmedins_code}"
 
 
 def entries_for_run(run: RunFigures) -> tuple[Entry, ...]:
@@ -241,8 +242,8 @@ def entries_for_run(run: RunFigures) -> tuple[Entry, ...]:
         raise LedgerError(f"run {run.name}: unknown run type {run.run_type!r}", reason="LEDGER_BAD_ENTRY")
     out = []
     for s in sorted(run.statements, key=lambda s: s.fixmedins_code):
-        made = entry(run_entry_key(run.run_id, s.fixmedins_code), kind, _amounts(run, kind, s), region=run.region,
-                     fixmedins_code=s.fixmedins_code, source=run.name, period=run.period,
+        made = entry(run_entry_key(run.region, run.run_id, s.fixmedins_code), kind, _amounts(run, kind, s),
+                     region=run.region, fixmedins_code=s.fixmedins_code, source=run.name, period=run.period,
                      memo=f"{kind.value} {run.period}")
         if made is not None:
             out.append(made)
@@ -311,7 +312,47 @@ def reversal(original: Entry, reason: str, *, already_reversed: bool) -> Entry:
         raise LedgerError("a reversal needs a reason", reason="LEDGER_BAD_ENTRY")
     lines = tuple(Line(line.account, -line.amount) for line in original.lines)
     return Entry(reversal_key(original.key), original.region, original.fixmedins_code, EntryKind.REVERSAL,
-                 original.key, original.period, reason.strip(), lines, reverses=original.key)
+                 original.source, original.period, reason.strip(), lines, reverses=original.key)
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """An entry as the journal holds it: its posting sequence (its resource id), who posted it and when, and the
+    sequence of its reversal once there is one."""
+
+    entry: Entry
+    sequence: int
+    posted_by: str
+    posted_at: datetime
+    reversed_by: int | None = None
+    reverses_sequence: int | None = None
+    """For a reversal, the sequence of the entry it reverses."""
+
+    @property
+    def name(self) -> str:
+        return entry_name(self.entry.region, self.sequence)
+
+
+def entry_name(region: str, sequence: int) -> str:
+    return f"regions/{region}/ledgerEntries/{sequence}"
+
+
+def account_name(account: Account) -> str:
+    return f"regions/{account.region}/ledgerAccounts/{account.account_id}"
+
+
+@dataclass(frozen=True)
+class AccountTotals:
+    """One account's debits and credits (both >= 0, fen) over every entry on it."""
+
+    account: Account
+    debits: int
+    credits: int
+
+    @property
+    def balance(self) -> int:
+        """Debit-positive: a hospital account the fund owes money on has a negative balance."""
+        return self.debits - self.credits
 
 
 # -- balances ----------------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_an_advance_run_posts_one_balanced_entry_per_hospital() -> None:
               (advance("H33070300002", 90_000_00, deductions=1_000_00), advance("H33070300001", 50_000_00)))
     entries = entries_for_run(run)
     assert [e.fixmedins_code for e in entries] == ["H33070300001", "H33070300002"]
-    assert entries[1].key == "settlement-run:2026-03-advance:H33070300002"
+    assert entries[1].key == "settlement-run:330700/2026-03-advance:H33070300002"
     assert entries[1].source == run.name and entries[1].kind is EntryKind.ADVANCE
     assert {(line.account.kind, line.amount.fen) for line in entries[1].lines} == {
         (AccountKind.FUND_SETTLEMENT, 90_000_00), (AccountKind.ADVANCES_PAYABLE, -89_000_00),
