@@ -43,7 +43,7 @@ def clearing_run(r: str, run_id: str, *rows: tuple[str, int, int, int, int]) -> 
 
 async def post(app: SettlementApp, run: CompletedRun) -> None:
     async with app.new_uow() as uow:
-        await complete_run(uow, run, app.completion_hooks)
+        await complete_run(uow, run, (post_completed_run,))
         await uow.commit()
 
 
@@ -61,7 +61,6 @@ H1, H2 = "H33070300001", "H33070300002"
 
 
 async def test_the_balances_equal_the_statements_of_the_runs_posted(app: SettlementApp) -> None:
-    assert post_completed_run in app.completion_hooks
     r, ledger = region(), Ledger(app.new_uow)
     await post(app, advance_run(r, "m1", "2026-01", (H1, 90_000_00, 0), (H2, 45_000_00, 0)))
     await post(app, advance_run(r, "m2", "2026-02", (H1, 80_000_00, -5_000_00), (H2, 0, 1_234)))

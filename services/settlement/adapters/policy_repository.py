@@ -17,7 +17,7 @@ def _version(row: Any) -> PolicyVersion:
         parameters_digest=row.parameters_digest, group_scheme=GroupScheme(row.group_scheme),
         effective_start=row.effective_start, effective_end=row.effective_end, description=row.description,
         state=PolicyState(row.state), approved_by=row.approved_by, created_at=row.created_at,
-        activated_at=row.activated_at)
+        activated_at=row.activated_at, hospital_levels={k: int(v) for k, v in dict(row.hospital_levels).items()})
 
 
 class PolicyRepository:
@@ -42,6 +42,7 @@ class PolicyRepository:
             parameters_digest=draft.digest, group_scheme=draft.group_scheme.value,
             effective_start=draft.effective_start, effective_end=draft.effective_end,
             description=draft.description, state=PolicyState.DRAFT.value, request_id=request_id,
+            hospital_levels=draft.hospital_levels,
             request_digest=request_digest).returning(*policy.c))).one()
         return _version(row)
 

@@ -51,6 +51,7 @@ policy = Table(
     Column("activated_at", DateTime(timezone=True)),
     Column("request_id", Text, nullable=False, server_default=""),
     Column("request_digest", Text, nullable=False, server_default=""),
+    Column("hospital_levels", JSONB, nullable=False, server_default="{}"),
     Index("policy_request_idx", "region", "request_id", unique=True, postgresql_where=text("request_id <> ''")),
 )
 """One row per policy version; never updated except its state (draft -> active -> superseded)."""
@@ -149,6 +150,7 @@ hospital_statement = Table(
     Column("surplus", BigInteger),
     Column("months", JSONB, nullable=False),
     Column("document", LargeBinary, nullable=False),
+    Column("case_kinds", JSONB, nullable=False, server_default="{}"),
 )
 """A hospital's statement of a run; ``document`` is its canonical JSON, the bytes a re-run must reproduce."""
 

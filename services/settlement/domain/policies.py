@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -47,10 +48,11 @@ class PolicyDraft:
     effective_start: date
     effective_end: date
     description: str
+    hospital_levels: dict[str, int] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
-        return parameters_digest(self.parameters)
+        return policy_digest(self.parameters, self.hospital_levels)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class PolicyVersion:
     approved_by: str
     created_at: datetime
     activated_at: datetime | None
+    hospital_levels: dict[str, int] = field(default_factory=dict)
+    """Levels of institutions the case feed gives none (its own level wins)."""
 
     @property
     def policy_id(self) -> str:
@@ -91,8 +95,31 @@ def parameters_digest(parameters: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def policy_digest(parameters: dict[str, Any], hospital_levels: dict[str, int]) -> str:
+    """What a version pays by: its parameters, and its level table when it has one."""
+    if not hospital_levels:
+        return parameters_digest(parameters)
+    return parameters_digest({"parameters": parameters, "hospital_levels": hospital_levels})
+
+
+MAX_LEVELS = 10_000
+INSTITUTION = re.compile(r"H[0-9]{11}")
+
+
+def check_levels(levels: dict[str, int]) -> dict[str, int]:
+    if len(levels) > MAX_LEVELS:
+        raise InvalidArgument.field("policy.hospital_levels", f"{len(levels)} entries, at most {MAX_LEVELS}")
+    for code, level in levels.items():
+        if not INSTITUTION.fullmatch(code):
+            raise InvalidArgument.field(f"policy.hospital_levels[{code}]", "not an institution code (H + 11 digits)")
+        if level not in (1, 2, 3):
+            raise InvalidArgument.field(f"policy.hospital_levels[{code}]", f"level {level} is not 1, 2 or 3")
+    return dict(sorted(levels.items()))
+
+
 def draft_policy(region: str, year: int, raw: Any, *, group_scheme: GroupScheme, start: date | None = None,
-                 end: date | None = None, description: str = "") -> PolicyDraft:
+                 end: date | None = None, description: str = "",
+                 hospital_levels: dict[str, int] | None = None) -> PolicyDraft:
     """Validate a new version; every problem with the parameters is a :class:`ParameterError` naming the key."""
     policy = policy_from_json(raw)
     if policy.approved_special_cases:
@@ -112,4 +139,5 @@ def draft_policy(region: str, year: int, raw: Any, *, group_scheme: GroupScheme,
         raise InvalidArgument.field("policy.effective_dates", f"ends ({end}) before it starts ({start})")
     if len(description) > MAX_DESCRIPTION:
         raise InvalidArgument.field("policy.description", f"longer than {MAX_DESCRIPTION} characters")
-    return PolicyDraft(region, year, policy_to_json(policy), group_scheme, start, end, description)
+    return PolicyDraft(region, year, policy_to_json(policy), group_scheme, start, end, description,
+                       check_levels(hospital_levels or {}))

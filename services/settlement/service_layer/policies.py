@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,12 +32,13 @@ class CreatePolicy:
     effective_end: date | None
     description: str
     request_id: str = ""
+    hospital_levels: dict[str, int] = field(default_factory=dict)
 
     def digest(self) -> str:
         return parameters_digest({"year": self.year, "parameters_json": self.parameters_json,
                                   "group_scheme": self.group_scheme.value,
                                   "start": str(self.effective_start or ""), "end": str(self.effective_end or ""),
-                                  "description": self.description})
+                                  "description": self.description, "hospital_levels": self.hospital_levels})
 
 
 def parse_parameters(text: str) -> Any:
@@ -65,7 +66,8 @@ class Policies:
             raise InvalidArgument.field("policy.year", f"{command.year} is not a settlement year (2000-2100)")
         draft = draft_policy(command.region, command.year, parse_parameters(command.parameters_json),
                              group_scheme=command.group_scheme, start=command.effective_start,
-                             end=command.effective_end, description=command.description)
+                             end=command.effective_end, description=command.description,
+                             hospital_levels=command.hospital_levels)
         async with self._uows() as uow:
             await uow.policies.lock_region(command.region, 0)
             if command.request_id:
@@ -88,9 +90,19 @@ class Policies:
             raise NotFound(f"no policy {name}", reason="POLICY_NOT_FOUND", metadata={"name": name})
         return found
 
-    async def active(self, region: str, year: int) -> PolicyVersion | None:
+    async def resolve(self, region: str, year: int, name: str, field: str) -> PolicyVersion:
+        """The version named (of this region and year), or the year's active one."""
+        if name:
+            found = await self.get(name, field)
+            if (found.region, found.year) != (region, year):
+                raise InvalidArgument.field(field, f"{name} is not a policy of region {region} for {year}")
+            return found
         async with self._uows() as uow:
-            return await uow.policies.active(region, year)
+            active = await uow.policies.active(region, year)
+        if active is None:
+            raise NotFound(f"region {region} has no active policy for {year}: activate one or name a version",
+                           reason="NO_ACTIVE_POLICY", metadata={"region": region, "year": str(year)})
+        return active
 
     async def list(self, region: str, year: int, size: int, token: str) -> PolicyPage:
         if year < 0:
