@@ -19,6 +19,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.collection_feed import CollectionFeed
 from .adapters.tables import runs_table
+from .api import ledger_servicer, special_case_servicer
 from .api.mapping import settlement_run_operation, weight_table_operation
 from .api.servicer import SERVICE_NAME, SettlementServicer, TenantOf, add_to_server, bureau
 from .service_layer.completion import RunCompletionHook
@@ -88,6 +89,10 @@ def service_spec(app: SettlementApp, tenant_of: TenantOf = bureau) -> ServiceSpe
 
     def register(server: grpc.aio.Server) -> None:
         add_to_server(servicer, server)
+        ledger_servicer.add_to_server(ledger_servicer.LedgerServicer(app.ledger, tenant_of), server)
+        special_case_servicer.add_to_server(special_case_servicer.SpecialCaseServicer(app.special_cases, tenant_of),
+                                            server)
         add_operations(server, app.runs)
 
-    return ServiceSpec("settlement", register, [SERVICE_NAME, OPERATIONS_SERVICE], app.runs.open, app.close)
+    return ServiceSpec("settlement", register, [SERVICE_NAME, OPERATIONS_SERVICE, ledger_servicer.SERVICE_NAME,
+                                                special_case_servicer.SERVICE_NAME], app.runs.open, app.close)

@@ -11,8 +11,8 @@ from libs.common.db.uow import UnitOfWork
 
 from ..adapters.policy_repository import PolicyRepository
 from ..adapters.run_repository import SettlementRunRepository
-from ..adapters.weight_repository import WeightTableRepository
 from ..adapters.special_case_repository import SpecialCaseRepository as StoredSpecialCases
+from ..adapters.weight_repository import WeightTableRepository
 from .completion import SpecialCaseRepository
 
 
