@@ -18,6 +18,7 @@ from libs.common.runtime import Runtime
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
 from .adapters.review_client import ReviewClient
+from .adapters.settlement_client import SettlementClient
 from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
 from .api.fee_details import FeeDetailServicer
 from .api.fee_details import add_to_server as add_fee_details
@@ -57,12 +58,14 @@ class CollectionApp:
     joiner: Joiner
     records: RecordIntake
     review: ReviewClient
+    settlement: SettlementClient
     _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         await self.coding.close()
         await self.grouping.close()
         await self.review.close()
+        await self.settlement.close()
         await self.engine.dispose()
 
 
@@ -84,14 +87,17 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
     review = ReviewClient(s.evaluation_address, token=token)
-    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
+    settlement = SettlementClient(s.settlement_address, token=token)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review,
+                                         settlement=settlement)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review)
+                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review, settlement)
 
 
 async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
                              fee_details: FeeDetails | None = None,
-                             review: ReviewClient | None = None) -> NationalInterface:
+                             review: ReviewClient | None = None,
+                             settlement: SettlementClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -102,7 +108,8 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review)
+    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review,
+                                  settlement=settlement)
     return NationalInterface(table, gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
