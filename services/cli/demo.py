@@ -42,6 +42,7 @@ from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -57,6 +58,8 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--hospitals", type=int, default=10)
     demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
+    demo.add_argument("--settlement-lists", type=int, default=200,
+                      help="lists per month of the synthetic settlement year and its two base years (default 200)")
     demo.set_defaults(handler=run_demo)
 
 
@@ -78,7 +81,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+    with start_services(["collection", "settlement"], env) as running:  # and what they call, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
@@ -87,6 +90,11 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
+        console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+        results.settlement = asyncio.run(settle_a_year(
+            running["collection"].address, running["settlement"].address, runtime.reference_dir,
+            hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
+            step=lambda text: console.print(f"settlement: {text}")))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)

@@ -42,7 +42,9 @@ class CodingClient:
         if time.monotonic() - self._born > self._ttl or len(self._cache) > 500_000:
             self._cache, self._born = {}, time.monotonic()
         wanted = set(pairs)
-        missing = [p for p in wanted if p not in self._cache]
+        cache = self._cache  # this call's view: a concurrent call may replace self._cache while we await
+        found = {p: cache[p] for p in wanted if p in cache}
+        missing = [p for p in wanted if p not in found]
         for start in range(0, len(missing), BATCH):
             chunk = missing[start:start + BATCH]
             request = coding_pb.ValidateCodesRequest(
@@ -53,16 +55,18 @@ class CodingClient:
                 raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                   reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
             for pair, result in zip(chunk, reply.results, strict=True):
-                self._cache[pair] = CodeVerdict(
+                found[pair] = self._cache[pair] = CodeVerdict(
                     coding_pb.ValidationStatus.Name(result.status).removeprefix("VALIDATION_STATUS_"), result.reason)
-        return {p: self._cache[p] for p in wanted}
+        return found
 
     async def hospital_levels(self, institutions: Iterable[str]) -> dict[str, int]:
         """Each institution's level (1-3) from the institution registry; 0 when it is not registered or has no
         level. Cached like the verdicts (an institution's level rarely changes)."""
         if time.monotonic() - self._born > self._ttl:
             self._cache, self._levels, self._born = {}, {}, time.monotonic()
-        for code in set(institutions) - self._levels.keys():
+        levels = self._levels  # this call's view (see verdicts)
+        found = {code: levels[code] for code in institutions if code in levels}
+        for code in set(institutions) - found.keys():
             try:
                 reply = await self._stub.GetCode(coding_pb.GetCodeRequest(
                     name=f"codeSystems/institution/versions/-/codes/{code}"), timeout=30)
@@ -70,11 +74,11 @@ class CodingClient:
                 if failed.code() is not grpc.StatusCode.NOT_FOUND:
                     raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                       reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
-                self._levels[code] = 0
+                found[code] = self._levels[code] = 0
                 continue
             level = reply.attributes.get("level", "")
-            self._levels[code] = int(level) if level in ("1", "2", "3") else 0
-        return {code: self._levels[code] for code in institutions}
+            found[code] = self._levels[code] = int(level) if level in ("1", "2", "3") else 0
+        return {code: found[code] for code in institutions}
 
     async def close(self) -> None:
         await self._channel.close(None)
