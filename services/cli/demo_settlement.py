@@ -77,13 +77,14 @@ def policy_parameters(years: tuple[int, int], budget: str = "1.00", provisional:
 
 
 async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *, hospitals: int,
-                        per_month: int, scheme: str, step: Step) -> SettlementDemo:
+                        per_month: int, scheme: str, step: Step,
+                        channel: Callable[[str], grpc.aio.Channel] = open_channel) -> SettlementDemo:
     params = SynthParams(cases=per_month * 36, year=YEAR - 2, months=36, hospitals=hospitals, scheme=scheme,
                          rich_lists=True, seed=7)
     ref, _ = load_reference(params, reference_dir)
     demo = SettlementDemo(params.region, YEAR, names={h.code: h.name for h in ref.hospitals})
     levels = {h.code: h.level for h in ref.hospitals}
-    async with open_channel(collection) as c_channel, open_channel(settlement) as s_channel:
+    async with channel(collection) as c_channel, channel(settlement) as s_channel:  # the demo's: TLS, a token
         lists = collection_grpc.CollectionServiceStub(c_channel)
         stub = pb_grpc.SettlementServiceStub(s_channel)
         operations = operations_pb2_grpc.OperationsStub(s_channel)

@@ -13,7 +13,7 @@ from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 
 from libs.common.errors import Unavailable
-from libs.common.grpc.client import open_channel
+from libs.common.grpc.client import CallerAuth, open_channel
 
 from ..domain.case_facts import CaseFacts, grouping_dept
 from ..domain.model import CodeVerdict, GroupRow, scheme_kind
@@ -29,9 +29,9 @@ class CodingClient:
     The cache is dropped every ``ttl_seconds`` so a new code version reaches quality control soon.
     """
 
-    def __init__(self, address: str, ttl_seconds: float = 60.0, token: str | None = None) -> None:
+    def __init__(self, address: str, ttl_seconds: float = 60.0, auth: CallerAuth | None = None) -> None:
         self._channel = open_channel(address, idempotent_methods=[(CODING, "ValidateCodes"), (CODING, "GetCode")],
-                                     token=token)
+                                     auth=auth)
         self._stub = coding_grpc.CodingServiceStub(self._channel)
         self._cache: dict[tuple[str, str], CodeVerdict] = {}
         self._levels: dict[str, int] = {}
@@ -85,9 +85,9 @@ class CodingClient:
 
 
 class GroupingClient:
-    def __init__(self, address: str, token: str | None = None) -> None:
+    def __init__(self, address: str, auth: CallerAuth | None = None) -> None:
         self._channel = open_channel(address, idempotent_methods=[(GROUPING, "GroupCases"),
-                                                                   (GROUPING, "ListSchemes")], token=token)
+                                                                   (GROUPING, "ListSchemes")], auth=auth)
         self._stub = grouping_grpc.GroupingServiceStub(self._channel)
 
     async def schemes(self) -> list[str]:

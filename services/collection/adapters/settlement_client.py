@@ -11,7 +11,7 @@ from medpay.settlement.v1 import settlement_pb2 as pb
 from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
 
 from libs.common.dates import Period
-from libs.common.grpc.client import open_channel
+from libs.common.grpc.client import CallerAuth, open_channel
 from libs.common.grpc.upstream import upstream_error
 
 SETTLEMENT = "medpay.settlement.v1.SettlementService"
@@ -27,8 +27,8 @@ class SettledPeriod:
 
 
 class SettlementClient:
-    def __init__(self, address: str, token: str | None = None) -> None:
-        self._channel = open_channel(address, token=token, idempotent_methods=[
+    def __init__(self, address: str, auth: CallerAuth | None = None) -> None:
+        self._channel = open_channel(address, auth=auth, idempotent_methods=[
             (SETTLEMENT, "ListSettlementRuns"), (SETTLEMENT, "ListHospitalStatements")])
         self._stub = pb_grpc.SettlementServiceStub(self._channel)
 

@@ -4,6 +4,7 @@ establishes roles)."""
 
 from __future__ import annotations
 
+from libs.common.auth.context import actor
 from libs.common.errors import PermissionDenied
 
 from .servicer import TenantOf, bureau
@@ -28,5 +29,6 @@ def bureau_only(tenant: str | None, action: str) -> None:
 
 
 def acting(tenant: str | None) -> str:
-    """Who acts, as decisions and reversals record it: ``hospital:H...`` or ``bureau``."""
-    return f"hospital:{tenant}" if tenant is not None else "bureau"
+    """Who acts, as decisions and reversals record it: ``hospital:H...``, else the verified caller
+    (``prefecture:330700``; ``dev`` without authentication)."""
+    return f"hospital:{tenant}" if tenant is not None else actor()

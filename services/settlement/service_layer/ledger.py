@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from libs.common.audit import record
 from libs.common.db.uow import UnitOfWork
 from libs.common.errors import AlreadyExists, InvalidArgument, NotFound
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.ledger_repository import POSTED_BY_RUN, LedgerRepository
+from ..adapters.tables import audit
 from ..domain.ledger import AccountTotals, PostedEntry, RunFigures, entries_for_run, reversal, to_post
 
 ENTRY_NAME = re.compile(r"regions/(\d{6})/ledgerEntries/([1-9]\d{0,18})")
@@ -111,6 +113,9 @@ class Ledger:
                     return before
             correction = reversal(original.entry, reason, already_reversed=original.reversed_by is not None)
             posted = await repo.add(correction, actor, request_id)
+            await record(uow.session, audit, "ledger_entry.reverse", original.name,
+                         fixmedins_code=original.entry.fixmedins_code, region=region,
+                         detail={"reason": correction.memo, "reversal": posted.name})
             await uow.commit()
         return replace(posted, reverses_sequence=original.sequence)
 

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from libs.common.audit import record
 from libs.common.db.uow import UnitOfWork
 from libs.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..adapters.policy_repository import PolicyRepository
 from ..adapters.special_case_repository import SpecialCaseRepository, StoredSpecialCase
+from ..adapters.tables import audit
 from ..domain.special_cases import SpecialCase, SpecialCaseState, apply_for, approve, reject, special_case_cap
 
 CASE_NAME = re.compile(r"regions/(\d{6})/specialCases/([^/]{1,64})")
@@ -91,6 +93,9 @@ class SpecialCases:
             decided, decision = approve(case, actor, note, approved=await repo.count_approved(region, case.year),
                                         cap=cap)
             await repo.save(decided, decision, request_id, digest)
+            await record(uow.session, audit, "special_case.approve", decided.name,
+                         fixmedins_code=decided.fixmedins_code, region=region,
+                         detail={"note": decision.note, "cap": cap})
             stored = await repo.get(region, setl_list_id)
             await uow.commit()
         assert stored is not None
@@ -108,6 +113,8 @@ class SpecialCases:
             await repo.lock_year(region, case.year)
             decided, decision = reject(await self._case(repo, region, setl_list_id), actor, note)
             await repo.save(decided, decision, request_id, digest)
+            await record(uow.session, audit, "special_case.reject", decided.name,
+                         fixmedins_code=decided.fixmedins_code, region=region, detail={"note": decision.note})
             stored = await repo.get(region, setl_list_id)
             await uow.commit()
         assert stored is not None

@@ -1,13 +1,13 @@
 """The ledger (an append-only journal: entries and their lines) and special cases (applications and the history
 of their decisions). A trigger refuses UPDATE and DELETE on the journal and on the decision history.
 
-Revision ID: 0003
+Revision ID: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
