@@ -51,7 +51,7 @@ SERVICE = ServiceDeclaration(
     spec=_spec,
     schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations"),
              Schema("review", HERE / "adapters" / "review" / "migrations")),
-    depends_on=("coding", "collection"),
+    depends_on=("coding", "collection", "settlement"),
     k8s_name="medpay-evaluation",
     access=ACCESS,
 )

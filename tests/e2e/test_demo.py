@@ -3,6 +3,7 @@ rendered in headless Chromium."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -68,3 +69,50 @@ def test_the_demo_report_renders_with_its_sections_and_charts(
         assert bars.count() >= 5
         assert min(bars.nth(i).bounding_box()["width"] for i in range(bars.count())) >= 1  # drawn, not collapsed
     assert seen.problems() == []
+
+
+def test_the_demo_evaluates_the_month_and_publishes_the_bureaus_report(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path], chromium: Chromium) -> None:
+    """The month's evaluation run (the evaluation service as a process) and its report, rendered in Chromium:
+    every section, the quadrant chart with a point per hospital, the CSV figures beside it."""
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = " ".join(done.stdout.split())
+    evaluated = re.search(r"performance evaluation 2025-01 \(regions/330700/evaluationRuns/[^)]+\): ([\d,]+) cases, "
+                          r"CMI (\d\.\d{4})", text)
+    assert evaluated is not None, done.stdout[-3000:]
+    folder = out_dir / "evaluation"
+    hospitals = list(csv.DictReader((folder / "hospitals.csv").open(encoding="utf-8")))
+    assert len(hospitals) == 5 and [h["rank"] for h in hospitals] == ["1", "2", "3", "4", "5"]
+    cases = sum(int(h["cases"]) for h in hospitals)
+    assert cases == int(evaluated.group(1).replace(",", "")) > 300  # the accepted lists of the month
+    summary = next(csv.DictReader((folder / "summary.csv").open(encoding="utf-8")))
+    assert summary["unit"] == "ALL" and summary["cmi"] == evaluated.group(2)  # the region's CMI, as printed
+    with open_page(chromium, folder / "report.html") as seen:
+        headings = " | ".join(seen.page.locator("h2").all_inner_texts())
+        for section in ("regional summary", "hospital league table", "CMI vs cost index", "time and cost",
+                        "low-risk mortality", "trends by month", "data quality"):
+            assert section in headings, (section, headings)
+        assert seen.page.locator("#league-table tbody tr").count() == 5
+        assert seen.page.locator("#quadrant ~ svg.chart").first.locator("g.point circle").count() >= 4
+    assert seen.problems() == []
+
+
+def test_the_demo_evaluates_the_settled_year_against_its_clearing_run(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The settled year's evaluation takes the clearing run's weight table and outlier and special-case figures
+    from the settlement service (no weights given)."""
+    done, out_dir = demo_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = " ".join(done.stdout.split())
+    table = re.search(r"settlement: weight table (regions/330700/weightTables/2024-w\d+)", text)
+    evaluated = re.search(r"performance evaluation 2024 \(regions/330700/evaluationRuns/[^)]+\): ([\d,]+) cases.*? "
+                          r"against settlement run (regions/330700/settlementRuns/\S+) \(weights (\S+)\): high "
+                          r"outliers (\d\.\d{4}), low outliers (\d\.\d{4}), special cases (\d+)", text)
+    assert table is not None and evaluated is not None, text[-3000:]
+    assert evaluated.group(3).rstrip("):") == table.group(1)
+    hospitals = list(csv.DictReader((out_dir / "evaluation" / "2024" / "hospitals.csv").open(encoding="utf-8")))
+    assert len(hospitals) == 5 and all(h["high_outlier_share"] and h["low_outlier_share"] for h in hospitals)
+    summary = next(csv.DictReader((out_dir / "evaluation" / "2024" / "summary.csv").open(encoding="utf-8")))
+    assert summary["high_outlier_share"] == evaluated.group(4) and summary["special_cases"] == evaluated.group(6)
+    assert summary["cases"] == evaluated.group(1).replace(",", "") and summary["cmi"]
