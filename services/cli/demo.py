@@ -44,9 +44,11 @@ from ..synth.sources import divisions, load_reference
 from ..synth.writer import Emitted, emissions
 from .demo_auth import DemoAuth, security_checks
 from .demo_evaluation import EvaluationOutcome, evaluate_month, month_weights
+from .demo_review import review_month
 from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
+from .report_review import review_kpis
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
 SAMPLE_LIST = BUNDLED_SAMPLE / "settlement_list_4101A.json"
@@ -78,7 +80,9 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
                          scheme=default_scheme(runtime.reference_dir))
     ref, _ = load_reference(params, runtime.reference_dir)
-    month = list(emissions(Generator(params, ref)))
+    month = list(emissions(Generator(params, ref), fees=True))
+    fees = [line for kind, line, _ in month if kind == "fees"]  # the stays' 2301 fee details, for review
+    month = [emitted for emitted in month if emitted[0] != "fees"]
     console.print(f"synthetic month: {sum(k == 'list' for k, _, _ in month):,} settlement lists of "
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
@@ -95,6 +99,10 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(auth, auth.base(http, runtime.settings.collection_http_base),
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(auth, grouping, params.scheme, results.top_drgs(15)))
+        results.review = asyncio.run(review_month(
+            running["evaluation"].address, running["collection"].address, params.region, params.first_day,
+            fees=fees, truths=[t for kind, _, t in month if kind == "list" and t is not None],
+            progress=console.print, open_as=_review_channels(auth)))
         region_name = divisions(runtime.reference_dir)[1].get(params.region[:4], "")
         evaluation = asyncio.run(evaluate_month(
             running["evaluation"].address, runtime, region=params.region, region_name=region_name,
@@ -307,6 +315,17 @@ def _print_checks(checks: list[tuple[str, str, bool]]) -> None:
     console.print(table)
 
 
+def _review_channels(auth: DemoAuth) -> Any:
+    """Review's callers with auth on: the province's operator and reviewers (one token each), hospitals."""
+    from libs.common.auth.roles import Role
+
+    def open_as(address: str, kind: str, subject: str) -> grpc.aio.Channel:
+        if kind == "hospital":
+            return auth.channel(address, Role.HOSPITAL, subject)
+        return auth.channel(address, Role.PROVINCE, subject or "demo-operator")
+    return open_as
+
+
 def _print(r: DemoResults) -> None:
     console.print(f"\n[bold]{r.accepted + r.rejected:,} lists posted in {r.seconds:.1f}s "
                   f"({(r.accepted + r.rejected) / max(r.seconds, 1e-9):,.0f}/s)[/]: {r.accepted:,} accepted, "
@@ -338,6 +357,10 @@ def _print(r: DemoResults) -> None:
     for code, n in sorted(r.per_hospital.items(), key=lambda kv: -kv[1]):
         per.add_row(code, r.hospitals.get(code, ""), str(n), str(r.rejected_per_hospital.get(code, 0)))
     console.print(per)
+    if r.review is not None:
+        kpis = ", ".join(f"{label} {value}" for label, value in review_kpis(r.review))
+        categories = ", ".join(f"{c} {n:,}" for c, n in r.review.by_category.most_common())
+        console.print(f"smart review: {kpis}; flags by category: {categories}")
 
 
 

@@ -20,6 +20,8 @@ from .catalogue import Catalogue, DrgRecipe, Profile, Variant
 from .costs import CostModel, FeeItem, length_of_stay, split_fees
 from .draw import Discharge, HisStyle, RecordEvent
 from .faults import FaultContext, inject
+from .fees import FeeDetails
+from .items import catalogue
 from .lists import request, truth
 from .mix import MATERNAL_YEARS, adrg_kind, age_band, age_lean, base_mix, death_factor, department_of, hospital_mix
 from .params import SynthParams
@@ -80,6 +82,8 @@ class Generator:
         self._end = datetime.combine(params.last_day, datetime.max.time().replace(microsecond=0))
         self._style = {h.code: HisStyle(None if i % 3 == 0 else "", i % 4 == 1, i % 5 == 4)
                        for i, h in enumerate(ref.hospitals)}
+        self.fee_details = (FeeDetails(catalogue(), params.seed, params.item_behaviours)
+                            if params.fee_details else None)
 
     def lists(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """(request, truth) pairs in discharge order, exactly ``cases`` of them (the stays' records aside)."""
@@ -91,6 +95,10 @@ class Generator:
         """A listed stay as its 4101A request (in the run's form) and its truth line."""
         seq = self._seq[d.hospital.code] = self._seq.get(d.hospital.code, 0) + 1
         return request(self.p.region, d, self.ref.names, seq, rich=self.p.rich_lists), truth(d)
+
+    def fee_request(self, d: Discharge) -> dict[str, Any] | None:
+        """A listed stay's 2301 fee details (before ``written``: planted item behaviours go into its truth)."""
+        return None if self.fee_details is None else self.fee_details.request(d, d.department)
 
     def stays(self) -> Iterator[Discharge]:
         """Every stay in discharge-day order: exactly ``cases`` listed ones, and the cancelled settlements

@@ -3,11 +3,13 @@ rendered in headless Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,23 +17,33 @@ import pytest
 from libs.common.runtime import Runtime
 
 from ..browser import Chromium, chromium, open_page
-from ..support import ROOT
+from ..support import ROOT, create_database, drop_database, server_url
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
             "settlement records and lists waiting for them", "lists pending on arrival", "hospital statements",
-            "balance by hospital", "outlier shares", "special cases", "monthly advances")
+            "balance by hospital", "outlier shares", "special cases", "monthly advances",
+            "smart review of the month", "rules: activity and precision", "deductions for the settlement run",
+            "example flags")
 
 
 @pytest.fixture(scope="module")
-def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempPathFactory
-             ) -> tuple[subprocess.CompletedProcess[str], Path]:
+async def demo_run(runtime: Runtime, server_root: Path, tmp_path_factory: pytest.TempPathFactory
+                   ) -> AsyncIterator[tuple[subprocess.CompletedProcess[str], Path]]:
+    """The demo on a database of its own (it migrates it): what it stores (knowledge, rule sets, flags, runs)
+    never meets the other tests' data."""
     out_dir = tmp_path_factory.mktemp("demo")
+    admin = server_url(server_root)
+    database_url, name = await create_database(admin)
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
-    return done, out_dir
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
+                             "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=900, check=False)
+        yield done, out_dir
+    finally:
+        await drop_database(admin, name)
 
 
 def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess.CompletedProcess[str], Path]
@@ -54,6 +66,22 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert "settlement: weight table regions/330700/weightTables/2024-w" in text, text[-3000:]
     assert len(re.findall(r"settlement: advance 2024-\d\d: ", text)) == 12
     assert re.search(r"settlement: clearing 2024: point value \d+\.\d{6}", text)
+
+
+def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The review run read every accepted list with its fee details; the flags were taken through the workflow
+    into deductions; a hospital saw only its own flags."""
+    out, out_dir = demo_run
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = " ".join(out.stdout.split())
+    accepted = int(re.search(r"lists posted in .*?: ([\d,]+) accepted, [\d,]+ rejected", text)  # type: ignore[union-attr]
+                   .group(1).replace(",", ""))
+    review = re.search(r"smart review: 审核清单 lists reviewed (\d+), 疑点 flags (\d+), .*?扣款 deducted \(yuan\) "
+                       r"([\d,.]+)", text)
+    assert review is not None, text[-3000:]
+    assert int(review.group(1)) == accepted and int(review.group(2)) > 0 and review.group(3) != "0.00"
+    page = " ".join((out_dir / "report.html").read_text(encoding="utf-8").split())
+    assert f"{accepted} lists ({accepted} with details)" in page and "all its own" in page
 
 
 def test_the_demo_report_renders_with_its_sections_and_charts(
