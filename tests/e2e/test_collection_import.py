@@ -98,6 +98,26 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
 
 
+async def test_a_changed_file_of_the_same_size_is_imported(collection_app: App, database_url: str,
+                                                           tmp_path: Path) -> None:
+    """A file is known by the digest of its whole content: one byte changed deep inside (a msgid, so the line
+    is a new upload of the same list) keeps the size and the first lines, and is imported as a new file."""
+    _, _, app = collection_app
+    rows = [r for r, t in fresh(seed=59, cases=200) if not t["faults"]]
+    path = write(tmp_path / "same.jsonl", [(r, {}) for r in rows])
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
+    first = await importer.run(path, chunk=1000)
+    assert first.accepted == len(rows) and not first.already_done
+    last = rows[-1]
+    changed = {**last, "msgid": last["msgid"][:-1] + ("1" if last["msgid"][-1] != "1" else "2")}
+    size = path.stat().st_size
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [*rows[:-1], changed]))
+    assert path.stat().st_size == size
+    second = await importer.run(path, chunk=1000)
+    assert not second.already_done and second.skipped == len(rows) - 1 and second.accepted == 1
+    assert await count_lists(database_url, [last]) == (1, 2)  # the changed line: a new revision of its list
+
+
 async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
