@@ -101,7 +101,8 @@ def bulk_import(url: str, env: dict[str, str], lists: int, tmp: Path) -> tuple[f
         app = await build_app(Runtime(settings))
         try:
             started = time.perf_counter()
-            result = await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(path, chunk=5000)
+            result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
+                                      app.interface.reply).run(path, chunk=5000)
             return time.perf_counter() - started, result
         finally:
             await app.close()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import session_factory
 from libs.common.grpc.server import ServiceSpec
+from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
 
 from .adapters.clients import CodingClient, GroupingClient
@@ -31,6 +32,7 @@ from .domain.schemes import SchemeSchedule
 from .service_layer.cases import CaseChecker
 from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
+from .service_layer.import_jobs import FileImports
 from .service_layer.joins import Joiner
 from .service_layer.queries import Lists
 from .service_layer.records import RecordIntake
@@ -57,6 +59,7 @@ class CollectionApp:
     joiner: Joiner
     records: RecordIntake
     review: ReviewClient
+    imports: FileImports
     _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
@@ -86,7 +89,7 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     review = ReviewClient(s.evaluation_address, token=token)
     interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review)
+                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review, FileImports(engine))
 
 
 async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
@@ -142,12 +145,15 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
         await app.close()
 
     fee_servicer = FeeDetailServicer(app.fee_details)
+    imports = app.imports.operations()
 
     def add_servicers(grpc_server: grpc.aio.Server) -> None:
         add_to_server(servicer, grpc_server)
         add_fee_details(fee_servicer, grpc_server)
+        add_operations(grpc_server, imports)  # the file imports (`medpay collection import ...`), as operations
 
-    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE], on_start, on_stop,
+    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE, OPERATIONS_SERVICE],
+                       on_start, on_stop,
                        options=grpc_message_limits(s.max_body_bytes))
 
 

@@ -89,11 +89,10 @@ async def _import(runtime: Runtime, lists: Path | None, records: Path | None, ch
 async def _import_records(app: CollectionApp, path: Path, chunk: int) -> None:
     started = time.perf_counter()
     with _progress("records", path) as (bar, task):
-        report = await RecordImport(app.new_uow, app.records).run(path, chunk=chunk,
-                                                                    progress=lambda n: bar.advance(task, n))
+        report = await RecordImport(app.new_uow, app.records, app.imports).run(
+            path, chunk=chunk, progress=lambda n: bar.advance(task, n))
     if report.already_done:
-        console.print(f"{path} was imported before ({report.outcomes['STORED']:,} records stored, "
-                      f"{report.outcomes['REFUSED']:,} refused): nothing to do")
+        console.print(f"{path} was imported before ({_record_summary(report)}): nothing to do")
         return
     console.print(f"imported {path}: {_record_summary(report)}"
                   f"{f', resumed at line {report.resumed_at:,}' if report.resumed_at else ''}, "
@@ -111,7 +110,7 @@ def _record_summary(report: RecordImportReport) -> str:
 async def _import_lists(app: CollectionApp, path: Path, chunk: int) -> None:
     started = time.perf_counter()
     with _progress("lists", path) as (bar, task):
-        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
             path, chunk=chunk, progress=lambda n: bar.advance(task, n))
     if report.already_done:
         console.print(f"{path} was imported before ({report.accepted:,} accepted, {report.pending:,} pending, "

@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from libs.common.runs import RunContext
+
 from ..adapters.records import add_join_tasks, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN as PENDING_ID
 from ..adapters.repository import PENDING_REVISION_TOKEN as PENDING_REVISION
@@ -31,7 +33,7 @@ from ..domain.model import Finding, ListStatus, ParsedList, error
 from ..domain.parsing import parse_list
 from ..domain.qc import RULESET_VERSION
 from .cases import CaseChecker, Verdict
-from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
+from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, chunks, numbered, open_lines, save_checkpoint
 from .joins import Joiner
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
@@ -64,46 +66,44 @@ def plain_reply(infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
 
 class BulkImport:
     def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
-                 reply: Reply = plain_reply) -> None:
+                 imports: FileImports, reply: Reply = plain_reply) -> None:
         self._new_uow = new_uow
         self._checker = checker
         self._joiner = joiner
+        self._imports = imports
         self._reply = reply
 
-    async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
-                  stop_after_chunks: int | None = None) -> ImportReport:
-        digest = file_digest(path)
+    async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None) -> ImportReport:
+        """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
+        file's digest records it."""
         report = ImportReport()
-        async with self._new_uow() as uow:
-            job = await start_job(uow.session, digest, path, "lists")
-            await uow.commit()
-        if job.finished:
-            return ImportReport(job.lines_done, job.accepted, job.pending, job.rejected, already_done=True)
-        report.resumed_at = report.lines = job.lines_done
-        report.accepted, report.pending, report.rejected = job.accepted, job.pending, job.rejected
-        done_chunks = 0
-        with open_lines(path) as f:
-            for batch in chunks(numbered(f, skip=report.lines), chunk):
-                await self._chunk(batch, digest, report)
-                if progress is not None:
-                    progress(len(batch))
-                done_chunks += 1
-                if stop_after_chunks is not None and done_chunks >= stop_after_chunks:
-                    return report
-        async with self._new_uow() as uow:
-            await finish_job(uow.session, digest)
-            await uow.commit()
+
+        async def work(ctx: RunContext, digest: str) -> dict[str, int]:
+            state = checkpoint_of(ctx)
+            _restore(report, state)
+            with open_lines(path) as f:
+                for batch in chunks(numbered(f, skip=state["lines"]), chunk):
+                    await self._chunk(batch, digest, report, ctx, path)
+                    if progress is not None:
+                        progress(len(batch))
+            return _counts(report)
+
+        ended = await self._imports.run(IMPORT_LISTS, path, work)
+        _restore(report, ended.counts)
+        report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
         return report
 
-    async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, report: ImportReport) -> None:
+    async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, report: ImportReport, ctx: RunContext,
+                     path: Path) -> None:
         clock = time.perf_counter()
         readable: list[tuple[int, str, str, ParsedList]] = []
         rows: list[dict[str, Any]] = []
         keys: set[str] = set()
+        skipped = 0
         for number, line in batch:
             key, content, parsed, findings = _read(number, line, digest)
             if key in keys:  # the same msgid twice in one chunk: the first wins, as a replay would
-                report.skipped += 1
+                skipped += 1
                 continue
             keys.add(key)
             if parsed is None:
@@ -132,17 +132,18 @@ class BulkImport:
             moved = [stay for stay in stays if _revision(now.get(stay)) != _revision(records.get(stay))]
             await add_join_tasks(uow.session, moved)  # a record changed meanwhile: joined again after commit
             counts = await write_staged(uow.session, rows, waves=max(seen.values(), default=0) + 1)
-            report.lines = batch[-1][0]  # the file line reached: where a resumed import starts
-            report.accepted += counts.accepted
-            report.pending += counts.pending
-            report.rejected += counts.rejected
-            report.skipped += counts.skipped
-            await checkpoint(uow.session, digest, _job(report))
+            after = _counts(report)
+            after["lines"] = batch[-1][0]  # the file line reached: where a resumed import starts
+            after["accepted"] += counts.accepted
+            after["pending"] += counts.pending
+            after["rejected"] += counts.rejected
+            after["skipped"] += counts.skipped + skipped
+            await save_checkpoint(ctx, after, path, await uow.session.connection())
             await uow.commit()
+        _restore(report, after)
         if moved:
             await self._joiner.run(moved)
         _lap(report, "write", clock)
-
 
     def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> dict[str, Any]:
         warnings = bounded(v.findings)
@@ -167,8 +168,14 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _job(report: ImportReport) -> JobState:
-    return JobState(report.lines, report.accepted, report.rejected, pending=report.pending)
+def _restore(report: ImportReport, counts: dict[str, int]) -> None:
+    report.lines, report.accepted, report.pending = counts["lines"], counts.get("accepted", 0), counts.get("pending", 0)
+    report.rejected, report.skipped = counts.get("rejected", 0), counts.get("skipped", 0)
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {"lines": report.lines, "accepted": report.accepted, "pending": report.pending,
+            "rejected": report.rejected, "skipped": report.skipped}
 
 
 def _revision(stored: Any) -> tuple[int, str] | None:
