@@ -163,10 +163,20 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
     rows = [r for r, t in fresh(seed=171, cases=200) if not t["faults"]][:96]
     first = 64  # two windows of 32, grouped before the grouping service stops
 
+    async def stored_keys() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(await conn.fetchval(
+                "SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'"))
+        finally:
+            await conn.close()
+
     async def stream() -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
         for i, request in enumerate(rows):
             if i == first:
-                await asyncio.sleep(3)  # the server has grouped and stored the first two windows
+                async with asyncio.timeout(240):  # the server has grouped and stored the first two windows
+                    while await stored_keys() < first:  # noqa: ASYNC110 - the state is in the database
+                        await asyncio.sleep(0.1)
                 await grouping.stop()
             yield pb.BatchUploadSettlementListsRequest(upload=upload_of(request, f"grp-171-{i}"))
 
