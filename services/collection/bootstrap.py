@@ -124,7 +124,8 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     """Both doors in one server: gRPC (the spec's server) and the national HTTP door, started and drained
     together. Without gateway credentials the HTTP door serves loopback only (development)."""
     s = app.runtime.settings
-    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records)
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records,
+                                  max_list_bytes=s.max_body_bytes)
     if not app.interface.gateway.enabled and not _loopback(http_address):
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
@@ -157,12 +158,16 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
                        options=grpc_message_limits(s.max_body_bytes))
 
 
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+"""The largest gRPC request: a batch of 10,000 settlement records (about 1.3 KiB each) or fee-detail lines."""
+
+
 def grpc_message_limits(max_list_bytes: int) -> list[tuple[str, int]]:
-    """Every request message of the collection service holds at most one list (an upload, one message of a
-    batch stream) or a few identifiers: the receive limit is the HTTP door's list limit plus room for the
-    message's other fields. Answers (a stored list with its findings, a page of lists) get 16 MiB."""
-    return [("grpc.max_receive_message_length", max_list_bytes + 64 * 1024),
-            ("grpc.max_send_message_length", 16 * 1024 * 1024)]
+    """Requests up to 32 MiB (a batch of records or fee details; never less than a list and its other fields);
+    a list itself is held to the HTTP door's limit by the servicer, unread (LIST_TOO_LARGE). Answers (a stored
+    list with its findings, a page of lists, a batch's results) get 32 MiB too."""
+    receive = max(MAX_MESSAGE_BYTES, max_list_bytes + 64 * 1024)
+    return [("grpc.max_receive_message_length", receive), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
 
 def _loopback(address: str) -> bool:
