@@ -64,7 +64,8 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     with pytest.raises(asyncio.CancelledError):
         await first
     second = await importer.run(path, chunk=400)
-    assert second.resumed_at == 800 and second.lines == 1500 and not second.already_done
+    # Interrupted in the third chunk, or (rarely) as its commit was under way: resumed after the last commit.
+    assert second.resumed_at in (800, 1200) and second.lines == 1500 and not second.already_done
     clean = [r for r, t in rows if not t["faults"]]
     assert second.accepted == len(clean) and second.rejected == len(rows) - len(clean)
     assert await count_lists(database_url, clean) == (len(clean), len(clean))
@@ -116,8 +117,8 @@ async def test_a_changed_file_of_the_same_size_is_imported(collection_app: App, 
     rows = [r for r, t in fresh(seed=59, cases=200) if not t["faults"]]
     path = write(tmp_path / "same.jsonl", [(r, {}) for r in rows])
     importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
-    first = await importer.run(path, chunk=1000)
-    assert first.accepted == len(rows) and not first.already_done
+    first = await importer.run(path, chunk=50, workers=2)  # read in two worker processes, chunks in order
+    assert first.accepted == len(rows) and not first.already_done and first.lines == len(rows)
     last = rows[-1]
     changed = {**last, "msgid": last["msgid"][:-1] + ("1" if last["msgid"][-1] != "1" else "2")}
     size = path.stat().st_size
