@@ -1,4 +1,4 @@
-"""`medpay settlement ...`: the calculation on files (`simulate`)."""
+"""`medpay settlement ...`: the calculation on files (`simulate`); runs on the service (`weights`, `run`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,46 @@ def add_commands(sub: Any) -> None:
     sim.add_argument("--params", required=True, type=Path, help="the policy (params.json)")
     sim.add_argument("--out", required=True, type=Path, help="output directory (created; left as it was on error)")
     sim.set_defaults(handler=run_simulate)
+    add_run_commands(cmds)
+
+
+def add_run_commands(cmds: Any) -> None:
+    weights = cmds.add_parser("weights", help="compute the weight table of a region and year from the base years "
+                              "of the case feed (the settlement service's ComputeWeights)")
+    _common(weights)
+    weights.set_defaults(handler=run_weights)
+    run = cmds.add_parser("run", help="settle a month (monthly advance) or a year (year-end clearing) on the "
+                          "settlement service; prints the hospitals' statements")
+    _common(run)
+    run.add_argument("--month", type=int, help="1-12: the month to advance; without it the year is cleared")
+    run.add_argument("--weight-table", default="", help="a weight table name (default: the year's latest)")
+    run.add_argument("--sequence", type=int, default=0, help="case feed sequence to read at (default: the head)")
+    run.set_defaults(handler=run_settlement)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", required=True, help="6-digit region code, e.g. 330700")
+    parser.add_argument("--year", required=True, type=int, help="the settlement year, e.g. 2026")
+    parser.add_argument("--policy", required=True, type=Path, help="the policy (FORMAT.md's params.json)")
+    parser.add_argument("--dip", action="store_true", help="pay by the cases' DIP groups (a DIP region)")
+    parser.add_argument("--institutions", type=Path, help="hospital levels of institutions the coding registry "
+                        "does not know: JSON lines with fixmedins_code and hosp_lv (synth's institutions.jsonl)")
+
+
+def run_weights(args: argparse.Namespace, runtime: Runtime) -> int:
+    import asyncio
+
+    from .run_cli import compute_weights_on_service
+
+    return asyncio.run(compute_weights_on_service(args, runtime))
+
+
+def run_settlement(args: argparse.Namespace, runtime: Runtime) -> int:
+    import asyncio
+
+    from .run_cli import settle_on_service
+
+    return asyncio.run(settle_on_service(args, runtime))
 
 
 def run_simulate(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -1,0 +1,87 @@
+"""Wiring of the settlement service process (``medpay.settlement.v1``, schema ``settlement``): policies, weight
+tables and settlement runs over one engine, runs executed by the run framework and served as operations, the
+case feed read from collection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.common.db.engine import session_factory
+from libs.common.grpc.client import open_service_channel
+from libs.common.grpc.server import ServiceSpec
+from libs.common.runs import JobKind, Runs
+from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
+from libs.common.runtime import Runtime
+
+from .adapters.collection_feed import CollectionFeed
+from .adapters.tables import runs_table
+from .api.mapping import settlement_run_operation, weight_table_operation
+from .api.servicer import SERVICE_NAME, SettlementServicer, TenantOf, add_to_server, bureau
+from .service_layer.completion import RunCompletionHook
+from .service_layer.feed import CaseFeed
+from .service_layer.policies import Policies
+from .service_layer.settlement_runs import KIND as RUN_KIND
+from .service_layer.settlement_runs import SettlementRuns
+from .service_layer.unit_of_work import SettlementUnitOfWork
+from .service_layer.weight_tables import KIND as WEIGHTS_KIND
+from .service_layer.weight_tables import WeightTables
+
+STREAM_DEADLINE_SECONDS = 600
+
+
+@dataclass
+class SettlementApp:
+    engine: AsyncEngine
+    new_uow: Callable[[], SettlementUnitOfWork]
+    policies: Policies
+    weight_tables: WeightTables
+    settlement: SettlementRuns
+    runs: Runs
+    feed: CaseFeed
+    channels: list[grpc.aio.Channel]
+
+    async def close(self) -> None:
+        await self.runs.close()
+        for channel in self.channels:
+            await channel.close(None)
+        await self.engine.dispose()
+
+
+def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] = (),
+              feed: CaseFeed | None = None) -> SettlementApp:
+    """The service's parts; ``completion_hooks`` are called in each settlement run's last transaction
+    (``service_layer/completion.py``); ``feed`` defaults to collection's, at its configured address."""
+    engine = runtime.engine(pool_size=8)
+    sessions = session_factory(engine)
+
+    def new_uow() -> SettlementUnitOfWork:
+        return SettlementUnitOfWork(sessions)
+
+    channels = []
+    if feed is None:
+        channel = open_service_channel(runtime.settings, "collection", stream_deadline_seconds=STREAM_DEADLINE_SECONDS)
+        channels.append(channel)
+        feed = CollectionFeed(channel)
+    policies = Policies(new_uow)
+    tables = WeightTables(new_uow, feed, policies)
+    settlement = SettlementRuns(new_uow, feed, policies, tables, completion_hooks)
+    runs = Runs(engine, runs_table, [
+        JobKind(WEIGHTS_KIND, tables.job, metadata=weight_table_operation, response=weight_table_operation),
+        JobKind(RUN_KIND, settlement.job, metadata=settlement_run_operation, response=settlement_run_operation),
+    ], domain="settlement.medpay")
+    tables.runs = settlement.runs = runs
+    return SettlementApp(engine, new_uow, policies, tables, settlement, runs, feed, channels)
+
+
+def service_spec(app: SettlementApp, tenant_of: TenantOf = bureau) -> ServiceSpec:
+    servicer = SettlementServicer(app.policies, app.weight_tables, app.settlement, app.runs, tenant_of)
+
+    def register(server: grpc.aio.Server) -> None:
+        add_to_server(servicer, server)
+        add_operations(server, app.runs)
+
+    return ServiceSpec("settlement", register, [SERVICE_NAME, OPERATIONS_SERVICE], app.runs.open, app.close)

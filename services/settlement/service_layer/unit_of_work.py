@@ -1,0 +1,36 @@
+"""The unit of work of the settlement service: one transaction, the repositories over it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.db.uow import UnitOfWork
+
+from ..adapters.policy_repository import PolicyRepository
+from ..adapters.run_repository import SettlementRunRepository
+from ..adapters.weight_repository import WeightTableRepository
+from .completion import NoSpecialCases, SpecialCaseRepository
+
+
+def _no_special_cases(session: AsyncSession) -> SpecialCaseRepository:
+    return NoSpecialCases()
+
+
+class SettlementUnitOfWork(UnitOfWork):
+    policies: PolicyRepository
+    weights: WeightTableRepository
+    runs: SettlementRunRepository
+    special_cases: SpecialCaseRepository
+    special_cases_factory: ClassVar[Callable[[AsyncSession], SpecialCaseRepository]] = _no_special_cases
+    """How the approved special cases are read (replaced by the special-case workflow's repository)."""
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.policies = PolicyRepository(self.session)
+        self.weights = WeightTableRepository(self.session)
+        self.runs = SettlementRunRepository(self.session)
+        self.special_cases = type(self).special_cases_factory(self.session)
+        return self

@@ -1,0 +1,354 @@
+"""Settlement runs over real servers: synthetic lists of three years posted to collection, a weight table
+computed from the two base years of the case feed, monthly advances of the settlement year, a list revoked after
+its month was advanced and settled as an adjustment in the next month's run, the year-end clearing against the
+advances, byte-identical reproduction, idempotent starts, one payment per month, a hospital seeing only its own
+statements, and the completion hook inside the run's transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.longrunning import operations_pb2, operations_pb2_grpc
+from medpay.collection.v1 import collection_service_pb2 as collection_pb
+from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
+from medpay.common.v1 import common_pb2
+from medpay.settlement.v1 import settlement_pb2 as pb
+from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
+from sqlalchemy import text
+
+from libs.common.dates import Period
+from libs.common.errors import FailedPrecondition
+from libs.common.grpc.server import RunningServer, start_server
+from libs.common.runtime import Runtime
+from services.settlement.adapters.collection_feed import feed_case
+from services.settlement.bootstrap import SettlementApp, build_app, service_spec
+from services.settlement.domain.cases import History
+from services.settlement.domain.collected import with_levels
+from services.settlement.domain.policies import GroupScheme
+from services.settlement.domain.policy import policy_from_json
+from services.settlement.domain.runs import RunInputs, month_advances
+from services.settlement.domain.weights import compute_weights
+from services.settlement.service_layer.completion import CompletedRun
+from services.settlement.service_layer.unit_of_work import SettlementUnitOfWork
+from services.synth.generator import Generator
+from services.synth.params import SynthParams
+from services.synth.sources import load_reference
+
+from ..support import ROOT, reference_dir
+from .lists import post_all, scheme_id
+from .rpc_errors import error_info
+
+REGION, BASE, YEAR = "330700", (2014, 2015), 2016
+"""Years no other test posts lists for, so the feed's cases of them are this module's."""
+PARAMS = {"method": "points", "scale": 100,
+          "weights": {"years": list(BASE), "year_weights": [1, 2], "trim_percentiles": [1, 99], "min_cases": 2},
+          "levels": {"1": {"coefficient": "0.85"}, "2": {"coefficient": "0.92"}, "3": {"coefficient": "1.00"}},
+          "high_bands": [{"up_to": "100", "k": "3"}, {"k": "2"}], "readmission_days": 15,
+          "budget": "3000000.00", "adjustment_share": "0.05", "provisional_point_value": "80",
+          "advance_share": "0.9"}
+
+
+@dataclass
+class Posted:
+    settlement: pb_grpc.SettlementServiceStub
+    operations: operations_pb2_grpc.OperationsStub
+    collection: collection_grpc.CollectionServiceStub
+    app: SettlementApp
+    policy: pb.Policy
+    hooked: list[CompletedRun]
+    levels: dict[str, int]
+    address: str
+
+
+@pytest.fixture(scope="module")
+async def posted(runtime: Runtime, coding_server: RunningServer, collection_app: Any) -> AsyncIterator[Posted]:
+    running_collection, http_base, _ = collection_app
+    params = SynthParams(cases=420, year=BASE[0], months=36, hospitals=5, seed=29, scheme=scheme_id(),
+                         rich_lists=True)
+    ref, _ = load_reference(params, reference_dir())
+    replies = await post_all(http_base, [request for request, _ in Generator(params, ref).lists()])
+    assert sum(r["infcode"] == 0 for r in replies) > 300
+    settings = runtime.settings.model_copy(update={"collection_address": f"127.0.0.1:{running_collection.port}"})
+    hooked: list[CompletedRun] = []
+
+    async def hook(uow: SettlementUnitOfWork, completed: CompletedRun) -> None:
+        assert uow.session.in_transaction()
+        hooked.append(completed)
+
+    app = build_app(Runtime(settings), completion_hooks=(hook,))
+    running = await start_server(service_spec(app), settings, "127.0.0.1:0")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel, \
+            grpc.aio.insecure_channel(f"127.0.0.1:{running_collection.port}") as collection:
+        stub = pb_grpc.SettlementServiceStub(channel)
+        levels = {h.code: h.level for h in ref.hospitals}  # synthetic hospitals: not in the coding registry
+        policy = await stub.CreatePolicy(pb.CreatePolicyRequest(parent=f"regions/{REGION}", policy=pb.Policy(
+            year=YEAR, parameters_json=json.dumps(PARAMS), hospital_levels=levels)))
+        await stub.ActivatePolicy(pb.ActivatePolicyRequest(name=policy.name, approved_by="test bureau"))
+        yield Posted(stub, operations_pb2_grpc.OperationsStub(channel),
+                     collection_grpc.CollectionServiceStub(collection), app, policy, hooked, levels,
+                     f"127.0.0.1:{running.port}")
+    await running.stop()
+
+
+async def wait(posted: Posted, operation: operations_pb2.Operation) -> operations_pb2.Operation:
+    done = await posted.operations.WaitOperation(operations_pb2.WaitOperationRequest(
+        name=operation.name, timeout={"seconds": 120}))
+    assert done.done, f"{operation.name} did not finish"
+    return done
+
+
+async def head(posted: Posted) -> int:
+    return int((await posted.collection.GetCaseFeed(collection_pb.GetCaseFeedRequest())).head_sequence)
+
+
+async def feed(posted: Posted, periods: list[Period], sequence: int) -> list[collection_pb.Case]:
+    request = collection_pb.StreamCasesRequest(region=REGION, as_of_sequence=sequence,
+                                               settlement_periods=[p.to_proto() for p in periods])
+    return [c async for m in posted.collection.StreamCases(request) for c in m.cases]
+
+
+async def statements(posted: Posted, run: str) -> dict[str, pb.HospitalStatement]:
+    reply = await posted.settlement.ListHospitalStatements(pb.ListHospitalStatementsRequest(parent=run,
+                                                                                            page_size=1000))
+    return {s.fixmedins_code: s for s in reply.hospital_statements}
+
+
+async def start(posted: Posted, period: Period, sequence: int = 0) -> operations_pb2.Operation:
+    return await posted.settlement.StartSettlementRun(pb.StartSettlementRunRequest(
+        parent=f"regions/{REGION}", settlement_run=pb.SettlementRun(settlement_period=period.to_proto(),
+                                                                    case_feed_sequence=sequence)))
+
+
+async def settled(posted: Posted, period: Period, sequence: int = 0) -> pb.SettlementRun:
+    done = await wait(posted, await start(posted, period, sequence))
+    assert not done.HasField("error"), done.error
+    run = pb.SettlementRun()
+    assert done.response.Unpack(run)
+    return run
+
+
+@pytest.fixture(scope="module")
+async def weights(posted: Posted) -> pb.WeightTable:
+    operation = await posted.settlement.ComputeWeights(pb.ComputeWeightsRequest(
+        parent=f"regions/{REGION}", weight_table=pb.WeightTable(year=YEAR)))
+    done = await wait(posted, operation)
+    assert not done.HasField("error"), done.error
+    table = pb.WeightTable()
+    assert done.response.Unpack(table)
+    return table
+
+
+async def test_weights_are_formats_weights_of_the_base_years_of_the_feed(posted: Posted,
+                                                                          weights: pb.WeightTable) -> None:
+    cases = with_levels([feed_case(c) for c in await feed(posted, [Period(y) for y in BASE],
+                                                          weights.case_feed_sequence)], posted.levels)
+    history = History()
+    for case in cases:
+        if case.active:
+            history.add(case.group(GroupScheme.DRG), int(case.month[:4]), case.hospital_level, case.total_fen)
+    expected = compute_weights(history, policy_from_json(PARAMS).weights)
+    assert weights.base_cases == len(history) > 200
+    assert weights.groups == len(expected.groups) > 0
+    listed = await posted.settlement.ListGroupWeights(pb.ListGroupWeightsRequest(parent=weights.name,
+                                                                                 page_size=5000))
+    assert {g.group: (g.rw, g.standard_cost.fen, g.kept_cases) for g in listed.group_weights} == {
+        g.group: (f"{g.rw / 10_000:.4f}", g.standard, g.kept_cases) for g in expected.groups.values()}
+    again = await wait(posted, await posted.settlement.ComputeWeights(pb.ComputeWeightsRequest(
+        parent=f"regions/{REGION}", weight_table=pb.WeightTable(year=YEAR,
+                                                                case_feed_sequence=weights.case_feed_sequence))))
+    table = pb.WeightTable()
+    again.response.Unpack(table)
+    assert (table.name, table.input_digest) == (weights.name, weights.input_digest)
+
+
+async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.WeightTable) -> None:
+    january, february, march = Period(YEAR, 1), Period(YEAR, 2), Period(YEAR, 3)
+    first = await settled(posted, january)
+    assert (first.run_type, first.state, first.weight_table) == (pb.SETTLEMENT_RUN_TYPE_ADVANCE,
+                                                                 common_pb2.RUN_STATE_SUCCEEDED, weights.name)
+    # The advance is FORMAT's, over January's active cases at the pinned sequence.
+    cases = with_levels([feed_case(c) for c in await feed(posted, [january], first.case_feed_sequence)],
+                        posted.levels)
+    table = (await posted.app.weight_tables.get(weights.name)).table
+    inputs = RunInputs(policy_from_json(PARAMS), table, GroupScheme.DRG)
+    expected = month_advances(inputs, [c for c in cases if c.active])
+    got = await statements(posted, first.name)
+    assert {h: s.advances.fen for h, s in got.items()} == expected
+    assert sum(expected.values()) == first.total_advances.fen == first.total_balance.fen > 0
+
+    # The same start again is the same run; January cannot be advanced twice (at another sequence).
+    assert (await start(posted, january, first.case_feed_sequence)).name == first.operation
+    assert (await start(posted, january)).name == first.operation  # the head has not moved: the same inputs
+    with pytest.raises(grpc.aio.AioRpcError) as twice:
+        await start(posted, january, first.case_feed_sequence - 1)
+    assert (twice.value.code(), error_info(twice.value)[0].reason) == (grpc.StatusCode.FAILED_PRECONDITION,
+                                                                       "PERIOD_ALREADY_SETTLED")
+    second = await settled(posted, february)
+    assert all(s.adjustments.fen == 0 for s in (await statements(posted, second.name)).values())
+
+    # A January list revoked after January was advanced: an adjustment in March's run, of that hospital only.
+    gone = next(c for c in cases if c.active)
+    await posted.collection.RevokeSettlementList(collection_pb.RevokeSettlementListRequest(
+        fixmedins_code=gone.hospital, setl_id=next(
+            c.setl_id for c in await feed(posted, [january], 0) if c.setl_list_id == gone.list_id),
+        reason="settlement test"))
+    third = await settled(posted, march)
+    assert third.builds_on == [first.name, second.name]
+    by_hospital = await statements(posted, third.name)
+    expected_now = month_advances(inputs, [c for c in cases if c.active and c.list_id != gone.list_id])
+    [line] = [m for m in by_hospital[gone.hospital].months if m.kind == pb.MONTH_LINE_KIND_ADJUSTMENT]
+    assert (line.settlement_month.month, line.amount.fen) == (1, expected_now.get(gone.hospital, 0)
+                                                              - expected[gone.hospital])
+    assert line.amount.fen < 0 and by_hospital[gone.hospital].adjustments.fen == line.amount.fen
+    assert all(s.adjustments.fen == 0 for h, s in by_hospital.items() if h != gone.hospital)
+
+    # The clearing: assessed less what the three runs paid, less deductions.
+    year = await settled(posted, Period(YEAR))
+    assert year.run_type == pb.SETTLEMENT_RUN_TYPE_CLEARING and year.point_value
+    cleared = await statements(posted, year.name)
+    paid: dict[str, int] = {}
+    for run in (first, second, third):
+        for h, s in (await statements(posted, run.name)).items():
+            paid[h] = paid.get(h, 0) + s.balance.fen
+    for h, s in cleared.items():
+        assert s.advances.fen == paid.get(h, 0)
+        assert s.balance.fen == s.assessed.fen - s.advances.fen - s.deductions.fen
+    assert year.total_balance.fen == sum(s.balance.fen for s in cleared.values())
+    with pytest.raises(grpc.aio.AioRpcError) as closed:
+        await start(posted, Period(YEAR, 4))
+    assert error_info(closed.value)[0].reason == "YEAR_ALREADY_CLEARED"
+
+    # Reproducible byte for byte; the hook saw each run once, in its transaction.
+    for run in (first, third, year):
+        kept, again = await posted.app.settlement.reproduce(run.name.rsplit("/", 1)[1])
+        assert kept == again and kept
+    assert [c.name for c in posted.hooked] == [first.name, second.name, third.name, year.name]
+    assert posted.hooked[-1].statements[0].balance == cleared[posted.hooked[-1].statements[0].fixmedins_code
+                                                              ].balance.fen
+
+    # One case, with the terms of its formula.
+    some = next(c for c in cases if c.active and c.list_id != gone.list_id)
+    case = await posted.settlement.GetCaseSettlement(pb.GetCaseSettlementRequest(
+        name=f"{year.name}/caseSettlements/{some.list_id}"))
+    assert (case.fixmedins_code, case.group, case.revision) == (some.hospital, some.group(GroupScheme.DRG),
+                                                                some.revision)
+    assert case.kind != pb.CASE_KIND_UNSPECIFIED and case.points and case.terms["formula"].startswith("points")
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await posted.settlement.GetCaseSettlement(pb.GetCaseSettlementRequest(
+            name=f"{year.name}/caseSettlements/{gone.list_id}"))
+    assert error_info(missing.value)[0].reason == "CASE_NOT_FOUND"
+
+
+async def test_a_hospital_sees_only_its_own_statements(runtime: Runtime, posted: Posted,
+                                                       weights: pb.WeightTable) -> None:
+    runs = await posted.settlement.ListSettlementRuns(pb.ListSettlementRunsRequest(parent=f"regions/{REGION}",
+                                                                                   year=YEAR))
+    assert runs.settlement_runs, "the advances test runs first"
+    run = runs.settlement_runs[0]
+    every = await statements(posted, run.name)
+    mine = sorted(every)[0]
+    other = next(c for c in every if c != mine)
+    spec = service_spec(posted.app, tenant_of=lambda context: mine)
+    spec.on_start = spec.on_stop = None  # the module's app stays open: this server only serves it as a hospital
+    running = await start_server(spec, runtime.settings, "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            hospital = pb_grpc.SettlementServiceStub(channel)
+            seen = await hospital.ListHospitalStatements(pb.ListHospitalStatementsRequest(parent=run.name))
+            assert [s.fixmedins_code for s in seen.hospital_statements] == [mine]
+            assert seen.hospital_statements[0] == every[mine]
+            async with posted.app.new_uow() as uow:
+                list_id = (await uow.session.execute(text(
+                    "SELECT setl_list_id FROM settlement.case_result WHERE run_id = :r AND fixmedins_code = :h "
+                    "LIMIT 1"), {"r": run.name.rsplit("/", 1)[1], "h": other})).scalar_one()
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await hospital.GetCaseSettlement(pb.GetCaseSettlementRequest(
+                    name=f"{run.name}/caseSettlements/{list_id}"))
+            assert (denied.value.code(), error_info(denied.value)[0].reason) == (
+                grpc.StatusCode.PERMISSION_DENIED, "OTHER_HOSPITAL")
+    finally:
+        await running.stop()
+
+
+async def test_a_refusing_completion_hook_stores_nothing_of_the_run(runtime: Runtime, posted: Posted) -> None:
+    """An imported table for the base year 2015 and a clearing of it whose hook refuses: the run fails with the
+    hook's reason and no statement of it exists."""
+    async def refuse(uow: SettlementUnitOfWork, completed: CompletedRun) -> None:
+        raise FailedPrecondition("the ledger refuses", reason="LEDGER_REFUSED")
+
+    refusing = build_app(runtime, completion_hooks=(refuse,), feed=posted.app.feed)
+    running = await start_server(service_spec(refusing), runtime.settings, "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = pb_grpc.SettlementServiceStub(channel)
+            operations = operations_pb2_grpc.OperationsStub(channel)
+            policy = await stub.CreatePolicy(pb.CreatePolicyRequest(parent=f"regions/{REGION}", policy=pb.Policy(
+                year=2015, parameters_json=json.dumps({**PARAMS, "weights": {"years": [2014]}}),
+                hospital_levels=posted.levels)))
+            cases = [feed_case(c) for c in await feed(posted, [Period(2015, 1)], 0)]
+            groups = sorted({c.group(GroupScheme.DRG) for c in cases} - {"0000"})
+            table = await stub.ImportWeightTable(pb.ImportWeightTableRequest(
+                parent=f"regions/{REGION}", year=2015, avg_all="9000.5", groups=[
+                    pb.GroupWeight(group=g, rw="1.0000", standard_cost=common_pb2.Money(fen=900_050))
+                    for g in groups]))
+            assert (table.source, table.groups, table.avg_all) == (pb.WEIGHT_TABLE_SOURCE_IMPORTED, len(groups),
+                                                                   "9000.500000")
+            operation = await stub.StartSettlementRun(pb.StartSettlementRunRequest(
+                parent=f"regions/{REGION}", settlement_run=pb.SettlementRun(
+                    settlement_period=Period(2015, 1).to_proto(), policy=policy.name, weight_table=table.name)))
+            done = await operations.WaitOperation(operations_pb2.WaitOperationRequest(
+                name=operation.name, timeout={"seconds": 120}))
+            assert done.done and done.error.message == "the ledger refuses"
+            run = pb.SettlementRun()
+            done.metadata.Unpack(run)
+            assert run.state == common_pb2.RUN_STATE_FAILED
+            with pytest.raises(grpc.aio.AioRpcError) as nothing:
+                await stub.ListHospitalStatements(pb.ListHospitalStatementsRequest(parent=run.name))
+            assert error_info(nothing.value)[0].reason == "RUN_NOT_FOUND"
+    finally:
+        await running.stop()
+        await refusing.close()
+
+
+def medpay(posted: Posted, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MEDPAY_SETTLEMENT_ADDRESS": posted.address}
+    return subprocess.run([sys.executable, "-m", "services.cli", "settlement", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+async def test_the_command_line_computes_weights_and_settles_a_month(posted: Posted, tmp_path: Path) -> None:
+    """`medpay settlement weights|run` against the service: the file's policy (with the synthetic institutions'
+    levels) for 2015 from the base year 2014, February 2015 advanced, the same command again the same run, and a
+    bad parameter named with exit 2."""
+    policy = tmp_path / "params.json"
+    policy.write_text(json.dumps({**PARAMS, "weights": {"years": [2014]}}))
+    institutions = tmp_path / "institutions.jsonl"
+    institutions.write_text("".join(json.dumps({"fixmedins_code": c, "hosp_lv": lv}) + "\n"
+                                    for c, lv in posted.levels.items()))
+    common = ["--region", REGION, "--year", "2015", "--policy", str(policy), "--institutions", str(institutions)]
+    weights = await asyncio.to_thread(medpay, posted, "weights", *common)
+    assert weights.returncode == 0, weights.stderr[-2000:]
+    assert re.match(r"regions/330700/weightTables/2015-w\d+: \d+ groups from \d+ base-year cases", weights.stdout)
+    first = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
+    assert first.returncode == 0, first.stderr[-2000:]
+    digest = re.search(r"statements digest ([0-9a-f]{64})", first.stdout)
+    assert digest is not None and "advance" in first.stdout and "H33" in first.stdout
+    again = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
+    assert again.returncode == 0 and digest[1] in again.stdout
+    policy.write_text(json.dumps({**PARAMS, "levels": {"2": {"high_k": "three"}}}))
+    bad = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "3")
+    assert bad.returncode == 2 and "levels.2.high_k" in bad.stderr
+    institutions.write_text("{\"fixmedins_code\": \"H33070000001\"}\n")
+    worse = await asyncio.to_thread(medpay, posted, "weights", *common)
+    assert worse.returncode == 2 and f"{institutions}:1" in worse.stderr

@@ -1,0 +1,69 @@
+"""Settlement's migrations on a database of their own: the tables the code declares are the ones the migrations
+make, and the history goes down and up again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from alembic import command
+
+from libs.common.db.migrate import alembic_config, upgrade
+
+from ..support import create_database, drop_database, server_url
+
+
+@pytest.fixture
+async def empty_database(server_root: Path) -> AsyncIterator[str]:
+    admin = server_url(server_root)
+    url, name = await create_database(admin)
+    yield url
+    await drop_database(admin, name)
+
+
+async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(empty_database: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from libs.common.db.engine import asyncpg_url
+    from services.settlement.adapters.tables import metadata
+
+    await asyncio.to_thread(upgrade, "settlement", empty_database, "head")
+
+    def differences(conn: Connection) -> list[Any]:
+        context = MigrationContext.configure(conn, opts={
+            "include_schemas": True, "compare_type": True,
+            "include_name": lambda name, kind, _: name == "settlement" if kind == "schema" else
+            name != "alembic_version"})
+        return list(compare_metadata(context, metadata))
+
+    engine = create_async_engine(asyncpg_url(empty_database))
+    try:
+        async with engine.connect() as conn:
+            found = await conn.run_sync(differences)
+    finally:
+        await engine.dispose()
+    assert found == []
+
+
+async def test_the_history_goes_down_and_up_again(empty_database: str) -> None:
+    await asyncio.to_thread(upgrade, "settlement", empty_database, "head")
+    await asyncio.to_thread(command.downgrade, alembic_config("settlement", empty_database), "base")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        left = {r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'settlement'")}
+        assert left == {"alembic_version"}
+        await asyncio.to_thread(upgrade, "settlement", empty_database, "head")
+        tables = {r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'settlement'")}
+    finally:
+        await conn.close()
+    assert {"run", "policy", "weight_table", "weight_group", "settlement_run", "case_result",
+            "hospital_statement"} <= tables

@@ -1,0 +1,165 @@
+"""Settlement runs as pure computation: a month's advances are FORMAT's, a list revised or revoked after its
+month was advanced is settled as an adjustment of exactly the difference, the clearing pays the assessed amount
+less what was advanced, and the same inputs give the same statement bytes in any order."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+
+from services.settlement.domain.calculation import settle
+from services.settlement.domain.collected import EMPTY_DIGEST, CollectedCase, case_table, cases_digest
+from services.settlement.domain.errors import CalculationError
+from services.settlement.domain.policies import GroupScheme
+from services.settlement.domain.policy import policy_from_json
+from services.settlement.domain.runs import Paid, RunInputs, advance, clearing, month_advances
+from services.settlement.domain.weights import GroupWeight, WeightTable
+
+POLICY = policy_from_json({
+    "method": "points", "scale": 100, "weights": {"years": [2025]}, "levels": {"2": {"coefficient": "0.9"},
+                                                                               "3": {}},
+    "budget": "500000.00", "provisional_point_value": "55.5", "advance_share": "0.9",
+    "hospitals": {"H33070000002": {"assessment": "0.95", "deductions": "100.00"}}})
+WEIGHTS = WeightTable({"A1": GroupWeight("A1", 10, 7500, 200000, "data"),
+                       "B1": GroupWeight("B1", 10, 15000, 400000, "data")}, Fraction(800000, 300))
+INPUTS = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG)
+H1, H2, H3 = "H33070000001", "H33070000002", "H33070000003"
+
+
+def case(n: int, hospital: str, month: str, cost: int, *, group: str = "A1", revision: int = 1,
+         active: bool = True, level: int = 3, dip: str | None = None) -> CollectedCase:
+    year, mon = (int(x) for x in month.split("-"))
+    discharge = date(year, mon, 10) + timedelta(days=n % 15)
+    groups = ((GroupScheme.DRG, "chs-drg-1.1", group),) + (((GroupScheme.DIP, "dip-x", dip),) if dip else ())
+    return CollectedCase(f"330700L{n:016d}", revision, active, hospital, level, month, f"P{n}",
+                         discharge - timedelta(days=4), discharge, groups, cost, cost * 7 // 10, cost * 3 // 10)
+
+
+def month_cases(month: str, start: int) -> list[CollectedCase]:
+    rng = random.Random(start)
+    return [case(start + i, rng.choice((H1, H2, H3)), month, rng.randrange(50_000, 900_000),
+                 group=rng.choice(("A1", "B1", "0000")), level=rng.choice((2, 3))) for i in range(40)]
+
+
+def test_a_months_advances_are_formats_advances_of_its_cases() -> None:
+    cases = month_cases("2026-01", 0)
+    outcome = advance(INPUTS, "2026-01", cases, {})
+    direct = settle(POLICY, WEIGHTS, case_table(cases, GroupScheme.DRG))
+    assert {s.hospital: s.advances for s in outcome.statements} == {h.hospital: h.advances for h in direct.hospitals}
+    for s in outcome.statements:
+        assert (s.gross, s.assessed, s.adjustments, s.balance) == (0, 0, 0, s.advances)
+        assert [(m.month, m.kind, m.amount) for m in s.months] == [("2026-01", "advance", s.advances)]
+    assert len(outcome.cases) == len(cases)
+
+
+def _paid_after(outcome_month: str, cases: list[CollectedCase]) -> dict[tuple[str, str], Paid]:
+    outcome = advance(INPUTS, outcome_month, cases, {})
+    return {(s.hospital, m.month): Paid(m.amount, m.cases_digest) for s in outcome.statements for m in s.months}
+
+
+def test_a_revoked_list_of_an_advanced_month_is_an_adjustment_of_the_difference_in_the_next_run() -> None:
+    january = month_cases("2026-01", 0)
+    paid = _paid_after("2026-01", january)
+    revoked = january[3]
+    january_now = [c if c is not revoked else case(3, c.hospital, "2026-01", c.total_fen, group=c.group(
+        GroupScheme.DRG), active=False, level=c.hospital_level) for c in january]
+    february = month_cases("2026-02", 100)
+    outcome = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid), "2026-02", february,
+                      {"2026-01": january_now})
+    recomputed = month_advances(INPUTS, [c for c in january_now if c.active])
+    by_hospital = {s.hospital: s for s in outcome.statements}
+    touched = by_hospital[revoked.hospital]
+    [line] = [m for m in touched.months if m.kind == "adjustment"]
+    assert line.month == "2026-01"
+    assert line.amount == recomputed[revoked.hospital] - paid[(revoked.hospital, "2026-01")].amount
+    assert line.amount < 0
+    assert touched.adjustments == line.amount and touched.balance == touched.advances + line.amount
+    for other in set(by_hospital) - {revoked.hospital}:
+        assert by_hospital[other].adjustments == 0
+        assert all(m.kind == "advance" for m in by_hospital[other].months)
+
+
+def test_unchanged_earlier_months_are_not_adjusted_and_a_revised_list_is() -> None:
+    january = month_cases("2026-01", 0)
+    paid = _paid_after("2026-01", january)
+    quiet = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid), "2026-02", month_cases("2026-02", 100),
+                    {"2026-01": january})
+    assert all(s.adjustments == 0 and all(m.kind == "advance" for m in s.months) for s in quiet.statements)
+    revised = list(january)
+    old = revised[5]
+    revised[5] = case(5, old.hospital, "2026-01", old.total_fen * 3, group=old.group(GroupScheme.DRG), revision=2,
+                      level=old.hospital_level)
+    loud = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid), "2026-02", month_cases("2026-02", 100),
+                   {"2026-01": revised})
+    lines = [(s.hospital, m) for s in loud.statements for m in s.months if m.kind == "adjustment"]
+    assert [h for h, _ in lines] == [old.hospital]
+    assert lines[0][1].cases_digest == cases_digest([c for c in revised if c.hospital == old.hospital])
+
+
+def test_a_hospital_whose_every_list_of_a_month_was_revoked_pays_the_advance_back() -> None:
+    january = [case(1, H1, "2026-01", 300_000), case(2, H2, "2026-01", 300_000, group="B1")]
+    paid = _paid_after("2026-01", january)
+    gone = [january[0], case(2, H2, "2026-01", 300_000, group="B1", active=False)]
+    outcome = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid), "2026-02", [], {"2026-01": gone})
+    [statement] = outcome.statements
+    assert statement.hospital == H2 and statement.cases == 0
+    assert statement.balance == -paid[(H2, "2026-01")].amount
+    assert statement.months[0].cases_digest == EMPTY_DIGEST
+
+
+def test_clearing_pays_the_assessed_amount_less_advances_and_deductions() -> None:
+    year = month_cases("2026-01", 0) + month_cases("2026-02", 100)
+    paid = {(H1, "2026-01"): Paid(123_456), (H2, "2026-01"): Paid(10_000), ("H33070000009", "2026-02"): Paid(500)}
+    outcome = clearing(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid), year)
+    direct = {h.hospital: h for h in settle(POLICY, WEIGHTS, case_table(year, GroupScheme.DRG)).hospitals}
+    by_hospital = {s.hospital: s for s in outcome.statements}
+    for code, h in direct.items():
+        s = by_hospital[code]
+        advanced = sum(p.amount for (hh, _), p in paid.items() if hh == code)
+        assert (s.gross, s.assessed, s.deductions, s.points, s.cmi) == (h.gross, h.assessed, h.deductions, h.points,
+                                                                        h.cmi)
+        assert (s.advances, s.balance) == (advanced, h.assessed - advanced - h.deductions)
+    assert by_hospital[H2].deductions == 10_000
+    assert by_hospital["H33070000009"].balance == -500
+    assert outcome.point_value is not None and outcome.total_points == sum(h.points or 0 for h in direct.values())
+
+
+def test_the_same_inputs_in_any_order_give_the_same_statement_bytes() -> None:
+    year = month_cases("2026-01", 0) + month_cases("2026-02", 100)
+    header = {"region": "330700", "period": "2026"}
+    first = [s.document(header) for s in clearing(INPUTS, year).statements]
+    shuffled = list(year)
+    random.Random(7).shuffle(shuffled)
+    assert [s.document(header) for s in clearing(INPUTS, shuffled).statements] == first
+    assert b'"balance":' in first[0] and first[0].startswith(b"{")
+
+
+def test_dip_policies_pay_by_each_cases_dip_group() -> None:
+    dip_policy = policy_from_json({"method": "points", "scale": 1000, "weights": {"years": [2025]},
+                                   "levels": {"3": {}}, "budget": "100000.00"})
+    weights = WeightTable({"D-1": GroupWeight("D-1", 5, 5000, 100000, "data")}, Fraction(200000, 1))
+    cases = [case(1, H1, "2026-01", 100_000, group="A1", dip="D-1"), case(2, H1, "2026-01", 100_000, group="A1")]
+    outcome = clearing(RunInputs(dip_policy, weights, GroupScheme.DIP), cases)
+    by_list = {c.list_id: c for c in outcome.cases}
+    assert (by_list[cases[0].list_id].group, by_list[cases[0].list_id].base_points) == ("D-1", 500 * 10_000)
+    assert by_list[cases[1].list_id].group == "0000" and by_list[cases[1].list_id].kind.label == "by_item"
+
+
+def test_a_case_without_a_hospital_level_is_refused_naming_the_hospital() -> None:
+    with pytest.raises(CalculationError) as refused:
+        clearing(INPUTS, [case(1, H1, "2026-01", 100_000, level=0)])
+    assert refused.value.subject == f"hospital {H1}"
+
+
+def test_every_case_carries_the_terms_of_its_formula() -> None:
+    cases = [case(1, H1, "2026-01", 200_000), case(2, H1, "2026-01", 2_000_000), case(3, H1, "2026-01", 10_000),
+             case(4, H1, "2026-01", 99_000, group="0000")]
+    outcome = clearing(INPUTS, cases)
+    kinds = {c.list_id[-1]: (c.kind.label, c.terms) for c in outcome.cases}
+    assert kinds["1"][0] == "normal" and kinds["1"][1]["base_points"] == "75.0000"
+    assert kinds["2"][0] == "high" and kinds["2"][1]["k"] == "3" and kinds["2"][1]["standard_cost"] == "2000.00"
+    assert kinds["3"][0] == "low" and "total_cost / standard_cost" in kinds["3"][1]["formula"]
+    assert kinds["4"][0] == "by_item" and kinds["4"][1]["avg_all"] == "2666.666667"
