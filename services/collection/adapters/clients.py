@@ -42,7 +42,10 @@ class CodingClient:
         if time.monotonic() - self._born > self._ttl or len(self._cache) > 500_000:
             self._cache, self._born = {}, time.monotonic()
         wanted = set(pairs)
-        missing = [p for p in wanted if p not in self._cache]
+        # The answer is collected here, not read back from the cache at the end: a concurrent call may drop the
+        # cache (its time ran out) while this one waits for the coding service.
+        found = {p: self._cache[p] for p in wanted if p in self._cache}
+        missing = [p for p in wanted if p not in found]
         for start in range(0, len(missing), BATCH):
             chunk = missing[start:start + BATCH]
             request = coding_pb.ValidateCodesRequest(
@@ -53,16 +56,17 @@ class CodingClient:
                 raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                   reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
             for pair, result in zip(chunk, reply.results, strict=True):
-                self._cache[pair] = CodeVerdict(
+                found[pair] = self._cache[pair] = CodeVerdict(
                     coding_pb.ValidationStatus.Name(result.status).removeprefix("VALIDATION_STATUS_"), result.reason)
-        return {p: self._cache[p] for p in wanted}
+        return found
 
     async def hospital_levels(self, institutions: Iterable[str]) -> dict[str, int]:
         """Each institution's level (1-3) from the institution registry; 0 when it is not registered or has no
         level. Cached like the verdicts (an institution's level rarely changes)."""
         if time.monotonic() - self._born > self._ttl:
             self._cache, self._levels, self._born = {}, {}, time.monotonic()
-        for code in set(institutions) - self._levels.keys():
+        levels = {code: self._levels[code] for code in set(institutions) if code in self._levels}
+        for code in set(institutions) - levels.keys():
             try:
                 reply = await self._stub.GetCode(coding_pb.GetCodeRequest(
                     name=f"codeSystems/institution/versions/-/codes/{code}"), timeout=30)
@@ -70,11 +74,11 @@ class CodingClient:
                 if failed.code() is not grpc.StatusCode.NOT_FOUND:
                     raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                       reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
-                self._levels[code] = 0
+                levels[code] = self._levels[code] = 0
                 continue
             level = reply.attributes.get("level", "")
-            self._levels[code] = int(level) if level in ("1", "2", "3") else 0
-        return {code: self._levels[code] for code in institutions}
+            levels[code] = self._levels[code] = int(level) if level in ("1", "2", "3") else 0
+        return {code: levels[code] for code in institutions}
 
     async def close(self) -> None:
         await self._channel.close(None)
