@@ -285,11 +285,16 @@ def load_cases(path: Path, levels: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- step 1: weights ----------------------------------------------------------------------------------------
 
-def weighted_mean(means: dict[int, Decimal], year_weight: dict[int, Decimal], what: str) -> Decimal:
-    total_w = sum(year_weight[y] for y in means)
+def weighted_mean(totals: dict[int, tuple[Decimal, int]], year_weight: dict[int, Decimal],
+                  what: str) -> tuple[Decimal, Decimal]:
+    """FORMAT's year-weighted mean of yearly means (``totals``: year -> (sum, count)) as an exact numerator and
+    denominator: dividing once, where FORMAT rounds, keeps a tie at the rounding place a tie (a mean of thirds
+    divided early would land a hair below it)."""
+    total_w = sum(year_weight[y] for y in totals)
     if total_w == 0:
         raise _fail("weights.year_weights", f"the years with data of {what} all weigh 0")
-    return sum(year_weight[y] * m for y, m in means.items()) / total_w
+    common = math.lcm(*(n for _, n in totals.values()))
+    return sum(year_weight[y] * s * (common // n) for y, (s, n) in totals.items()), total_w * common
 
 
 def compute_weights(p: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -311,28 +316,30 @@ def compute_weights(p: dict[str, Any], history: list[dict[str, Any]]) -> dict[st
     from_data = {g for g, k in k_g.items() if k >= p["min_cases"]}
     avg_g = {}
     for g in from_data:
-        means = {y: sum(v) / len(v) for (gg, y), v in kept.items() if gg == g and v}
-        avg_g[g] = weighted_mean(means, p["year_weight"], f"group {g}")
+        totals = {y: (sum(v), len(v)) for (gg, y), v in kept.items() if gg == g and v}
+        avg_g[g] = weighted_mean(totals, p["year_weight"], f"group {g}")
     all_sum: dict[int, Decimal] = defaultdict(Decimal)
     all_n: dict[int, int] = defaultdict(int)
     for (g, y), values in kept.items():
         if g in from_data:
             all_sum[y] += sum(values)
             all_n[y] += len(values)
-    avg_all = None
+    all_num, all_den = Decimal(0), Decimal(1)
     if all_n:
-        avg_all = weighted_mean({y: all_sum[y] / all_n[y] for y in all_n if all_n[y]}, p["year_weight"],
-                                "all groups")
-    if avg_all is None or avg_all == 0:
+        all_num, all_den = weighted_mean({y: (all_sum[y], all_n[y]) for y in all_n if all_n[y]},
+                                         p["year_weight"], "all groups")
+    if all_num == 0:
         raise ReferenceError("history: no group is weighted from data with a positive average cost: avg_all "
                              "is undefined")
+    avg_all = all_num / all_den
     rw, std, source = {}, {}, {}
     for g in from_data:
-        rw[g], std[g], source[g] = round_k(avg_g[g] / avg_all, 4), round_k(avg_g[g], 2), "data"
+        num, den = avg_g[g]
+        rw[g], std[g], source[g] = round_k(num * all_den / (den * all_num), 4), round_k(num / den, 2), "data"
     for g, fixed_rw in p["fixed"].items():
         rw[g], source[g] = fixed_rw, "fixed"
         if g not in from_data:
-            std[g] = round_k(fixed_rw * avg_all, 2)
+            std[g] = round_k(fixed_rw * all_num / all_den, 2)
     for g in rw:
         if std[g] == 0:
             raise ReferenceError(f"weights: group {g}: standard cost std_g is 0")

@@ -65,8 +65,17 @@ class Settings(BaseSettings):
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""
+    auth_dir: Path | None = None
+    """Directory of ``medpay auth init`` (CA, certificates, token keys). Set: mutual TLS and signed tokens with a
+    role per method on every RPC. Unset: dev mode, loopback only."""
+    health_address: str = ""
+    """A second, plaintext port serving only grpc.health.v1 (kubelet's gRPC probes speak no TLS); empty: none."""
+    auth_identity: str = ""
+    """Whose certificate and service token this process uses for its calls (``medpay serve`` sets the service's
+    name); empty: the tools' ``client`` certificate."""
     auth_token: SecretStr | None = None
-    """When set, every RPC (but health and reflection) needs ``authorization: Bearer <token>``."""
+    """With MEDPAY_AUTH_DIR: the service token this process sends when the directory holds no signing key.
+    Without it (dev mode): a shared secret every RPC (but health and reflection) must bear."""
     grace_period_seconds: float = 10.0
     """How long in-flight RPCs may finish after SIGTERM."""
     code_refresh_seconds: float = 15.0

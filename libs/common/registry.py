@@ -9,6 +9,7 @@ A service declares itself in ``services/<name>/declaration.py`` with a module-le
         schemas=(Schema("settlement", HERE / "adapters" / "migrations"),),
         depends_on=("collection",),                 # services it calls
         k8s_name="medpay-settlement",
+        access=ACCESS,                              # who may call each RPC (libs/common/auth/roles.py)
     )
 
 and nothing else has to change: ``medpay serve`` and ``medpay migrate`` offer it, the migration runner
@@ -25,10 +26,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .auth.roles import AccessTable, Role, merge_tables
 
 if TYPE_CHECKING:
     from .grpc.server import ServiceSpec
@@ -73,6 +76,9 @@ class ServiceDeclaration:
     depends_on: tuple[str, ...] = ()
     k8s_name: str = ""
     http: HttpDoor | None = None
+    access: AccessTable = field(default_factory=dict)
+    """Roles that may call each RPC of the service's gRPC services (``access_table`` per service); with
+    ``MEDPAY_AUTH_DIR`` set a method found in no table is refused, and a test checks every method is in one."""
 
     @property
     def address_setting(self) -> str:
@@ -134,6 +140,12 @@ class Registry:
                 return schema
         raise RegistryError(f"no service declares schema {name!r}; declared: "
                             f"{', '.join(s.name for s in self.schemas())}")
+
+    def access_table(self) -> dict[str, frozenset[Role]]:
+        """Every declared method's roles: the services' tables and the shared Operations service's."""
+        from .runs.access import OPERATIONS_ACCESS
+
+        return merge_tables([OPERATIONS_ACCESS, *(d.access for d in self)])
 
     def start_order(self, names: Iterable[str]) -> list[str]:
         """``names`` and everything they depend on, each after its dependencies (ties by name)."""

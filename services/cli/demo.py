@@ -13,6 +13,7 @@ import json
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from libs.common.db.migrate import upgrade_all
-from libs.common.grpc.client import open_channel
 from libs.common.reference import BUNDLED_SAMPLE
 from libs.common.runtime import Runtime
 
@@ -42,6 +42,8 @@ from ..synth.generator import Generator
 from ..synth.params import SynthParams
 from ..synth.sources import load_reference
 from ..synth.writer import Emitted, emissions
+from .demo_auth import DemoAuth, security_checks
+from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 
@@ -57,6 +59,8 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--hospitals", type=int, default=10)
     demo.add_argument("--concurrency", type=int, default=32, help="uploads in flight")
     demo.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
+    demo.add_argument("--settlement-lists", type=int, default=200,
+                      help="lists per month of the synthetic settlement year and its two base years (default 200)")
     demo.set_defaults(handler=run_demo)
 
 
@@ -77,19 +81,30 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     console.print(f"synthetic month: {sum(k == 'list' for k, _, _ in month):,} settlement lists of "
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
-    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
-    with start_services(["collection"], env) as running:  # and what collection calls, from the registry
+    # Auth on: mutual TLS between every process, a token per caller, hospitals signing x-tif over HTTPS.
+    auth = DemoAuth.create(runtime.settings.data_dir / "demo-auth", [h.code for h in ref.hospitals])
+    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir), **auth.env()}
+    with start_services(["collection", "settlement"], env) as running:  # and what they call, from the registry
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
-        console.print(f"coding {coding}, grouping {grouping} and collection (national interface http://{http}) "
-                      f"serving as separate processes")
-        sample = asyncio.run(_sample(coding, grouping, runtime))
-        results = asyncio.run(_send_month(f"http://{http}{runtime.settings.collection_http_base}",
+        console.print(f"coding {coding}, grouping {grouping} and collection (national interface https://{http}) "
+                      f"serving as separate processes, auth on (MEDPAY_AUTH_DIR={auth.directory}): mutual TLS, "
+                      f"signed tokens with a role per method, hospitals sign x-tif requests")
+        sample = asyncio.run(_sample(auth, coding))
+        results = asyncio.run(_send_month(auth, auth.base(http, runtime.settings.collection_http_base),
                                           running["collection"].address, month, args.concurrency))
-        results.drg_names = asyncio.run(_drg_names(grouping, params.scheme, results.top_drgs(15)))
+        results.drg_names = asyncio.run(_drg_names(auth, grouping, params.scheme, results.top_drgs(15)))
+        console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+        results.settlement = asyncio.run(settle_a_year(
+            running["collection"].address, running["settlement"].address, runtime.reference_dir,
+            hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
+            step=lambda text: console.print(f"settlement: {text}"), channel=auth.channel))
+        checks = asyncio.run(security_checks(auth, running["collection"].address,
+                                             sorted(h.code for h in ref.hospitals)))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
+    _print_checks(checks)
     report = write_report(args.out, results, outcomes=outcomes, seconds=time.perf_counter() - started)
     console.print(f"\nreport written to [bold]{report}[/] ({time.perf_counter() - started:.1f}s in all)")
     return 0
@@ -103,11 +118,11 @@ async def _import_codes(runtime: Runtime) -> list[Any]:
         await app.close()
 
 
-async def _sample(coding_addr: str, grouping_addr: str, runtime: Runtime) -> dict[str, Any]:
+async def _sample(auth: DemoAuth, coding_addr: str) -> dict[str, Any]:
     """The bundled sample list's codes validated over gRPC: what the coding service says of each."""
     request = json.loads(SAMPLE_LIST.read_text(encoding="utf-8"))
     fields = coded_fields(request)
-    async with open_channel(coding_addr) as channel:
+    async with auth.channel(coding_addr) as channel:
         reply = await coding_grpc.CodingServiceStub(channel).ValidateCodes(coding_pb.ValidateCodesRequest(
             codes=[coding_pb.CodeReference(code_system=f.system_id, code=f.code) for f in fields]))
     return {"validations": [(f.path, r.code, r.code_system_id,
@@ -115,7 +130,8 @@ async def _sample(coding_addr: str, grouping_addr: str, runtime: Runtime) -> dic
                             for f, r in zip(fields, reply.results, strict=True)]}
 
 
-async def _send_month(base: str, collection: str, month: list[Emitted], concurrency: int) -> DemoResults:
+async def _send_month(auth: DemoAuth, base: str, collection: str, month: list[Emitted],
+                      concurrency: int) -> DemoResults:
     """The month as it reaches the platform: hospitals post their lists (HIS form) through the national HTTP
     interface, the core system sends its settlement records over gRPC as each day's settlements close. Coders
     finish some lists days after discharge, so those come after their records; most come before and wait."""
@@ -124,10 +140,11 @@ async def _send_month(base: str, collection: str, month: list[Emitted], concurre
     started = time.perf_counter()
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("send", total=sum(kind == "list" for kind, _, _ in month))
-        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client, \
-                open_channel(collection) as channel:
+        async with auth.http_client(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client, \
+                auth.channel(collection) as channel:
             stub = collection_grpc.CollectionServiceStub(channel)
-            sender = _MonthSender(client, base, stub, concurrency, lambda: bar.advance(task))
+            sender = _MonthSender(client, base, stub, concurrency, lambda: bar.advance(task),
+                                  sign=auth.signed)
             await sender.send(month)
             finals = await _final_states(stub)
     results.seconds = time.perf_counter() - started
@@ -152,8 +169,9 @@ class _MonthSender:
     one to three days later), each day's settlement records once the day closes."""
 
     def __init__(self, client: httpx.AsyncClient, base: str, stub: Any, concurrency: int,
-                 advance: Any) -> None:
+                 advance: Any, *, sign: Callable[[str], dict[str, str]]) -> None:
         self._client, self._base, self._stub = client, base, stub
+        self._sign = sign  # each hospital's x-tif signature headers
         self._limit = asyncio.Semaphore(concurrency)
         self._batch = 4 * concurrency
         self._advance = advance
@@ -191,7 +209,8 @@ class _MonthSender:
     async def _post(self, request: dict[str, Any], truth: dict[str, Any]) -> None:
         async with self._limit:  # orjson, not httpx's json=: the client's CPU is the demo machine's too
             reply = orjson.loads((await self._client.post(f"{self._base}/4101A", content=orjson.dumps(request),
-                                                          headers=JSON_HEADERS)).content)
+                                                          headers={**JSON_HEADERS, **self._sign(
+                                                              request["fixmedins_code"])})).content)
         self.arrival[(reply.get("output") or {}).get("status", "") if reply.get("infcode") == 0 else "REJECTED"] += 1
         self.sent.append((request, truth, reply))
         self._advance()
@@ -235,9 +254,9 @@ async def _final_states(stub: Any) -> dict[tuple[str, str], tuple[str, str, list
     return out
 
 
-async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[str, str]:
+async def _drg_names(auth: DemoAuth, grouping_addr: str, scheme: str, drgs: list[str]) -> dict[str, str]:
     names = {}
-    async with open_channel(grouping_addr) as channel:
+    async with auth.channel(grouping_addr) as channel:
         stub = grouping_grpc.GroupingServiceStub(channel)
         for drg in drgs:
             try:
@@ -246,6 +265,15 @@ async def _drg_names(grouping_addr: str, scheme: str, drgs: list[str]) -> dict[s
             except grpc.aio.AioRpcError:
                 names[drg] = ""
     return names
+
+
+def _print_checks(checks: list[tuple[str, str, bool]]) -> None:
+    table = Table(title="security checks (auth on)")
+    for column in ("attempt", "answer", "as it should be"):
+        table.add_column(column)
+    for attempt, answer, right in checks:
+        table.add_row(attempt, answer, "yes" if right else "[red]NO[/]")
+    console.print(table)
 
 
 def _print(r: DemoResults) -> None:

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "settlement": ("services.settlement.cli", "settlement and clearing (weights, points or rates, statements)"),
     "synth": ("services.synth.cli", "generate a synthetic prefecture: settlement lists, records, truth"),
     "review": ("services.evaluation.review_cli", "smart review (智能审核): batch review over files, rule sets"),
+    "auth": ("libs.common.auth.cli", "development CA, service certificates and signed tokens (MEDPAY_AUTH_DIR)"),
 }
 """Every top-level command: (module whose ``add_commands(sub)`` defines it, its line in ``medpay --help``)."""
 
@@ -71,6 +72,7 @@ class _Only:
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
+    from libs.common.auth.roles import AuthConfigError
     from libs.common.config import Settings
     from libs.common.errors import MedpayError
     from libs.common.reference import ReferenceDirError
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings.log_level = "WARNING"  # operator commands print their own output; logs only for trouble
         runtime = Runtime(settings, reference_override=getattr(args, "reference_dir", None))
         sys.exit(args.handler(args, runtime))
-    except (ReferenceDirError, SchemeError, FileNotFoundError) as problem:
+    except (ReferenceDirError, SchemeError, FileNotFoundError, AuthConfigError) as problem:
         print(f"medpay: {problem}", file=sys.stderr)
         sys.exit(2)
     except MedpayError as refused:  # e.g. a bad --period: the service layer's own words

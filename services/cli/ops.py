@@ -58,8 +58,10 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
-    from libs.common.grpc.server import serve_until_signalled, start_server
+    from libs.common.grpc.server import announce_mode, serve_until_signalled, start_server
 
+    announce_mode(runtime.settings, service, address)  # the first log line: auth on, or dev mode on loopback
+    runtime.settings.auth_identity = runtime.settings.auth_identity or service  # its calls carry its identity
     runtime.settings.serve_reuse_port = reuse_port  # the service's other doors bind the same way
     spec = await services().get(service).spec(runtime)
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)

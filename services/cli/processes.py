@@ -2,7 +2,8 @@
 
 ``start_services(["collection"], env)`` starts what the registry says collection needs (coding, grouping) and
 then collection, each on a free port, passing each started service's address to the later ones
-(``MEDPAY_<NAME>_ADDRESS``) and giving an HTTP door (``HttpDoor``) a free port too.
+(``MEDPAY_<NAME>_ADDRESS``) and giving an HTTP door (``HttpDoor``) a free port too. With ``MEDPAY_AUTH_DIR`` in
+``env`` the services serve mutual TLS (and the HTTP door HTTPS); readiness is checked with the tools' certificate.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from libs.common.auth.material import AuthMaterial
 from libs.common.registry import Registry, services
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +65,8 @@ def start_services(names: Iterable[str], env: dict[str, str],
             if declaration.http is not None:
                 http_address = free_address()
                 own[f"MEDPAY_{declaration.http.address_setting.upper()}"] = http_address
-                http_health = f"http://{http_address}{declaration.http.health_path}"
+                scheme = "https" if shared.get("MEDPAY_AUTH_DIR") else "http"
+                http_health = f"{scheme}://{http_address}{declaration.http.health_path}"
             address = stack.enter_context(service_process(name, {**shared, **own}, http_health=http_health))
             started[name] = Started(name, address, http_address)
             shared[declaration.address_env] = address
@@ -78,8 +82,9 @@ def service_process(name: str, env: dict[str, str], http_health: str = "") -> It
     address = free_address()
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name, "--address", address],
                             env={**os.environ, "MEDPAY_LOG_LEVEL": "WARNING", **env}, cwd=PROJECT_ROOT)
+    auth_dir = env.get("MEDPAY_AUTH_DIR")
     try:
-        asyncio.run(wait_serving(address, proc, http_health))
+        asyncio.run(wait_serving(address, proc, http_health, auth_dir=Path(auth_dir) if auth_dir else None))
         yield address
     finally:
         proc.terminate()
@@ -87,9 +92,13 @@ def service_process(name: str, env: dict[str, str], http_health: str = "") -> It
 
 
 async def wait_serving(address: str, proc: subprocess.Popen[bytes], http_health: str = "",
-                       limit_seconds: float = 90) -> None:
+                       limit_seconds: float = 90, auth_dir: Path | None = None) -> None:
     deadline = time.monotonic() + limit_seconds
-    async with grpc.aio.insecure_channel(address) as channel, httpx.AsyncClient() as web:
+    material = AuthMaterial.load(auth_dir) if auth_dir is not None else None
+    channel = (grpc.aio.secure_channel(address, material.channel_credentials()) if material is not None
+               else grpc.aio.insecure_channel(address))
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=auth_dir / "ca.pem") if auth_dir else True
+    async with channel, httpx.AsyncClient(verify=verify) as web:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if proc.poll() is not None:

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .report_settlement import settlement_section
+
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2433}h1{font-size:1.6rem}
 h2{margin-top:2rem;border-bottom:2px solid #e5e9f2;padding-bottom:.3rem}
@@ -39,6 +41,7 @@ class DemoResults:
     arrival: Counter[str] = field(default_factory=Counter)  # lists by the status they were acknowledged with
     still_pending: int = 0  # lists still waiting for their record at the end
     records_waiting: int = 0  # records still waiting for their list at the end
+    settlement: Any = None  # the settlement stage's results (demo_settlement.SettlementDemo)
 
     def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any],
                final: tuple[str, str, list[dict[str, str]]] | None = None) -> None:
@@ -113,6 +116,7 @@ and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were gr
 <table><tr><th>institution</th><th>name</th><th>accepted</th><th>rejected</th></tr>
 {"".join(f"<tr><td>{_e(c)}</td><td>{_e(r.hospitals.get(c, ''))}</td><td class='num'>{n}</td>"
          f"<td class='num'>{r.rejected_per_hospital.get(c, 0)}</td></tr>" for c, n in hospitals)}</table>
+{settlement_section(r.settlement)}
 <h2>样例清单编码校验 / the sample list's codes (ValidateCodes over gRPC)</h2>
 <table><tr><th>field</th><th>code</th><th>system</th><th>status</th><th>reason</th></tr>
 {"".join(f"<tr><td>{_e(p)}</td><td>{_e(c)}</td><td>{_e(s)}</td><td class='{st}'>{st}</td><td>{_e(why)}</td></tr>"

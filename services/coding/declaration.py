@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from libs.common.auth.roles import EVERYONE, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -20,10 +21,18 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
     return service_spec(build_app(runtime), runtime.settings.code_refresh_seconds)
 
 
+ACCESS = access_table("medpay.coding.v1.CodingService", {
+    # The national code standards are public reference data: everyone reads them.
+    "ListCodeSystems": EVERYONE, "ListCodeVersions": EVERYONE, "GetCode": EVERYONE, "ListCodes": EVERYONE,
+    "ValidateCodes": EVERYONE, "MapCodes": EVERYONE,
+})
+"""Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
+
 SERVICE = ServiceDeclaration(
     name="coding",
     summary="code-standard management: the national coding standards, validation and mapping",
     spec=_spec,
     schemas=(Schema("coding", HERE / "adapters" / "migrations"),),
     k8s_name="medpay-coding",
+    access=ACCESS,
 )

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from libs.common.auth.material import AuthMaterial
 from libs.common.db.engine import session_factory
+from libs.common.grpc.client import caller_auth
 from libs.common.grpc.server import ServiceSpec
 from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
@@ -71,22 +73,22 @@ class CollectionApp:
 
 async def build_app(runtime: Runtime) -> CollectionApp:
     s = runtime.settings
-    token = s.auth_token.get_secret_value() if s.auth_token else None
+    auth = caller_auth(s)  # mutual TLS and this service's token with MEDPAY_AUTH_DIR
     engine = runtime.engine(pool_size=24)
     sessions = session_factory(engine)
 
     def new_uow() -> CollectionUnitOfWork:
         return CollectionUnitOfWork(sessions)
 
-    coding = CodingClient(s.coding_address, token=token)
-    grouping = GroupingClient(s.grouping_address, token=token)
+    coding = CodingClient(s.coding_address, auth=auth)
+    grouping = GroupingClient(s.grouping_address, auth=auth)
     schedule = SchemeSchedule.parse(s.collection_schemes, await _default_scheme(grouping))
     checker = CaseChecker(coding, grouping, schedule)
     uploads = Uploads(new_uow, checker)
     joiner = Joiner(new_uow, checker)
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
-    review = ReviewClient(s.evaluation_address, token=token)
+    review = ReviewClient(s.evaluation_address, auth=auth)
     interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
                          fee_details, checker, joiner, RecordIntake(new_uow, joiner), review, FileImports(engine))
@@ -132,11 +134,14 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
             f"_FILE forms): it serves loopback only in development, not {http_address}")
     door = HttpDoor(app.interface.app(http_base), HttpDoorConfig(
         http_address, max_connections=s.http_max_connections, header_timeout_seconds=s.http_header_timeout_seconds,
-        keepalive_seconds=s.http_keepalive_seconds, reuse_port=reuse_port), app.interface.busy)
+        keepalive_seconds=s.http_keepalive_seconds, reuse_port=reuse_port,
+        ssl_context=AuthMaterial.load(s.auth_dir).http_ssl_context("collection") if s.auth_dir else None),
+        app.interface.busy)
+    scheme = "https" if s.auth_dir else "http"
 
     async def on_start() -> None:
         await door.start()
-        log.info("national interface listening on http://%s%s", http_address, http_base)
+        log.info("national interface listening on %s://%s%s", scheme, http_address, http_base)
         app._sweeper = asyncio.create_task(app.joiner.sweep_forever())  # joins what a crash left, then keeps at it
 
     async def on_stop() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from libs.common.auth.roles import BUREAUS, EVERYONE, HOSPITAL, PROVINCE, Role, access_table
 from libs.common.registry import HttpDoor, Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -23,6 +24,26 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
                         reuse_port=settings.serve_reuse_port)
 
 
+ACCESS = {
+    **access_table("medpay.collection.v1.CollectionService", {
+        # Hospitals upload their own lists; the province's tools and services may load any (bulk, replays).
+        "UploadSettlementList": (HOSPITAL, PROVINCE, Role.SERVICE),
+        "BatchUploadSettlementLists": (HOSPITAL, PROVINCE, Role.SERVICE),
+        # Reads and status changes are scoped: a hospital its own lists, a prefecture its region.
+        "GetSettlementList": EVERYONE, "ListSettlementLists": EVERYONE, "ListPendingItems": EVERYONE,
+        "RevokeSettlementList": EVERYONE, "RestoreSettlementList": EVERYONE,
+        # The case feed carries every hospital's cases: the bureaus' and the services' (a prefecture its region).
+        "StreamCaseEvents": BUREAUS, "StreamCases": BUREAUS, "GetCaseFeed": BUREAUS,
+        # Settlement records come from the core settlement system, run by the bureaus.
+        "UploadSettlementRecords": (PROVINCE, Role.SERVICE), "StreamSettlementRecords": (PROVINCE, Role.SERVICE),
+    }),
+    **access_table("medpay.collection.v1.FeeDetailService", {
+        "UploadFeeDetails": (HOSPITAL, PROVINCE, Role.SERVICE), "RevokeFeeDetails": (HOSPITAL, PROVINCE, Role.SERVICE),
+        "GetStayFeeDetails": EVERYONE, "StreamFeeDetails": BUREAUS,
+    }),
+}
+"""Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
+
 SERVICE = ServiceDeclaration(
     name="collection",
     summary="data collection: settlement lists over gRPC and the national HTTP interface",
@@ -30,5 +51,6 @@ SERVICE = ServiceDeclaration(
     schemas=(Schema("collection", HERE / "adapters" / "migrations"),),
     depends_on=("coding", "grouping"),
     k8s_name="medpay-collection",
+    access=ACCESS,
     http=HttpDoor(address_setting="collection_http_address", health_path="/healthz"),
 )

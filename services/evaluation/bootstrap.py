@@ -12,7 +12,7 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db.engine import session_factory
-from libs.common.grpc.client import open_service_channel
+from libs.common.grpc.client import caller_auth, open_service_channel
 from libs.common.grpc.server import ServiceSpec
 from libs.common.runs import JobKind, Runs
 from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
@@ -120,8 +120,7 @@ async def build_review(runtime: Runtime) -> ReviewApp:
 
     codes = _code_tables(runtime)
     knowledge, rulesets = Knowledge(new_uow), RuleSets(new_uow)
-    collection = CollectionReader(s.collection_address, token=s.auth_token.get_secret_value() if s.auth_token
-                                  else None)
+    collection = CollectionReader(s.collection_address, auth=caller_auth(s))
     projection = Projection(new_uow, collection)
     reviews = ReviewRuns(new_uow, rulesets, knowledge, collection, codes=codes, projection=projection)
     runs = Runs(engine, review_tables.run, [JobKind(JOB_KIND, reviews.job, response=review_run_response)],

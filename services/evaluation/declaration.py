@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from libs.common.auth.roles import BUREAUS, EVERYONE, PREFECTURE, PROVINCE, Role, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -24,6 +25,25 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
     return service_spec(await build_app(runtime))
 
 
+ACCESS = {
+    **access_table("medpay.evaluation.v1.EvaluationService", {
+        "StartEvaluationRun": BUREAUS, "GetEvaluationRun": BUREAUS, "ListEvaluationRuns": BUREAUS,
+        "ListIndicators": EVERYONE, "ListGroupProfiles": BUREAUS,
+        "GetHospitalScorecard": EVERYONE,  # a hospital its own scorecard, a prefecture its region's
+    }),
+    **access_table("medpay.review.v1.ReviewService", {
+        # Knowledge and rule sets are the province's and prefectures' policy; hospitals may read the rules.
+        "ImportKnowledge": (PROVINCE, Role.SERVICE), "ListKnowledgeVersions": EVERYONE, "ListKnowledgeItems": EVERYONE,
+        "CreateRuleSet": (PREFECTURE, PROVINCE), "ActivateRuleSet": (PREFECTURE, PROVINCE),
+        "GetRuleSet": EVERYONE, "ListRuleSets": EVERYONE,
+        "CheckStay": EVERYONE,  # a hospital checks its own stays before settling them (3101/3102)
+        "StartReviewRun": BUREAUS, "GetReviewRun": BUREAUS, "ListReviewRuns": BUREAUS,
+        "ListFlags": EVERYONE, "GetFlag": EVERYONE, "ListDeductions": EVERYONE,  # scoped to the caller's tenant
+        "ReviewFlag": (PREFECTURE, PROVINCE), "ListRuleStatistics": BUREAUS,
+    }),
+}
+"""Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
+
 SERVICE = ServiceDeclaration(
     name="evaluation",
     summary="performance evaluation (indicators, scorecards, reports) and smart review (rule sets, CheckStay, "
@@ -33,4 +53,5 @@ SERVICE = ServiceDeclaration(
              Schema("review", HERE / "adapters" / "review" / "migrations")),
     depends_on=("coding", "collection"),
     k8s_name="medpay-evaluation",
+    access=ACCESS,
 )

@@ -128,10 +128,10 @@ def run_check_rules(args: argparse.Namespace, runtime: Runtime) -> int:
 def _stub(args: argparse.Namespace, runtime: Runtime) -> Any:
     from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
-    from libs.common.grpc.client import open_channel
+    from libs.common.grpc.client import caller_auth, open_channel
 
-    token = runtime.settings.auth_token.get_secret_value() if runtime.settings.auth_token else None
-    channel = open_channel(args.address or runtime.settings.evaluation_address, token=token)
+    # With MEDPAY_AUTH_DIR: the tools' certificate and MEDPAY_AUTH_TOKEN (e.g. `medpay auth token --role province`).
+    channel = open_channel(args.address or runtime.settings.evaluation_address, auth=caller_auth(runtime.settings))
     return channel, pb_grpc.ReviewServiceStub(channel)
 
 

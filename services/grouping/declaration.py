@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from libs.common.auth.roles import BUREAUS, EVERYONE, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -20,10 +21,20 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
     return app_spec(build_app(runtime))
 
 
+ACCESS = access_table("medpay.grouping.v1.GroupingService", {
+    # Grouping is a pure function of a case and a published scheme: hospitals pre-group their own cases too.
+    "GroupCase": EVERYONE, "GroupCases": EVERYONE, "StreamGroupCases": EVERYONE, "ListSchemes": EVERYONE,
+    "GetDrg": EVERYONE, "GetDipCatalogue": EVERYONE, "ListDipCatalogues": EVERYONE, "ListDipGroups": EVERYONE,
+    # A DIP catalogue is the bureaus' decision from base-year cases.
+    "BuildDipCatalogue": BUREAUS,
+})
+"""Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
+
 SERVICE = ServiceDeclaration(
     name="grouping",
     summary="case grouping: CHS-DRG scheme packs and DIP catalogues held in memory",
     spec=_spec,
     schemas=(Schema("grouping", HERE / "adapters" / "migrations"),),
     k8s_name="medpay-grouping",
+    access=ACCESS,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from libs.common.auth.roles import BUREAUS, EVERYONE, PREFECTURE, PROVINCE, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -21,6 +22,19 @@ async def _spec(runtime: Runtime) -> ServiceSpec:
     return service_spec(build_app(runtime))
 
 
+ACCESS = access_table("medpay.settlement.v1.SettlementService", {
+    # Payment policies are the bureaus' decisions; hospitals read the rules they are paid by.
+    "CreatePolicy": (PREFECTURE, PROVINCE), "ActivatePolicy": (PREFECTURE, PROVINCE),
+    "GetPolicy": EVERYONE, "ListPolicies": EVERYONE,
+    # Weight tables are published (hospitals read what a group is worth); computing or importing one is not.
+    "ComputeWeights": BUREAUS, "ImportWeightTable": BUREAUS,
+    "GetWeightTable": EVERYONE, "ListWeightTables": EVERYONE, "ListGroupWeights": EVERYONE,
+    "StartSettlementRun": BUREAUS, "GetSettlementRun": BUREAUS, "ListSettlementRuns": BUREAUS,
+    # A hospital reads its own statements and cases' settlement (the servicer's tenant), a prefecture its region's.
+    "ListHospitalStatements": EVERYONE, "GetCaseSettlement": EVERYONE,
+})
+"""Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
+
 SERVICE = ServiceDeclaration(
     name="settlement",
     summary="payment settlement: policies, weight tables, monthly advances and year-end clearing",
@@ -28,4 +42,5 @@ SERVICE = ServiceDeclaration(
     schemas=(Schema("settlement", HERE / "adapters" / "migrations"),),
     depends_on=("collection",),
     k8s_name="medpay-settlement",
+    access=ACCESS,
 )

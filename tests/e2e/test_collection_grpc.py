@@ -197,7 +197,7 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
             "FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
             "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
             [r["fixmedins_code"] for r in rows], [r["input"]["setlinfo"]["setl_id"] for r in rows])
-        keys = await conn.fetchval("SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'")
+        keys = await conn.fetchval("SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:%:grp-171-%'")
     finally:
         await conn.close()
     assert sorted(r["setl_id"] for r in stored) == sorted(r["input"]["setlinfo"]["setl_id"] for r in rows[:first])

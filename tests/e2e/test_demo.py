@@ -18,7 +18,8 @@ from ..support import ROOT
 
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
-            "settlement records and lists waiting for them", "lists pending on arrival")
+            "settlement records and lists waiting for them", "lists pending on arrival", "hospital statements",
+            "balance by hospital", "outlier shares", "special cases", "monthly advances")
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def demo_run(runtime: Runtime, database_url: str, tmp_path_factory: pytest.TempP
     out_dir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir)}
     done = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--lists", "400", "--hospitals", "5",
-                           "--out", str(out_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+                           "--settlement-lists", "15", "--out", str(out_dir)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
     return done, out_dir
 
 
@@ -47,6 +48,11 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert pending > 0 and active > 0 and pending + active + rejected == 400
     assert lists_waiting == 0 and records_waiting == rejected  # only the rejected lists' records still wait
     assert (out_dir / "report.html").is_file()
+    # The settlement stage: a weight table, twelve advances, the revoked list's adjustment, the clearing.
+    text = " ".join(out.stdout.split())
+    assert "settlement: weight table regions/330700/weightTables/2024-w" in text, text[-3000:]
+    assert len(re.findall(r"settlement: advance 2024-\d\d: ", text)) == 12
+    assert re.search(r"settlement: clearing 2024: point value \d+\.\d{6}", text)
 
 
 def test_the_demo_report_renders_with_its_sections_and_charts(

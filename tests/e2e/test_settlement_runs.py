@@ -249,6 +249,23 @@ async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.Wei
             name=f"{year.name}/caseSettlements/{gone.list_id}"))
     assert error_info(missing.value)[0].reason == "CASE_NOT_FOUND"
 
+    # Every case of the clearing, page by page, by list id; one hospital's are its statement's cases.
+    listed, token = [], ""
+    while True:
+        page = await posted.settlement.ListCaseSettlements(pb.ListCaseSettlementsRequest(
+            parent=year.name, page_size=37, page_token=token))
+        listed += page.case_settlements
+        token = page.next_page_token
+        if not token:
+            break
+    ids = [c.setl_list_id for c in listed]
+    assert ids == sorted(ids) and len(ids) == year.cases and gone.list_id not in ids
+    assert case in listed
+    one = await posted.settlement.ListCaseSettlements(pb.ListCaseSettlementsRequest(
+        parent=year.name, fixmedins_code=some.hospital, page_size=5000))
+    assert len(one.case_settlements) == cleared[some.hospital].cases
+    assert {c.kind for c in one.case_settlements} <= set(pb.CaseKind.values())
+
 
 async def test_a_hospital_sees_only_its_own_statements(runtime: Runtime, posted: Posted,
                                                        weights: pb.WeightTable) -> None:
@@ -277,6 +294,14 @@ async def test_a_hospital_sees_only_its_own_statements(runtime: Runtime, posted:
                     name=f"{run.name}/caseSettlements/{list_id}"))
             assert (denied.value.code(), error_info(denied.value)[0].reason) == (
                 grpc.StatusCode.PERMISSION_DENIED, "OTHER_HOSPITAL")
+            own = await hospital.ListCaseSettlements(pb.ListCaseSettlementsRequest(parent=run.name,
+                                                                                   page_size=5000))
+            assert {c.fixmedins_code for c in own.case_settlements} == {mine}
+            assert len(own.case_settlements) == every[mine].cases
+            with pytest.raises(grpc.aio.AioRpcError) as theirs:
+                await hospital.ListCaseSettlements(pb.ListCaseSettlementsRequest(parent=run.name,
+                                                                                 fixmedins_code=other))
+            assert error_info(theirs.value)[0].reason == "OTHER_HOSPITAL"
     finally:
         await running.stop()
 

@@ -122,9 +122,9 @@ async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(e
 
 
 async def test_import_jobs_become_runs_of_the_run_framework(empty_database: str) -> None:
-    """0006: a finished import job is a SUCCEEDED run (the file is not imported again), an unfinished one a
+    """0007: a finished import job is a SUCCEEDED run (the file is not imported again), an unfinished one a
     PENDING run whose checkpoint is the line it reached (the next import resumes there); and back."""
-    await asyncio.to_thread(upgrade, "collection", empty_database, "0005")
+    await asyncio.to_thread(upgrade, "collection", empty_database, "0006")
     conn = await asyncpg.connect(empty_database)
     try:
         await conn.execute(
@@ -140,7 +140,7 @@ async def test_import_jobs_become_runs_of_the_run_framework(empty_database: str)
                                                  "skipped": 0}
         assert (records["state"], orjson.loads(records["checkpoint"])["lines"], records["result"]) == (
             "PENDING", 2000, None)
-        await asyncio.to_thread(command.downgrade, alembic_config("collection", empty_database), "0005")
+        await asyncio.to_thread(command.downgrade, alembic_config("collection", empty_database), "0006")
         jobs = {r["kind"]: r for r in await conn.fetch("SELECT * FROM collection.import_job")}
         assert (jobs["lists"]["finished"], jobs["lists"]["lines_done"], jobs["lists"]["pending"]) == (1, 5000, 50)
         assert (jobs["records"]["finished"], jobs["records"]["lines_done"]) == (0, 2000)

@@ -6,12 +6,14 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc.aio import ServerInterceptor
 
+from ..auth.context import check_request_scope, principal_var
+from ..auth.roles import Principal
 from ..errors import MedpayError, Unauthenticated
 from ..logs import request_id_var
 from .status import internal_status, to_rpc_status
@@ -22,19 +24,28 @@ OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods reachable without credentials: probes and reflection."""
 
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any]"]]
-Authenticator = Callable[[str, dict[str, str]], None]
-"""Called with (method, metadata) before every guarded RPC; raises ``Unauthenticated``/``PermissionDenied``."""
+Authenticator = Callable[[str, Mapping[str, str], Sequence[str]], Principal | None]
+"""Called with (method, metadata, common names of the peer's verified certificate) before every guarded RPC;
+answers the caller (or ``None`` when it names nobody) or raises ``Unauthenticated``/``PermissionDenied``.
+``libs.common.auth.authorizer.TokenAuthorizer`` is the one used with ``MEDPAY_AUTH_DIR``."""
 
 
 def bearer_token_authenticator(token: str) -> Authenticator:
+    """Dev mode's optional shared secret (``MEDPAY_AUTH_TOKEN``, loopback only): names nobody."""
     expected = f"Bearer {token}"
 
-    def authenticate(method: str, metadata: dict[str, str]) -> None:
+    def authenticate(method: str, metadata: Mapping[str, str], peer_names: Sequence[str]) -> None:
         if not hmac.compare_digest(metadata.get("authorization", ""), expected):
             raise Unauthenticated("missing or wrong bearer token in the authorization metadata",
                                   reason="UNAUTHENTICATED")
 
     return authenticate
+
+
+def peer_common_names(context: grpc.aio.ServicerContext[Any, Any]) -> list[str]:
+    """The common names of the certificate the peer presented (verified by the TLS handshake); [] without TLS."""
+    names = context.auth_context().get("x509_common_name", [])
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 
 if TYPE_CHECKING:  # the stubs make these generic; at run time they are plain classes
@@ -80,8 +91,9 @@ class ServiceInterceptor(_ServerInterceptor):
         request_id = metadata.get("x-request-id") or uuid.uuid4().hex
         request_id_var.set(request_id)
         context.set_trailing_metadata((("x-request-id", request_id),))
+        principal_var.set(None)
         if self._authenticate is not None:
-            self._authenticate(method, metadata)
+            principal_var.set(self._authenticate(method, metadata, peer_common_names(context)))
         return request_id
 
     def _wrap_unary(self, behavior: Any, method: str, metadata: dict[str, str]) -> Any:
@@ -90,6 +102,7 @@ class ServiceInterceptor(_ServerInterceptor):
             request_id = ""
             try:
                 request_id = self._begin(method, metadata, context)
+                check_request_scope(request)  # a unary request's region and institution are the caller's
                 response = await behavior(request, context)
                 self._log(method, "OK", started)
                 return response
@@ -108,6 +121,7 @@ class ServiceInterceptor(_ServerInterceptor):
             request_id = ""
             try:
                 request_id = self._begin(method, metadata, context)
+                check_request_scope(request)  # an iterator of requests has no fields: each servicer scopes those
                 async for response in behavior(request, context):
                     yield response
                 self._log(method, "OK", started)

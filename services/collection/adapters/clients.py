@@ -13,7 +13,7 @@ from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 
 from libs.common.errors import Unavailable
-from libs.common.grpc.client import open_channel
+from libs.common.grpc.client import CallerAuth, open_channel
 
 from ..domain.case_facts import CaseFacts, grouping_dept
 from ..domain.model import CodeVerdict, GroupRow, scheme_kind
@@ -29,9 +29,9 @@ class CodingClient:
     The cache is dropped every ``ttl_seconds`` so a new code version reaches quality control soon.
     """
 
-    def __init__(self, address: str, ttl_seconds: float = 60.0, token: str | None = None) -> None:
+    def __init__(self, address: str, ttl_seconds: float = 60.0, auth: CallerAuth | None = None) -> None:
         self._channel = open_channel(address, idempotent_methods=[(CODING, "ValidateCodes"), (CODING, "GetCode")],
-                                     token=token)
+                                     auth=auth)
         self._stub = coding_grpc.CodingServiceStub(self._channel)
         self._cache: dict[tuple[str, str], CodeVerdict] = {}
         self._levels: dict[str, int] = {}
@@ -42,9 +42,8 @@ class CodingClient:
         if time.monotonic() - self._born > self._ttl or len(self._cache) > 500_000:
             self._cache, self._born = {}, time.monotonic()
         wanted = set(pairs)
-        # The answer is collected here, not read back from the cache at the end: a concurrent call may drop the
-        # cache (its time ran out) while this one waits for the coding service.
-        found = {p: self._cache[p] for p in wanted if p in self._cache}
+        cache = self._cache  # this call's view: a concurrent call may replace self._cache while we await
+        found = {p: cache[p] for p in wanted if p in cache}
         missing = [p for p in wanted if p not in found]
         for start in range(0, len(missing), BATCH):
             chunk = missing[start:start + BATCH]
@@ -65,8 +64,9 @@ class CodingClient:
         level. Cached like the verdicts (an institution's level rarely changes)."""
         if time.monotonic() - self._born > self._ttl:
             self._cache, self._levels, self._born = {}, {}, time.monotonic()
-        levels = {code: self._levels[code] for code in set(institutions) if code in self._levels}
-        for code in set(institutions) - levels.keys():
+        levels = self._levels  # this call's view (see verdicts)
+        found = {code: levels[code] for code in institutions if code in levels}
+        for code in set(institutions) - found.keys():
             try:
                 reply = await self._stub.GetCode(coding_pb.GetCodeRequest(
                     name=f"codeSystems/institution/versions/-/codes/{code}"), timeout=30)
@@ -74,20 +74,20 @@ class CodingClient:
                 if failed.code() is not grpc.StatusCode.NOT_FOUND:
                     raise Unavailable(f"coding service: {failed.code().name} {failed.details()}",
                                       reason="UPSTREAM_UNAVAILABLE", metadata={"upstream": "coding"}) from None
-                levels[code] = self._levels[code] = 0
+                found[code] = self._levels[code] = 0
                 continue
             level = reply.attributes.get("level", "")
-            levels[code] = self._levels[code] = int(level) if level in ("1", "2", "3") else 0
-        return {code: levels[code] for code in institutions}
+            found[code] = self._levels[code] = int(level) if level in ("1", "2", "3") else 0
+        return {code: found[code] for code in institutions}
 
     async def close(self) -> None:
         await self._channel.close(None)
 
 
 class GroupingClient:
-    def __init__(self, address: str, token: str | None = None) -> None:
+    def __init__(self, address: str, auth: CallerAuth | None = None) -> None:
         self._channel = open_channel(address, idempotent_methods=[(GROUPING, "GroupCases"),
-                                                                   (GROUPING, "ListSchemes")], token=token)
+                                                                   (GROUPING, "ListSchemes")], auth=auth)
         self._stub = grouping_grpc.GroupingServiceStub(self._channel)
 
     async def schemes(self) -> list[str]:

@@ -7,14 +7,14 @@ from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
 from libs.common.errors import InvalidArgument, MedpayError, Unavailable
-from libs.common.grpc.client import open_channel
+from libs.common.grpc.client import CallerAuth, open_channel
 
 REVIEW = "medpay.review.v1.ReviewService"
 
 
 class ReviewClient:
-    def __init__(self, address: str, token: str | None = None) -> None:
-        self._channel = open_channel(address, idempotent_methods=[(REVIEW, "CheckStay")], token=token)
+    def __init__(self, address: str, auth: CallerAuth | None = None) -> None:
+        self._channel = open_channel(address, idempotent_methods=[(REVIEW, "CheckStay")], auth=auth)
         self._stub = pb_grpc.ReviewServiceStub(self._channel)
 
     async def check(self, request: pb.CheckStayRequest) -> pb.CheckStayResponse:

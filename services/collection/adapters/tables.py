@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-                        BigInteger,
-                        Column,
-                        Date,
-                        DateTime,
-                        Identity,
-                        Index,
-                        Integer,
-                        MetaData,
-                        SmallInteger,
-                        Table,
-                        Text,
-                        UniqueConstraint,
-                        func,
-                        text,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from libs.common.audit import audit_table
 from libs.common.runs.table import run_table
 
 SCHEMA = "collection"
 metadata = MetaData(schema=SCHEMA)
+audit = audit_table(metadata)
+"""Who changed a list's status, when, under which request (libs/common/audit.py)."""
 """Every table of the schema (the fee-detail tables are declared beside their repository, adapters/fee_details.py:
 ``all_tables()`` loads them too)."""
 

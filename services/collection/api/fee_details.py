@@ -12,6 +12,7 @@ from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import fee_detail_service_pb2 as fee_pb
 from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
+from libs.common.auth.context import check_access, institution_region, scope_institution, scope_region
 from libs.common.dates import Period
 from libs.common.errors import InvalidArgument
 from libs.common.money import Money
@@ -34,11 +35,12 @@ class FeeDetailServicer(fee_grpc.FeeDetailServiceServicer):
                                context: Any) -> fee_pb.UploadFeeDetailsResponse:
         if not request.fixmedins_code:
             raise InvalidArgument.field("fixmedins_code", "is required")
+        scope_institution(request.fixmedins_code)
         try:
             body = orjson.loads(request.input_json)
         except orjson.JSONDecodeError as bad:
             raise InvalidArgument.field("input_json", f"not valid JSON: {bad}") from None
-        key = f"request:{request.request_id}" if request.request_id else None
+        key = f"request:{request.fixmedins_code}:{request.request_id}" if request.request_id else None
         cmd = FeeCommand(key, content_digest("2301", request.fixmedins_code, body), request.fixmedins_code, body)
         outcome, _ = await self._details.upload(cmd)
         return upload_response(outcome)
@@ -47,8 +49,9 @@ class FeeDetailServicer(fee_grpc.FeeDetailServiceServicer):
                                context: Any) -> fee_pb.RevokeFeeDetailsResponse:
         if not request.fixmedins_code:
             raise InvalidArgument.field("fixmedins_code", "is required")
+        scope_institution(request.fixmedins_code)
         body = {"data": {"mdtrt_id": request.mdtrt_id, "feedetl_sn": request.feedetl_sn, "psn_no": request.psn_no}}
-        key = f"request:{request.request_id}" if request.request_id else None
+        key = f"request:{request.fixmedins_code}:{request.request_id}" if request.request_id else None
         cmd = FeeCommand(key, content_digest("2302", request.fixmedins_code, body), request.fixmedins_code, body)
         outcome, _ = await self._details.revoke(cmd)
         return fee_pb.RevokeFeeDetailsResponse(revoked_count=outcome["revoked_count"],
@@ -56,13 +59,15 @@ class FeeDetailServicer(fee_grpc.FeeDetailServiceServicer):
 
     async def GetStayFeeDetails(self, request: fee_pb.GetStayFeeDetailsRequest,
                                 context: Any) -> fee_pb.StayFeeDetails:
-        return stay_proto(await self._details.stay(request.fixmedins_code, request.mdtrt_id))
+        code = scope_institution(request.fixmedins_code)
+        check_access(code, institution_region(code), f"fee details of {code}")
+        return stay_proto(await self._details.stay(code, request.mdtrt_id))
 
     async def StreamFeeDetails(self, request: fee_pb.StreamFeeDetailsRequest,
                                context: Any) -> AsyncIterator[fee_pb.StreamFeeDetailsResponse]:
         months = [str(m) for i, p in enumerate(request.settlement_periods)
                   for m in Period.from_proto(p, f"settlement_periods[{i}]").months()]
-        async for chunk in self._details.region(request.region, months):
+        async for chunk in self._details.region(scope_region(request.region), months):
             yield fee_pb.StreamFeeDetailsResponse(stays=[stay_proto(s) for s in chunk])
 
 

@@ -26,7 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from libs.common.auth.context import principal_var
+from libs.common.auth.roles import Principal, Role
 from libs.common.errors import MedpayError
+from libs.common.logs import request_id_var
 from libs.national.clock import china_now
 
 from ..adapters.door_store import MemoryNonces, Nonces, ProcessSerials, Serials
@@ -109,6 +112,9 @@ class NationalInterface:
             if credential is not None and credential.institution != envelope.fixmedins_code:
                 raise GatewayError(f"this credential acts for {credential.institution}, not "
                                    f"{envelope.fixmedins_code}", 403)
+            if credential is not None:
+                principal_var.set(Principal(Role.HOSPITAL, credential.institution))  # who acts, for the audit log
+            request_id_var.set(envelope.msgid)
             call = Call(envelope, received, partial(self._envelope, received))
             return self._json(await self.transactions[envelope.infno].handle(call))
         except _Refusal as refused:  # the body is not (all) read: the connection closes after the answer

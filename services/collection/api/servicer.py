@@ -17,6 +17,7 @@ from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
+from libs.common.auth.context import check_access, scope_institution, scope_region
 from libs.common.dates import Period, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
 from libs.common.money import Money
@@ -92,7 +93,8 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         kinds = [pb.PendingKind.Name(k).removeprefix("PENDING_KIND_") for k in request.kinds]
         if "UNSPECIFIED" in kinds:
             raise InvalidArgument.field("kinds", "PENDING_KIND_UNSPECIFIED is not a kind")
-        page = await pending(self._lists.new_uow, region=request.region, fixmedins_code=request.fixmedins_code,
+        page = await pending(self._lists.new_uow, region=scope_region(request.region),
+                             fixmedins_code=scope_institution(request.fixmedins_code),
                              kinds=kinds, cursor=decode_token(request.page_token), limit=size)
         now = datetime.now(UTC)
         return pb.ListPendingItemsResponse(
@@ -149,7 +151,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
 
     async def GetSettlementList(self, request: pb.GetSettlementListRequest, context: Any) -> pb.SettlementList:
         stored = await self._lists.get(_list_id(request.name), request.fixmedins_code, request.setl_id,
-                                       request.revision)
+                                       request.revision, visible=visible)
         return _list_proto(stored, full=True)
 
     async def ListSettlementLists(self, request: pb.ListSettlementListsRequest,
@@ -161,7 +163,8 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         before = _list_cursor(request.page_token)
         status = "" if request.status == pb.LIST_STATUS_UNSPECIFIED else pb.ListStatus.Name(
             request.status).removeprefix("LIST_STATUS_")
-        rows = await self._lists.page(fixmedins_code=request.fixmedins_code, region=request.region,
+        rows = await self._lists.page(fixmedins_code=scope_institution(request.fixmedins_code),
+                                      region=scope_region(request.region),
                                       period=period, status=status, before=before, limit=size + 1)
         token = encode_token(str(rows[size - 1].list_id)) if len(rows) > size else ""
         return pb.ListSettlementListsResponse(settlement_lists=[_list_proto(r, full=False) for r in rows[:size]],
@@ -170,20 +173,23 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
     async def RevokeSettlementList(self, request: pb.RevokeSettlementListRequest, context: Any) -> pb.SettlementList:
         stored = await self._lists.set_status(ListStatus.REVOKED, request.reason or "revoked",
                                               setl_list_id=_list_id(request.name),
-                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
+                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id,
+                                              visible=visible)
         return _list_proto(stored, full=False)
 
     async def RestoreSettlementList(self, request: pb.RestoreSettlementListRequest,
                                     context: Any) -> pb.SettlementList:
         stored = await self._lists.set_status(ListStatus.ACTIVE, request.reason or "restored",
                                               setl_list_id=_list_id(request.name),
-                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id)
+                                              fixmedins_code=request.fixmedins_code, setl_id=request.setl_id,
+                                              visible=visible)
         return _list_proto(stored, full=False)
 
     async def StreamCaseEvents(self, request: pb.StreamCaseEventsRequest,
                                context: Any) -> AsyncIterator[pb.StreamCaseEventsResponse]:
         months = _months(request.settlement_periods, "settlement_periods")
-        async for page in self._feed.events(request.region, request.after_sequence, months, follow=request.follow):
+        region = scope_region(request.region)
+        async for page in self._feed.events(region, request.after_sequence, months, follow=request.follow):
             yield pb.StreamCaseEventsResponse(
                 events=[pb.CaseEvent(sequence=e.sequence, type=_EVENT_TYPE[e.kind], event_time=_timestamp(e.event_time),
                                      case=case_proto(e.case)) for e in page.events],
@@ -191,7 +197,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
 
     async def StreamCases(self, request: pb.StreamCasesRequest, context: Any) -> AsyncIterator[pb.StreamCasesResponse]:
         months = _months(request.settlement_periods, "settlement_periods")
-        async for at, cases in self._feed.cases(request.region, months, request.as_of_sequence):
+        async for at, cases in self._feed.cases(scope_region(request.region), months, request.as_of_sequence):
             yield pb.StreamCasesResponse(cases=[case_proto(c) for c in cases], as_of_sequence=at)
 
     async def GetCaseFeed(self, request: pb.GetCaseFeedRequest, context: Any) -> pb.GetCaseFeedResponse:
@@ -207,13 +213,24 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
             raise InvalidArgument.field("upload.input_json", problems[0].message_en) from None
         if not INSTITUTION.fullmatch(upload.fixmedins_code):
             raise InvalidArgument.field("upload.fixmedins_code", "must be H + 11 digits")
+        scope_institution(upload.fixmedins_code)  # a hospital uploads its own lists only
         if upload.request_id and not REQUEST_ID.fullmatch(upload.request_id):
             raise InvalidArgument.field("upload.request_id",
                                         f"at most {MAX_REQUEST_ID} characters, no blanks or control characters")
-        key = f"request:{upload.request_id}" if upload.request_id else None
+        # Idempotency keys are the institution's: one hospital's request_id never meets another's.
+        key = f"request:{upload.fixmedins_code}:{upload.request_id}" if upload.request_id else None
         cmd = UploadCommand(key, content_digest("4101A", upload.fixmedins_code, body), upload.fixmedins_code,
                             upload.fixmedins_name, body)
         return (await self._uploads.upload(cmd, _outcome_dict)).response
+
+
+def visible(stored: StoredList) -> bool:
+    """Whether the caller may see (and change) a stored list: a hospital its own, a prefecture its region's."""
+    try:
+        check_access(stored.fixmedins_code, stored.region)
+    except MedpayError:
+        return False
+    return True
 
 
 def _rejection(findings: list[Finding]) -> InvalidArgument:

@@ -148,6 +148,14 @@ class SettlementRunRepository:
         rows = await self._session.execute(query.order_by(hospital_statement.c.fixmedins_code).limit(limit))
         return [_statement(r) for r in rows]
 
+    async def cases(self, run_id: str, hospital: str | None, after: str, limit: int) -> list[CaseOutcome]:
+        """A run's case results by list id after ``after``, of one hospital when given."""
+        query = select(case_result).where(case_result.c.run_id == run_id, case_result.c.setl_list_id > after)
+        if hospital is not None:
+            query = query.where(case_result.c.fixmedins_code == hospital)
+        rows = await self._session.execute(query.order_by(case_result.c.setl_list_id).limit(limit))
+        return [_case(r) for r in rows]
+
     async def case(self, run_id: str, list_id: str) -> CaseOutcome | None:
         row = (await self._session.execute(select(case_result).where(
             case_result.c.run_id == run_id, case_result.c.setl_list_id == list_id))).one_or_none()

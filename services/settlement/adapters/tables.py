@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from libs.common.audit import audit_table
 from libs.common.runs import run_table
 
 SCHEMA = "settlement"
@@ -32,6 +33,8 @@ BYTE_ORDER = Text(collation="C")
 """Groups, institutions and list ids sort in byte order (FORMAT.md's outputs): comparisons use the C collation."""
 metadata = MetaData(schema=SCHEMA)
 runs_table = run_table(metadata)
+audit = audit_table(metadata)
+"""Who activated a policy (and, as they come, approved special cases): libs/common/audit.py."""
 """The run framework's runs of this schema (weight computations and settlement runs)."""
 
 policy = Table(

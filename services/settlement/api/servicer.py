@@ -10,6 +10,8 @@ from google.longrunning import operations_pb2
 from medpay.settlement.v1 import settlement_pb2 as pb
 from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
 
+from libs.common.auth.context import current_principal
+from libs.common.auth.roles import Role
 from libs.common.dates import Period, date_from_proto
 from libs.common.decimals import DecimalError, parse_decimal
 from libs.common.errors import InvalidArgument
@@ -35,9 +37,11 @@ TenantOf = Callable[[Any], "str | None"]
 
 
 def bureau(context: Any) -> str | None:
-    """Whom a call acts for: until authentication establishes callers' roles, every caller is the bureau and sees
-    every hospital. A role-aware resolver returns the institution code of a hospital's caller."""
-    return None
+    """Whom a call acts for: the institution code of a hospital's verified token (it sees only its own
+    statements and cases); None for the bureaus, the services and dev mode. Region scoping of names and parents
+    is the server's (libs.common.auth.context.check_request_scope)."""
+    caller = current_principal()
+    return caller.subject if caller is not None and caller.role is Role.HOSPITAL else None
 
 
 class SettlementServicer(pb_grpc.SettlementServiceServicer):
@@ -143,6 +147,13 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
     async def GetCaseSettlement(self, request: pb.GetCaseSettlementRequest, context: Any) -> pb.CaseSettlement:
         run, case = await self._settlement.case(request.name, self._tenant_of(context))
         return case_to_proto(run, case)
+
+    async def ListCaseSettlements(self, request: pb.ListCaseSettlementsRequest,
+                                  context: Any) -> pb.ListCaseSettlementsResponse:
+        run, cases, token = await self._settlement.cases(request.parent, request.fixmedins_code, request.page_size,
+                                                         request.page_token, self._tenant_of(context))
+        return pb.ListCaseSettlementsResponse(case_settlements=[case_to_proto(run, c) for c in cases],
+                                              next_page_token=token)
 
 
 def _decimal(text: str, places: int, field: str) -> Decimal:

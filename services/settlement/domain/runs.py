@@ -15,7 +15,7 @@ Everything here is a function of its arguments: the same inputs give byte-identi
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -262,11 +262,11 @@ def clearing(inputs: RunInputs, cases: Sequence[CollectedCase]) -> RunOutcome:
 
 
 def _kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for case in outcomes:
-        mine = counts[case.hospital]
-        mine[case.kind.label] = mine.get(case.kind.label, 0) + 1
-    return {h: dict(sorted(c.items())) for h, c in counts.items()}
+    counts = Counter((case.hospital, case.kind) for case in outcomes)
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for (hospital, kind), n in sorted(counts.items()):
+        out[hospital][kind.label] = n
+    return {h: dict(sorted(c.items())) for h, c in out.items()}
 
 
 def _outcome(inputs: RunInputs, settlement: Settlement | None, outcomes: Sequence[CaseOutcome],
@@ -286,6 +286,7 @@ def _opt(value: int) -> int | None:
 def case_outcomes(inputs: RunInputs, settlement: Settlement, table: CaseTable,
                   active: Sequence[CollectedCase]) -> tuple[CaseOutcome, ...]:
     r = settlement.results
+    terms = _Terms(inputs, settlement)
     out = []
     for i, case in enumerate(active):
         kind = Kind(r.kind[i])
@@ -294,24 +295,50 @@ def case_outcomes(inputs: RunInputs, settlement: Settlement, table: CaseTable,
             group=table.group_codes[table.group[i]], kind=kind, rw=_opt(r.rw[i]), base_points=_opt(r.base_points[i]),
             points=_opt(r.points[i]), standard=_opt(r.standard[i]), basis=_opt(r.basis[i]),
             fund_due=_opt(r.fund_due[i]), halved=bool(r.halved[i]), total_cost=case.total_fen,
-            terms=case_terms(inputs, settlement, case, kind, rw=r.rw[i], halved=bool(r.halved[i]))))
+            terms=terms.of(case, kind, halved=bool(r.halved[i]))))
     return tuple(out)
 
 
-def case_terms(inputs: RunInputs, settlement: Settlement, case: CollectedCase, kind: Kind, *, rw: int,
-               halved: bool) -> dict[str, str]:
-    """The values FORMAT's formula of this case's kind used, and the formula, as text."""
+class _Terms:
+    """The terms of each case's formula: what depends on the group, the coefficient and the kind is worked out
+    once per such combination, the case's own cost (and share) added per case."""
+
+    def __init__(self, inputs: RunInputs, settlement: Settlement) -> None:
+        self._inputs = inputs
+        self._settlement = settlement
+        self._fixed: dict[tuple[str, str, int, Kind], dict[str, str]] = {}
+
+    def of(self, case: CollectedCase, kind: Kind, *, halved: bool) -> dict[str, str]:
+        group = case.group(self._inputs.scheme)
+        key = (group, case.hospital, case.hospital_level, kind)
+        fixed_terms = self._fixed.get(key)
+        if fixed_terms is None:
+            fixed_terms = self._fixed[key] = case_terms(self._inputs, self._settlement, group, case, kind)
+        terms = {**fixed_terms, "total_cost": fixed(case.total_fen, 2)}
+        if self._inputs.policy.method is Method.RATE:
+            terms["personal_paid"] = fixed(case.personal_fen, 2)
+        if halved:
+            terms["readmission"] = (f"readmitted with the same group within {self._inputs.policy.readmission_days} "
+                                    "days: points = round_4(points / 2)")
+        return terms
+
+
+def case_terms(inputs: RunInputs, settlement: Settlement, group: str, case: CollectedCase,
+               kind: Kind) -> dict[str, str]:
+    """The values FORMAT's formula of this kind of case used (but the case's own cost), and the formula."""
     policy = inputs.policy
-    terms = {"total_cost": fixed(case.total_fen, 2), "scale": str(policy.scale)}
+    terms = {"scale": str(policy.scale)}
+    if policy.method is Method.RATE:
+        terms["fund_due"] = "fund_due = max(0, basis - personal_paid)"
     if kind in (Kind.SPECIAL, Kind.BY_ITEM):
         terms["avg_all"] = fixed(round_units(settlement.avg_all, SCALE6), 6)
         terms["formula"] = ("points = round_4(total_cost / avg_all x scale)" if policy.method is Method.POINTS
                             else "basis = total_cost")
-        return _finish(terms, policy, case, halved)
-    weight = inputs.weights.groups[case.group(inputs.scheme)]
+        return terms
+    weight = inputs.weights.groups[group]
     coefficient = policy.coefficient(case.hospital, str(case.hospital_level))
-    terms.update({"rw": fixed(rw, 4), "standard_cost": fixed(weight.standard, 2), "coefficient": str(coefficient),
-                  "low_ratio": str(policy.low_ratio)})
+    terms.update({"rw": fixed(weight.rw, 4), "standard_cost": fixed(weight.standard, 2),
+                  "coefficient": str(coefficient), "low_ratio": str(policy.low_ratio)})
     if policy.method is Method.POINTS:
         bp = Fraction(weight.rw, SCALE4) * Fraction(policy.scale)
         terms["base_points"] = fixed(round_units(bp, SCALE4), 4)
@@ -327,14 +354,4 @@ def case_terms(inputs: RunInputs, settlement: Settlement, case: CollectedCase, k
         terms["formula"] = {Kind.NORMAL: "standard = round_2(rw x rate x coefficient); basis = standard",
                             Kind.HIGH: "total_cost > high_k x standard: basis = total_cost",
                             Kind.LOW: "total_cost < low_ratio x standard: basis = total_cost"}[kind]
-    return _finish(terms, policy, case, halved)
-
-
-def _finish(terms: dict[str, str], policy: Policy, case: CollectedCase, halved: bool) -> dict[str, str]:
-    if policy.method is Method.RATE:
-        terms["personal_paid"] = fixed(case.personal_fen, 2)
-        terms["fund_due"] = "fund_due = max(0, basis - personal_paid)"
-    if halved:
-        terms["readmission"] = (f"readmitted with the same group within {policy.readmission_days} days: "
-                                "points = round_4(points / 2)")
     return terms

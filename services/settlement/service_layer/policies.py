@@ -9,9 +9,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from libs.common.audit import record
 from libs.common.errors import AlreadyExists, InvalidArgument, NotFound
 from libs.common.paging import decode_token, encode_token, page_size
 
+from ..adapters.tables import audit
 from ..domain.errors import ParameterError
 from ..domain.policies import GroupScheme, PolicyVersion, draft_policy, parameters_digest
 from .names import parse_policy_name
@@ -137,5 +139,7 @@ class Policies:
             if found.state.value == "ACTIVE":
                 return found
             activated = await uow.policies.activate(found, approver)
+            await record(uow.session, audit, "policy.activate", name, region=region,
+                         detail={"approved_by": approver})
             await uow.commit()
         return activated

@@ -38,6 +38,7 @@ from .weight_tables import WeightTables
 KIND = "settlement.run"
 RUNS_PAGE = (100, 1000)
 STATEMENTS_PAGE = (100, 1000)
+CASES_PAGE = (500, 5000)
 
 UowFactory = Callable[[], SettlementUnitOfWork]
 
@@ -255,6 +256,21 @@ class SettlementRuns:
             found = await uow.runs.statements(stored.run_id, tenant, after, limit + 1)
         page = found[:limit]
         return page, encode_token(page[-1].statement.hospital) if len(found) > limit else ""
+
+    async def cases(self, name: str, hospital: str, size: int, token: str,
+                    tenant: str | None) -> tuple[StoredRun, list[CaseOutcome], str]:
+        """A finished run's case results by list id, of ``hospital`` when given; a hospital (``tenant``) gets
+        its own only (asking for another's is ``OTHER_HOSPITAL``)."""
+        if tenant is not None and hospital and hospital != tenant:
+            raise PermissionDenied(f"{tenant} may not list the cases of {hospital}", reason="OTHER_HOSPITAL",
+                                   metadata={"fixmedins_code": hospital})
+        stored = await self.finished(name, "parent")
+        limit = page_size(size, *CASES_PAGE)
+        after = decode_token(token)
+        async with self._uows() as uow:
+            found = await uow.runs.cases(stored.run_id, tenant or hospital or None, after, limit + 1)
+        page = found[:limit]
+        return stored, page, encode_token(page[-1].list_id) if len(found) > limit else ""
 
     async def case(self, name: str, tenant: str | None) -> tuple[StoredRun, CaseOutcome]:
         run, list_id = parse_case_name(name, "name")

@@ -16,7 +16,7 @@ from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
 from libs.common.dates import Period, date_from_proto
 from libs.common.errors import Unavailable
-from libs.common.grpc.client import open_channel
+from libs.common.grpc.client import CallerAuth, open_channel
 from libs.national.fees import FeeLine, fee_local, scaled
 
 from ...domain.review.model import Group, Stay
@@ -27,9 +27,9 @@ _SEX = {pb.SEX_MALE: 1, pb.SEX_FEMALE: 2}
 
 
 class CollectionReader:
-    def __init__(self, address: str, token: str | None = None) -> None:
+    def __init__(self, address: str, auth: CallerAuth | None = None) -> None:
         self._channel = open_channel(address, idempotent_methods=[(COLLECTION, "GetCaseFeed"),
-                                                                   (FEES, "GetStayFeeDetails")], token=token)
+                                                                   (FEES, "GetStayFeeDetails")], auth=auth)
         self._cases = pb_grpc.CollectionServiceStub(self._channel)
         self._fees = fee_grpc.FeeDetailServiceStub(self._channel)
 

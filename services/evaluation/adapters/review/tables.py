@@ -22,11 +22,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from libs.common.audit import audit_table
 from libs.common.runs import run_table
 
 SCHEMA = "review"
 metadata = MetaData(schema=SCHEMA)
 run = run_table(metadata)
+audit = audit_table(metadata)
+"""Who activated a rule set or took a flag's review step (libs/common/audit.py)."""
 """The run framework's table: review runs as long-running operations."""
 
 knowledge_version = Table(

@@ -10,6 +10,8 @@ from google.longrunning import operations_pb2
 from medpay.evaluation.v1 import evaluation_service_pb2 as pb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
 
+from libs.common.auth.context import current_principal, scope_region
+from libs.common.auth.roles import Role
 from libs.common.errors import InvalidArgument, NotFound
 from libs.common.paging import decode_token, encode_token, page_size
 from libs.common.runs import Runs
@@ -35,6 +37,7 @@ from .mapping import (
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EvaluationService"].full_name
 _REGION = re.compile(r"regions/([0-9]{6})")
+_REGION_PREFIX = re.compile(r"regions/([0-9]{6})(?:/|$)")
 _SCORECARD = re.compile(r"(regions/[0-9]{6}/evaluationRuns/[0-9a-f]{32})/hospitalScorecards/([A-Z][0-9]{11})")
 MAX_DEADLINE_DAYS = 365
 RUNS_PAGE = (100, 1000)
@@ -43,9 +46,10 @@ TenantOf = Callable[[Any], "str | None"]
 
 
 def bureau(context: Any) -> str | None:
-    """Whom a call acts for: until authentication establishes callers' roles (security), every caller is the
-    bureau and sees every hospital. A role-aware resolver returns the institution code of a hospital caller."""
-    return None
+    """Whom a call acts for: the institution code of a hospital's verified token (it sees only its own units);
+    None for the bureaus, the services and dev mode (every hospital of the region)."""
+    caller = current_principal()
+    return caller.subject if caller is not None and caller.role is Role.HOSPITAL else None
 
 
 class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
@@ -77,6 +81,7 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
 
     async def GetEvaluationRun(self, request: pb.GetEvaluationRunRequest, context: Any) -> pb.EvaluationRun:
         region, run_id = parse_run_name(request.name)
+        scope_region(region)
         run = await self._runs.get(run_id)
         if run is None or run.kind != KIND or run.parameters.get("region") != region:
             raise NotFound(f"no evaluation run {request.name}", reason="RUN_NOT_FOUND",
@@ -104,6 +109,7 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
 
     async def ListIndicators(self, request: pb.ListIndicatorsRequest, context: Any) -> pb.ListIndicatorsResponse:
         month = month_from_proto(request.month)
+        _scoped(request.parent)
         found = await list_indicators(self._uows, request.parent, level=level_from_proto(request.level),
                                       unit=request.unit, month=month, size=request.page_size,
                                       token=request.page_token, tenant=self._tenant_of(context))
@@ -112,6 +118,7 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
 
     async def ListGroupProfiles(self, request: pb.ListGroupProfilesRequest,
                                 context: Any) -> pb.ListGroupProfilesResponse:
+        _scoped(request.parent)
         found = await list_groups(self._uows, request.parent, size=request.page_size, token=request.page_token)
         return pb.ListGroupProfilesResponse(group_profiles=[group_to_proto(g) for g in found.groups],
                                             next_page_token=found.next_page_token)
@@ -122,6 +129,7 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
         if matched is None:
             raise InvalidArgument.field("name", f"{request.name!r} is not a scorecard name (regions/{{region}}/"
                                         "evaluationRuns/{run}/hospitalScorecards/{institution code})")
+        _scoped(request.name)
         card = await hospital_scorecard(self._uows, matched[1], matched[2], tenant=self._tenant_of(context))
         return scorecard_to_proto(card, request.name)
 
@@ -130,7 +138,14 @@ def _region(parent: str, field: str) -> str:
     matched = _REGION.fullmatch(parent)
     if matched is None:
         raise InvalidArgument.field(field, f"{parent!r} is not a region (regions/{{6-digit code}})")
-    return matched[1]
+    return scope_region(matched[1])  # a prefecture its own region only
+
+
+def _scoped(name: str) -> None:
+    """PERMISSION_DENIED when a resource name under regions/{region}/ lies outside a prefecture caller's region."""
+    matched = _REGION_PREFIX.match(name)
+    if matched is not None:
+        scope_region(matched[1])
 
 
 def add_to_server(servicer: EvaluationServicer, server: Any) -> None:

@@ -13,6 +13,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
+from libs.common.auth.context import current_principal, scope_institution, scope_region
+from libs.common.auth.roles import Role as AuthRole
 from libs.common.dates import Period, date_from_proto, date_to_proto
 from libs.common.errors import InvalidArgument, PermissionDenied
 from libs.common.money import Money
@@ -26,7 +28,7 @@ from ...domain.review.monitoring import activity, precision
 from ...domain.review.ruleset import RuleConfig, RuleSet
 from ...domain.review.workflow import Event, Principal, Role, Step, Verdict
 from ...service_layer.review.checking import Checker
-from ...service_layer.review.flags import Flags, parse_region
+from ...service_layer.review.flags import Flags, parse_flag_name, parse_region
 from ...service_layer.review.knowledge import Knowledge
 from ...service_layer.review.queries import ReviewQueries
 from ...service_layer.review.rulesets import RuleSets, definition
@@ -50,8 +52,21 @@ ROLE = {1: pb.LINE_ROLE_VIOLATING, 2: pb.LINE_ROLE_INVOLVED}
 
 
 def principal(context: Any) -> Principal:
-    """The caller from the request metadata (x-medpay-actor, x-medpay-role, x-medpay-institution)."""
+    """The caller. With auth on, the verified token decides who acts and for which institution: a hospital token
+    is that hospital; a bureau's may pick its review function (x-medpay-role reviewer or operator, by default
+    reviewer for a prefecture, operator otherwise). In dev mode the request metadata says it (x-medpay-actor,
+    x-medpay-role, x-medpay-institution)."""
     metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    verified = current_principal()
+    if verified is not None:
+        if verified.role is AuthRole.HOSPITAL:
+            return Principal(str(verified), Role.HOSPITAL, verified.subject)
+        default = "reviewer" if verified.role is AuthRole.PREFECTURE else "operator"
+        chosen = metadata.get("x-medpay-role", default)
+        if chosen not in (Role.REVIEWER.value, Role.OPERATOR.value):
+            raise PermissionDenied(f"a {verified.role.value} acts as reviewer or operator, not {chosen!r}",
+                                   reason="PERMISSION_DENIED")
+        return Principal(str(verified), Role(chosen))
     role_text = metadata.get("x-medpay-role", "operator")
     try:
         role = Role(role_text)
@@ -165,6 +180,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         stage = STAGE_OF.get(request.stage)
         if stage is None:
             raise InvalidArgument.field("stage", "must be before, during or after")
+        scope_institution(request.stay.fixmedins_code)  # a hospital checks its own stays
         result = await self._checker.check(stay_of_request(request.stay), stage)
         return pb.CheckStayResponse(violations=[violation_proto(f) for f in result.flags],
                                     rule_set=result.rule_set, knowledge_version=result.knowledge_version)
@@ -172,7 +188,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
     # runs -------------------------------------------------------------------------------------------------------
     async def StartReviewRun(self, request: pb.StartReviewRunRequest, context: Any) -> operations_pb2.Operation:
         _operator(principal(context))
-        region = parse_region(request.parent)
+        region = scope_region(parse_region(request.parent))
         if not request.HasField("settlement_period"):
             raise InvalidArgument.field("settlement_period", "is required")
         period = Period.from_proto(request.settlement_period, "settlement_period")
@@ -183,7 +199,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         return run_proto(await self._queries.run(request.name))
 
     async def ListReviewRuns(self, request: pb.ListReviewRunsRequest, context: Any) -> pb.ListReviewRunsResponse:
-        region = parse_region(request.parent)
+        region = scope_region(parse_region(request.parent))
         size = page_size(request.page_size, 50, 500)
         async with self._knowledge._new_uow() as uow:
             found = await uow.review.runs(region, decode_token(request.page_token), size + 1)
@@ -194,7 +210,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
     # flags ------------------------------------------------------------------------------------------------------
     async def ListFlags(self, request: pb.ListFlagsRequest, context: Any) -> pb.ListFlagsResponse:
         who = principal(context)
-        region = parse_region(request.parent)
+        region = scope_region(parse_region(request.parent))
         size = page_size(request.page_size, 100, 1000)
         months = months_of(request.settlement_period, "settlement_period") if request.HasField(
             "settlement_period") else []
@@ -215,6 +231,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         return pb.ListFlagsResponse(flags=[flag_proto(f, []) for f in page], next_page_token=token)
 
     async def GetFlag(self, request: pb.GetFlagRequest, context: Any) -> pb.Flag:
+        scope_region(parse_flag_name(request.name)[0])
         found, events = await self._flags.get(principal(context), request.name)
         return flag_proto(found, events)
 
@@ -223,22 +240,26 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         if step is None:
             raise InvalidArgument.field("step", "must be first review, re-review, appeal or decide")
         amount = request.amount.fen if request.HasField("amount") else None
+        scope_region(parse_flag_name(request.name)[0])
         found, events = await self._flags.review(principal(context), request.name, step,
                                                  verdict=VERDICT_OF.get(request.verdict), reason=request.reason,
                                                  amount=amount, request_id=request.request_id)
         return flag_proto(found, events)
 
     async def ListDeductions(self, request: pb.ListDeductionsRequest, context: Any) -> pb.ListDeductionsResponse:
-        region = parse_region(request.parent)
+        region = scope_region(parse_region(request.parent))
         if not request.HasField("settlement_period"):
             raise InvalidArgument.field("settlement_period", "is required")
         rows = await self._flags.deductions(region, months_of(request.settlement_period, "settlement_period"))
+        own = current_principal()
+        if own is not None and own.role is AuthRole.HOSPITAL:  # a hospital sees its own deductions
+            rows = [row for row in rows if row[0] == own.subject]
         return pb.ListDeductionsResponse(deductions=[
             pb.Deduction(fixmedins_code=h, amount=Money(fen).to_proto(), flag_count=n) for h, fen, n in rows])
 
     async def ListRuleStatistics(self, request: pb.ListRuleStatisticsRequest,
                                  context: Any) -> pb.ListRuleStatisticsResponse:
-        region = parse_region(request.parent)
+        region = scope_region(parse_region(request.parent))
         period = str(Period.from_proto(request.settlement_period, "settlement_period")) if request.HasField(
             "settlement_period") else None
         rows = await self._flags.statistics(region, period)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from libs.common.audit import record
 from libs.common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -16,6 +17,7 @@ from libs.common.errors import (
 )
 
 from ...adapters.review.repository import RuleCount, StoredFlag
+from ...adapters.review.tables import audit
 from ...domain.review.workflow import Event, Principal, Step, Verdict, WorkflowError, take_step
 from .unit_of_work import ReviewUnitOfWork
 
@@ -79,6 +81,9 @@ class Flags:
             except WorkflowError as refused:
                 raise _error(refused) from None
             await uow.review.add_event(flag_id, event, request_id or None, digest)
+            await record(uow.session, audit, f"flag.{step.value}", name, fixmedins_code=found.fixmedins_code,
+                         region=found.region, request_id=request_id,
+                         detail={"verdict": verdict.value if verdict else "", "reason": reason, "amount_fen": amount})
             await uow.commit()
         return await self.get(who, name)
 

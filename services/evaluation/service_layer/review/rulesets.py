@@ -12,10 +12,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from libs.common.audit import record
 from libs.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 
 from ...adapters.review.files import ruleset_document
 from ...adapters.review.repository import StoredRuleSet, rule_set_name
+from ...adapters.review.tables import audit
 from ...domain.review.ruleset import RuleConfig, RuleSet, RuleSetError, parse_ruleset
 from .unit_of_work import ReviewUnitOfWork
 
@@ -101,6 +103,7 @@ class RuleSets:
             if await uow.review.rule_set(ruleset_id, version) is None:
                 raise NotFound(f"no rule set {name}", reason="RULE_SET_NOT_FOUND", metadata={"name": name})
             await uow.review.activate(ruleset_id, version, f"{who}: {reason.strip()}")
+            await record(uow.session, audit, "rule_set.activate", name, detail={"reason": reason.strip()})
             stored = await uow.review.rule_set(ruleset_id, version)
             await uow.commit()
         self._active = None

@@ -4,14 +4,14 @@ Every import job becomes a run of kind ``collection.import-lists`` or ``collecti
 file's digest, with its counts as the checkpoint: a finished one SUCCEEDED (importing the file again changes
 nothing), an unfinished one PENDING (the next import of the file resumes at its line).
 
-Revision ID: 0006
+Revision ID: 0007
 """
 from alembic import op
 
 from libs.common.runs.migration import create_run_table, drop_run_table
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

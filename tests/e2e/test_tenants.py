@@ -1,0 +1,303 @@
+"""Tenant isolation, table-driven: each role x each RPC that touches hospital data x own/other tenant, over real
+gRPC with mutual TLS on loopback (coding, grouping, collection and evaluation servers with MEDPAY_AUTH_DIR set).
+
+The data: lists of two hospitals A and B of one prefecture (uploaded by the province). "Own" and "other" are the
+caller's relation to hospital A's data: a hospital token of A (own) or of B (other); a prefecture token of A's
+prefecture (own) or of another (other); province and service tokens have no tenant (both columns the same).
+An allowed call must not be refused (it may still fail for domain reasons, e.g. no such stay); a denied one must
+be PERMISSION_DENIED, or NOT_FOUND where a resource is hidden rather than forbidden.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.type import date_pb2
+from medpay.collection.v1 import collection_service_pb2 as cpb
+from medpay.collection.v1 import collection_service_pb2_grpc as cgrpc
+from medpay.collection.v1 import fee_detail_service_pb2 as fpb
+from medpay.collection.v1 import fee_detail_service_pb2_grpc as fgrpc
+from medpay.evaluation.v1 import evaluation_service_pb2 as epb
+from medpay.evaluation.v1 import evaluation_service_pb2_grpc as egrpc
+from medpay.review.v1 import review_service_pb2 as rpb
+from medpay.review.v1 import review_service_pb2_grpc as rgrpc
+from medpay.settlement.v1 import settlement_pb2 as spb
+from medpay.settlement.v1 import settlement_pb2_grpc as sgrpc
+
+from libs.common.auth.roles import Role
+from libs.common.grpc.server import RunningServer, start_server
+from libs.common.registry import services
+from libs.common.runtime import Runtime
+from services.coding.bootstrap import build_app as build_coding
+from services.coding.bootstrap import service_spec as coding_spec
+from services.coding.service_layer.importing import import_codes
+from services.grouping.bootstrap import app_spec as grouping_spec
+from services.grouping.bootstrap import build_app as build_grouping
+
+from .auth_support import make_auth_dir, tls_channel, token
+from .lists import fresh
+
+DENIED = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+REFUSED = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
+OTHER_PREFECTURE = "330800"
+
+
+@dataclass
+class World:
+    auth_dir: Path
+    collection: str
+    evaluation: str
+    settlement: str
+    a: cpb.SettlementList  # hospital A's stored list
+    b_code: str
+    region: str
+
+
+def _free() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    from services.collection.bootstrap import build_app as build_collection
+    from services.collection.bootstrap import service_spec as collection_spec
+    from services.evaluation.bootstrap import build_app as build_evaluation
+    from services.evaluation.bootstrap import service_spec as evaluation_spec
+    from services.settlement.bootstrap import build_app as build_settlement
+    from services.settlement.bootstrap import service_spec as settlement_spec
+
+    auth_dir = make_auth_dir(tmp_path_factory.mktemp("tenants-auth"))
+    collection_address = _free()
+    base = runtime.settings.model_copy(update={"auth_dir": auth_dir, "collection_address": collection_address})
+    stack: list[RunningServer] = []
+    coding_app = build_coding(Runtime(base))
+    await import_codes(coding_app.new_uow, runtime.reference_dir)
+    stack.append(await start_server(coding_spec(coding_app, 3600), base, "127.0.0.1:0"))
+    stack.append(await start_server(grouping_spec(build_grouping(Runtime(base))), base, "127.0.0.1:0"))
+    settings = base.model_copy(update={"coding_address": f"127.0.0.1:{stack[0].port}",
+                                       "grouping_address": f"127.0.0.1:{stack[1].port}",
+                                       "auth_identity": "collection"})
+    collection_app = await build_collection(Runtime(settings))
+    stack.append(await start_server(collection_spec(collection_app, _free(), "/api/v1/hsa"), settings,
+                                    collection_address))
+    evaluation_settings = settings.model_copy(update={"auth_identity": "evaluation"})
+    stack.append(await start_server(evaluation_spec(await build_evaluation(Runtime(evaluation_settings))),
+                                    evaluation_settings, "127.0.0.1:0"))
+    settlement_settings = settings.model_copy(update={"auth_identity": "settlement"})
+    stack.append(await start_server(settlement_spec(build_settlement(Runtime(settlement_settings))),
+                                    settlement_settings, "127.0.0.1:0"))
+    try:
+        lists = [r for r, t in fresh(seed=77, cases=200) if not t["faults"]]
+        a = lists[0]
+        b = next(r for r in lists if r["fixmedins_code"] != a["fixmedins_code"])
+        async with tls_channel(auth_dir, collection_address, token(auth_dir, "province", "ops")) as channel:
+            stub = cgrpc.CollectionServiceStub(channel)
+            for request in (a, b):
+                await stub.UploadSettlementList(cpb.UploadSettlementListRequest(upload=_upload(request)))
+            stored = await stub.GetSettlementList(cpb.GetSettlementListRequest(
+                fixmedins_code=a["fixmedins_code"], setl_id=a["input"]["setlinfo"]["setl_id"]))
+        yield World(auth_dir, collection_address, f"127.0.0.1:{stack[3].port}", f"127.0.0.1:{stack[4].port}",
+                    stored, b["fixmedins_code"], stored.region)
+    finally:
+        for running in reversed(stack):
+            await running.stop()
+
+
+def _upload(request: dict[str, Any], request_id: str = "") -> cpb.SettlementListUpload:
+    return cpb.SettlementListUpload(request_id=request_id, fixmedins_code=request["fixmedins_code"],
+                                    fixmedins_name=request["fixmedins_name"],
+                                    input_json=json.dumps(request["input"], ensure_ascii=False).encode())
+
+
+Call = Callable[[World, grpc.aio.Channel], Awaitable[Any]]
+
+
+def _month(w: World) -> date_pb2.Date:
+    return w.a.settlement_month
+
+
+async def _drain(stream: Any) -> None:
+    async for _ in stream:
+        pass
+
+
+async def _revoke_and_restore(w: World, channel: grpc.aio.Channel) -> None:
+    stub = cgrpc.CollectionServiceStub(channel)
+    await stub.RevokeSettlementList(cpb.RevokeSettlementListRequest(name=w.a.name, reason="tenant test"))
+    await stub.RestoreSettlementList(cpb.RestoreSettlementListRequest(name=w.a.name, reason="tenant test"))
+
+
+CALLS: dict[str, tuple[str, Call]] = {
+    "CollectionService/GetSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                            .GetSettlementList(cpb.GetSettlementListRequest(name=w.a.name))),
+    "CollectionService/ListSettlementLists": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                              .ListSettlementLists(cpb.ListSettlementListsRequest(
+                                                  fixmedins_code=w.a.fixmedins_code))),
+    "CollectionService/RevokeSettlementList": ("collection", _revoke_and_restore),
+    "CollectionService/RestoreSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                                .RestoreSettlementList(cpb.RestoreSettlementListRequest(
+                                                    name=w.a.name, reason="tenant test"))),
+    "CollectionService/ListPendingItems": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                           .ListPendingItems(cpb.ListPendingItemsRequest(
+                                               fixmedins_code=w.a.fixmedins_code))),
+    "CollectionService/UploadSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                               .UploadSettlementList(cpb.UploadSettlementListRequest(
+                                                   upload=cpb.SettlementListUpload(
+                                                       fixmedins_code=w.a.fixmedins_code, fixmedins_name="A",
+                                                       input_json=w.a.input_json or b"{}")))),
+    "CollectionService/StreamCases": ("collection", lambda w, ch: _drain(cgrpc.CollectionServiceStub(ch)
+                                                                         .StreamCases(cpb.StreamCasesRequest(
+                                                                             region=w.region)))),
+    "CollectionService/StreamCaseEvents": ("collection", lambda w, ch: _drain(
+        cgrpc.CollectionServiceStub(ch).StreamCaseEvents(cpb.StreamCaseEventsRequest(region=w.region)))),
+    "FeeDetailService/GetStayFeeDetails": ("collection", lambda w, ch: fgrpc.FeeDetailServiceStub(ch)
+                                           .GetStayFeeDetails(fpb.GetStayFeeDetailsRequest(
+                                               fixmedins_code=w.a.fixmedins_code, mdtrt_id="no-such-stay"))),
+    "FeeDetailService/UploadFeeDetails": ("collection", lambda w, ch: fgrpc.FeeDetailServiceStub(ch)
+                                          .UploadFeeDetails(fpb.UploadFeeDetailsRequest(
+                                              fixmedins_code=w.a.fixmedins_code, input_json=b'{"feedetail": []}'))),
+    "FeeDetailService/RevokeFeeDetails": ("collection", lambda w, ch: fgrpc.FeeDetailServiceStub(ch)
+                                          .RevokeFeeDetails(fpb.RevokeFeeDetailsRequest(
+                                              fixmedins_code=w.a.fixmedins_code, mdtrt_id="no-such-stay",
+                                              feedetl_sn="1"))),
+    "FeeDetailService/StreamFeeDetails": ("collection", lambda w, ch: _drain(
+        fgrpc.FeeDetailServiceStub(ch).StreamFeeDetails(fpb.StreamFeeDetailsRequest(
+            region=w.region, settlement_periods=[_month(w)])))),
+    "ReviewService/ListFlags": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListFlags(
+        rpb.ListFlagsRequest(parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "ReviewService/CheckStay": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).CheckStay(
+        rpb.CheckStayRequest(stay=rpb.Stay(fixmedins_code=w.a.fixmedins_code, setl_id="s1"),
+                             stage=rpb.STAGE_DURING))),
+    "ReviewService/GetFlag": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).GetFlag(
+        rpb.GetFlagRequest(name=f"regions/{w.region}/flags/999999"))),
+    "ReviewService/ListDeductions": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListDeductions(
+        rpb.ListDeductionsRequest(parent=f"regions/{w.region}", settlement_period=_month(w)))),
+    "EvaluationService/GetHospitalScorecard": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                               .GetHospitalScorecard(epb.GetHospitalScorecardRequest(
+                                                   name=f"regions/{w.region}/evaluationRuns/{'0' * 32}"
+                                                        f"/hospitalScorecards/{w.a.fixmedins_code}"))),
+    "EvaluationService/ListEvaluationRuns": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                             .ListEvaluationRuns(epb.ListEvaluationRunsRequest(
+                                                 parent=f"regions/{w.region}"))),
+    "SettlementService/ListHospitalStatements": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                                 .ListHospitalStatements(spb.ListHospitalStatementsRequest(
+                                                     parent=f"regions/{w.region}/settlementRuns/{'0' * 32}"))),
+    "SettlementService/GetCaseSettlement": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                            .GetCaseSettlement(spb.GetCaseSettlementRequest(
+                                                name=f"regions/{w.region}/settlementRuns/{'0' * 32}"
+                                                     f"/caseSettlements/{w.a.setl_list_id}"))),
+}
+"""Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
+
+FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements",
+            "SettlementService/GetCaseSettlement"}
+"""Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright."""
+
+
+def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:
+    """(token, certificate identity) of a caller of ``role`` that is (or is not) hospital A's tenant."""
+    if role is Role.HOSPITAL:
+        return token(w.auth_dir, role, w.a.fixmedins_code if own else w.b_code), "client"
+    if role is Role.PREFECTURE:
+        return token(w.auth_dir, role, w.region if own else OTHER_PREFECTURE), "client"
+    if role is Role.SERVICE:
+        return token(w.auth_dir, role, "settlement"), "settlement"
+    return token(w.auth_dir, role, "ops"), "client"
+
+
+def _expected(method: str, role: Role, own: bool) -> str:
+    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1",
+               "Settlement": "medpay.settlement.v1"}.get(method.partition("Service")[0], "medpay.collection.v1")
+    roles = services().access_table()[f"/{service}.{method}"]
+    if role not in roles:
+        return "refused"
+    if own or role in (Role.PROVINCE, Role.SERVICE):
+        return "allowed"
+    if role is Role.HOSPITAL and method in FILTERED:
+        return "allowed"
+    return "denied"
+
+
+CASES = [(method, role, own) for method in CALLS for role in Role for own in (True, False)]
+
+
+@pytest.mark.parametrize(("method", "role", "own"), CASES,
+                         ids=[f"{m.split('/')[1]}-{r.value}-{'own' if o else 'other'}" for m, r, o in CASES])
+async def test_tenant_isolation(world: World, method: str, role: Role, own: bool) -> None:
+    target, call = CALLS[method]
+    bearer, identity = _caller(world, role, own)
+    address = {"collection": world.collection, "evaluation": world.evaluation, "settlement": world.settlement}[target]
+    expected = _expected(method, role, own)
+    async with tls_channel(world.auth_dir, address, bearer, identity=identity) as channel:
+        try:
+            await call(world, channel)
+            code = grpc.StatusCode.OK
+        except grpc.aio.AioRpcError as failed:
+            code = failed.code()
+    if expected == "refused":
+        assert code is grpc.StatusCode.PERMISSION_DENIED, f"{role} may not call {method}, got {code}"
+    elif expected == "denied":
+        assert code in DENIED, f"{role} of another tenant reached A's data through {method} ({code})"
+    else:
+        assert code not in REFUSED, f"{role} ({'own' if own else 'other'}) was refused {method} ({code})"
+
+
+async def test_a_hospital_sees_only_its_own_rows_of_region_wide_answers(world: World) -> None:
+    async with tls_channel(world.auth_dir, world.collection, token(world.auth_dir, "hospital", world.b_code)) as ch:
+        page = await cgrpc.CollectionServiceStub(ch).ListSettlementLists(cpb.ListSettlementListsRequest())
+    assert page.settlement_lists and {s.fixmedins_code for s in page.settlement_lists} == {world.b_code}
+    async with tls_channel(world.auth_dir, world.collection, token(world.auth_dir, "province", "ops")) as ch:
+        everyone = await cgrpc.CollectionServiceStub(ch).ListSettlementLists(cpb.ListSettlementListsRequest())
+    assert {world.a.fixmedins_code, world.b_code} <= {s.fixmedins_code for s in everyone.settlement_lists}
+
+
+async def test_request_ids_are_scoped_by_institution(world: World) -> None:
+    """Hospital A's request_id does not block hospital B's upload with the same request_id."""
+    lists = [r for r, t in fresh(seed=77, cases=200) if not t["faults"]][2:]  # not the two the world stored
+    a = next(r for r in lists if r["fixmedins_code"] == world.a.fixmedins_code)
+    b = next(r for r in lists if r["fixmedins_code"] == world.b_code)
+    replies = []
+    for request in (a, b):
+        bearer = token(world.auth_dir, "hospital", request["fixmedins_code"])
+        async with tls_channel(world.auth_dir, world.collection, bearer) as channel:
+            replies.append(await cgrpc.CollectionServiceStub(channel).UploadSettlementList(
+                cpb.UploadSettlementListRequest(upload=_upload(request, "shared-request-7"))))
+    assert replies[0].setl_list_id != replies[1].setl_list_id
+
+
+async def test_status_changes_are_audited_with_actor_and_request_id_and_the_log_is_append_only(
+        world: World, database_url: str) -> None:
+    import asyncpg
+
+    bearer = token(world.auth_dir, "hospital", world.a.fixmedins_code)
+    async with tls_channel(world.auth_dir, world.collection, bearer) as channel:
+        stub = cgrpc.CollectionServiceStub(channel)
+        await stub.RevokeSettlementList(cpb.RevokeSettlementListRequest(name=world.a.name, reason="duplicate"),
+                                        metadata=(("x-request-id", "audit-revoke-1"),))
+        await stub.RestoreSettlementList(cpb.RestoreSettlementListRequest(name=world.a.name, reason="not a dup"),
+                                         metadata=(("x-request-id", "audit-restore-1"),))
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT actor, action, fixmedins_code, region, request_id, detail FROM collection.audit_log "
+            "WHERE request_id LIKE 'audit-%' ORDER BY id")
+        assert [(r["actor"], r["action"], r["request_id"]) for r in rows] == [
+            (f"hospital:{world.a.fixmedins_code}", "settlement_list.revoke", "audit-revoke-1"),
+            (f"hospital:{world.a.fixmedins_code}", "settlement_list.restore", "audit-restore-1")]
+        assert rows[0]["fixmedins_code"] == world.a.fixmedins_code and rows[0]["region"] == world.region
+        assert json.loads(rows[0]["detail"])["reason"] == "duplicate"
+        for statement in ("UPDATE collection.audit_log SET actor = 'someone else'",
+                          "DELETE FROM collection.audit_log", "TRUNCATE collection.audit_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await connection.execute(statement)
+    finally:
+        await connection.close()
