@@ -31,7 +31,7 @@ ACCESS = access_table("medpay.settlement.v1.SettlementService", {
     "GetWeightTable": EVERYONE, "ListWeightTables": EVERYONE, "ListGroupWeights": EVERYONE,
     "StartSettlementRun": BUREAUS, "GetSettlementRun": BUREAUS, "ListSettlementRuns": BUREAUS,
     # A hospital reads its own statements and cases' settlement (the servicer's tenant), a prefecture its region's.
-    "ListHospitalStatements": EVERYONE, "GetCaseSettlement": EVERYONE,
+    "ListHospitalStatements": EVERYONE, "GetCaseSettlement": EVERYONE, "ListCaseSettlements": EVERYONE,
 })
 """Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
 
