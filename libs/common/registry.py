@@ -7,7 +7,8 @@ A service declares itself in ``services/<name>/declaration.py`` with a module-le
         summary="payment settlement and clearing",
         spec=_spec,                                 # async (Runtime) -> ServiceSpec; imports lazily inside
         schemas=(Schema("settlement", HERE / "adapters" / "migrations"),),
-        depends_on=("collection",),                 # services it calls
+        depends_on=("collection",),                 # services it calls, started before it
+        also_calls=(),                              # services it calls that may start after it
         k8s_name="medpay-settlement",
         access=ACCESS,                              # who may call each RPC (libs/common/auth/roles.py)
     )
@@ -65,8 +66,10 @@ class ServiceDeclaration:
 
     ``spec`` builds the gRPC side (servicers, start/stop hooks) from the process runtime; it is awaited by
     ``medpay serve``. The service's listen address is the setting ``<name>_address`` (``MEDPAY_<NAME>_ADDRESS``),
-    which is also how its callers find it. ``depends_on`` names the services it calls; ``k8s_name`` is the name
-    of its Deployment and Service in ``deploy/k8s``.
+    which is also how its callers find it. ``depends_on`` names the services it calls and needs up before it
+    starts; ``also_calls`` those it calls only later (on a request), which may start after it (calls in both
+    directions would be a cycle of ``depends_on``). ``calls`` is both: the k8s NetworkPolicies allow exactly
+    these connections. ``k8s_name`` is the name of its Deployment and Service in ``deploy/k8s``.
     """
 
     name: str
@@ -74,6 +77,7 @@ class ServiceDeclaration:
     spec: Callable[[Runtime], Awaitable[ServiceSpec]]
     schemas: tuple[Schema, ...] = ()
     depends_on: tuple[str, ...] = ()
+    also_calls: tuple[str, ...] = ()
     k8s_name: str = ""
     http: HttpDoor | None = None
     access: AccessTable = field(default_factory=dict)
@@ -84,6 +88,11 @@ class ServiceDeclaration:
     def address_setting(self) -> str:
         """The ``Settings`` field with this service's gRPC address (env ``MEDPAY_<NAME>_ADDRESS``)."""
         return f"{self.name}_address"
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        """Every service this one calls (``depends_on`` then ``also_calls``)."""
+        return (*self.depends_on, *(name for name in self.also_calls if name not in self.depends_on))
 
     @property
     def address_env(self) -> str:
@@ -110,7 +119,7 @@ class Registry:
                                         f"and {declaration.name!r}")
                 schemas[schema.name] = declaration.name
         for declaration in self._services.values():
-            for needed in declaration.depends_on:
+            for needed in declaration.calls:
                 if needed not in self._services:
                     raise RegistryError(f"{declaration.name!r} depends on undeclared service {needed!r}")
         self.start_order(self.names())  # raises on a dependency cycle

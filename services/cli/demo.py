@@ -40,12 +40,15 @@ from ..collection.domain.codes import coded_fields
 from ..synth.cli import default_scheme
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
-from ..synth.sources import load_reference
+from ..synth.sources import divisions, load_reference
 from ..synth.writer import Emitted, emissions
 from .demo_auth import DemoAuth, security_checks
+from .demo_evaluation import EvaluationOutcome, evaluate_month, month_weights
+from .demo_review import review_month
 from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
+from .report_review import review_kpis
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
 SAMPLE_LIST = BUNDLED_SAMPLE / "settlement_list_4101A.json"
@@ -77,14 +80,16 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     params = SynthParams(cases=args.lists, hospitals=args.hospitals, months=1,
                          scheme=default_scheme(runtime.reference_dir))
     ref, _ = load_reference(params, runtime.reference_dir)
-    month = list(emissions(Generator(params, ref)))
+    month = list(emissions(Generator(params, ref), fees=True))
+    fees = [line for kind, line, _ in month if kind == "fees"]  # the stays' 2301 fee details, for review
+    month = [emitted for emitted in month if emitted[0] != "fees"]
     console.print(f"synthetic month: {sum(k == 'list' for k, _, _ in month):,} settlement lists of "
                   f"{len(ref.hospitals)} hospitals in {params.region} ({params.scheme}) and "
                   f"{sum(k == 'record' for k, _, _ in month):,} settlement records of the core system")
     # Auth on: mutual TLS between every process, a token per caller, hospitals signing x-tif over HTTPS.
     auth = DemoAuth.create(runtime.settings.data_dir / "demo-auth", [h.code for h in ref.hospitals])
     env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir), **auth.env()}
-    with start_services(["collection", "settlement"], env) as running:  # and what they call, from the registry
+    with start_services(["collection", "settlement", "evaluation"], env) as running:  # and what they call
         coding, grouping = running["coding"].address, running["grouping"].address
         http = running["collection"].http_address
         console.print(f"coding {coding}, grouping {grouping} and collection (national interface https://{http}) "
@@ -94,16 +99,31 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         results = asyncio.run(_send_month(auth, auth.base(http, runtime.settings.collection_http_base),
                                           running["collection"].address, month, args.concurrency))
         results.drg_names = asyncio.run(_drg_names(auth, grouping, params.scheme, results.top_drgs(15)))
+        results.review = asyncio.run(review_month(
+            running["evaluation"].address, running["collection"].address, params.region, params.first_day,
+            fees=fees, truths=[t for kind, _, t in month if kind == "list" and t is not None],
+            progress=console.print, open_as=_review_channels(auth)))
+        region_name = divisions(runtime.reference_dir)[1].get(params.region[:4], "")
+        evaluation = asyncio.run(evaluate_month(
+            running["evaluation"].address, runtime, region=params.region, region_name=region_name,
+            period=f"{params.year}-{params.first_month:02d}", out=args.out / "evaluation", channel=auth.channel,
+            weights=month_weights(fact for kind, _, fact in month if kind == "list" and fact is not None)))
         console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
         results.settlement = asyncio.run(settle_a_year(
             running["collection"].address, running["settlement"].address, runtime.reference_dir,
             hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
             step=lambda text: console.print(f"settlement: {text}"), channel=auth.channel))
+        settled_year = asyncio.run(evaluate_month(
+            running["evaluation"].address, runtime, region=params.region, region_name=region_name,
+            period=str(results.settlement.year), out=args.out / "evaluation" / str(results.settlement.year),
+            weights=None, channel=auth.channel))
         checks = asyncio.run(security_checks(auth, running["collection"].address,
                                              sorted(h.code for h in ref.hospitals)))
     results.sample = sample
     results.hospitals = {h.code: h.name for h in ref.hospitals}
     _print(results)
+    _print_evaluation(evaluation)
+    _print_evaluation(settled_year)
     _print_checks(checks)
     report = write_report(args.out, results, outcomes=outcomes, seconds=time.perf_counter() - started)
     console.print(f"\nreport written to [bold]{report}[/] ({time.perf_counter() - started:.1f}s in all)")
@@ -267,6 +287,25 @@ async def _drg_names(auth: DemoAuth, grouping_addr: str, scheme: str, drgs: list
     return names
 
 
+def _print_evaluation(e: EvaluationOutcome) -> None:
+    r, region = e.report, e.report.region_figures
+    console.print(f"\nperformance evaluation {r.period} ({e.run}): {region.cases:,} cases, CMI {region.cmi}, "
+                  f"low-risk mortality {region.low_risk_mortality}, 15-day readmission {region.readmit15_rate}")
+    inputs = dict(r.inputs)
+    if "settlement_run" in inputs and r.region_payment is not None:
+        console.print(f"against settlement run {inputs['settlement_run']} (weights {inputs['weights']}): high "
+                      f"outliers {r.region_payment.high_outlier_share}, low outliers "
+                      f"{r.region_payment.low_outlier_share}, special cases {r.region_payment.special_cases}")
+    table = Table("hospital", "level", "cases", "CMI", "time index", "cost index", "quadrant",
+                  title="hospital league table (by CMI)")
+    for h in r.league():
+        f = h.figures
+        table.add_row(f"{h.code} {h.name}", str(h.level or ""), f"{f.cases:,}", str(f.cmi or ""),
+                      str(f.time_index or ""), str(f.cost_index or ""), h.quadrant.value if h.quadrant else "")
+    console.print(table)
+    console.print(f"evaluation report: {e.files[0]} (+ {len(e.files) - 1} CSV files)")
+
+
 def _print_checks(checks: list[tuple[str, str, bool]]) -> None:
     table = Table(title="security checks (auth on)")
     for column in ("attempt", "answer", "as it should be"):
@@ -274,6 +313,17 @@ def _print_checks(checks: list[tuple[str, str, bool]]) -> None:
     for attempt, answer, right in checks:
         table.add_row(attempt, answer, "yes" if right else "[red]NO[/]")
     console.print(table)
+
+
+def _review_channels(auth: DemoAuth) -> Any:
+    """Review's callers with auth on: the province's operator and reviewers (one token each), hospitals."""
+    from libs.common.auth.roles import Role
+
+    def open_as(address: str, kind: str, subject: str) -> grpc.aio.Channel:
+        if kind == "hospital":
+            return auth.channel(address, Role.HOSPITAL, subject)
+        return auth.channel(address, Role.PROVINCE, subject or "demo-operator")
+    return open_as
 
 
 def _print(r: DemoResults) -> None:
@@ -307,6 +357,10 @@ def _print(r: DemoResults) -> None:
     for code, n in sorted(r.per_hospital.items(), key=lambda kv: -kv[1]):
         per.add_row(code, r.hospitals.get(code, ""), str(n), str(r.rejected_per_hospital.get(code, 0)))
     console.print(per)
+    if r.review is not None:
+        kpis = ", ".join(f"{label} {value}" for label, value in review_kpis(r.review))
+        categories = ", ".join(f"{c} {n:,}" for c, n in r.review.by_category.most_common())
+        console.print(f"smart review: {kpis}; flags by category: {categories}")
 
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .report_review import ReviewResults, review_section
 from .report_settlement import settlement_section
 
 _STYLE = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2rem auto;
@@ -41,6 +42,7 @@ class DemoResults:
     arrival: Counter[str] = field(default_factory=Counter)  # lists by the status they were acknowledged with
     still_pending: int = 0  # lists still waiting for their record at the end
     records_waiting: int = 0  # records still waiting for their list at the end
+    review: ReviewResults | None = None  # the month's after-the-fact review (report_review.py)
     settlement: Any = None  # the settlement stage's results (demo_settlement.SettlementDemo)
 
     def record(self, request: dict[str, Any], truth: dict[str, Any], reply: dict[str, Any],
@@ -110,6 +112,7 @@ and grouped when it came; {r.arrival["ACTIVE"]:,} found their record and were gr
 {_bars([("lists pending on arrival", r.arrival["PENDING"]), ("lists grouped on arrival", r.arrival["ACTIVE"]),
         ("lists rejected on arrival", r.arrival["REJECTED"]), ("lists still pending", r.still_pending),
         ("records waiting for their list", r.records_waiting)])}
+{review_section(r.review, r.hospitals, _bars)}
 <h2>主要病组 / top DRGs</h2>{_bars([(f"{d} {r.drg_names.get(d, '')}", n) for d, n in drgs])}
 <h2>各医院病例数 / cases per hospital</h2>
 {_bars([(f"{c} {r.hospitals.get(c, '')}", n) for c, n in hospitals])}

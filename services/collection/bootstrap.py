@@ -17,6 +17,7 @@ from libs.common.grpc.client import caller_auth
 from libs.common.grpc.server import ServiceSpec
 from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
+from libs.common.telemetry import traced_asgi
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
@@ -132,7 +133,7 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
             f"_FILE forms): it serves loopback only in development, not {http_address}")
-    door = HttpDoor(app.interface.app(http_base), HttpDoorConfig(
+    door = HttpDoor(traced_asgi(app.interface.app(http_base)), HttpDoorConfig(
         http_address, max_connections=s.http_max_connections, header_timeout_seconds=s.http_header_timeout_seconds,
         keepalive_seconds=s.http_keepalive_seconds, reuse_port=reuse_port,
         ssl_context=AuthMaterial.load(s.auth_dir).http_ssl_context("collection") if s.auth_dir else None),

@@ -20,6 +20,7 @@ from libs.common.runtime import Runtime
 
 from .adapters.indicators.collection_feed import CollectionFeed
 from .adapters.indicators.institution_names import InstitutionNames
+from .adapters.indicators.settlement_runs import SettlementRuns
 from .adapters.indicators.tables import runs_table as performance_runs_table
 from .adapters.review import tables as review_tables
 from .adapters.review.collection import CollectionReader
@@ -102,12 +103,14 @@ def build_performance(runtime: Runtime) -> PerformanceApp:
 
     collection = open_service_channel(runtime.settings, "collection", stream_deadline_seconds=600)
     coding = open_service_channel(runtime.settings, "coding", [("medpay.coding.v1.CodingService", "GetCode")])
-    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=None, names=InstitutionNames(coding))
+    settlement = open_service_channel(runtime.settings, "settlement")
+    evaluation = EvaluationRuns(new_uow, CollectionFeed(collection), settlement=SettlementRuns(settlement),
+                                names=InstitutionNames(coding), review=True)
     kind = JobKind(EVALUATION_RUN, evaluation.job, metadata=lambda run: evaluation_run_to_proto(run, None),
                    response=lambda run: evaluation_run_to_proto(run, None))
     runs = Runs(engine, performance_runs_table, [kind], domain="evaluation.medpay")
     evaluation.runs = runs
-    return PerformanceApp(engine, new_uow, runs, evaluation, [collection, coding])
+    return PerformanceApp(engine, new_uow, runs, evaluation, [collection, coding, settlement])
 
 
 async def build_review(runtime: Runtime) -> ReviewApp:

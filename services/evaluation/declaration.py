@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from libs.common.auth.roles import BUREAUS, EVERYONE, PREFECTURE, PROVINCE, Role, access_table
+from libs.common.auth.roles import BUREAUS, EVERYONE, HOSPITAL, PREFECTURE, PROVINCE, Role, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ ACCESS = {
         "CheckStay": EVERYONE,  # a hospital checks its own stays before settling them (3101/3102)
         "StartReviewRun": BUREAUS, "GetReviewRun": BUREAUS, "ListReviewRuns": BUREAUS,
         "ListFlags": EVERYONE, "GetFlag": EVERYONE, "ListDeductions": EVERYONE,  # scoped to the caller's tenant
-        "ReviewFlag": (PREFECTURE, PROVINCE), "ListRuleStatistics": BUREAUS,
+        # reviewers review and decide; a hospital appeals its own flags (the servicer checks step and owner)
+        "ReviewFlag": (PREFECTURE, PROVINCE, HOSPITAL), "ListRuleStatistics": BUREAUS,
     }),
 }
 """Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
@@ -51,7 +52,7 @@ SERVICE = ServiceDeclaration(
     spec=_spec,
     schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations"),
              Schema("review", HERE / "adapters" / "review" / "migrations")),
-    depends_on=("coding", "collection"),
+    depends_on=("coding", "collection", "settlement"),
     k8s_name="medpay-evaluation",
     access=ACCESS,
 )

@@ -58,6 +58,15 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--rule-set", default="", help="ruleSets/{id}/versions/{version} (default: the active one)")
     run.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
     run.set_defaults(handler=run_review_run)
+    deductions = cmds.add_parser("deductions", help="the confirmed flags' amounts per hospital for a settlement "
+                                 "period: the deductions a settlement clearing applies (FORMAT.md's hospitals)")
+    deductions.add_argument("--region", required=True, help="6-digit prefecture code")
+    deductions.add_argument("--period", required=True, help="settlement month yyyy-MM or year yyyy")
+    deductions.add_argument("--out", type=Path, help='also write {"hospitals": {code: {"deductions": yuan}}} here, '
+                            "to merge into a settlement policy's parameters")
+    deductions.add_argument("--address", help="review (evaluation) service address (default "
+                            "MEDPAY_EVALUATION_ADDRESS)")
+    deductions.set_defaults(handler=run_deductions)
 
 
 def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -206,6 +215,34 @@ def run_review_run(args: argparse.Namespace, runtime: Runtime) -> int:
             operation.response.Unpack(run)
         print(f"{run.name}: {run.list_count:,} lists ({run.lists_with_details:,} with fee details), "
               f"{run.flag_count:,} flags, {run.amount.fen / 100:,.2f} yuan at stake")
+        return 0
+    return _rpc(go)
+
+
+def run_deductions(args: argparse.Namespace, runtime: Runtime) -> int:
+    import json
+
+    from medpay.review.v1 import review_service_pb2 as pb
+
+    from libs.common.dates import Period
+    from libs.common.money import fen_text
+
+    period = Period.parse(args.period, "--period")
+
+    async def go() -> int:
+        channel, stub = _stub(args, runtime)
+        async with channel:
+            reply = await stub.ListDeductions(pb.ListDeductionsRequest(
+                parent=f"regions/{args.region}", settlement_period=period.to_proto()), metadata=OPERATOR)
+        for d in reply.deductions:
+            print(f"{d.fixmedins_code}\t{fen_text(d.amount.fen)}\t{d.flag_count} confirmed flag(s)")
+        total = sum(d.amount.fen for d in reply.deductions)
+        console.print(f"{len(reply.deductions)} hospital(s), {fen_text(total)} yuan confirmed in {args.region} "
+                      f"{args.period}")
+        if args.out is not None:
+            hospitals = {d.fixmedins_code: {"deductions": fen_text(d.amount.fen)} for d in reply.deductions}
+            args.out.write_text(json.dumps({"hospitals": hospitals}, ensure_ascii=False, indent=1) + "\n",
+                                encoding="utf-8")
         return 0
     return _rpc(go)
 

@@ -35,6 +35,7 @@ SERVICE = ServiceDeclaration(
     summary="case grouping: CHS-DRG scheme packs and DIP catalogues held in memory",
     spec=_spec,
     schemas=(Schema("grouping", HERE / "adapters" / "migrations"),),
+    also_calls=("collection",),  # DIP catalogue builds read the case feed
     k8s_name="medpay-grouping",
     access=ACCESS,
 )

@@ -20,6 +20,7 @@ from ..grouping.domain.case import Case, GroupStatus
 from ..grouping.domain.checks import CodeTables
 from ..grouping.domain.engine import group_case
 from ..grouping.domain.scheme import AdrgStep, Scheme
+from .mix import COMORBIDITIES, Comorbidity
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class Catalogue:
     neutral_pool: tuple[str, ...]
     skipped_drgs: tuple[str, ...]
     scheme: Scheme
+    comorbidities: tuple[tuple[Comorbidity, str], ...] = ()
+    """The chronic conditions patients carry as secondary diagnoses, each with the code used for it: one the
+    scheme leaves neutral (no CC or MCC, in no rule's list), so they never move a case out of its DRG."""
 
     def secondary_with(self, level: str, dx0: str, rng: random.Random) -> str:
         """An MCC or CC diagnosis that counts for this principal (not in its exclusion table)."""
@@ -102,6 +106,9 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
     cc_pool = tuple(c for c in usable if c in cc and c not in mcc)
     neutral = tuple(c for c in usable if c not in mcc and c not in cc)
     base = Catalogue({}, mcc_pool, cc_pool, neutral, (), scheme)
+    comorbidities = tuple((c, code) for c in COMORBIDITIES
+                          for code in [next((x for x in c.codes if x in codes.diagnoses and x not in referenced
+                                             and x not in mcc and x not in cc), None)] if code is not None)
     ors = sorted(scheme.or_procedures)
     generic_dx = rng.sample(neutral, min(300, len(neutral)))
     recipes: dict[str, tuple[DrgRecipe, ...]] = {}
@@ -126,7 +133,7 @@ def build_catalogue(scheme: Scheme, document: Mapping[str, Any], codes: CodeTabl
                     skipped.append(drg.code)
             if built:
                 recipes[step.step_id] = tuple(built)
-    return Catalogue(recipes, mcc_pool, cc_pool, neutral, tuple(skipped), scheme)
+    return Catalogue(recipes, mcc_pool, cc_pool, neutral, tuple(skipped), scheme, comorbidities)
 
 
 Pools = tuple[Sequence[str], Sequence[str], Sequence[Sequence[str]]]

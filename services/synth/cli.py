@@ -43,6 +43,8 @@ def add_commands(sub: Any) -> None:
     cmd.add_argument("--rich-lists", action="store_true",
                      help="write lists in the older rich form (patient fields, iteminfo, payinfo) instead of "
                           "as hospital systems send 4101A")
+    cmd.add_argument("--no-fee-details", action="store_true",
+                     help="write no fee details (fee_details.jsonl, 2301 per list) nor knowledge/items.csv")
     cmd.add_argument("--out", type=Path, default=Path("synth-out"))
     cmd.add_argument("--gzip", action="store_true", help="gzip the JSON-lines files (for large runs)")
     cmd.add_argument("--reference-dir", type=Path, help="reference directory (default MEDPAY_REFERENCE_DIR)")
@@ -57,7 +59,7 @@ def run_synth(args: argparse.Namespace, runtime: Runtime) -> int:
     scheme = args.scheme or default_scheme(runtime.reference_dir)
     params = SynthParams(region=args.region, hospitals=args.hospitals, year=args.year, first_month=args.first_month,
                          months=args.months, cases=args.cases, seed=args.seed, scheme=scheme,
-                         rich_lists=args.rich_lists)
+                         rich_lists=args.rich_lists, fee_details=not args.no_fee_details)
     if params.last_day >= date.today().replace(day=1):
         console.print(f"medpay synth: the period {params.first_day:%Y-%m} to {params.last_day:%Y-%m} does not end "
                       f"before the current month; the platform refuses stays in the future, so choose an earlier "
@@ -77,7 +79,8 @@ def run_synth(args: argparse.Namespace, runtime: Runtime) -> int:
         counts = write_run(Generator(params, ref), out, lambda n: progress.update(task, completed=n))
     elapsed = time.perf_counter() - started
     (args.out / "params.json").write_text(json.dumps(_describe(params, ref), ensure_ascii=False, indent=1))
-    console.print(f"wrote {counts.lists:,} settlement lists and {counts.records:,} settlement records of "
+    details = f", {counts.fee_lines:,} fee detail lines" if params.fee_details else ""
+    console.print(f"wrote {counts.lists:,} settlement lists{details} and {counts.records:,} settlement records of "
                   f"{len(ref.hospitals)} hospitals ({params.first_day:%Y-%m} to {params.last_day:%Y-%m}) to "
                   f"{args.out} in {elapsed:.1f}s ({counts.lists / max(elapsed, 1e-9):,.0f} lists/s); "
                   f"{len(ref.catalogue.skipped_drgs)} DRGs of {params.scheme} not reachable by the sampler")

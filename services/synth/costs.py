@@ -6,6 +6,7 @@ import math
 import random
 
 from .catalogue import DrgRecipe
+from .mix import COST_HINTS
 from .params import SynthParams
 
 SEVERITY_COST = {"1": 1.75, "3": 1.3, "5": 1.0, "9": 1.15}
@@ -52,7 +53,10 @@ class CostModel:
         base = self._cache.get(recipe.drg)
         if base is None:
             rng = random.Random(f"{self._seed}:{recipe.adrg}")
-            if recipe.surgical:
+            hint = COST_HINTS.get(recipe.adrg)
+            if hint is not None:  # a common group: its reported mean, give or take 10%
+                cost, los = hint[0] * rng.uniform(0.9, 1.1), hint[1] * rng.uniform(0.9, 1.1)
+            elif recipe.surgical:
                 cost, los = 26_000 * rng.lognormvariate(0, 0.45), 9 * rng.uniform(0.7, 1.4)
             else:
                 cost, los = 8_500 * rng.lognormvariate(0, 0.4), 8 * rng.uniform(0.7, 1.3)

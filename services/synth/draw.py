@@ -73,3 +73,4 @@ class Discharge:
     records: list[RecordEvent] = field(default_factory=list)
     listed: bool = True                       # False: a cancelled settlement, no list is ever sent
     sent_at: datetime | None = None           # when the hospital uploads the list
+    department: str = ""                      # the treating department (the doctor's), as the list codes it

@@ -12,15 +12,18 @@ import heapq
 import itertools
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .catalogue import Catalogue, DrgRecipe, Variant
+from .catalogue import Catalogue, DrgRecipe, Profile, Variant
 from .costs import CostModel, FeeItem, length_of_stay, split_fees
 from .draw import Discharge, HisStyle, RecordEvent
 from .faults import FaultContext, inject
+from .fees import FeeDetails
+from .items import catalogue
 from .lists import request, truth
+from .mix import MATERNAL_YEARS, adrg_kind, age_band, age_lean, base_mix, death_factor, department_of, hospital_mix
 from .params import SynthParams
 from .payment import Settlement, settle, without_late_charges
 from .people import Person, Population, age_years, insutype_at
@@ -29,6 +32,7 @@ ADULT_BANDS = ("adult", "elderly")
 MAX_LOS = 90
 # Discharges by weekday, Monday first: fewer at weekends (wards discharge on working days).
 WEEKDAY_WEIGHTS = (11, 11, 11, 11, 11, 7, 5)
+MATERNAL = Profile("maternal", MATERNAL_YEARS)
 
 
 class FastRandom(random.Random):
@@ -65,15 +69,21 @@ class Generator:
         self.people = Population(params.region, self.rng, params.returning_person_rate, list(ref.counties))
         self._serial = itertools.count(1)
         self._seq: dict[str, int] = {}
-        adrgs = list(ref.catalogue.recipes)
-        random.Random(f"mix:{params.seed}").shuffle(adrgs)
-        self._adrgs = adrgs
-        self._adrg_cum = list(itertools.accumulate(1 / (rank + 1) ** params.zipf_exponent
-                                                   for rank in range(len(adrgs))))
+        recipes = ref.catalogue.recipes
+        self._adrgs = list(recipes)
+        pairs = [(recipes[step][0].adrg, recipes[step][0].mdc) for step in self._adrgs]
+        base = base_mix(pairs, params.seed, params.zipf_exponent)
+        self._mix = {h.code: list(itertools.accumulate(hospital_mix(pairs, base, h.level, h.kind)))
+                     for h in ref.hospitals}
+        self._variant_cum: dict[str, list[float]] = {}
+        self._staff: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        self._comorbidities: dict[tuple[int, int], list[tuple[float, str]]] = {}
         self._hospital_cum = list(itertools.accumulate(h.beds for h in ref.hospitals))
         self._end = datetime.combine(params.last_day, datetime.max.time().replace(microsecond=0))
         self._style = {h.code: HisStyle(None if i % 3 == 0 else "", i % 4 == 1, i % 5 == 4)
                        for i, h in enumerate(ref.hospitals)}
+        self.fee_details = (FeeDetails(catalogue(), params.seed, params.item_behaviours)
+                            if params.fee_details else None)
 
     def lists(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """(request, truth) pairs in discharge order, exactly ``cases`` of them (the stays' records aside)."""
@@ -85,6 +95,10 @@ class Generator:
         """A listed stay as its 4101A request (in the run's form) and its truth line."""
         seq = self._seq[d.hospital.code] = self._seq.get(d.hospital.code, 0) + 1
         return request(self.p.region, d, self.ref.names, seq, rich=self.p.rich_lists), truth(d)
+
+    def fee_request(self, d: Discharge) -> dict[str, Any] | None:
+        """A listed stay's 2301 fee details (before ``written``: planted item behaviours go into its truth)."""
+        return None if self.fee_details is None else self.fee_details.request(d, d.department)
 
     def stays(self) -> Iterator[Discharge]:
         """Every stay in discharge-day order: exactly ``cases`` listed ones, and the cancelled settlements
@@ -128,7 +142,8 @@ class Generator:
     def _discharge(self, day: date) -> Discharge:
         rng = self.rng
         hospital = self.ref.hospitals[bisect.bisect(self._hospital_cum, rng.random() * self._hospital_cum[-1])]
-        adrg = self._adrgs[bisect.bisect(self._adrg_cum, rng.random() * self._adrg_cum[-1])]
+        cum = self._mix[hospital.code]
+        adrg = self._adrgs[min(len(cum) - 1, bisect.bisect(cum, rng.random() * cum[-1]))]
         recipe = self._severity(self.ref.catalogue.recipes[adrg], hospital.level)
         behaviours: list[str] = []
         cost_basis, honest = recipe, ""
@@ -151,7 +166,7 @@ class Generator:
                behaviours: list[str], honest: str = "", person: Person | None = None,
                variant: Variant | None = None, admitted_on: date | None = None) -> Discharge:
         rng, p = self.rng, self.p
-        variant = variant or rng.choice(recipe.variants)
+        variant = variant or self._variant(recipe)
         expected, expected_los = self.costs.expected(cost_basis, hospital.level)
         cost, outlier = self.costs.draw(expected, rng)
         los = min(MAX_LOS, length_of_stay(expected_los, cost / expected, rng))
@@ -175,11 +190,14 @@ class Generator:
         insutype = insutype_at(person, years)
         paid = settle(fees, person=person, insutype=insutype, years=years, level=hospital.level, policy=p.policy,
                       rng=rng)
-        way, receiver = self._discharge_way(recipe, hospital)
-        doctor = rng.choice(hospital.doctors)
+        way, receiver = self._discharge_way(recipe, hospital, years)
+        if way == "5":
+            self.people.died(person)
+        department, doctors = self._department(hospital, recipe)
+        doctor = rng.choice(doctors)
         serial = next(self._serial)
         d = Discharge(serial, hospital, self._style[hospital.code], doctor, person, insutype, years, days, weight,
-                      recipe, variant, self._diagnoses(recipe, variant.dx0, variant.required, hospital.level),
+                      recipe, variant, self._diagnoses(recipe, variant.dx0, variant.required, person.sex, years),
                       list(variant.px), admitted, discharged, (admitted.date(), discharged.date()), los, way,
                       receiver, fees, paid, outlier,
                       icu=recipe.severity == "1" and rng.random() < 0.3,
@@ -187,6 +205,7 @@ class Generator:
                       emergency=rng.random() < (0.15 if recipe.surgical else 0.35),
                       behaviours=behaviours, honest_drg=honest)
         d.setl_id = self._setl_id(discharged.date(), serial)
+        d.department = department
         day = d.period[0]
         d.mdtrt_id = f"{p.region}M{day.year:04d}{day.month:02d}{day.day:02d}{serial:08d}"
         self._record_story(d)
@@ -243,20 +262,53 @@ class Generator:
         d.records = [first, RecordEvent(reversed_at, "2305", first.setl_id, first.paid, first.person)]
         return True
 
-    def _diagnoses(self, recipe: DrgRecipe, dx0: str, required: tuple[str, ...], level: int) -> list[str]:
+    def _variant(self, recipe: DrgRecipe) -> Variant:
+        """A calibrated way into the DRG, its patient band weighted by who has the ADRG (strokes and coronary
+        disease in the elderly, upper-respiratory infections in children)."""
+        cum = self._variant_cum.get(recipe.drg)
+        if cum is None:
+            lean = age_lean(recipe.adrg)
+            cum = self._variant_cum[recipe.drg] = list(itertools.accumulate(
+                lean.get(v.profile.name, 1.0) for v in recipe.variants))
+        variant = recipe.variants[min(len(cum) - 1, bisect.bisect(cum, self.rng.random() * cum[-1]))]
+        if recipe.mdc == "O" and variant.profile.days is None:
+            return replace(variant, profile=MATERNAL)
+        return variant
+
+    def _department(self, hospital: Any, recipe: DrgRecipe) -> tuple[str, tuple[str, ...]]:
+        """(department code, its doctors): the specialty of the case where the hospital has it."""
+        key = (hospital.code, recipe.adrg)
+        found = self._staff.get(key)
+        if found is None:
+            specialty = department_of(recipe.adrg, recipe.mdc)
+            found = self._staff[key] = hospital.doctors_of(specialty, adrg_kind(recipe.adrg) != "medical") \
+                if hospital.staff else (specialty.code, tuple(hospital.doctors))
+        return found
+
+    def _diagnoses(self, recipe: DrgRecipe, dx0: str, required: tuple[str, ...], sex: int, years: int) -> list[str]:
+        """The principal, what the DRG's rule needs, the complication its severity needs, and the chronic
+        conditions an adult of this age and sex has (mix.COMORBIDITIES)."""
         rng, cat = self.rng, self.ref.catalogue
         codes = [dx0, *required]
         if recipe.severity == "1":
             codes.append(cat.secondary_with("MCC", dx0, rng))
         elif recipe.severity == "3":
             codes.append(cat.secondary_with("CC", dx0, rng))
-        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
-            codes.append(rng.choice(cat.neutral_pool))
+        if years >= 18:
+            key = (age_band(years), sex)
+            table = self._comorbidities.get(key)
+            if table is None:
+                table = self._comorbidities[key] = [
+                    (c.prevalence[key[0]] * (c.women if sex == 2 else 1.0), code)
+                    for c, code in cat.comorbidities if not c.sex or c.sex == sex]
+            random_ = rng.random
+            codes += [code for share, code in table if random_() < share]
         return list(dict.fromkeys(codes))
 
-    def _discharge_way(self, recipe: DrgRecipe, hospital: Any) -> tuple[str, tuple[str, str] | None]:
+    def _discharge_way(self, recipe: DrgRecipe, hospital: Any, years: int) -> tuple[str, tuple[str, str] | None]:
         rng, p = self.rng, self.p
-        death = p.death_rate * (p.death_rate_mcc_factor if recipe.severity == "1" else 1.0)
+        death = min(0.3, p.death_rate * death_factor(recipe.adrg, recipe.mdc, recipe.severity, years)
+                    * (p.death_rate_mcc_factor if recipe.severity == "1" else 1.0))
         roll = rng.random()
         if roll < death:
             return "5", None

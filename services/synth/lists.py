@@ -18,7 +18,7 @@ from libs.common.money import fen_text
 from .costs import SELF_PAID
 from .draw import Discharge
 from .payment import fund_parts
-from .region import DEPARTMENTS, GIVEN_NAMES, SURNAMES
+from .region import GIVEN_NAMES, SURNAMES
 
 # The provincial spellings some hospital systems use (``alt_name_seen_elsewhere`` of the field list).
 ALIASES = {"nwb_adm_type": "nwb_admtype", "nwb_bir_wt": "nwbbirwt", "nwb_adm_wt": "nwbadmwt",
@@ -71,7 +71,8 @@ def truth(d: Discharge) -> dict[str, Any]:
         "sex": d.person.sex, "age_years": d.age_years, "age_days": d.age_days,
         "birth_weight_g": d.birth_weight_g, "los_days": d.los_days, "discharge_way": d.discharge_way,
         "total": fen_text(d.paid.total), "fund": fen_text(d.paid.fund), "insutype": d.insutype,
-        "outlier": d.outlier, "hospital_level": d.hospital.level,
+        "outlier": d.outlier, "hospital_level": d.hospital.level, "hospital_kind": d.hospital.kind,
+        "department": d.department, "doctor": d.doctor,
         "record_story": d.story, "reversed_setl_ids": [r.setl_id for r in d.records if r.infno == "2305"],
     }
 
@@ -150,7 +151,7 @@ def _admission_weight(birth_weight: int, days: int) -> int:
 
 
 def _department(d: Discharge) -> str:
-    return DEPARTMENTS.get(d.recipe.mdc, ("A03", "内科"))[0]
+    return d.department
 
 
 def _occupation(d: Discharge) -> str:

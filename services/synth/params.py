@@ -23,6 +23,17 @@ class FaultRates:
 
 
 @dataclass(frozen=True)
+class ItemBehaviourRates:
+    """Share of stays whose fee details carry each item-level behaviour (names as written to truth.jsonl)."""
+
+    RESTRICTED_SEX: float = 0.004       # an item for the other sex
+    RESTRICTED_AGE: float = 0.004       # an item outside its age band (age at admission)
+    DUPLICATE_CHARGE: float = 0.006     # a charge repeated: same item, time, quantity and price
+    EXCESSIVE_QUANTITY: float = 0.006   # a day's quantity of an item above its daily maximum
+    UNBUNDLED_CHARGE: float = 0.006     # an item and one it includes on the same day
+
+
+@dataclass(frozen=True)
 class Policy:
     """The prefecture's inpatient benefit policy, as the core system applies it when it settles a stay.
 
@@ -100,6 +111,9 @@ class SynthParams:
     cancelled_settlement_rate: float = 0.002  # settled then reversed for good (became self-paid): no list follows
 
     faults: FaultRates = field(default_factory=FaultRates)
+    # Fee details (2301 per listed stay) and the knowledge library they are charged from; False: lists only.
+    fee_details: bool = True
+    item_behaviours: ItemBehaviourRates = field(default_factory=ItemBehaviourRates)
 
     @property
     def first_day(self) -> date:

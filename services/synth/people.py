@@ -59,6 +59,7 @@ class Population:
         self._county_index = {c: i for i, c in enumerate(counties)}
         self._last_out: dict[str, int] = {}  # psn_no -> ordinal of the latest known discharge
         self._forgotten_before = 0
+        self._dead: set[str] = set()
 
     def person_for(self, sex: int, profile: Profile, admitted: date,
                    county: str) -> tuple[Person, int, int | None]:
@@ -70,7 +71,8 @@ class Population:
         if profile.days is None and pool and self._rng.random() < self._returning:
             person = self._rng.choice(pool)
             years = age_years(person.birth, admitted)
-            if profile.years[0] <= years <= profile.years[1] and self.free(person, day):
+            if profile.years[0] <= years <= profile.years[1] and self.free(person, day) \
+                    and person.psn_no not in self._dead:
                 return person, years, None
         while True:
             person, years, days = self._new(sex, profile, admitted, county)
@@ -86,6 +88,10 @@ class Population:
     def free(self, person: Person, admission_day: int) -> bool:
         last = self._last_out.get(person.psn_no)
         return last is None or admission_day > last + READMISSION_DAYS
+
+    def died(self, person: Person) -> None:
+        """A person who died in hospital is not admitted again."""
+        self._dead.add(person.psn_no)
 
     def discharged(self, person: Person, day: date) -> None:
         ordinal = day.toordinal()

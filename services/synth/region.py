@@ -6,18 +6,9 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .mix import GENERAL, Department, department_shares
 from .params import SynthParams
 
-# National department codes (科室代码) the lists use as admission/discharge departments, by MDC.
-DEPARTMENTS: Mapping[str, tuple[str, str]] = {
-    "A": ("A02", "重症医学科"), "B": ("A03.06", "神经内科"), "C": ("A10", "眼科"), "D": ("A11", "耳鼻咽喉科"),
-    "E": ("A03.01", "呼吸内科"), "F": ("A03.04", "心血管内科"), "G": ("A04.01", "普通外科"),
-    "H": ("A03.02", "消化内科"), "I": ("A04.03", "骨科"), "J": ("A04.01", "普通外科"), "K": ("A03.07", "内分泌科"),
-    "L": ("A04.04", "泌尿外科"), "M": ("A04.04", "泌尿外科"), "N": ("A05.01", "妇科"), "O": ("A05.02", "产科"),
-    "P": ("A07.08", "新生儿科"), "Q": ("A03.05", "血液内科"), "R": ("A19", "肿瘤科"), "S": ("A03", "内科"),
-    "T": ("A15", "精神科"), "U": ("A15", "精神科"), "V": ("A04", "外科"), "W": ("A04.06", "烧伤科"),
-    "X": ("A03", "内科"), "Y": ("A16", "感染科"), "Z": ("A04", "外科"),
-}
 _TYPES = (("general", "人民医院", 0.7), ("tcm", "中医院", 0.2), ("specialty", "妇幼保健院", 0.1))
 _BEDS = {3: (800, 2500), 2: (200, 800), 1: (30, 150)}
 _ORDINALS = "第一第二第三第四第五第六"
@@ -34,6 +25,18 @@ class Hospital:
     beds: int
     aggressive: bool
     doctors: tuple[str, ...]
+    staff: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Department code -> its doctors, largest department first (a hospital has the departments its case mix
+    needs: small ones only general medicine and surgery, obstetrics and gynaecology)."""
+
+    def doctors_of(self, department: Department, surgical: bool) -> tuple[str, tuple[str, ...]]:
+        """(department code, doctors) where this hospital treats a case of ``department``: that department,
+        else general surgery or medicine, else its largest department."""
+        staff = dict(self.staff)
+        for code in (department.code, GENERAL["surgical" if surgical else "medical"].code):
+            if code in staff:
+                return code, staff[code]
+        return self.staff[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +79,15 @@ def build_hospitals(params: SynthParams, counties: list[tuple[str, str]], prefec
         place = prefecture_name if level == 3 else county_name
         name = f"{place}{_ORDINALS[(serials[county] - 1) % 6 * 2:(serials[county] - 1) % 6 * 2 + 2]}{suffix}"
         beds = rng.randint(*_BEDS[level])
-        staff = _doctors(code, county, beds, rng, len(doctors))
+        staff = _doctors(code, county, rng, len(doctors), staffing(department_shares(level, kind),
+                                                                         max(6, beds // 25), general=level == 1))
         doctors += staff
+        by_dept: dict[str, list[str]] = {}
+        for d in staff:
+            by_dept.setdefault(d.department, []).append(d.code)
         hospitals.append(Hospital(code, name, county, county_name, level, kind, beds, i in aggressive,
-                                  tuple(d.code for d in staff)))
+                                  tuple(d.code for d in staff),
+                                  tuple((dept, tuple(codes)) for dept, codes in by_dept.items())))
     return hospitals, doctors
 
 
@@ -101,8 +109,28 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + (given + rng.choice(GIVEN_NAMES) if rng.random() < 0.67 else given)
 
 
-def _doctors(hospital: str, county: str, beds: int, rng: random.Random, offset: int) -> list[Doctor]:
-    depts = sorted(set(DEPARTMENTS.values()))
-    count = max(6, beds // 25)
-    return [Doctor(f"D{county}{offset + i + 1:06d}", person_name(rng), hospital, depts[i % len(depts)][0])
-            for i in range(count)]
+def _doctors(hospital: str, county: str, rng: random.Random, offset: int,
+             departments: list[Department]) -> list[Doctor]:
+    """One doctor per department seat (a doctor per 25 beds, at least 6, spread over departments by the
+    hospital's expected case mix), largest department first."""
+    return [Doctor(f"D{county}{offset + i + 1:06d}", person_name(rng), hospital, dept.code)
+            for i, dept in enumerate(departments)]
+
+
+def staffing(shares: Mapping[Department, float], count: int, *, general: bool) -> list[Department]:
+    """``count`` departments (repeated per doctor) in proportion to ``shares``; with ``general`` (primary
+    hospitals) every medical or surgical specialty folds into general medicine or surgery."""
+    if general:
+        folded: dict[Department, float] = {}
+        for dept, share in shares.items():
+            kept = GENERAL["medical"] if dept.code.startswith(("A03", "A16", "A19", "A13", "A15", "A21", "A28")) \
+                else GENERAL["surgical"] if dept.code.startswith(("A04", "A10", "A11")) else dept
+            folded[kept] = folded.get(kept, 0.0) + share
+        shares = folded
+    total = sum(shares.values())
+    ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0].code))
+    quotas = [(dept, share / total * count) for dept, share in ranked]
+    seats = {dept: int(quota) for dept, quota in quotas}
+    for dept, _ in sorted(quotas, key=lambda q: (-(q[1] - int(q[1])), q[0].code))[:count - sum(seats.values())]:
+        seats[dept] += 1
+    return [dept for dept, _ in ranked for _ in range(seats[dept])]

@@ -106,7 +106,9 @@ async def test_get_list_paging_status_and_case_feed(stub: pb_grpc.CollectionServ
             for c in chunk.cases]
     status = {c.setl_list_id: c.status for c in feed}
     assert status[got.setl_list_id] == pb.LIST_STATUS_REVOKED  # revoked lists keep their status
-    assert all(c.groups[0].code and c.total_cost.fen > 0 and c.fund_paid.fen > 0 for c in feed)
+    assert all(c.groups[0].code and c.total_cost.fen > 0 and 0 <= c.fund_paid.fen <= c.total_cost.fen for c in feed)
+    # A stay cheaper than the deductible is paid by the patient alone (fund 0); most are not.
+    assert sum(c.fund_paid.fen > 0 for c in feed) > 0.9 * len(feed)
     assert sum(s == pb.LIST_STATUS_ACTIVE for s in status.values()) >= len(rows) - 1
 
 

@@ -318,7 +318,8 @@ async def test_3101_in_the_national_door_answers_in_the_national_shape(door_to_r
 
 
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
-                                                                               loaded: World, tmp_path: Path) -> None:
+                                                                               channels: Any, loaded: World,
+                                                                               tmp_path: Path) -> None:
     import asyncio
 
     from .test_cli import medpay
@@ -336,3 +337,15 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
                                   "--address", address, env={})
     assert run.returncode == 0, run.stderr
     assert f"regions/330700/reviewRuns/2026~medpay-review~2026.1: {len(loaded.stays)} lists" in run.stdout
+    # the deductions of the year as a settlement policy's hospitals (the workflow test confirmed one flag)
+    review = channels[0]
+    confirmed = await review.ListDeductions(pb.ListDeductionsRequest(parent="regions/330700",
+                                                                     settlement_period=date_pb2.Date(year=2026)))
+    out = tmp_path / "deductions.json"
+    listed = await asyncio.to_thread(medpay, "review", "deductions", "--region", "330700", "--period", "2026",
+                                     "--out", str(out), "--address", address, env={})
+    assert listed.returncode == 0, listed.stderr
+    expected = {d.fixmedins_code: {"deductions": f"{d.amount.fen // 100}.{d.amount.fen % 100:02d}"}
+                for d in confirmed.deductions}
+    assert expected and json.loads(out.read_text(encoding="utf-8")) == {"hospitals": expected}
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == list(expected)

@@ -100,7 +100,7 @@ async def test_one_service_two_schemas_two_histories(tmp_path: Path, scratch_url
 def test_k8s_deployments_serve_declared_services_under_their_names() -> None:
     registry = services()
     served = {}
-    for manifest in sorted((ROOT / "deploy" / "k8s" / "base").glob("*.yaml")):
+    for manifest in sorted((ROOT / "deploy" / "k8s" / "base").rglob("*.yaml")):  # a folder per service
         for doc in yaml.safe_load_all(manifest.read_text()):
             if not doc or doc.get("kind") != "Deployment":
                 continue

@@ -28,9 +28,11 @@ def asyncpg_url(url: str) -> str:
 
 def create_engine(settings: Settings, *, url: str | None = None, pool_size: int = 10) -> AsyncEngine:
     """A pooled engine. No pre-ping (it costs a round trip per transaction); connections are recycled after
-    30 minutes instead, and a dead one fails its transaction, which the callers' retries or clients handle."""
+    30 minutes instead, and a dead one fails its transaction, which the callers' retries or clients handle.
+    Errors never quote their statement's parameters (``hide_parameters``): they carry names and insurance
+    numbers, and errors get logged."""
     engine = create_async_engine(asyncpg_url(url or database_url(settings)), pool_size=pool_size,
-                                 max_overflow=max(2, pool_size // 4), pool_recycle=1800)
+                                 max_overflow=max(2, pool_size // 4), pool_recycle=1800, hide_parameters=True)
     instrument_engine(settings, engine.sync_engine)
     return engine
 

@@ -76,7 +76,8 @@ def run_env(config: Config, target_metadata: MetaData) -> None:
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_async_engine(asyncpg_url(config.attributes["url"]), poolclass=pool.NullPool)
+        engine = create_async_engine(asyncpg_url(config.attributes["url"]), poolclass=pool.NullPool,
+                                     hide_parameters=True)
         async with engine.begin() as conn:
             await conn.run_sync(do_run)
         await engine.dispose()

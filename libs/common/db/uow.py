@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..telemetry import span
 
 
 class UnitOfWork:
@@ -30,7 +33,8 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        with span("db.commit", SpanKind.CLIENT, **{"db.system": "postgresql"}):
+            await self.session.commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()

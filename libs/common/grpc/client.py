@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from ..telemetry import inject_trace_context
+
 if TYPE_CHECKING:
     from ..config import Settings
 
@@ -135,6 +137,7 @@ class CallDefaults:
         token = self._token() if callable(self._token) else self._token
         if token and "authorization" not in metadata:
             metadata.add("authorization", f"Bearer {token}")
+        inject_trace_context(metadata)  # the caller's trace continues in the callee
         return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
                                           details.wait_for_ready)
 

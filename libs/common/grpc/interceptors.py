@@ -16,6 +16,7 @@ from ..auth.context import check_request_scope, principal_var
 from ..auth.roles import Principal
 from ..errors import MedpayError, Unauthenticated
 from ..logs import request_id_var
+from ..telemetry import record_rpc
 from .status import internal_status, to_rpc_status
 
 log = logging.getLogger("medpay.rpc")
@@ -149,7 +150,9 @@ class ServiceInterceptor(_ServerInterceptor):
 
     @staticmethod
     def _log(method: str, code: str, started: float, reason: str = "") -> None:
-        fields = {"method": method, "code": code, "ms": round((time.perf_counter() - started) * 1000, 2)}
+        seconds = time.perf_counter() - started
+        record_rpc(method, code, seconds)
+        fields = {"method": method, "code": code, "ms": round(seconds * 1000, 2)}
         if reason:
             fields["reason"] = reason
         log.info("rpc %s %s", method, code, extra={"fields": fields})

@@ -129,6 +129,7 @@ class HttpDoor:
         self._server = _Server(uvicorn.Config(
             app, http=_guarded(cap, config.header_timeout_seconds, busy), log_level="warning",
             lifespan="off", access_log=False, timeout_keep_alive=max(1, round(config.keepalive_seconds)),
+            log_config=None,  # uvicorn's records go through medpay's handler (JSON, personal data redacted)
             ssl_context_factory=(lambda cfg, default: context) if context is not None else None,
             backlog=min(2048, cap)))
         self._socket: socket.socket | None = None

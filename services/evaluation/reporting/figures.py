@@ -46,7 +46,8 @@ def _unit(f: UnitIndicators) -> list[str]:
 def _extra(q: QualityFigures | None, p: PaymentFigures | None, r: ReviewFigures | None) -> list[str]:
     quality = [str(q.lists_accepted), str(q.uploaded_in_time), _d(q.timeliness),
                "" if q.lists_received is None else str(q.lists_received), _d(q.qc_pass_rate)] if q else [""] * 5
-    payment = [_d(p.high_outlier_share), _d(p.low_outlier_share), str(p.special_cases), _yuan(p.surplus_fen)] \
+    payment = [_d(p.high_outlier_share), _d(p.low_outlier_share), str(p.special_cases),
+               "" if p.surplus_fen is None else _yuan(p.surplus_fen)] \
         if p else [""] * 4
     review = [_d(r.flags_per_thousand), _yuan(r.confirmed_fen)] if r else [""] * 2
     return quality + payment + review

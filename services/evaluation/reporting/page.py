@@ -63,8 +63,9 @@ def _summary(r: EvaluationReport) -> str:
         kpis += [("质控通过率 QC pass rate", _pct(r.region_quality.qc_pass_rate)),
                  ("及时上传率 upload timeliness", _pct(r.region_quality.timeliness))]
     if r.region_payment is not None:
-        kpis += [("高倍率病例 high outliers", _pct(r.region_payment.high_outlier_share)),
-                 ("结余(超支) surplus", _fen(r.region_payment.surplus_fen))]
+        kpis += [("高倍率病例 high outliers", _pct(r.region_payment.high_outlier_share))]
+        if r.region_payment.surplus_fen is not None:
+            kpis += [("结余(超支) surplus", _fen(r.region_payment.surplus_fen))]
     if r.region_review is not None:
         kpis += [("审核疑点/千份 review flags per 1,000", f"{r.region_review.flags_per_thousand}")]
     boxes = "".join(f"<div class='kpi'>{_e(label)}<b>{_e(value)}</b></div>" for label, value in kpis)
@@ -179,13 +180,14 @@ def _payment(r: EvaluationReport) -> str:
         p, v = h.payment, h.review
         rows.append([f"{h.code} {h.name}", _pct(p.high_outlier_share) if p else "",
                      _pct(p.low_outlier_share) if p else "", str(p.special_cases) if p else "",
-                     _fen(p.surplus_fen) if p else "", f"{v.flags_per_thousand}" if v else "",
+                     _fen(p.surplus_fen) if p and p.surplus_fen is not None else "",
+                     f"{v.flags_per_thousand}" if v else "",
                      _fen(v.confirmed_fen) if v else ""])
     table = _table(("医院 hospital", "高倍率 high outliers", "低倍率 low outliers", "特病单议 special cases",
                     "结余(超支) surplus", "疑点/千份 flags per 1,000", "审核确认金额 confirmed"), rows,
                    numeric=range(1, 7), css_id="payment-table")
     surplus = [(f"{h.code} {h.name}", h.payment.surplus_fen) for h in entries if h.payment is not None]
-    positive = [(label, Decimal(fen) / 100) for label, fen in surplus if fen > 0]
+    positive = [(label, Decimal(fen) / 100) for label, fen in surplus if fen is not None and fen > 0]
     chart = bars(positive, title="surplus by hospital (yuan)", colour="#0891b2") if positive else ""
     return f"<h2 id='payment'>支付与审核 / payment and review</h2>{table}{chart}"
 

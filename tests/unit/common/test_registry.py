@@ -15,10 +15,11 @@ async def _no_spec(runtime: Any) -> Any:
     raise AssertionError("not called")
 
 
-def declare(name: str, *schemas: str, depends_on: tuple[str, ...] = ()) -> ServiceDeclaration:
+def declare(name: str, *schemas: str, depends_on: tuple[str, ...] = (),
+            also_calls: tuple[str, ...] = ()) -> ServiceDeclaration:
     return ServiceDeclaration(name, f"the {name} service", _no_spec,
                               schemas=tuple(Schema(s, Path("/nowhere") / s) for s in schemas),
-                              depends_on=depends_on)
+                              depends_on=depends_on, also_calls=also_calls)
 
 
 def test_start_order_puts_dependencies_first() -> None:
@@ -37,11 +38,21 @@ def test_start_order_puts_dependencies_first() -> None:
     ([declare("a"), declare("a")], "declared twice"),
     ([declare("a", "x"), declare("b", "x")], "schema 'x' is declared by 'a' and 'b'"),
     ([declare("a", depends_on=("b",))], "undeclared service 'b'"),
+    ([declare("a", also_calls=("b",))], "undeclared service 'b'"),
     ([declare("a", depends_on=("b",)), declare("b", depends_on=("a",))], "circular dependency: a -> b -> a"),
 ])
 def test_contradicting_declarations_are_refused(declarations: list[ServiceDeclaration], problem: str) -> None:
     with pytest.raises(RegistryError, match=problem):
         Registry(declarations)
+
+
+def test_calls_back_to_a_dependency_are_no_cycle() -> None:
+    registry = Registry([declare("grouping", also_calls=("collection",)),
+                         declare("collection", depends_on=("grouping",), also_calls=("grouping", "review")),
+                         declare("review")])
+    assert registry.start_order(["collection"]) == ["grouping", "collection"]
+    assert registry.get("collection").calls == ("grouping", "review")
+    assert registry.get("grouping").calls == ("collection",)
 
 
 def test_unknown_names_are_errors_listing_what_exists() -> None:

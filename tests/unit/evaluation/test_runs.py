@@ -84,3 +84,14 @@ def test_payment_figures_per_hospital_and_region() -> None:
     assert figures["H1"].high_outlier_share == Decimal("0.3333") and figures["H1"].surplus_fen == 50_00
     assert figures["H2"].special_cases == 1 and figures["H2"].surplus_fen == 1_00
     assert figures["ALL"].low_outlier_share == Decimal("0.1667") and figures["ALL"].surplus_fen == 51_00
+
+
+def test_review_figures_per_thousand_lists_rounded_once() -> None:
+    from services.evaluation.domain.indicators.context import ReviewCounts, ReviewFigures, review_figures
+
+    figures = review_figures({"H1": ReviewCounts(1, 500), "H9": ReviewCounts(4, 7)}, {"H1": 3, "H2": 6, "H3": 0})
+    assert figures["H1"] == ReviewFigures(Decimal("333.3333"), 500)  # 1000/3, half up once
+    assert figures["H2"] == ReviewFigures(Decimal("0.0000"), 0)  # evaluated, nothing found
+    assert "H3" not in figures and "H9" not in figures  # no lists, no rate; not evaluated, not shown
+    assert figures["ALL"] == ReviewFigures(Decimal("111.1111"), 500)  # 1 finding over 9 lists
+    assert review_figures({}, {}) == {}

@@ -31,6 +31,7 @@ class Run:
     ref: Reference
     lists: list[Pair]          # (request, truth), file order
     records: list[dict[str, Any]]  # settlement_records.jsonl, file order
+    fees: list[dict[str, Any]]     # fee_details.jsonl (2301 requests), file order
 
     def final_records(self) -> dict[str, dict[str, Any]]:
         """The last 2304 of every setl_id (what the record says once all revisions are in)."""
@@ -44,12 +45,15 @@ def run_of(params: SynthParams) -> Run:
     ref, _ = load_reference(params, reference_dir())
     lists: list[Pair] = []
     records: list[dict[str, Any]] = []
-    for _, line, fact in emissions(Generator(params, ref)):
-        if fact is None:
+    fees: list[dict[str, Any]] = []
+    for kind, line, fact in emissions(Generator(params, ref), fees=True):
+        if kind == "fees":
+            fees.append(line)
+        elif fact is None:
             records.append(line)
         else:
             lists.append((line, fact))
-    return Run(params, ref, lists, records)
+    return Run(params, ref, lists, records, fees)
 
 
 @cache

@@ -101,9 +101,11 @@ def test_length_of_stay_rises_with_cost() -> None:
 
 
 def test_case_mix_is_skewed_with_a_long_tail() -> None:
+    """A prefecture's top ten DRGs hold about a fifth to a third of its cases (the rest is a long tail; the
+    proportions themselves are checked in test_case_mix.py)."""
     counts = Counter(t["intended_drg"] for _, t in his_run().lists)
     top10 = sum(n for _, n in counts.most_common(10))
-    assert top10 / N > 0.3
+    assert 0.15 < top10 / N < 0.45
     if scheme_id() == "chs-drg-1.1":
         assert len(counts) > 250
 
@@ -242,8 +244,8 @@ def test_newborns_carry_their_weight_in_either_spelling_and_their_age_comes_from
         assert (s[key] in (None, "")) == ("NEWBORN_WITHOUT_WEIGHT" in truth["faults"])
         if s[key]:
             assert int(s[key]) == truth["birth_weight_g"] and int(s[key]) % 10 == 0
-        if truth["record_story"] != "REVISED_DEMOGRAPHICS":
-            born = date.fromisoformat(records[truth["setl_id"]]["setlinfo"]["brdy"])
+        if truth["record_story"] != "REVISED_DEMOGRAPHICS" and "DISCHARGE_BEFORE_ADMISSION" not in truth["faults"]:
+            born = date.fromisoformat(records[truth["setl_id"]]["setlinfo"]["brdy"])  # (that fault moves adm_time)
             assert (date.fromisoformat(s["adm_time"][:10]) - born).days == truth["age_days"]
     assert set(spellings) == {"nwbbirwt", "nwb_bir_wt"}
 

@@ -77,7 +77,8 @@ def indicator_to_proto(unit: StoredUnit) -> pb.Indicator:
         p = unit.payment
         message.payment.CopyFrom(pb.PaymentFigures(
             high_outlier_share=_text(p.high_outlier_share), low_outlier_share=_text(p.low_outlier_share),
-            special_cases=p.special_cases, surplus=common_pb2.Money(fen=p.surplus_fen)))
+            special_cases=p.special_cases,
+            surplus=None if p.surplus_fen is None else common_pb2.Money(fen=p.surplus_fen)))
     if unit.review is not None:
         r = unit.review
         message.review.CopyFrom(pb.ReviewFigures(flags_per_thousand=_text(r.flags_per_thousand),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -311,15 +312,32 @@ def _line(line: pb.FeeLine, i: int) -> FeeLine:
         raise InvalidArgument.field(where, "feedetl_sn and med_list_codg are required")
     if not line.HasField("fee_time"):
         raise InvalidArgument.field(f"{where}.fee_time", "is required")
-    cnt, pric = scaled(line.cnt), scaled(line.pric)
+    cnt, pric = _scaled(line.cnt), _scaled(line.pric)
     if cnt is None or pric is None:
         raise InvalidArgument.field(f"{where}.cnt" if cnt is None else f"{where}.pric",
                                     "must be a plain decimal with at most 6 places")
     if line.med_chrgitm_type and line.med_chrgitm_type not in FEE_CATEGORIES:
         raise InvalidArgument.field(f"{where}.med_chrgitm_type", "must be one of 01-14")
-    return FeeLine(line.feedetl_sn, line.med_list_codg, line.med_chrgitm_type,
-                   fee_local(line.fee_time.ToDatetime(tzinfo=UTC)), cnt, pric, line.amount.fen, "",
-                   line.init_feedetl_sn)
+    return FeeLine(line.feedetl_sn, line.med_list_codg, line.med_chrgitm_type, _fee_time(line.fee_time), cnt, pric,
+                   line.amount.fen, "", line.init_feedetl_sn)
+
+
+_scaled = functools.lru_cache(maxsize=16_384)(scaled)  # quantities and prices repeat: "1", "12.36", ...
+_FIXED_OFFSET_FROM = 694_195_200  # 1992-01-01 UTC: since then China Standard Time is UTC+8, without summer time
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+
+
+def _fee_time(ts: Timestamp) -> str:
+    """The fee time as the national interface writes it (``fee_local``), by arithmetic on the seconds: a stay
+    in progress has hundreds of lines and CheckStay answers in milliseconds."""
+    if ts.seconds < _FIXED_OFFSET_FROM:
+        return fee_local(ts.ToDatetime(tzinfo=UTC))
+    day, second = divmod(ts.seconds + 8 * 3600, 86_400)
+    return f"{_day_text(day)} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
 
 
 def _local(ts: Timestamp) -> datetime:

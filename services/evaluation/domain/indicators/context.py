@@ -3,7 +3,7 @@ collection, payment from the period's settlement run, review results from smart 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,12 +35,13 @@ class QualityFigures:
 @dataclass(frozen=True, slots=True)
 class PaymentFigures:
     """What the period's settlement run says of a hospital: outlier shares (4 places), special cases and the
-    surplus (positive) or deficit (negative) in fen."""
+    surplus (positive) or deficit (negative) in fen; ``None`` where the run's payment method shows none (the point
+    method pays points, not a per-case standard to set costs against)."""
 
     high_outlier_share: Decimal
     low_outlier_share: Decimal
     special_cases: int
-    surplus_fen: int
+    surplus_fen: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +82,30 @@ def payment_figures(cases: Iterable[SettledCase], region: str = "ALL") -> dict[s
                                 low_outlier_share=figure(round4_ratio(low, n)), special_cases=special,
                                 surplus_fen=surplus)
             for key, (n, high, low, special, surplus) in totals.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCounts:
+    """What smart review found on a hospital's lists of the period: distinct findings (a rule on a list, however
+    many review runs raised it) and the money of the findings a reviewer confirmed."""
+
+    flags: int
+    confirmed_fen: int
+
+
+def review_figures(counts: Mapping[str, ReviewCounts], lists: Mapping[str, int],
+                   region: str = "ALL") -> dict[str, ReviewFigures]:
+    """Per hospital with evaluated lists, and for the region: findings per 1,000 of its lists (exact, rounded
+    half up to 4 places once) and its confirmed amount. A hospital review found nothing on has 0 flags."""
+    out: dict[str, ReviewFigures] = {}
+    total_flags = total_fen = 0
+    for hospital, n in lists.items():
+        found = counts.get(hospital, ReviewCounts(0, 0))
+        total_flags += found.flags
+        total_fen += found.confirmed_fen
+        if n > 0:
+            out[hospital] = ReviewFigures(figure(round4_ratio(1000 * found.flags, n)), found.confirmed_fen)
+    listed = sum(lists.values())
+    if listed:
+        out[region] = ReviewFigures(figure(round4_ratio(1000 * total_flags, listed)), total_fen)
+    return out

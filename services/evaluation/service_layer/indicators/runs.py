@@ -20,8 +20,9 @@ from libs.common.runs import Run, RunContext, Runs, StartRun, digest
 
 from ...adapters.indicators.collection_feed import FeedCase
 from ...adapters.indicators.repository import StoredRun
+from ...adapters.indicators.review_flags import review_counts
 from ...domain.indicators.compute import UNGROUPABLE, Level, NoCasesError
-from ...domain.indicators.context import PaymentFigures, QualityFigures
+from ...domain.indicators.context import PaymentFigures, QualityFigures, ReviewFigures, review_figures
 from ...domain.indicators.evaluation import evaluate
 from ...domain.indicators.periods import EvaluationPeriod
 from ...domain.indicators.table import CaseTable, CaseTableBuilder, CaseValueError
@@ -91,6 +92,8 @@ class EvaluationRuns:
     settlement: SettlementSource | None
     names: InstitutionNames | None
     runs: Runs | None = None
+    review: bool = False
+    """Read smart review's findings of the period (schema ``review``, the same service's) into the run."""
 
     async def start(self, request: RunRequest) -> Run:
         """Pins the feed sequence and the weight source, then starts (or finds) the run of those inputs."""
@@ -142,11 +145,14 @@ class EvaluationRuns:
                                      reason="NO_CASES", metadata={"region": region, "period": str(period)}) from None
         await ctx.report(len(active), message="storing indicators")
         institutions = await self._institutions(active)
+        review, review_version = await self._review_figures(region, period, active)
         contributions = Contributions(
             quality=quality_figures(active, accepted, int(p["upload_deadline_days"])),
-            payment=settlement.payment if settlement else {}, review={})
+            payment=settlement.payment if settlement else {}, review=review)
         versions = {"case_feed_sequence": str(sequence), "weights": weights.version,
                     "schemes": ",".join(sorted(schemes))}
+        if review_version:
+            versions["review_flags"] = review_version
         if settlement:
             versions["settlement_run"] = settlement.run
         summary = {"cases": len(active), "hospitals": len(institutions), "input_digest": input_digest(active, weights),
@@ -168,10 +174,32 @@ class EvaluationRuns:
                                      "configured", reason="WEIGHTS_NOT_FOUND")
         return await self.settlement.figures(str(parameters["settlement_run"]))
 
+    async def _review_figures(self, region: str, period: EvaluationPeriod,
+                              cases: Sequence[FeedCase]) -> tuple[dict[str, ReviewFigures], str]:
+        """Review flags per 1,000 of each hospital's evaluated lists and its confirmed amounts, with the version
+        read; nothing when review is not read or no review run covers the period."""
+        if not self.review:
+            return {}, ""
+        return await read_review(self.uows, region, period, cases)
+
     async def _institutions(self, cases: Sequence[FeedCase]) -> dict[str, Institution]:
         levels = {case.hospital: case.hospital_level or None for case in cases}
         names = {code: await self.names.name(code) if self.names else "" for code in sorted(levels)}
         return {code: Institution(names[code], levels[code]) for code in levels}
+
+
+async def read_review(uows: Callable[[], EvaluationUnitOfWork], region: str, period: EvaluationPeriod,
+                      cases: Sequence[FeedCase]) -> tuple[dict[str, ReviewFigures], str]:
+    """Smart review's findings on the evaluated lists' hospitals in ``period`` as review figures (per hospital
+    and ``ALL``), and the version read; nothing when no review run covers the period."""
+    async with uows() as uow:
+        found = await review_counts(uow.session, region, [str(m) for m in period.months()])
+    if found is None:
+        return {}, ""
+    lists: dict[str, int] = {}
+    for case in cases:
+        lists[case.hospital] = lists.get(case.hospital, 0) + 1
+    return review_figures(found[0], lists, REGION), found[1]
 
 
 def given_weights(weights: Mapping[str, Any]) -> WeightTable:

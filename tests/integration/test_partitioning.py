@@ -1,0 +1,147 @@
+"""Scaling past one machine (README "Scaling past one machine"): the layout a Citus distribution by region uses,
+built with declarative partitioning on plain PostgreSQL from the real tables (LIST by region, then RANGE by
+period), and the inventory of every table's place in it, so a new table cannot arrive without one."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+REFERENCE = {
+    # replicated to every node (Citus reference tables): code standards, rule and knowledge versions, and the
+    # platform's own bookkeeping, small and read everywhere
+    "coding.code", "coding.code_system", "coding.code_version",
+    "grouping.dip_build_upload", "grouping.run", "evaluation.run", "review.run", "settlement.run",
+    "review.knowledge_item", "review.knowledge_version", "review.rule_set", "review.rule_version", "review.run_rule",
+    "collection.gateway_nonce", "collection.import_job", "collection.idempotency",
+}
+BY_REGION = {
+    # distributed by region: they carry it
+    "collection.settlement_list", "collection.case_event", "collection.settlement_record",
+    "grouping.dip_catalogue_version", "evaluation.evaluation_run", "review.feed_cursor", "review.flag",
+    "review.review_run", "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
+    "settlement.weight_table", "collection.audit_log", "review.audit_log", "settlement.audit_log",
+}
+REGION_TO_ADD = {
+    # distributed by region through their parent's key; they need the region column before a Citus move (Citus
+    # co-locates a join only on the distribution column), the work left for each owner
+    "collection.list_revision": "settlement_list", "collection.group_result": "settlement_list",
+    "collection.list_finding": "settlement_list", "collection.status_history": "settlement_list",
+    "collection.rejection": "institution", "collection.record_revision": "settlement_record",
+    "collection.join_task": "settlement_record", "collection.fee_upload": "institution",
+    "collection.fee_stay": "institution", "collection.fee_detail": "fee_stay",
+    "evaluation.group_profile": "evaluation_run", "evaluation.indicator": "evaluation_run",
+    "review.flag_event": "flag", "settlement.case_result": "settlement_run",
+    "settlement.hospital_statement": "settlement_run",
+}
+
+
+async def test_every_table_has_its_place_in_the_distributed_layout(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT t.table_schema || '.' || t.table_name AS name, bool_or(c.column_name = 'region') AS region "
+            "FROM information_schema.tables t JOIN information_schema.columns c USING (table_schema, table_name) "
+            "WHERE t.table_type = 'BASE TABLE' AND t.table_name <> 'alembic_version' "
+            "AND t.table_schema IN ('coding', 'grouping', 'collection', 'settlement', 'evaluation', 'review') "
+            "GROUP BY 1")
+    finally:
+        await conn.close()
+    tables = {row["name"]: row["region"] for row in rows}
+    placed = REFERENCE | BY_REGION | set(REGION_TO_ADD)
+    assert not REFERENCE & BY_REGION and not (REFERENCE | BY_REGION) & set(REGION_TO_ADD)
+    assert set(tables) - placed == set(), "new tables: reference, by region, or region to add?"
+    assert {name for name in BY_REGION if name in tables and not tables[name]} == set(), "must carry region"
+    assert {name for name in REGION_TO_ADD if tables.get(name)} == set(), "carries region now: move to BY_REGION"
+
+
+REGIONS = ("330100", "330700")
+YEARS = ("2025", "2026")
+
+
+@pytest.fixture
+async def partitioned(database_url: str) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    """collection.settlement_list and collection.case_event re-created partitioned in a scratch schema: their
+    own columns and defaults (LIKE), LIST (region) then RANGE (period) per year, a default partition at each level
+    so a new region or year is stored before its partition is made."""
+    conn = await asyncpg.connect(database_url)
+    schema = f"scale_{uuid.uuid4().hex[:8]}"
+    await conn.execute(f"CREATE SCHEMA {schema}")
+    for table, key in (("settlement_list", "list_id"), ("case_event", "event_id")):
+        await conn.execute(f"""
+            CREATE TABLE {schema}.{table} (LIKE collection.{table} INCLUDING DEFAULTS)
+                PARTITION BY LIST (region);
+            ALTER TABLE {schema}.{table} ADD PRIMARY KEY (region, period, {key});
+            CREATE TABLE {schema}.{table}_other PARTITION OF {schema}.{table} DEFAULT""")
+        for region in REGIONS:
+            await conn.execute(f"""
+                CREATE TABLE {schema}.{table}_{region} PARTITION OF {schema}.{table} FOR VALUES IN ('{region}')
+                    PARTITION BY RANGE (period);
+                CREATE TABLE {schema}.{table}_{region}_other PARTITION OF {schema}.{table}_{region} DEFAULT""")
+            for year in YEARS:
+                await conn.execute(f"""
+                    CREATE TABLE {schema}.{table}_{region}_{year} PARTITION OF {schema}.{table}_{region}
+                        FOR VALUES FROM ('{year}-01') TO ('{int(year) + 1}-01')""")
+    await conn.execute(f"ALTER TABLE {schema}.settlement_list "
+                       f"ADD UNIQUE (region, period, fixmedins_code, setl_id)")
+    try:
+        yield conn, schema
+    finally:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.close()
+
+
+async def test_rows_land_in_their_region_and_period_and_queries_touch_one_partition(
+        partitioned: tuple[asyncpg.Connection, str]) -> None:
+    conn, schema = partitioned
+    await conn.execute(f"""
+        INSERT INTO {schema}.settlement_list (setl_list_id, fixmedins_code, setl_id, psn_no, region, period, status,
+                                              current_revision)
+        SELECT 'L' || n, 'H' || region || '0001', 'S' || n, 'P' || n, region,
+               to_char(date '2025-01-01' + (n % 24) * interval '1 month', 'YYYY-MM'), 'ACTIVE', 1
+        FROM generate_series(1, 480) AS n, unnest(ARRAY['330100', '330700', '331000']) AS region""")
+    placed = {(row["partition"], row["region"], row["year"]): row["count"] for row in await conn.fetch(
+        f"SELECT tableoid::regclass::text AS partition, region, left(period, 4) AS year, count(*) "
+        f"FROM {schema}.settlement_list GROUP BY 1, 2, 3")}
+    for region in REGIONS:
+        for year in YEARS:
+            assert placed[(f"{schema}.settlement_list_{region}_{year}", region, year)] == 240
+    assert placed[(f"{schema}.settlement_list_other", "331000", "2025")] == 240  # no partition yet: the default
+
+    plan = json.loads(await conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) SELECT count(*) FROM {schema}.settlement_list "
+        f"WHERE region = '330700' AND period BETWEEN '2026-01' AND '2026-06' AND status = 'ACTIVE'"))
+    assert relations(plan) == {"settlement_list_330700_2026"}
+    plan = json.loads(await conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) SELECT count(*) FROM {schema}.settlement_list WHERE region = '330100'"))
+    assert relations(plan) == {"settlement_list_330100_2025", "settlement_list_330100_2026",
+                               "settlement_list_330100_other"}
+
+    with pytest.raises(asyncpg.UniqueViolationError):  # one list per institution and setl_id in its month
+        await conn.execute(f"""
+            INSERT INTO {schema}.settlement_list (setl_list_id, fixmedins_code, setl_id, psn_no, region, period,
+                                                  status, current_revision)
+            SELECT 'again', fixmedins_code, setl_id, psn_no, region, period, status, 1
+            FROM {schema}.settlement_list WHERE region = '330700' LIMIT 1""")
+
+
+def relations(plan: object) -> set[str]:
+    """The tables a JSON plan scans."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "Relation Name" in node:
+                found.add(str(node["Relation Name"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return found
