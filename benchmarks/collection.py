@@ -1,6 +1,9 @@
 """Collection benchmarks: HTTP upload with QC and grouping (one server process), gRPC batch upload, bulk import.
 
-    .venv/bin/python -m benchmarks.collection [--lists 5000] [--import-lists 50000]
+    .venv/bin/python -m benchmarks.collection [--lists 5000] [--import-lists 20000] [--import-only] [--workers N]
+
+The bulk import is measured against its floor in the same run: a plain COPY of the same file's lines into a
+JSONB table (before and after the import, averaged), and the ratio printed.
 
 The HTTP client is a minimal keep-alive HTTP/1.1 client on asyncio streams, so the measurement is the
 server's, not the client library's (all processes share the machine's two cores).
@@ -17,6 +20,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
@@ -85,12 +89,29 @@ async def grpc_batch(address: str, requests: list[dict[str, Any]], batch: int) -
         return time.perf_counter() - started, accepted
 
 
-def bulk_import(url: str, env: dict[str, str], lists: int, tmp: Path) -> tuple[float, Any]:
-    path = tmp / "import.jsonl"
+def write_month(path: Path, lists: int) -> int:
+    """The synthetic month (rich lists) as an import file; its size in bytes."""
     with path.open("wb") as f:
         for r in month(seed=99, cases=lists):
             f.write(orjson.dumps(r) + b"\n")
+    return path.stat().st_size
 
+
+async def plain_copy(url: str, path: Path) -> float:
+    """The floor: COPY of the same raw lines into a JSONB table (each line one value), in seconds."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (doc jsonb)")
+        started = time.perf_counter()
+        await conn.copy_to_table("bench_raw", source=path, format="csv", delimiter="\x02", quote="\x01")
+        seconds = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_raw")
+    finally:
+        await conn.close()
+    return seconds
+
+
+def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) -> tuple[float, Any]:
     async def run() -> tuple[float, Any]:
         from services.collection.bootstrap import build_app
         from services.collection.service_layer.bulk_import import BulkImport
@@ -101,7 +122,8 @@ def bulk_import(url: str, env: dict[str, str], lists: int, tmp: Path) -> tuple[f
         app = await build_app(Runtime(settings))
         try:
             started = time.perf_counter()
-            result = await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(path, chunk=5000)
+            result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
+                                      app.interface.reply).run(path, chunk=5000, workers=workers)
             return time.perf_counter() - started, result
         finally:
             await app.close()
@@ -113,8 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lists", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--import-lists", type=int, default=50_000)
+    parser.add_argument("--import-lists", type=int, default=20_000)
+    parser.add_argument("--import-only", action="store_true", help="only the bulk import and its COPY floor")
+    parser.add_argument("--workers", type=int, default=None, help="reader processes of the import (default: cores)")
     args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         upgrade_all(url)
         coding_app = build_coding(Runtime(Settings(database_url=url, reference_dir=reference_dir(),
@@ -125,24 +150,36 @@ def main() -> None:
                "MEDPAY_GROUPING_SCHEMES": "chs-drg-1.1"}
         with service_process("coding", env) as coding, service_process("grouping", env) as grouping:
             env |= {"MEDPAY_CODING_ADDRESS": coding, "MEDPAY_GROUPING_ADDRESS": grouping}
-            http = free_address()
-            with service_process("collection", {**env, "MEDPAY_COLLECTION_HTTP_ADDRESS": http}) as collection:
-                lists = month(seed=7, cases=args.lists)
-                http_seconds, http_ok = asyncio.run(post_http(http, "/api/v1/hsa/4101A", lists, args.connections))
-                batch = month(seed=8, cases=args.lists)
-                grpc_seconds, grpc_ok = asyncio.run(grpc_batch(collection, batch, 1000))
-            import_seconds, imported = bulk_import(url, env, args.import_lists, Path(tmp))
-    report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL)", [
-        ("HTTP 4101A upload, QC + grouping, one server process",
-         f"{len(lists) / http_seconds:,.0f} lists/s ({len(lists):,} lists, {http_ok:,} accepted, "
-         f"{args.connections} connections)"),
-        ("gRPC BatchUploadSettlementLists (streams of 1,000)",
-         f"{len(batch) / grpc_seconds:,.0f} lists/s ({grpc_ok:,} accepted)"),
-        ("bulk import (COPY, QC and grouping in bulk)",
+            if not args.import_only:
+                http = free_address()
+                with service_process("collection", {**env, "MEDPAY_COLLECTION_HTTP_ADDRESS": http}) as collection:
+                    lists = month(seed=7, cases=args.lists)
+                    http_seconds, http_ok = asyncio.run(post_http(http, "/api/v1/hsa/4101A", lists,
+                                                                  args.connections))
+                    batch = month(seed=8, cases=args.lists)
+                    grpc_seconds, grpc_ok = asyncio.run(grpc_batch(collection, batch, 1000))
+                rows += [("HTTP 4101A upload, QC + grouping, one server process",
+                          f"{len(lists) / http_seconds:,.0f} lists/s ({len(lists):,} lists, {http_ok:,} accepted, "
+                          f"{args.connections} connections)"),
+                         ("gRPC BatchUploadSettlementLists (streams of 1,000)",
+                          f"{len(batch) / grpc_seconds:,.0f} lists/s ({grpc_ok:,} accepted)")]
+            path = Path(tmp) / "import.jsonl"
+            size = write_month(path, args.import_lists)
+            copy_before = asyncio.run(plain_copy(url, path))
+            import_seconds, imported = bulk_import(url, env, path, args.workers)
+            copy_after = asyncio.run(plain_copy(url, path))
+    floor = (copy_before + copy_after) / 2
+    rows += [
+        ("plain COPY of the same lines into a JSONB table",
+         f"{floor:.2f} s ({args.import_lists / floor:,.0f} lines/s; {copy_before:.2f} s before the import, "
+         f"{copy_after:.2f} s after; {size / 1e6:.0f} MB)"),
+        ("bulk import (readers in worker processes, QC and grouping in bulk, COPY)",
          f"{args.import_lists / import_seconds:,.0f} lists/s ({imported.accepted:,} accepted, "
          f"{imported.rejected:,} rejected, {import_seconds:.1f} s; "
          + ", ".join(f"{k} {v:.1f} s" for k, v in imported.seconds.items()) + ")"),
-    ])
+        ("import / plain COPY", f"{import_seconds / floor:.1f}x (target 3x, ambition 2x)"),
+    ]
+    report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL)", rows)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,14 @@ from libs.common.auth.material import AuthMaterial
 from libs.common.db.engine import session_factory
 from libs.common.grpc.client import caller_auth
 from libs.common.grpc.server import ServiceSpec
+from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
 from libs.common.telemetry import traced_asgi
 
 from .adapters.clients import CodingClient, GroupingClient
 from .adapters.door_store import PostgresNonces, PostgresSerials
 from .adapters.review_client import ReviewClient
+from .adapters.settlement_client import SettlementClient
 from .api.fee_details import SERVICE_NAME as FEE_DETAIL_SERVICE
 from .api.fee_details import FeeDetailServicer
 from .api.fee_details import add_to_server as add_fee_details
@@ -34,6 +36,7 @@ from .domain.schemes import SchemeSchedule
 from .service_layer.cases import CaseChecker
 from .service_layer.fee_details import FeeDetails
 from .service_layer.feed import CaseFeed
+from .service_layer.import_jobs import FileImports
 from .service_layer.joins import Joiner
 from .service_layer.queries import Lists
 from .service_layer.records import RecordIntake
@@ -60,12 +63,15 @@ class CollectionApp:
     joiner: Joiner
     records: RecordIntake
     review: ReviewClient
+    imports: FileImports
+    settlement: SettlementClient
     _sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         await self.coding.close()
         await self.grouping.close()
         await self.review.close()
+        await self.settlement.close()
         await self.engine.dispose()
 
 
@@ -87,14 +93,18 @@ async def build_app(runtime: Runtime) -> CollectionApp:
     lists = Lists(new_uow)
     fee_details = FeeDetails(new_uow, coding)
     review = ReviewClient(s.evaluation_address, auth=auth)
-    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review)
+    settlement = SettlementClient(s.settlement_address, auth=auth)
+    interface = await national_interface(runtime, engine, uploads, lists, fee_details=fee_details, review=review,
+                                         settlement=settlement)
     return CollectionApp(engine, new_uow, coding, grouping, uploads, lists, interface, schedule, runtime,
-                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review)
+                         fee_details, checker, joiner, RecordIntake(new_uow, joiner), review, FileImports(engine),
+                         settlement)
 
 
 async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Uploads, lists: Lists, *,
                              fee_details: FeeDetails | None = None,
-                             review: ReviewClient | None = None) -> NationalInterface:
+                             review: ReviewClient | None = None,
+                             settlement: SettlementClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
     gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
@@ -105,7 +115,8 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
     await serials.start()
     policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
                         failure_status=s.gateway_failure_status)
-    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review)
+    table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review,
+                                  settlement=settlement)
     return NationalInterface(table, gateway,
                              region=s.platform_region, policy=policy,
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
@@ -124,7 +135,8 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     """Both doors in one server: gRPC (the spec's server) and the national HTTP door, started and drained
     together. Without gateway credentials the HTTP door serves loopback only (development)."""
     s = app.runtime.settings
-    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records)
+    servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records,
+                                  max_list_bytes=s.max_body_bytes)
     if not app.interface.gateway.enabled and not _loopback(http_address):
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
@@ -148,21 +160,28 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
         await app.close()
 
     fee_servicer = FeeDetailServicer(app.fee_details)
+    imports = app.imports.operations()
 
     def add_servicers(grpc_server: grpc.aio.Server) -> None:
         add_to_server(servicer, grpc_server)
         add_fee_details(fee_servicer, grpc_server)
+        add_operations(grpc_server, imports)  # the file imports (`medpay collection import ...`), as operations
 
-    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE], on_start, on_stop,
+    return ServiceSpec("collection", add_servicers, [SERVICE_NAME, FEE_DETAIL_SERVICE, OPERATIONS_SERVICE],
+                       on_start, on_stop,
                        options=grpc_message_limits(s.max_body_bytes))
 
 
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+"""The largest gRPC request: a batch of 10,000 settlement records (about 1.3 KiB each) or fee-detail lines."""
+
+
 def grpc_message_limits(max_list_bytes: int) -> list[tuple[str, int]]:
-    """Every request message of the collection service holds at most one list (an upload, one message of a
-    batch stream) or a few identifiers: the receive limit is the HTTP door's list limit plus room for the
-    message's other fields. Answers (a stored list with its findings, a page of lists) get 16 MiB."""
-    return [("grpc.max_receive_message_length", max_list_bytes + 64 * 1024),
-            ("grpc.max_send_message_length", 16 * 1024 * 1024)]
+    """Requests up to 32 MiB (a batch of records or fee details; never less than a list and its other fields);
+    a list itself is held to the HTTP door's limit by the servicer, unread (LIST_TOO_LARGE). Answers (a stored
+    list with its findings, a page of lists, a batch's results) get 32 MiB too."""
+    receive = max(MAX_MESSAGE_BYTES, max_list_bytes + 64 * 1024)
+    return [("grpc.max_receive_message_length", receive), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
 
 def _loopback(address: str) -> bool:

@@ -36,6 +36,8 @@ def add_commands(sub: Any) -> None:
     imp.add_argument("--records", type=Path, metavar="RECORDS",
                      help="settlement records (2304/2305 JSON lines) to import first and join to the lists")
     imp.add_argument("--chunk", type=int, default=5000, help="lines per transaction (default %(default)s)")
+    imp.add_argument("--workers", type=int, default=None,
+                     help="processes reading the file ahead (default: the cores minus two, at most four)")
     imp.set_defaults(handler=run_import)
     rec = cmds.add_parser("import-records",
                           help="bulk-import settlement records (2304/2305) from FILE.jsonl[.gz] (resumable)")
@@ -59,23 +61,24 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
         if path is not None and not path.is_file():
             console.print(f"medpay collection import: {path} does not exist")
             return 2
-    return asyncio.run(_import(runtime, args.file, args.records, args.chunk))
+    return asyncio.run(_import(runtime, args.file, args.records, args.chunk, args.workers))
 
 
 def run_import_records(args: argparse.Namespace, runtime: Runtime) -> int:
     if not args.file.is_file():
         console.print(f"medpay collection import-records: {args.file} does not exist")
         return 2
-    return asyncio.run(_import(runtime, None, args.file, args.chunk))
+    return asyncio.run(_import(runtime, None, args.file, args.chunk, None))
 
 
-async def _import(runtime: Runtime, lists: Path | None, records: Path | None, chunk: int) -> int:
+async def _import(runtime: Runtime, lists: Path | None, records: Path | None, chunk: int,
+                  workers: int | None) -> int:
     app = await build_app(runtime)
     try:
         if records is not None:
             await _import_records(app, records, chunk)
         if lists is not None:
-            await _import_lists(app, lists, chunk)
+            await _import_lists(app, lists, chunk, workers)
         # Whatever an earlier, interrupted run left to join (the service's sweep does the same).
         await app.joiner.run()
     except MedpayError as failed:
@@ -89,11 +92,10 @@ async def _import(runtime: Runtime, lists: Path | None, records: Path | None, ch
 async def _import_records(app: CollectionApp, path: Path, chunk: int) -> None:
     started = time.perf_counter()
     with _progress("records", path) as (bar, task):
-        report = await RecordImport(app.new_uow, app.records).run(path, chunk=chunk,
-                                                                    progress=lambda n: bar.advance(task, n))
+        report = await RecordImport(app.new_uow, app.records, app.imports).run(
+            path, chunk=chunk, progress=lambda n: bar.advance(task, n))
     if report.already_done:
-        console.print(f"{path} was imported before ({report.outcomes['STORED']:,} records stored, "
-                      f"{report.outcomes['REFUSED']:,} refused): nothing to do")
+        console.print(f"{path} was imported before ({_record_summary(report)}): nothing to do")
         return
     console.print(f"imported {path}: {_record_summary(report)}"
                   f"{f', resumed at line {report.resumed_at:,}' if report.resumed_at else ''}, "
@@ -108,11 +110,11 @@ def _record_summary(report: RecordImportReport) -> str:
             f"{o['UNCHANGED']:,} unchanged, {o['REFUSED']:,} refused")
 
 
-async def _import_lists(app: CollectionApp, path: Path, chunk: int) -> None:
+async def _import_lists(app: CollectionApp, path: Path, chunk: int, workers: int | None) -> None:
     started = time.perf_counter()
     with _progress("lists", path) as (bar, task):
-        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(
-            path, chunk=chunk, progress=lambda n: bar.advance(task, n))
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+            path, chunk=chunk, progress=lambda n: bar.advance(task, n), workers=workers)
     if report.already_done:
         console.print(f"{path} was imported before ({report.accepted:,} accepted, {report.pending:,} pending, "
                       f"{report.rejected:,} rejected): nothing to do")

@@ -50,7 +50,7 @@ SERVICE = ServiceDeclaration(
     spec=_spec,
     schemas=(Schema("collection", HERE / "adapters" / "migrations"),),
     depends_on=("coding", "grouping"),
-    also_calls=("evaluation",),  # the door's fee details (2301) ask smart review
+    also_calls=("evaluation", "settlement"),  # 2301 asks smart review; 3203 reads the settlement runs
     k8s_name="medpay-collection",
     access=ACCESS,
     http=HttpDoor(address_setting="collection_http_address", health_path="/healthz"),

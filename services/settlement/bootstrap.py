@@ -19,13 +19,16 @@ from libs.common.runtime import Runtime
 
 from .adapters.collection_feed import CollectionFeed
 from .adapters.tables import runs_table
+from .api import ledger_servicer, special_case_servicer
 from .api.mapping import settlement_run_operation, weight_table_operation
 from .api.servicer import SERVICE_NAME, SettlementServicer, TenantOf, add_to_server, bureau
 from .service_layer.completion import RunCompletionHook
 from .service_layer.feed import CaseFeed
+from .service_layer.ledger import Ledger, post_completed_run
 from .service_layer.policies import Policies
 from .service_layer.settlement_runs import KIND as RUN_KIND
 from .service_layer.settlement_runs import SettlementRuns
+from .service_layer.special_cases import SpecialCases
 from .service_layer.unit_of_work import SettlementUnitOfWork
 from .service_layer.weight_tables import KIND as WEIGHTS_KIND
 from .service_layer.weight_tables import WeightTables
@@ -43,6 +46,8 @@ class SettlementApp:
     runs: Runs
     feed: CaseFeed
     channels: list[grpc.aio.Channel]
+    ledger: Ledger
+    special_cases: SpecialCases
 
     async def close(self) -> None:
         await self.runs.close()
@@ -51,10 +56,11 @@ class SettlementApp:
         await self.engine.dispose()
 
 
-def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] = (),
+def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] = (post_completed_run,),
               feed: CaseFeed | None = None) -> SettlementApp:
     """The service's parts; ``completion_hooks`` are called in each settlement run's last transaction
-    (``service_layer/completion.py``); ``feed`` defaults to collection's, at its configured address."""
+    (``service_layer/completion.py``): by default the ledger posts the run; ``feed`` defaults to collection's, at
+    its configured address."""
     engine = runtime.engine(pool_size=8)
     sessions = session_factory(engine)
 
@@ -74,7 +80,8 @@ def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] 
         JobKind(RUN_KIND, settlement.job, metadata=settlement_run_operation, response=settlement_run_operation),
     ], domain="settlement.medpay")
     tables.runs = settlement.runs = runs
-    return SettlementApp(engine, new_uow, policies, tables, settlement, runs, feed, channels)
+    return SettlementApp(engine, new_uow, policies, tables, settlement, runs, feed, channels, Ledger(new_uow),
+                         SpecialCases(new_uow))
 
 
 def service_spec(app: SettlementApp, tenant_of: TenantOf = bureau) -> ServiceSpec:
@@ -82,6 +89,10 @@ def service_spec(app: SettlementApp, tenant_of: TenantOf = bureau) -> ServiceSpe
 
     def register(server: grpc.aio.Server) -> None:
         add_to_server(servicer, server)
+        ledger_servicer.add_to_server(ledger_servicer.LedgerServicer(app.ledger, tenant_of), server)
+        special_case_servicer.add_to_server(special_case_servicer.SpecialCaseServicer(app.special_cases, tenant_of),
+                                            server)
         add_operations(server, app.runs)
 
-    return ServiceSpec("settlement", register, [SERVICE_NAME, OPERATIONS_SERVICE], app.runs.open, app.close)
+    return ServiceSpec("settlement", register, [SERVICE_NAME, OPERATIONS_SERVICE, ledger_servicer.SERVICE_NAME,
+                                                special_case_servicer.SERVICE_NAME], app.runs.open, app.close)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from libs.common.auth.roles import BUREAUS, EVERYONE, PREFECTURE, PROVINCE, access_table
+from libs.common.auth.roles import BUREAUS, EVERYONE, HOSPITAL, PREFECTURE, PROVINCE, access_table
 from libs.common.registry import Schema, ServiceDeclaration
 
 if TYPE_CHECKING:
@@ -32,6 +32,16 @@ ACCESS = access_table("medpay.settlement.v1.SettlementService", {
     "StartSettlementRun": BUREAUS, "GetSettlementRun": BUREAUS, "ListSettlementRuns": BUREAUS,
     # A hospital reads its own statements and cases' settlement (the servicer's tenant), a prefecture its region's.
     "ListHospitalStatements": EVERYONE, "GetCaseSettlement": EVERYONE, "ListCaseSettlements": EVERYONE,
+})
+ACCESS |= access_table("medpay.settlement.v1.LedgerService", {
+    # A hospital reads its own entries and accounts (the servicer's tenant); corrections are the bureaus'.
+    "ListLedgerEntries": EVERYONE, "GetLedgerEntry": EVERYONE, "ListLedgerAccounts": EVERYONE,
+    "ReverseLedgerEntry": (PREFECTURE, PROVINCE),
+})
+ACCESS |= access_table("medpay.settlement.v1.SpecialCaseService", {
+    # Hospitals apply for their own cases; the bureaus decide; everyone reads (a hospital its own).
+    "ApplySpecialCase": (HOSPITAL,), "GetSpecialCase": EVERYONE, "ListSpecialCases": EVERYONE,
+    "ApproveSpecialCase": (PREFECTURE, PROVINCE), "RejectSpecialCase": (PREFECTURE, PROVINCE),
 })
 """Who may call each RPC (libs/common/auth/roles.py); a method missing here is refused with MEDPAY_AUTH_DIR."""
 

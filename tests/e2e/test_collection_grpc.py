@@ -165,10 +165,20 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
     rows = [r for r, t in fresh(seed=171, cases=200) if not t["faults"]][:96]
     first = 64  # two windows of 32, grouped before the grouping service stops
 
+    async def stored_keys() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(await conn.fetchval(
+                "SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'"))
+        finally:
+            await conn.close()
+
     async def stream() -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
         for i, request in enumerate(rows):
             if i == first:
-                await asyncio.sleep(3)  # the server has grouped and stored the first two windows
+                async with asyncio.timeout(240):  # the server has grouped and stored the first two windows
+                    while await stored_keys() < first:  # noqa: ASYNC110 - the state is in the database
+                        await asyncio.sleep(0.1)
                 await grouping.stop()
             yield pb.BatchUploadSettlementListsRequest(upload=upload_of(request, f"grp-171-{i}"))
 
@@ -195,3 +205,52 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
     assert sorted(r["setl_id"] for r in stored) == sorted(r["input"]["setlinfo"]["setl_id"] for r in rows[:first])
     assert all((r["g"], r["e"]) == (1, 1) for r in stored)
     assert keys == first  # the failed lists' request ids are free: a resend is processed afresh
+
+
+async def test_a_replay_is_answered_from_the_stored_response_while_coding_and_grouping_are_down(
+        runtime: Any, coding_server: Any) -> None:
+    """The idempotency key is looked up before quality control and grouping: with both upstream services
+    stopped, a replay of an acknowledged upload (gRPC request_id and HTTP msgid) still gets its first answer,
+    while a new list is answered UNAVAILABLE."""
+    import httpx
+
+    from libs.common.grpc.server import start_server
+    from libs.common.runtime import Runtime
+    from services.coding.bootstrap import build_app as build_coding
+    from services.coding.bootstrap import service_spec as coding_spec
+    from services.collection.bootstrap import build_app as build_collection
+    from services.collection.bootstrap import service_spec as collection_spec
+    from services.grouping.bootstrap import build_registry
+    from services.grouping.bootstrap import service_spec as grouping_spec
+
+    from ..support import free_port
+
+    coding = await start_server(coding_spec(build_coding(runtime), 3600), runtime.settings, "127.0.0.1:0")
+    grouping = await start_server(grouping_spec(build_registry(runtime)), runtime.settings, "127.0.0.1:0")
+    settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding.port}",
+                                                   "grouping_address": f"127.0.0.1:{grouping.port}"})
+    app = await build_collection(Runtime(settings))
+    http = f"127.0.0.1:{free_port()}"
+    collection = await start_server(collection_spec(app, http, "/api/v1/hsa"), settings, "127.0.0.1:0")
+    clean = [r for r, t in fresh(seed=181, cases=60) if not t["faults"]]
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{collection.port}") as channel, \
+                httpx.AsyncClient(timeout=30) as client:
+            stub = pb_grpc.CollectionServiceStub(channel)
+            first = await stub.UploadSettlementList(pb.UploadSettlementListRequest(
+                upload=upload_of(clean[0], "replay-181")))
+            posted = (await client.post(f"http://{http}/api/v1/hsa/4101A", json=clean[1])).json()
+            assert first.case_group.code and posted["infcode"] == 0 and posted["output"]["drg"]
+            await grouping.stop()
+            await coding.stop()
+            again = await stub.UploadSettlementList(pb.UploadSettlementListRequest(
+                upload=upload_of(clean[0], "replay-181")))
+            reposted = (await client.post(f"http://{http}/api/v1/hsa/4101A", json=clean[1])).json()
+            assert again == first and reposted == posted
+            with pytest.raises(grpc.aio.AioRpcError) as down:
+                await stub.UploadSettlementList(pb.UploadSettlementListRequest(
+                    upload=upload_of(clean[2], "replay-181-new")))
+            assert down.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert error_info(down.value)[0].reason == "UPSTREAM_UNAVAILABLE"
+    finally:
+        await collection.stop()

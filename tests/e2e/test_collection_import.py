@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 
 from libs.common.runtime import Runtime
 from services.collection.service_layer.bulk_import import BulkImport
@@ -50,11 +52,20 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     _, base, app = collection_app
     rows = fresh(seed=51, cases=1500)
     path = write(tmp_path / "lists.jsonl.gz", rows)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
-    first = await importer.run(path, chunk=400, stop_after_chunks=2)  # "interrupted" after two chunks
-    assert first.lines == 800 and not first.already_done
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
+    chunks_done: list[int] = []
+
+    def interrupt_after_two(lines: int) -> None:
+        chunks_done.append(lines)
+        if len(chunks_done) == 2:
+            first.cancel()  # interrupted in the third chunk (its transaction rolls back)
+
+    first = asyncio.create_task(importer.run(path, chunk=400, progress=interrupt_after_two))
+    with pytest.raises(asyncio.CancelledError):
+        await first
     second = await importer.run(path, chunk=400)
-    assert second.resumed_at == 800 and second.lines == 1500
+    # Interrupted in the third chunk, or (rarely) as its commit was under way: resumed after the last commit.
+    assert second.resumed_at in (800, 1200) and second.lines == 1500 and not second.already_done
     clean = [r for r, t in rows if not t["faults"]]
     assert second.accepted == len(clean) and second.rejected == len(rows) - len(clean)
     assert await count_lists(database_url, clean) == (len(clean), len(clean))
@@ -92,18 +103,38 @@ async def test_a_second_file_with_the_same_msgids_adds_nothing(collection_app: A
                                                               tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=52, cases=300)
-    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
     await importer.run(write(tmp_path / "a.jsonl", rows), chunk=1000)
     report = await importer.run(write(tmp_path / "b.jsonl", [*rows[:150], rows[0]]), chunk=1000)
     assert report.accepted == 0 and report.rejected == 0 and report.skipped == 151
+
+
+async def test_a_changed_file_of_the_same_size_is_imported(collection_app: App, database_url: str,
+                                                           tmp_path: Path) -> None:
+    """A file is known by the digest of its whole content: one byte changed deep inside (a msgid, so the line
+    is a new upload of the same list) keeps the size and the first lines, and is imported as a new file."""
+    _, _, app = collection_app
+    rows = [r for r, t in fresh(seed=59, cases=200) if not t["faults"]]
+    path = write(tmp_path / "same.jsonl", [(r, {}) for r in rows])
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
+    first = await importer.run(path, chunk=50, workers=2)  # read in two worker processes, chunks in order
+    assert first.accepted == len(rows) and not first.already_done and first.lines == len(rows)
+    last = rows[-1]
+    changed = {**last, "msgid": last["msgid"][:-1] + ("1" if last["msgid"][-1] != "1" else "2")}
+    size = path.stat().st_size
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [*rows[:-1], changed]))
+    assert path.stat().st_size == size
+    second = await importer.run(path, chunk=1000)
+    assert not second.already_done and second.skipped == len(rows) - 1 and second.accepted == 1
+    assert await count_lists(database_url, [last]) == (1, 2)  # the changed line: a new revision of its list
 
 
 async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app
     rows = fresh(seed=53, cases=400)
-    await BulkImport(app.new_uow, app.checker, app.joiner, app.interface.reply).run(write(tmp_path / "r.jsonl", rows),
-                                                                                    chunk=1000)
+    await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+        write(tmp_path / "r.jsonl", rows), chunk=1000)
     registry = build_registry(runtime)
     target = next((s for s in ("chs-drg-1.0", "chs-drg-zhejiang-2022") if s in registry.schemes),
                   next(iter(registry.schemes)))
@@ -246,3 +277,123 @@ async def test_records_and_his_lists_from_files_join_and_what_waits_is_shown(
     assert all(r["accepted"] <= 1 for r in rows)  # grouped into the feed once
     code, out = await medpay("collection", "pending")
     assert code == 0 and "lists waiting for their settlement record: 0" in out, out
+
+
+def synthetic_month(tmp_path: Path, seed: int, cases: int) -> tuple[Path, Path, list[dict[str, Any]],
+                                                                     list[dict[str, Any]], list[dict[str, Any]]]:
+    """A synthetic month as the two systems send it: HIS-form lists and the core system's records (plain
+    JSON lines), with the truth."""
+    from services.synth.generator import Generator
+    from services.synth.params import SynthParams
+    from services.synth.sources import Output, load_reference
+    from services.synth.writer import write_run
+
+    from ..support import reference_dir
+
+    params = SynthParams(cases=cases, months=1, hospitals=5, seed=seed, scheme=scheme_id())
+    ref, _ = load_reference(params, reference_dir())
+    with Output(tmp_path, gzip_output=False) as out:
+        write_run(Generator(params, ref), out)
+    lists_file, records_file = tmp_path / "settlement_lists.jsonl", tmp_path / "settlement_records.jsonl"
+    read = lambda p: [orjson.loads(line) for line in p.read_bytes().splitlines()]  # noqa: E731
+    return lists_file, records_file, read(lists_file), read(records_file), read(tmp_path / "truth.jsonl")
+
+
+@pytest.mark.parametrize("records_first", [True, False], ids=["records-first", "lists-first"])
+async def test_import_commands_killed_midway_resume_and_store_everything_exactly_once(
+        runtime: Runtime, database_url: str, coding_server: Any, grouping_server: Any, *, collection_app: App,
+        tmp_path: Path, records_first: bool) -> None:
+    """`medpay collection import-records` and `medpay collection import` each SIGKILLed in the middle of their
+    files, in both orders; then `import LISTS --records RECORDS` finishes both (each resumed at its checkpoint
+    once the killed process's lease ran out): every list stored once, joined with its record and grouped into
+    the feed exactly once; each run SUCCEEDED on its second attempt and visible as an operation."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import grpc
+    from google.longrunning import operations_pb2, operations_pb2_grpc
+
+    from services.collection.service_layer.import_jobs import file_digest
+
+    from ..support import ROOT
+
+    lists_file, records_file, requests, records, truth = synthetic_month(tmp_path, 190 + records_first, 800)
+    env = {**os.environ, "MEDPAY_DATABASE_URL": database_url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir),
+           "MEDPAY_CODING_ADDRESS": f"127.0.0.1:{coding_server.port}",
+           "MEDPAY_GROUPING_ADDRESS": f"127.0.0.1:{grouping_server.port}", "MEDPAY_LOG_LEVEL": "ERROR"}
+    conn = await asyncpg.connect(database_url)
+
+    async def kill_midway(kind: str, path: Path, *args: str) -> int:
+        """Run the command; SIGKILL it once its run has committed a few chunks; the line it had reached."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "collection", *args, str(path), "--chunk", "40", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        digest, deadline = file_digest(path), time.monotonic() + 240
+        try:
+            while time.monotonic() < deadline:
+                done = await conn.fetchval("SELECT progress_done FROM collection.run WHERE kind = $1 AND "
+                                           "run_key = $2 AND state = 'RUNNING'", kind, digest)
+                if done is not None and done >= 120:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                assert proc.returncode is None, "the import ended before it could be killed"
+                await asyncio.sleep(0.01)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+        return int(await conn.fetchval("SELECT progress_done FROM collection.run WHERE kind = $1 AND run_key = $2",
+                                       kind, digest))
+
+    try:
+        steps = [("collection.import-records", records_file, "import-records"),
+                 ("collection.import-lists", lists_file, "import")]
+        reached = [await kill_midway(*step) for step in (steps if records_first else steps[::-1])]
+        lines = {"collection.import-records": len(records), "collection.import-lists": len(requests)}
+        assert all(0 < n < lines[kind] for n, (kind, _, _) in zip(reached, steps if records_first else steps[::-1],
+                                                                  strict=True))
+        finished = await asyncio.to_thread(subprocess.run, [
+            sys.executable, "-m", "services.cli", "collection", "import", str(lists_file), "--records",
+            str(records_file), "--chunk", "40"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert finished.returncode == 0 and "resumed at line" in finished.stderr, finished.stderr
+        runs = await conn.fetch("SELECT kind, state, attempts, progress_done, id FROM collection.run "
+                                "WHERE run_key = ANY($1::text[])", [file_digest(lists_file), file_digest(records_file)])
+        assert {(r["kind"], r["state"], r["attempts"], r["progress_done"]) for r in runs} == {
+            (kind, "SUCCEEDED", 2, lines[kind]) for kind in lines}
+        for _ in range(120):  # whatever the kills left to join, the last command joined; the sweep too
+            if await conn.fetchval("SELECT count(*) FROM collection.join_task") == 0:
+                break
+            await asyncio.sleep(0.5)
+        stored = await conn.fetch(
+            "SELECT l.fixmedins_code, l.setl_id, l.status, "
+            "(SELECT count(*) FROM collection.list_revision r WHERE r.list_id = l.list_id) AS revisions, "
+            "(SELECT count(*) FROM collection.case_event e WHERE e.list_id = l.list_id AND e.kind = 'ACCEPTED') "
+            "AS accepted FROM collection.settlement_list l JOIN unnest($1::text[], $2::text[]) AS u(code, setl_id) "
+            "ON l.fixmedins_code = u.code AND l.setl_id = u.setl_id",
+            [r["fixmedins_code"] for r in requests], [r["input"]["setlinfo"]["setl_id"] for r in requests])
+        stays = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records}
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM collection.settlement_record r JOIN unnest($1::text[], $2::text[]) AS "
+            "u(code, setl_id) ON r.fixmedins_code = u.code AND r.setl_id = u.setl_id",
+            [c for c, _ in stays], [s for _, s in stays])
+    finally:
+        await conn.close()
+    assert kept == len(stays)  # every stay's record, once
+    status = {(r["fixmedins_code"], r["setl_id"]): r["status"] for r in stored}
+    reversed_ids = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records if r["infno"] == "2305"}
+    clean = {(r["fixmedins_code"], r["input"]["setlinfo"]["setl_id"])
+             for r, t in zip(requests, truth, strict=True) if not t["faults"]}
+    assert clean <= status.keys() and all(r["revisions"] == 1 for r in stored)  # stored once, no second revision
+    assert all(status[s] == "ACTIVE" for s in clean - reversed_ids)
+    assert all(r["accepted"] == 1 for r in stored if r["status"] == "ACTIVE")
+    assert all(r["accepted"] <= 1 for r in stored)  # grouped into the feed once
+    running, _, _ = collection_app
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        operations = operations_pb2_grpc.OperationsStub(channel)
+        for run in runs:
+            operation = await operations.GetOperation(
+                operations_pb2.GetOperationRequest(name=f"operations/{run['id']}"))
+            assert operation.done and operation.HasField("response")

@@ -31,6 +31,7 @@ from services.collection.bootstrap import service_spec
 
 from ..support import free_port
 from .lists import fresh
+from .rpc_errors import error_info
 
 App = tuple[Any, str, Any]
 
@@ -225,12 +226,32 @@ async def test_grpc_refuses_a_list_larger_than_the_http_door_takes(collection_ap
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=big))
         assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert error_info(refused.value)[0].reason == "LIST_TOO_LARGE"
+
+        async def one(upload: pb.SettlementListUpload) -> AsyncIterator[pb.BatchUploadSettlementListsRequest]:
+            yield pb.BatchUploadSettlementListsRequest(upload=upload)
+
+        batch = await stub.BatchUploadSettlementLists(one(big))
+        assert batch.results[0].error.startswith("LIST_TOO_LARGE") and batch.rejected_count == 1
         fits = pb.SettlementListUpload(fixmedins_code="H33070300089", input_json=json.dumps(
             {"setlinfo": {"filler": "x" * (limit - 1024)}}).encode())
         with pytest.raises(grpc.aio.AioRpcError) as rejected:
             await stub.UploadSettlementList(pb.UploadSettlementListRequest(upload=fits))
         assert rejected.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "QC-LIM-001" in (rejected.value.details() or "")
+
+
+async def test_a_batch_of_records_larger_than_a_list_is_taken(collection_app: App) -> None:
+    """A batch of settlement records may be far larger than one list (10,000 records of about 1.3 KiB): 3 MiB
+    of record lines reach the intake and each is answered (these are not records: refused, nothing stored)."""
+    running, _, app = collection_app
+    lines = [json.dumps({"infno": "2304", "fixmedins_code": "H33070300089", "setlinfo": {"note": "x" * 1500}})
+             .encode() for _ in range(2000)]
+    assert sum(map(len, lines)) > app.runtime.settings.max_body_bytes + 64 * 1024
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        reply = await pb_grpc.CollectionServiceStub(channel).UploadSettlementRecords(
+            pb.UploadSettlementRecordsRequest(records=lines), timeout=120)
+    assert reply.refused_count == len(lines) and len(reply.results) == len(lines)
 
 
 def test_binding_a_taken_port_says_so() -> None:

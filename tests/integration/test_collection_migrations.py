@@ -119,3 +119,30 @@ async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(e
     finally:
         await engine.dispose()
     assert found == []
+
+
+async def test_import_jobs_become_runs_of_the_run_framework(empty_database: str) -> None:
+    """0007: a finished import job is a SUCCEEDED run (the file is not imported again), an unfinished one a
+    PENDING run whose checkpoint is the line it reached (the next import resumes there); and back."""
+    await asyncio.to_thread(upgrade, "collection", empty_database, "0006")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await conn.execute(
+            "INSERT INTO collection.import_job (file_digest, path, lines_done, accepted, rejected, finished, kind, "
+            "pending) VALUES ('a' || repeat('0', 63), 'lists.jsonl', 5000, 4800, 150, 1, 'lists', 50), "
+            "('b' || repeat('0', 63), 'records.jsonl', 2000, 1990, 10, 0, 'records', 0)")
+        await asyncio.to_thread(upgrade, "collection", empty_database, "head")
+        runs = {r["kind"]: r for r in await conn.fetch("SELECT * FROM collection.run")}
+        assert await conn.fetchval("SELECT to_regclass('collection.import_job')") is None
+        lists, records = runs["collection.import-lists"], runs["collection.import-records"]
+        assert (lists["state"], lists["run_key"], lists["progress_done"]) == ("SUCCEEDED", "a" + "0" * 63, 5000)
+        assert orjson.loads(lists["result"]) == {"lines": 5000, "accepted": 4800, "pending": 50, "rejected": 150,
+                                                 "skipped": 0}
+        assert (records["state"], orjson.loads(records["checkpoint"])["lines"], records["result"]) == (
+            "PENDING", 2000, None)
+        await asyncio.to_thread(command.downgrade, alembic_config("collection", empty_database), "0006")
+        jobs = {r["kind"]: r for r in await conn.fetch("SELECT * FROM collection.import_job")}
+        assert (jobs["lists"]["finished"], jobs["lists"]["lines_done"], jobs["lists"]["pending"]) == (1, 5000, 50)
+        assert (jobs["records"]["finished"], jobs["records"]["lines_done"]) == (0, 2000)
+    finally:
+        await conn.close()

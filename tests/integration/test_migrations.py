@@ -36,4 +36,4 @@ async def test_collection_schema_has_its_tables(database_url: str) -> None:
     finally:
         await conn.close()
     assert {"settlement_list", "list_revision", "list_finding", "group_result", "status_history", "idempotency",
-            "rejection", "import_job"} <= tables
+            "rejection", "run"} <= tables

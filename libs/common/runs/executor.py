@@ -197,12 +197,14 @@ class Runs:
 
     async def run_here(self, start: StartRun) -> Run:
         """Start (or find) the run and execute it in this task, to its end (a command line's import). When
-        another executor holds it, waits for that one instead."""
+        another executor holds it, waits for that one; when that one died (a killed command line), takes the
+        run over as soon as its lease runs out and resumes it from its checkpoint."""
         self._kind(start.kind)
         run, _ = await self.store.create_or_get(start)
-        if not run.done:
-            await self._execute(run.id)
-        return await self.wait(run.id, timeout=None)
+        while not run.done:
+            await self._execute(run.id)  # claims it unless a live lease holds it
+            run = await self.wait(run.id, timeout=self.lease_seconds / 3)
+        return run
 
     async def resume(self, run_id: str) -> Run:
         """Resume a failed run from its checkpoint (after its cause was fixed)."""

@@ -180,15 +180,17 @@ class RunStore:
             row = (await conn.execute(select(t).where(t.c.id == run_id))).first()
         return _run(row) if row is not None else None
 
-    async def reopen(self, run_id: str) -> Run | None:
+    async def reopen(self, run_id: str, states: tuple[RunState, ...] = (RunState.FAILED,)) -> Run | None:
         """A failed run back to PENDING, to resume from its checkpoint (an operator's retry after fixing the
-        cause) with a fresh budget of ``max_attempts``; ``None`` unless it had failed."""
+        cause) with a fresh budget of ``max_attempts``; ``None`` unless it had failed (or was in one of
+        ``states``: a file import also resumes a cancelled run when it is started again)."""
         t = self.table
         async with self.engine.begin() as conn:
             row = (await conn.execute(
-                update(t).where(t.c.id == run_id, t.c.state == RunState.FAILED.value)
+                update(t).where(t.c.id == run_id, t.c.state.in_([s.value for s in states]))
                 .values(state=RunState.PENDING.value, error_code=None, error_reason=None, error_message=None,
-                        finished_at=None, attempts_before_resume=t.c.attempts, updated_at=func.now())
+                        finished_at=None, attempts_before_resume=t.c.attempts, cancel_requested=False,
+                        updated_at=func.now())
                 .returning(*t.c))).first()
         return _run(row) if row is not None else None
 

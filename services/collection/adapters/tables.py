@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from libs.common.audit import audit_table
+from libs.common.runs.table import run_table
 
 SCHEMA = "collection"
 metadata = MetaData(schema=SCHEMA)
@@ -125,18 +126,8 @@ rejection = Table(
     Column("received_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-import_job = Table(
-    "import_job", metadata,
-    Column("file_digest", Text, primary_key=True),
-    Column("path", Text, nullable=False),
-    Column("lines_done", BigInteger, nullable=False),
-    Column("accepted", BigInteger, nullable=False),
-    Column("rejected", BigInteger, nullable=False),
-    Column("finished", Integer, nullable=False, server_default="0"),
-    Column("kind", Text, nullable=False, server_default="lists"),
-    Column("pending", BigInteger, nullable=False, server_default="0"),
-    Column("updated_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
+run = run_table(metadata)
+"""Long-running jobs of the service (libs/common/runs): the file imports, one run per file digest and kind."""
 
 case_event = Table(
     "case_event", metadata,

@@ -52,12 +52,21 @@ _GROUP_KIND = {"DRG": pb.GROUP_KIND_DRG, "DIP": pb.GROUP_KIND_DIP}
 _GROUP_STATUS = {name.removeprefix("GROUP_STATUS_"): value for name, value in grouping_pb.GroupStatus.items()}
 
 
+class ListTooLarge(MedpayError):
+    code = "RESOURCE_EXHAUSTED"
+
+
+DEFAULT_MAX_LIST_BYTES = 2 * 1024 * 1024
+
+
 class CollectionServicer(pb_grpc.CollectionServiceServicer):
-    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed, records: RecordIntake) -> None:
+    def __init__(self, uploads: Uploads, lists: Lists, feed: CaseFeed, records: RecordIntake, *,
+                 max_list_bytes: int = DEFAULT_MAX_LIST_BYTES) -> None:
         self._uploads = uploads
         self._lists = lists
         self._feed = feed
         self._records = records
+        self._max_list_bytes = max_list_bytes
 
     async def UploadSettlementRecords(self, request: pb.UploadSettlementRecordsRequest,
                                       context: Any) -> pb.UploadSettlementRecordsResponse:
@@ -195,6 +204,10 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         return pb.GetCaseFeedResponse(head_sequence=await self._feed.publish())
 
     async def _upload(self, upload: pb.SettlementListUpload) -> Any:
+        if len(upload.input_json) > self._max_list_bytes:  # refused unread, as the HTTP door refuses the body
+            raise ListTooLarge(f"upload.input_json: {len(upload.input_json):,} bytes; a settlement list takes at "
+                               f"most {self._max_list_bytes:,}", reason="LIST_TOO_LARGE",
+                               metadata={"field": "upload.input_json", "limit": str(self._max_list_bytes)})
         body, problems = read_json(upload.input_json)
         if problems:
             raise InvalidArgument.field("upload.input_json", problems[0].message_en) from None

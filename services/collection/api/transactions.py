@@ -17,6 +17,7 @@ from libs.common.errors import MedpayError, NotFound
 
 from ..adapters.door_store import Serials
 from ..adapters.review_client import ReviewClient
+from ..adapters.settlement_client import SettlementClient
 from ..domain.dialects import normalise_entry
 from ..domain.envelope import Envelope, content_digest, error_message, stamp
 from ..domain.fields import Field, Kind
@@ -53,8 +54,10 @@ class Transaction:
 
 def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: Serials, *,
                           fee_details: FeeDetails | None = None,
-                          review: ReviewClient | None = None) -> dict[str, Transaction]:
+                          review: ReviewClient | None = None,
+                          settlement: SettlementClient | None = None) -> dict[str, Transaction]:
     """infno -> transaction, the door's dispatch table."""
+    from .clearing_transactions import clearing
     from .fee_transactions import revoke_fee_details, upload_fee_details
     from .review_transactions import check_stay
 
@@ -70,6 +73,8 @@ def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: 
     if review is not None:
         table["3101"] = Transaction("明细审核事前事中分析服务", check_stay(review, settlement=False))
         table["3102"] = Transaction("明细审核事中分析服务", check_stay(review, settlement=True))
+    if settlement is not None:
+        table["3203"] = Transaction("清算申请", clearing(settlement))
     return table
 
 

@@ -12,6 +12,8 @@ grouped from their own data.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,19 +22,21 @@ from typing import Any
 
 import orjson
 
+from libs.common.runs import RunContext
+
 from ..adapters.records import add_join_tasks, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN as PENDING_ID
 from ..adapters.repository import PENDING_REVISION_TOKEN as PENDING_REVISION
 from ..adapters.repository import writer_row
 from ..adapters.staging import STAGE_COLUMNS, write_staged
-from ..domain.envelope import content_digest, read_envelope
 from ..domain.limits import bounded
-from ..domain.model import Finding, ListStatus, ParsedList, error
-from ..domain.parsing import parse_list
+from ..domain.model import Finding, ListStatus, ParsedList
 from ..domain.qc import RULESET_VERSION
+from ..domain.reading import ReadLine
 from .cases import CaseChecker, Verdict
-from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
+from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, chunks, numbered, open_lines, save_checkpoint
 from .joins import Joiner
+from .line_readers import LineReaders, default_workers
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
 
@@ -46,8 +50,10 @@ class ImportReport:
     skipped: int = 0
     resumed_at: int = 0
     already_done: bool = False
-    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("read", "qc", "group", "write"), 0.0))
-    """Where the time went, by phase: reading and parsing, quality control, grouping, writing."""
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("read", "qc and grouping", "write", "waiting for writes"), 0.0))
+    """Where the time went: waiting for the reader processes, checking and grouping (here), writing (COPY and
+    set-based statements, overlapping the next chunk's checks), waiting for a write to end."""
 
 
 Progress = Callable[[int], None]
@@ -62,48 +68,80 @@ def plain_reply(infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
     return {"infcode": infcode, "err_msg": err_msg, "output": output}
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A chunk checked and grouped, ready to be written."""
+
+    last_line: int
+    rows: list[dict[str, Any]]
+    stays: list[tuple[str, str]]
+    records: dict[tuple[str, str], Any]
+    waves: int
+    skipped: int
+
+
 class BulkImport:
     def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
-                 reply: Reply = plain_reply) -> None:
+                 imports: FileImports, reply: Reply = plain_reply) -> None:
         self._new_uow = new_uow
         self._checker = checker
         self._joiner = joiner
+        self._imports = imports
         self._reply = reply
 
     async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
-                  stop_after_chunks: int | None = None) -> ImportReport:
-        digest = file_digest(path)
+                  workers: int | None = None) -> ImportReport:
+        """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
+        file's digest records it. ``workers`` processes read the lines (default: one per core; 0 reads them
+        here)."""
         report = ImportReport()
-        async with self._new_uow() as uow:
-            job = await start_job(uow.session, digest, path, "lists")
-            await uow.commit()
-        if job.finished:
-            return ImportReport(job.lines_done, job.accepted, job.pending, job.rejected, already_done=True)
-        report.resumed_at = report.lines = job.lines_done
-        report.accepted, report.pending, report.rejected = job.accepted, job.pending, job.rejected
-        done_chunks = 0
-        with open_lines(path) as f:
-            for batch in chunks(numbered(f, skip=report.lines), chunk):
-                await self._chunk(batch, digest, report)
-                if progress is not None:
-                    progress(len(batch))
-                done_chunks += 1
-                if stop_after_chunks is not None and done_chunks >= stop_after_chunks:
-                    return report
-        async with self._new_uow() as uow:
-            await finish_job(uow.session, digest)
-            await uow.commit()
+
+        async def work(ctx: RunContext, digest: str) -> dict[str, int]:
+            state = checkpoint_of(ctx)
+            _restore(report, state)
+            writing: asyncio.Task[None] | None = None
+            with open_lines(path) as f, LineReaders(default_workers() if workers is None else workers) as readers:
+                try:
+                    async for batch in readers.read(chunks(numbered(f, skip=state["lines"]), chunk), digest):
+                        clock = time.perf_counter()
+                        prepared = await self._prepare(batch, report)
+                        _lap(report, "qc and grouping", clock)
+                        if writing is not None:
+                            await self._written(writing, report, progress)
+                        # The chunk is written while the next one is read, checked and grouped.
+                        writing = asyncio.create_task(self._write(prepared, report, ctx, path))
+                    if writing is not None:
+                        await self._written(writing, report, progress)
+                finally:
+                    if writing is not None and not writing.done():
+                        writing.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await writing
+            report.seconds["read"] = readers.waited
+            return _counts(report)
+
+        ended = await self._imports.run(IMPORT_LISTS, path, work)
+        _restore(report, ended.counts)
+        report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
         return report
 
-    async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, report: ImportReport) -> None:
+    @staticmethod
+    async def _written(writing: asyncio.Task[None], report: ImportReport, progress: Progress | None) -> None:
         clock = time.perf_counter()
+        lines = report.lines
+        await writing
+        _lap(report, "waiting for writes", clock)
+        if progress is not None:
+            progress(report.lines - lines)
+
+    async def _prepare(self, batch: list[ReadLine], report: ImportReport) -> _Prepared:
         readable: list[tuple[int, str, str, ParsedList]] = []
         rows: list[dict[str, Any]] = []
         keys: set[str] = set()
-        for number, line in batch:
-            key, content, parsed, findings = _read(number, line, digest)
+        skipped = 0
+        for number, key, content, parsed, findings in batch:
             if key in keys:  # the same msgid twice in one chunk: the first wins, as a replay would
-                report.skipped += 1
+                skipped += 1
                 continue
             keys.add(key)
             if parsed is None:
@@ -113,10 +151,8 @@ class BulkImport:
         stays = sorted({(p.fixmedins_code, p.setl_id) for _, _, _, p in readable})
         async with self._new_uow() as uow:
             records = await current_records(uow.session, stays)
-        clock = _lap(report, "read", clock)
         verdicts = await self._checker.check([(p, records.get((p.fixmedins_code, p.setl_id)))
                                               for _, _, _, p in readable])
-        clock = _lap(report, "qc", clock)
         seen: dict[tuple[str, str], int] = {}
         for (number, key, content, parsed), verdict in zip(readable, verdicts, strict=True):
             if verdict.status is ListStatus.REJECTED:
@@ -125,24 +161,30 @@ class BulkImport:
             pair = (parsed.fixmedins_code, parsed.setl_id)
             wave = seen[pair] = seen.get(pair, -1) + 1  # the same list twice in a chunk: a later wave
             rows.append(self._accepted_row(wave, number, key, content, verdict))
-        clock = _lap(report, "group", clock)
+        return _Prepared(batch[-1][0], rows, stays, records, max(seen.values(), default=0) + 1, skipped)
+
+    async def _write(self, chunk: _Prepared, report: ImportReport, ctx: RunContext, path: Path) -> None:
+        """Write the chunk and its checkpoint in one transaction holding its stays' locks. Chunks are written
+        one after the other, in file order (the next write starts after this one's commit)."""
+        clock = time.perf_counter()
         async with self._new_uow() as uow:
-            await lock_keys(uow.session, stays)
-            now = await current_records(uow.session, stays)
-            moved = [stay for stay in stays if _revision(now.get(stay)) != _revision(records.get(stay))]
+            await lock_keys(uow.session, chunk.stays)
+            now = await current_records(uow.session, chunk.stays)
+            moved = [s for s in chunk.stays if _revision(now.get(s)) != _revision(chunk.records.get(s))]
             await add_join_tasks(uow.session, moved)  # a record changed meanwhile: joined again after commit
-            counts = await write_staged(uow.session, rows, waves=max(seen.values(), default=0) + 1)
-            report.lines = batch[-1][0]  # the file line reached: where a resumed import starts
-            report.accepted += counts.accepted
-            report.pending += counts.pending
-            report.rejected += counts.rejected
-            report.skipped += counts.skipped
-            await checkpoint(uow.session, digest, _job(report))
+            counts = await write_staged(uow.session, chunk.rows, waves=chunk.waves)
+            after = _counts(report)
+            after["lines"] = chunk.last_line  # the file line reached: where a resumed import starts
+            after["accepted"] += counts.accepted
+            after["pending"] += counts.pending
+            after["rejected"] += counts.rejected
+            after["skipped"] += counts.skipped + chunk.skipped
+            await save_checkpoint(ctx, after, path, await uow.session.connection())
             await uow.commit()
+        _restore(report, after)
         if moved:
             await self._joiner.run(moved)
         _lap(report, "write", clock)
-
 
     def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> dict[str, Any]:
         warnings = bounded(v.findings)
@@ -167,8 +209,14 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _job(report: ImportReport) -> JobState:
-    return JobState(report.lines, report.accepted, report.rejected, pending=report.pending)
+def _restore(report: ImportReport, counts: dict[str, int]) -> None:
+    report.lines, report.accepted, report.pending = counts["lines"], counts.get("accepted", 0), counts.get("pending", 0)
+    report.rejected, report.skipped = counts.get("rejected", 0), counts.get("skipped", 0)
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {"lines": report.lines, "accepted": report.accepted, "pending": report.pending,
+            "rejected": report.rejected, "skipped": report.skipped}
 
 
 def _revision(stored: Any) -> tuple[int, str] | None:
@@ -179,21 +227,6 @@ def _lap(report: ImportReport, phase: str, since: float) -> float:
     now = time.perf_counter()
     report.seconds[phase] += now - since
     return now
-
-
-def _read(number: int, line: bytes, file_digest: str) -> tuple[str, str, ParsedList | None, list[Finding]]:
-    try:
-        request = orjson.loads(line)
-    except orjson.JSONDecodeError as bad:
-        return f"import:{file_digest[:16]}:{number}", "", None, [error("ENV-000", "", "不是合法 JSON",
-                                                                       f"line {number} is not JSON: {bad}")]
-    envelope, problems = read_envelope(request, None)
-    if envelope is None:
-        return f"import:{file_digest[:16]}:{number}", "", None, problems
-    key = f"msgid:{envelope.fixmedins_code}:{envelope.msgid}"
-    content = content_digest(envelope.infno, envelope.fixmedins_code, envelope.body)
-    parsed, findings = parse_list(envelope.fixmedins_code, envelope.fixmedins_name, envelope.body)
-    return key, content, parsed, findings
 
 
 def _findings_json(findings: Any) -> str:

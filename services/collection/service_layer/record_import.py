@@ -11,7 +11,9 @@ from pathlib import Path
 
 import orjson
 
-from .import_jobs import JobState, checkpoint, chunks, file_digest, finish_job, numbered, open_lines, start_job
+from libs.common.runs import RunContext
+
+from .import_jobs import IMPORT_RECORDS, FileImports, checkpoint_of, chunks, numbered, open_lines, save_checkpoint
 from .records import NotJson, RecordIntake, RecordOutcome, RecordResult, store_records
 from .unit_of_work import CollectionUnitOfWork
 
@@ -35,43 +37,38 @@ Progress = Callable[[int], None]
 
 
 class RecordImport:
-    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], intake: RecordIntake) -> None:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], intake: RecordIntake,
+                 imports: FileImports) -> None:
         self._new_uow = new_uow
         self._intake = intake
+        self._imports = imports
 
-    async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
-                  stop_after_chunks: int | None = None) -> RecordImportReport:
-        digest = file_digest(path)
+    async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None) -> RecordImportReport:
+        """Import the file (or resume its interrupted import); the run ``collection.import-records`` of the
+        file's digest records it, with the outcomes counted in its checkpoint."""
         report = RecordImportReport()
-        async with self._new_uow() as uow:
-            job = await start_job(uow.session, digest, path, "records")
-            await uow.commit()
-        if job.finished:
-            report.lines, report.already_done = job.lines_done, True
-            report.outcomes.update({"STORED": job.accepted, "REFUSED": job.rejected})
-            return report
-        report.resumed_at = report.lines = job.lines_done
-        state = JobState(job.lines_done, job.accepted, job.rejected)
-        done_chunks = 0
-        with open_lines(path) as f:
-            for batch in chunks(numbered(f, skip=report.lines), chunk):
-                results = await self._chunk(batch, digest, state)
-                report.lines = state.lines_done
-                for result in results:
-                    report.outcomes[result.outcome.value] += 1
-                    if result.outcome is RecordOutcome.REFUSED and len(report.refusals) < MAX_REFUSALS_KEPT:
-                        report.refusals.append((result.index, result.error))
-                if progress is not None:
-                    progress(len(batch))
-                done_chunks += 1
-                if stop_after_chunks is not None and done_chunks >= stop_after_chunks:
-                    return report
-        async with self._new_uow() as uow:
-            await finish_job(uow.session, digest)
-            await uow.commit()
+
+        async def work(ctx: RunContext, digest: str) -> dict[str, int]:
+            state = checkpoint_of(ctx)
+            with open_lines(path) as f:
+                for batch in chunks(numbered(f, skip=state["lines"]), chunk):
+                    results = await self._chunk(batch, state, ctx, path)
+                    for result in results:
+                        if result.outcome is RecordOutcome.REFUSED and len(report.refusals) < MAX_REFUSALS_KEPT:
+                            report.refusals.append((result.index, result.error))
+                    if progress is not None:
+                        progress(len(batch))
+            return state
+
+        ended = await self._imports.run(IMPORT_RECORDS, path, work)
+        counts = ended.counts
+        report.lines = counts.pop("lines", 0)
+        report.outcomes.update(counts)
+        report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
         return report
 
-    async def _chunk(self, batch: list[tuple[int, bytes]], digest: str, state: JobState) -> list[RecordResult]:
+    async def _chunk(self, batch: list[tuple[int, bytes]], state: dict[str, int], ctx: RunContext,
+                     path: Path) -> list[RecordResult]:
         lines: list[tuple[int, object]] = []
         for number, raw in batch:
             try:
@@ -80,11 +77,13 @@ class RecordImport:
                 lines.append((number, NotJson(str(bad))))
         async with self._new_uow() as uow:
             results = await store_records(uow.session, lines)
-            state.lines_done = batch[-1][0]
-            state.accepted += sum(r.outcome not in (RecordOutcome.UNCHANGED, RecordOutcome.REFUSED) for r in results)
-            state.rejected += sum(r.outcome is RecordOutcome.REFUSED for r in results)
-            await checkpoint(uow.session, digest, state)
+            after = dict(state, lines=batch[-1][0])
+            for result in results:
+                after[result.outcome.value] = after.get(result.outcome.value, 0) + 1
+            await save_checkpoint(ctx, after, path, await uow.session.connection())
             await uow.commit()
+        state.clear()
+        state.update(after)
         await self._intake.join_after([(r.fixmedins_code, r.setl_id) for r in results
                                        if r.outcome not in (RecordOutcome.UNCHANGED, RecordOutcome.REFUSED)])
         return results

@@ -156,3 +156,7 @@ hospital_statement = Table(
     Column("case_kinds", JSONB, nullable=False, server_default="{}"),
 )
 """A hospital's statement of a run; ``document`` is its canonical JSON, the bytes a re-run must reproduce."""
+
+# The ledger's and the special cases' tables live beside these, on the same metadata (one migration chain, one
+# autogenerate check): importing them here registers them wherever the schema's tables are read.
+from . import ledger_tables  # noqa: E402, F401

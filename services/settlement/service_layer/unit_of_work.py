@@ -11,12 +11,9 @@ from libs.common.db.uow import UnitOfWork
 
 from ..adapters.policy_repository import PolicyRepository
 from ..adapters.run_repository import SettlementRunRepository
+from ..adapters.special_case_repository import SpecialCaseRepository as StoredSpecialCases
 from ..adapters.weight_repository import WeightTableRepository
-from .completion import NoSpecialCases, SpecialCaseRepository
-
-
-def _no_special_cases(session: AsyncSession) -> SpecialCaseRepository:
-    return NoSpecialCases()
+from .completion import SpecialCaseRepository
 
 
 class SettlementUnitOfWork(UnitOfWork):
@@ -24,8 +21,8 @@ class SettlementUnitOfWork(UnitOfWork):
     weights: WeightTableRepository
     runs: SettlementRunRepository
     special_cases: SpecialCaseRepository
-    special_cases_factory: ClassVar[Callable[[AsyncSession], SpecialCaseRepository]] = _no_special_cases
-    """How the approved special cases are read (replaced by the special-case workflow's repository)."""
+    special_cases_factory: ClassVar[Callable[[AsyncSession], SpecialCaseRepository]] = StoredSpecialCases
+    """How the approved special cases are read: the special-case workflow's table (``special_case``)."""
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()

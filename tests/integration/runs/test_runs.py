@@ -205,3 +205,22 @@ async def test_a_killed_process_is_resumed_from_its_checkpoint(clean: AsyncEngin
     resumed_at = next(c for c, attempt in chunks if attempt == 2)
     assert resumed_at >= 4 and all(attempt == 1 for c, attempt in chunks if c < resumed_at)
     await runs.close()
+
+
+async def test_run_here_takes_over_a_killed_executors_run_when_its_lease_runs_out(
+        clean: AsyncEngine, database_url: str) -> None:
+    """A command line started again after it was killed (no server adopts its run): ``run_here`` waits for the
+    dead owner's lease to run out, then resumes from the checkpoint; every chunk is done once."""
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.runs.support", database_url, "rerun", "8",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "MEDPAY_LOG_LEVEL": "WARNING"})
+    assert worker.stdout is not None
+    while (await asyncio.wait_for(worker.stdout.readline(), 60)).decode().strip() != "chunk 2":
+        pass
+    worker.send_signal(signal.SIGKILL)
+    await worker.wait()
+    runs = make_runs(clean)
+    done = await asyncio.wait_for(runs.run_here(StartRun(KIND, "rerun", {"chunks": 8})), 30)
+    chunks = await chunks_of(clean, done.id)
+    assert done.state is RunState.SUCCEEDED and done.attempts == 2
+    assert [c for c, _ in chunks] == list(range(8)) and chunks[0][1] == 1 and chunks[-1][1] == 2

@@ -1,0 +1,35 @@
+"""Reading the lines of a bulk-import file: JSON, the national envelope, the list (pure; run in worker
+processes by the bulk import, so that parsing, the heaviest part of an import, is spread over the cores)."""
+
+from __future__ import annotations
+
+import orjson
+
+from .envelope import content_digest, read_envelope
+from .model import Finding, ParsedList, error
+from .parsing import parse_list
+
+ReadLine = tuple[int, str, str, ParsedList | None, list[Finding]]
+"""(file line, idempotency key, content digest, the list or None, findings)."""
+
+
+def read_line(number: int, line: bytes, file_digest: str) -> ReadLine:
+    """One line: a line that is not a readable request is keyed by its place in the file (a rejection record
+    naming why), a request by its institution and msgid (the key an upload of it through the door has)."""
+    try:
+        request = orjson.loads(line)
+    except orjson.JSONDecodeError as bad:
+        return number, f"import:{file_digest[:16]}:{number}", "", None, [
+            error("ENV-000", "", "不是合法 JSON", f"line {number} is not JSON: {bad}")]
+    envelope, problems = read_envelope(request, None)
+    if envelope is None:
+        return number, f"import:{file_digest[:16]}:{number}", "", None, problems
+    key = f"msgid:{envelope.fixmedins_code}:{envelope.msgid}"
+    content = content_digest(envelope.infno, envelope.fixmedins_code, envelope.body)
+    parsed, findings = parse_list(envelope.fixmedins_code, envelope.fixmedins_name, envelope.body)
+    return number, key, content, parsed, findings
+
+
+def read_lines(lines: list[tuple[int, bytes]], file_digest: str) -> list[ReadLine]:
+    """A chunk of lines (what a worker process is given)."""
+    return [read_line(number, line, file_digest) for number, line in lines]

@@ -1,0 +1,71 @@
+"""Reading an import file in worker processes, a few chunks ahead of the import.
+
+Parsing a list (JSON, the envelope, the dialect normaliser, the input limits) is the heaviest part of a bulk
+import; worker processes do it for the next chunks while this process checks, groups and writes the current one.
+Workers are spawned (never forked from a process holding gRPC channels) and given only the lines; they return the
+parsed lists. With no workers the lines are read here, in order, the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+
+from ..domain.reading import ReadLine, read_lines
+
+MAX_WORKERS = 4
+
+
+def default_workers() -> int:
+    """Readers on the cores the rest of an import leaves (this process, PostgreSQL, grouping): none on a
+    machine of two cores or fewer, where they only compete (measured: slower), else up to four."""
+    cores = os.cpu_count() or 1
+    return 0 if cores <= 2 else min(MAX_WORKERS, cores - 2)
+
+
+class LineReaders:
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self.waited = 0.0
+        """Seconds the import waited for read chunks (reading is otherwise hidden behind the rest)."""
+
+    def __enter__(self) -> LineReaders:
+        if self._workers > 0:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def read(self, batches: Iterator[list[tuple[int, bytes]]], digest: str) -> AsyncIterator[list[ReadLine]]:
+        """The chunks, read, in file order."""
+        if self._pool is None:
+            for batch in batches:
+                clock = time.perf_counter()
+                read = read_lines(batch, digest)
+                self.waited += time.perf_counter() - clock
+                yield read
+            return
+        loop = asyncio.get_running_loop()
+        ahead: deque[asyncio.Future[list[ReadLine]]] = deque()
+        for batch in batches:
+            ahead.append(loop.run_in_executor(self._pool, read_lines, batch, digest))
+            if len(ahead) > self._workers:
+                yield await self._next(ahead)
+        while ahead:
+            yield await self._next(ahead)
+
+    async def _next(self, ahead: deque[asyncio.Future[list[ReadLine]]]) -> list[ReadLine]:
+        clock = time.perf_counter()
+        read = await ahead.popleft()
+        self.waited += time.perf_counter() - clock
+        return read
