@@ -169,7 +169,7 @@ async def test_a_batch_that_loses_its_grouping_service_midway_answers_per_list_a
         conn = await asyncpg.connect(database_url)
         try:
             return int(await conn.fetchval(
-                "SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:grp-171-%'"))
+                "SELECT count(*) FROM collection.idempotency WHERE key LIKE 'request:%:grp-171-%'"))
         finally:
             await conn.close()
 
