@@ -17,7 +17,7 @@ REFERENCE = {
     "coding.code", "coding.code_system", "coding.code_version",
     "grouping.dip_build_upload", "grouping.run", "evaluation.run", "review.run", "settlement.run",
     "review.knowledge_item", "review.knowledge_version", "review.rule_set", "review.rule_version", "review.run_rule",
-    "collection.gateway_nonce", "collection.import_job", "collection.idempotency",
+    "collection.gateway_nonce", "collection.run", "collection.idempotency",
 }
 BY_REGION = {
     # distributed by region: they carry it
@@ -25,6 +25,7 @@ BY_REGION = {
     "grouping.dip_catalogue_version", "evaluation.evaluation_run", "review.feed_cursor", "review.flag",
     "review.review_run", "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
     "settlement.weight_table", "collection.audit_log", "review.audit_log", "settlement.audit_log",
+    "settlement.ledger_entry", "settlement.ledger_line", "settlement.special_case", "settlement.special_case_decision",
 }
 REGION_TO_ADD = {
     # distributed by region through their parent's key; they need the region column before a Citus move (Citus
