@@ -41,6 +41,15 @@ def fresh(seed: int, cases: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return [(copy.deepcopy(r), t) for r, t in month(seed, cases)]
 
 
+def own_ids(requests: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """The same lists under stay ids no other test uses: synth numbers stays from 1 in every run, so two tests
+    sharing a database would otherwise meet each other's lists and records."""
+    for request in requests:
+        s = request["input"]["setlinfo"]
+        s["mdtrt_id"], s["setl_id"] = f"{tag}{s['mdtrt_id']}", f"{tag}{s['setl_id']}"
+    return requests
+
+
 async def post_all(base: str, requests: list[dict[str, Any]], concurrency: int = 16,
                    headers: Any = None) -> list[dict[str, Any]]:
     limit = asyncio.Semaphore(concurrency)

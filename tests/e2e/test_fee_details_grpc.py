@@ -14,7 +14,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.collection.v1 import fee_detail_service_pb2 as fee_pb
 from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
-from .lists import fresh
+from .lists import fresh, own_ids
 from .rpc_errors import error_info
 
 App = tuple[Any, str, Any]
@@ -60,11 +60,7 @@ def list_upload(request: dict[str, Any]) -> pb.UploadSettlementListRequest:
 
 def clean(seed: int, count: int) -> list[dict[str, Any]]:
     """Clean lists whose ids no other test uses (synth numbers stays from 1 in every run)."""
-    out = [r for r, t in fresh(seed=seed, cases=count * 3) if not t["faults"]][:count]
-    for request in out:
-        s = request["input"]["setlinfo"]
-        s["mdtrt_id"], s["setl_id"] = f"F{seed}{s['mdtrt_id']}", f"F{seed}{s['setl_id']}"
-    return out
+    return own_ids([r for r, t in fresh(seed=seed, cases=count * 3) if not t["faults"]][:count], f"F{seed}")
 
 
 async def test_upload_is_idempotent_and_checked_against_the_list(stubs: Any) -> None:

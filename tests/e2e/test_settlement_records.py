@@ -19,7 +19,7 @@ from services.grouping.bootstrap import build_registry
 
 from ..support import case_of
 from .his import his_form, reversal, settlement_record
-from .lists import fresh, post_all, scheme_id
+from .lists import fresh, own_ids, post_all, scheme_id
 from .rpc_errors import error_info
 
 App = tuple[Any, str, Any]
@@ -34,7 +34,7 @@ async def stub(collection_app: App) -> AsyncIterator[pb_grpc.CollectionServiceSt
 
 
 def clean(seed: int, cases: int, count: int) -> list[dict[str, Any]]:
-    return [r for r, t in fresh(seed=seed, cases=cases) if not t["faults"]][:count]
+    return own_ids([r for r, t in fresh(seed=seed, cases=cases) if not t["faults"]][:count], f"R{seed}")
 
 
 async def send_records(stub: pb_grpc.CollectionServiceStub, lines: list[dict[str, Any]],
