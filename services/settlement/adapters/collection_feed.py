@@ -10,8 +10,8 @@ import grpc
 from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
-from libs.common.dates import Period, date_from_proto
-from libs.common.errors import FailedPrecondition, InvalidArgument
+from libs.common.dates import Period
+from libs.common.grpc.case_feed import case_dates
 from libs.common.grpc.streams import StreamConsumer
 from libs.common.grpc.upstream import upstream_error
 
@@ -59,15 +59,7 @@ class CollectionFeed:
 
 
 def feed_case(case: collection_pb.Case) -> CollectedCase:
-    admission = date_from_proto(case.admission_date, "case.admission_date")
-    discharge = date_from_proto(case.discharge_date, "case.discharge_date")
-    if admission is None or discharge is None:
-        raise FailedPrecondition(f"case {case.setl_list_id} has no admission or discharge date",
-                                 reason="INVALID_CASE", metadata={"setl_list_id": case.setl_list_id})
-    try:
-        month = str(Period.from_proto(case.settlement_month, "case.settlement_month", allow_year=False))
-    except InvalidArgument as bad:
-        raise FailedPrecondition(f"case {case.setl_list_id}: {bad.message}", reason="INVALID_CASE") from None
+    admission, discharge, month = case_dates(case)
     return CollectedCase(
         list_id=case.setl_list_id, revision=case.revision, active=case.status == collection_pb.LIST_STATUS_ACTIVE,
         hospital=case.fixmedins_code, hospital_level=case.hospital_level, month=month, psn_no=case.psn_no,

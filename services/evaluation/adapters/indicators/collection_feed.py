@@ -11,8 +11,9 @@ import grpc
 from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
-from libs.common.dates import Period, date_from_proto
-from libs.common.errors import FailedPrecondition, InvalidArgument, MedpayError
+from libs.common.dates import Period
+from libs.common.errors import MedpayError
+from libs.common.grpc.case_feed import case_dates
 from libs.common.grpc.streams import StreamConsumer
 
 from .upstream import upstream_error
@@ -87,15 +88,7 @@ class CollectionFeed:
 
 
 def _feed_case(case: collection_pb.Case) -> FeedCase:
-    admission = date_from_proto(case.admission_date, "case.admission_date")
-    discharge = date_from_proto(case.discharge_date, "case.discharge_date")
-    if admission is None or discharge is None:
-        raise FailedPrecondition(f"case {case.setl_list_id} has no admission or discharge date",
-                                 reason="INVALID_CASE", metadata={"setl_list_id": case.setl_list_id})
-    try:
-        month = str(Period.from_proto(case.settlement_month, "case.settlement_month", allow_year=False))
-    except InvalidArgument as bad:
-        raise FailedPrecondition(f"case {case.setl_list_id}: {bad.message}", reason="INVALID_CASE") from None
+    admission, discharge, month = case_dates(case)
     return FeedCase(
         list_id=case.setl_list_id, active=case.status == collection_pb.LIST_STATUS_ACTIVE,
         hospital=case.fixmedins_code, hospital_level=case.hospital_level, month=month, psn_no=case.psn_no,
