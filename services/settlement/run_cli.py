@@ -32,7 +32,7 @@ from libs.common.grpc.client import open_service_channel
 from libs.common.money import Money
 from libs.common.runtime import Runtime
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
 POLL_SECONDS = 0.5
 
 
