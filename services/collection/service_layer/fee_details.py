@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from libs.common.errors import AlreadyExists, FieldViolation, InvalidArgument, MedpayError, NotFound
+from libs.common.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from libs.national.fees import FeeLine
 
 from ..adapters.clients import CodingClient
@@ -33,10 +33,6 @@ from .queries import check_period, check_region
 from .unit_of_work import CollectionUnitOfWork
 
 STREAM_CHUNK = 200
-
-
-class RequestInFlight(MedpayError):
-    code = "ABORTED"
 
 
 class FeeDetailsRefused(InvalidArgument):
@@ -159,7 +155,7 @@ class FeeDetails:
     async def _replayed(self, cmd: FeeCommand) -> dict[str, Any]:
         replay = await self._replay(cmd)
         if replay is None:  # the holder has not committed its response yet, or rolled back
-            raise RequestInFlight(f"{cmd.key} is being processed by another request; retry",
+            raise Aborted(f"{cmd.key} is being processed by another request; retry",
                                   reason="REQUEST_IN_FLIGHT")
         return replay
 
