@@ -13,6 +13,7 @@ from libs.common.grpc.upstream import upstream_error
 REVIEW = "medpay.review.v1.ReviewService"
 IDEMPOTENT = [(REVIEW, "ListDeductions")]
 TIMEOUT_SECONDS = 30.0
+PAGE = 10_000
 
 
 class ReviewClient:
@@ -20,9 +21,16 @@ class ReviewClient:
         self._stub = review_grpc.ReviewServiceStub(channel)
 
     async def confirmed(self, region: str, year: int) -> dict[str, int]:
-        try:
-            reply = await self._stub.ListDeductions(review_pb.ListDeductionsRequest(
-                parent=f"regions/{region}", settlement_period=date_pb2.Date(year=year)), timeout=TIMEOUT_SECONDS)
-        except grpc.aio.AioRpcError as failed:
-            raise upstream_error("evaluation", failed) from None
-        return {d.fixmedins_code: d.amount.fen for d in reply.deductions}
+        found: dict[str, int] = {}
+        token = ""
+        while True:
+            try:
+                reply = await self._stub.ListDeductions(review_pb.ListDeductionsRequest(
+                    parent=f"regions/{region}", settlement_period=date_pb2.Date(year=year), page_size=PAGE,
+                    page_token=token), timeout=TIMEOUT_SECONDS)
+            except grpc.aio.AioRpcError as failed:
+                raise upstream_error("evaluation", failed) from None
+            found.update((d.fixmedins_code, d.amount.fen) for d in reply.deductions)
+            token = reply.next_page_token
+            if not token:
+                return found
