@@ -11,33 +11,30 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from libs.common.db.region import institution_region
+from services.collection.domain.model import region_of
+
 REFERENCE = {
     # replicated to every node (Citus reference tables): code standards, rule and knowledge versions, and the
-    # platform's own bookkeeping, small and read everywhere
+    # platform's own bookkeeping (runs, idempotency keys, gateway nonces), small, read everywhere, no tenant's rows
     "coding.code", "coding.code_system", "coding.code_version",
     "grouping.dip_build_upload", "grouping.run", "evaluation.run", "review.run", "settlement.run",
     "review.knowledge_item", "review.knowledge_version", "review.rule_set", "review.rule_version", "review.run_rule",
     "collection.gateway_nonce", "collection.run", "collection.idempotency",
 }
 BY_REGION = {
-    # distributed by region: they carry it
+    # distributed by region: every table of a tenant's data carries it, a child table too (Citus co-locates a
+    # join only on the distribution column, so a child cannot reach its region through its parent's key)
     "collection.settlement_list", "collection.case_event", "collection.settlement_record",
-    "grouping.dip_catalogue_version", "evaluation.evaluation_run", "review.feed_cursor", "review.flag",
-    "review.review_run", "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
-    "settlement.weight_table", "collection.audit_log", "review.audit_log", "settlement.audit_log",
-    "settlement.ledger_entry", "settlement.ledger_line", "settlement.special_case", "settlement.special_case_decision",
-}
-REGION_TO_ADD = {
-    # distributed by region through their parent's key; they need the region column before a Citus move (Citus
-    # co-locates a join only on the distribution column), the work left for each owner
-    "collection.list_revision": "settlement_list", "collection.group_result": "settlement_list",
-    "collection.list_finding": "settlement_list", "collection.status_history": "settlement_list",
-    "collection.rejection": "institution", "collection.record_revision": "settlement_record",
-    "collection.join_task": "settlement_record", "collection.fee_upload": "institution",
-    "collection.fee_stay": "institution", "collection.fee_detail": "fee_stay",
-    "evaluation.group_profile": "evaluation_run", "evaluation.indicator": "evaluation_run",
-    "review.flag_event": "flag", "settlement.case_result": "settlement_run",
-    "settlement.hospital_statement": "settlement_run",
+    "collection.list_revision", "collection.group_result", "collection.list_finding", "collection.status_history",
+    "collection.rejection", "collection.record_revision", "collection.join_task", "collection.fee_upload",
+    "collection.fee_stay", "collection.fee_detail",
+    "grouping.dip_catalogue_version", "evaluation.evaluation_run", "evaluation.group_profile",
+    "evaluation.indicator", "review.feed_cursor", "review.flag", "review.flag_event", "review.review_run",
+    "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
+    "settlement.weight_table", "settlement.case_result", "settlement.hospital_statement", "collection.audit_log",
+    "review.audit_log", "settlement.audit_log", "settlement.ledger_entry", "settlement.ledger_line",
+    "settlement.special_case", "settlement.special_case_decision",
 }
 
 
@@ -53,11 +50,27 @@ async def test_every_table_has_its_place_in_the_distributed_layout(database_url:
     finally:
         await conn.close()
     tables = {row["name"]: row["region"] for row in rows}
-    placed = REFERENCE | BY_REGION | set(REGION_TO_ADD)
-    assert not REFERENCE & BY_REGION and not (REFERENCE | BY_REGION) & set(REGION_TO_ADD)
-    assert set(tables) - placed == set(), "new tables: reference, by region, or region to add?"
+    assert not REFERENCE & BY_REGION
+    assert set(tables) - (REFERENCE | BY_REGION) == set(), "new tables: reference or by region?"
     assert {name for name in BY_REGION if name in tables and not tables[name]} == set(), "must carry region"
-    assert {name for name in REGION_TO_ADD if tables.get(name)} == set(), "carries region now: move to BY_REGION"
+
+
+async def test_the_region_of_a_child_row_is_written_by_the_code_and_filled_by_the_migrations(
+        database_url: str) -> None:
+    """The migrations made the column NOT NULL (so no writer can leave it out), and the SQL that fills the
+    region of rows whose parent is the institution agrees with the domain's ``region_of``."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        nullable = {f"{r['table_schema']}.{r['table_name']}" for r in await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.columns "
+            "WHERE column_name = 'region' AND is_nullable = 'YES'")}
+        codes = ["H33070300001", "H33010200042", "H3307", "", "X330703ABC", "H33O70300001", "H١٢٣٤٥٦0001",
+                 "H330703"]
+        sql = await conn.fetch(f"SELECT {institution_region('c')} AS region FROM unnest($1::text[]) AS c", codes)
+    finally:
+        await conn.close()
+    assert nullable & BY_REGION == set()
+    assert [r["region"] for r in sql] == [region_of(c) for c in codes]
 
 
 REGIONS = ("330100", "330700")
