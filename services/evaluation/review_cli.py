@@ -59,11 +59,13 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
     run.set_defaults(handler=run_review_run)
     deductions = cmds.add_parser("deductions", help="the confirmed flags' amounts per hospital for a settlement "
-                                 "period: the deductions a settlement clearing applies (FORMAT.md's hospitals)")
+                                 "period: the deductions a settlement clearing applies (the settlement service "
+                                 "reads them itself with MEDPAY_SETTLEMENT_REVIEW_DEDUCTIONS=true)")
     deductions.add_argument("--region", required=True, help="6-digit prefecture code")
     deductions.add_argument("--period", required=True, help="settlement month yyyy-MM or year yyyy")
     deductions.add_argument("--out", type=Path, help='also write {"hospitals": {code: {"deductions": yuan}}} here, '
-                            "to merge into a settlement policy's parameters")
+                            "FORMAT.md's hospitals for `medpay settlement simulate` (not for a policy of a settlement "
+                            "service that reads review: it would deduct them twice)")
     deductions.add_argument("--address", help="review (evaluation) service address (default "
                             "MEDPAY_EVALUATION_ADDRESS)")
     deductions.set_defaults(handler=run_deductions)
