@@ -38,13 +38,15 @@ def add_commands(sub: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
-    from libs.common.db.migrate import upgrade
+    from libs.common.db.migrate import upgrade_all, upgrade_service
 
-    registry = services()
-    schemas = registry.get(args.service).schemas if args.service else registry.schemas()
-    for schema in schemas:
-        upgrade(schema, runtime.database_url)
-        print(f"{schema.name}: schema at head")
+    def done(schema: str) -> None:
+        print(f"{schema}: schema at head")
+
+    if args.service:
+        upgrade_service(args.service, runtime.database_url, done=done)
+    else:
+        upgrade_all(runtime.database_url, done=done)
     return 0
 
 

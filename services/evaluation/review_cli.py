@@ -228,22 +228,16 @@ def run_deductions(args: argparse.Namespace, runtime: Runtime) -> int:
 
     from libs.common.dates import Period
     from libs.common.money import fen_text
+    from libs.common.paging import every_page
 
     period = Period.parse(args.period, "--period")
 
     async def go() -> int:
         channel, stub = _stub(args, runtime)
-        deductions: list[pb.Deduction] = []
         async with channel:
-            token = ""
-            while True:
-                reply = await stub.ListDeductions(pb.ListDeductionsRequest(
-                    parent=f"regions/{args.region}", settlement_period=period.to_proto(), page_token=token),
-                    metadata=OPERATOR)
-                deductions += reply.deductions
-                token = reply.next_page_token
-                if not token:
-                    break
+            deductions = [d async for d in every_page(stub.ListDeductions, pb.ListDeductionsRequest(
+                parent=f"regions/{args.region}", settlement_period=period.to_proto(), page_size=1000), "deductions",
+                metadata=OPERATOR)]
         for d in deductions:
             print(f"{d.fixmedins_code}\t{fen_text(d.amount.fen)}\t{d.flag_count} confirmed flag(s)")
         total = sum(d.amount.fen for d in deductions)

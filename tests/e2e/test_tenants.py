@@ -35,8 +35,12 @@ from medpay.evaluation.v1 import evaluation_service_pb2 as epb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as egrpc
 from medpay.review.v1 import review_service_pb2 as rpb
 from medpay.review.v1 import review_service_pb2_grpc as rgrpc
+from medpay.settlement.v1 import ledger_pb2 as lpb
+from medpay.settlement.v1 import ledger_pb2_grpc as lgrpc
 from medpay.settlement.v1 import settlement_pb2 as spb
 from medpay.settlement.v1 import settlement_pb2_grpc as sgrpc
+from medpay.settlement.v1 import special_cases_pb2 as xpb
+from medpay.settlement.v1 import special_cases_pb2_grpc as xgrpc
 
 from libs.common.auth.roles import Role
 from libs.common.grpc.server import RunningServer, start_server
@@ -265,11 +269,45 @@ CALLS: dict[str, tuple[str, Call]] = {
     "SettlementService/GetCaseSettlement": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
                                             .GetCaseSettlement(spb.GetCaseSettlementRequest(
                                                 name=f"{w.settlement_run}/caseSettlements/{w.a.setl_list_id}"))),
+    "SettlementService/ListCaseSettlements": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                              .ListCaseSettlements(spb.ListCaseSettlementsRequest(
+                                                  parent=w.settlement_run, fixmedins_code=w.a.fixmedins_code))),
+    "SettlementService/GetSettlementRun": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                           .GetSettlementRun(spb.GetSettlementRunRequest(name=w.settlement_run))),
+    "SettlementService/ListSettlementRuns": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                             .ListSettlementRuns(spb.ListSettlementRunsRequest(
+                                                 parent=f"regions/{w.region}"))),
+    "SettlementService/StartSettlementRun": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                             .StartSettlementRun(spb.StartSettlementRunRequest(
+                                                 parent=f"regions/{w.region}", settlement_run=spb.SettlementRun(
+                                                     settlement_period=_month(w))))),  # the same inputs: no new run
+    "LedgerService/ListLedgerAccounts": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
+                                         .ListLedgerAccounts(lpb.ListLedgerAccountsRequest(
+                                             parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "LedgerService/ListLedgerEntries": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
+                                        .ListLedgerEntries(lpb.ListLedgerEntriesRequest(
+                                            parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "SpecialCaseService/ListSpecialCases": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                            .ListSpecialCases(xpb.ListSpecialCasesRequest(
+                                                parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "EvaluationService/GetEvaluationRun": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                           .GetEvaluationRun(epb.GetEvaluationRunRequest(name=w.evaluation_run))),
+    "EvaluationService/ListIndicators": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                         .ListIndicators(epb.ListIndicatorsRequest(parent=w.evaluation_run))),
+    "EvaluationService/ListGroupProfiles": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                            .ListGroupProfiles(epb.ListGroupProfilesRequest(
+                                                parent=w.evaluation_run))),
+    "ReviewService/ListReviewRuns": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListReviewRuns(
+        rpb.ListReviewRunsRequest(parent=f"regions/{w.region}"))),
+    "ReviewService/ListRuleStatistics": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListRuleStatistics(
+        rpb.ListRuleStatisticsRequest(parent=f"regions/{w.region}"))),
 }
 """Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
 
-FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements"}
-"""Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright."""
+FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements",
+            "EvaluationService/ListIndicators"}
+"""Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright, and
+never naming hospital A."""
 
 SUCCEEDS = {"FeeDetailService/GetStayFeeDetails", "EvaluationService/GetHospitalScorecard",
             "SettlementService/GetCaseSettlement", "SettlementService/ListHospitalStatements",
@@ -290,8 +328,9 @@ def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:
 
 
 def _expected(method: str, role: Role, own: bool) -> str:
-    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1",
-               "Settlement": "medpay.settlement.v1"}.get(method.partition("Service")[0], "medpay.collection.v1")
+    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1", "Settlement": "medpay.settlement.v1",
+               "Ledger": "medpay.settlement.v1", "SpecialCase": "medpay.settlement.v1",
+               }.get(method.partition("Service")[0], "medpay.collection.v1")
     roles = services().access_table()[f"/{service}.{method}"]
     if role not in roles:
         return "refused"
@@ -313,8 +352,9 @@ async def test_tenant_isolation(world: World, method: str, role: Role, own: bool
     address = {"collection": world.collection, "evaluation": world.evaluation, "settlement": world.settlement}[target]
     expected = _expected(method, role, own)
     async with tls_channel(world.auth_dir, address, bearer, identity=identity) as channel:
+        answer = None
         try:
-            await call(world, channel)
+            answer = await call(world, channel)
             code = grpc.StatusCode.OK
         except grpc.aio.AioRpcError as failed:
             code = failed.code()
@@ -326,6 +366,8 @@ async def test_tenant_isolation(world: World, method: str, role: Role, own: bool
         assert code is grpc.StatusCode.OK, f"{role} ({'own' if own else 'other'}) could not read {method} ({code})"
     else:
         assert code not in REFUSED, f"{role} ({'own' if own else 'other'}) was refused {method} ({code})"
+    if expected == "allowed" and role is Role.HOSPITAL and not own:
+        assert world.a.fixmedins_code not in str(answer), f"{method} showed hospital A's rows to hospital B"
 
 
 async def test_a_hospital_sees_only_its_own_rows_of_region_wide_answers(world: World) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import orjson
@@ -19,7 +19,7 @@ from libs.common.auth.roles import Role as AuthRole
 from libs.common.dates import Period, date_from_proto, date_to_proto
 from libs.common.errors import InvalidArgument, PermissionDenied
 from libs.common.money import Money
-from libs.common.paging import decode_token, encode_token, page_size
+from libs.common.paging import decode_token, encode_token, page_of, page_size
 from libs.common.runs import Run, Runs
 from libs.national.fees import FEE_CATEGORIES, FeeLine, fee_local, scaled
 
@@ -251,11 +251,12 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         region = scope_region(parse_region(request.parent))
         if not request.HasField("settlement_period"):
             raise InvalidArgument.field("settlement_period", "is required")
+        size = page_size(request.page_size, 100, 1000)
         rows = await self._flags.deductions(region, months_of(request.settlement_period, "settlement_period"))
         own = current_principal()
         if own is not None and own.role is AuthRole.HOSPITAL:  # a hospital sees its own deductions
             rows = [row for row in rows if row[0] == own.subject]
-        page, token = _page(rows, lambda row: row[0], page_size(request.page_size, 1000, 10_000), request.page_token)
+        page, token = page_of(rows, lambda row: row[0], request.page_token, size)
         return pb.ListDeductionsResponse(deductions=[
             pb.Deduction(fixmedins_code=h, amount=Money(fen).to_proto(), flag_count=n) for h, fen, n in page],
             next_page_token=token)
@@ -265,27 +266,15 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         region = scope_region(parse_region(request.parent))
         period = str(Period.from_proto(request.settlement_period, "settlement_period")) if request.HasField(
             "settlement_period") else None
-        rows, token = _page(await self._flags.statistics(region, period), lambda r: f"{r.rule_id}\t{r.rule_version}",
-                            page_size(request.page_size, 100, 1000), request.page_token)
+        size = page_size(request.page_size, 100, 1000)
+        rows, token = page_of(await self._flags.statistics(region, period),
+                              lambda r: f"{r.rule_id}\x1f{r.rule_version}", request.page_token, size)
         return pb.ListRuleStatisticsResponse(next_page_token=token, statistics=[pb.RuleStatistics(
             rule_id=r.rule_id, rule_version=r.rule_version, category=CATEGORY[Category(r.category)],
             lists_reviewed=r.lists_reviewed, flag_count=r.flags, activity=activity(r.flags, r.lists_reviewed),
             decided_count=r.decided, confirmed_count=r.confirmed, precision=precision(r.confirmed, r.decided),
             amount=Money(r.amount_fen).to_proto(), confirmed_amount=Money(r.confirmed_fen).to_proto())
             for r in rows])
-
-
-T = TypeVar("T")
-
-
-def _page(rows: Sequence[T], key: Callable[[T], str], size: int, token: str) -> tuple[list[T], str]:
-    """One page of ``rows`` in the order of ``key`` (unique per row): those after the token's key, and the next
-    token. For small aggregates (a hospital or a rule version a row) that are computed whole anyway."""
-    after = decode_token(token)
-    ordered = sorted(rows, key=key)
-    found = [row for row in ordered if key(row) > after] if after else ordered
-    page = found[:size]
-    return page, encode_token(key(page[-1])) if len(found) > size else ""
 
 
 def add_to_server(servicer: ReviewServicer, server: grpc.aio.Server) -> None:
