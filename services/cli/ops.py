@@ -7,13 +7,10 @@ without a change here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
 from libs.common.registry import services
-
-from .workers import report_ready, run_workers
 
 if TYPE_CHECKING:
     from libs.common.runtime import Runtime
@@ -51,6 +48,10 @@ def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
+    import asyncio  # here, not at the top: `medpay serve --help` stays fast
+
+    from .workers import run_workers
+
     address = args.address or runtime.settings.address_of(args.service)
     if args.workers > 1:
         http = services().get(args.service).http
@@ -61,6 +62,8 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
     from libs.common.grpc.server import announce_mode, serve_until_signalled, start_server
+
+    from .workers import report_ready
 
     announce_mode(runtime.settings, service, address)  # the first log line: auth on, or dev mode on loopback
     runtime.settings.auth_identity = runtime.settings.auth_identity or service  # its calls carry its identity
