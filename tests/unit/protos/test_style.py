@@ -13,7 +13,7 @@ from google.api import field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2
 
 from ...support import ROOT
-from .reasons import Code, Rpc, services
+from .reasons import Code, Rpc, read_code, services
 
 T = descriptor_pb2.FieldDescriptorProto
 IDENTIFIER, REQUIRED = field_behavior_pb2.IDENTIFIER, field_behavior_pb2.REQUIRED
@@ -70,9 +70,8 @@ def _lists() -> list[Rpc]:
     return [r for s in services(ROOT / "gen" / "protos.binpb") for r in s.rpcs if r.method.startswith("List")]
 
 
-@cache
 def _code() -> Code:
-    return Code(ROOT)
+    return read_code(ROOT)
 
 
 @pytest.mark.parametrize("rpc", _lists(), ids=lambda r: r.method)
