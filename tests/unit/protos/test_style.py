@@ -152,3 +152,9 @@ def test_actions_are_custom_methods_not_status_updates() -> None:
     offenders = [f"{s.name}.{m.name}" for f in _files() for s in f.service for m in s.method
                  if re.match(r"(Update|Set)\w*(Status|State)$", m.name) or m.name.startswith("Set")]
     assert offenders == []
+
+
+def test_proto_lines_fit_120_columns() -> None:
+    long = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "protos" / "medpay").rglob("*.proto"))
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if len(line) > 120]
+    assert long == []
