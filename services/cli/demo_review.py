@@ -25,6 +25,7 @@ from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
 from libs.common.grpc.client import open_channel
+from libs.common.paging import every_page
 
 from ..evaluation.adapters.review.files import DEFAULT_RULESET
 from ..synth.items import catalogue, items_csv
@@ -96,14 +97,16 @@ async def review_month(evaluation: str, collection: str, region: str, month: dat
         truth = planted(truths)
         _tally(results, flags, truth)
         await _workflow(reviewers, lambda code: open_as(evaluation, "hospital", code), flags, truth, results)
-        stats = await review.ListRuleStatistics(pb.ListRuleStatisticsRequest(
-            parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
         results.rules = [RuleFigures(s.rule_id, s.rule_version, _category(s.category), s.flag_count, s.activity,
                                      s.decided_count, s.confirmed_count, s.precision, s.amount.fen,
-                                     s.confirmed_amount.fen) for s in stats.statistics]
-        deductions = await review.ListDeductions(pb.ListDeductionsRequest(
-            parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
-        results.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count) for d in deductions.deductions]
+                                     s.confirmed_amount.fen)
+                         async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
+                             parent=f"regions/{region}", settlement_period=_month(month), page_size=1000),
+                             "statistics", metadata=OPERATOR)]
+        results.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count)
+                              async for d in every_page(review.ListDeductions, pb.ListDeductionsRequest(
+                                  parent=f"regions/{region}", settlement_period=_month(month), page_size=1000),
+                                  "deductions", metadata=OPERATOR)]
         one = next((f for f in flags if f.fixmedins_code), None)
         if one is not None:  # what one hospital sees: its own flags only
             async with open_as(evaluation, "hospital", one.fixmedins_code) as mine:
@@ -159,16 +162,10 @@ async def _run(review: Any, operations: Any, region: str, month: date) -> pb.Rev
 async def _flags(review: Any, region: str, month: date,
                  metadata: tuple[tuple[str, str], ...] = REVIEWERS[0],
                  period: date_pb2.Date | None = None) -> AsyncIterator[pb.Flag]:
-    token = ""
-    while True:
-        page = await review.ListFlags(pb.ListFlagsRequest(parent=f"regions/{region}",
-                                                          settlement_period=period or _month(month),
-                                                          page_size=1000, page_token=token), metadata=metadata)
-        for f in page.flags:
-            yield f
-        token = page.next_page_token
-        if not token:
-            return
+    async for flag in every_page(review.ListFlags, pb.ListFlagsRequest(
+            parent=f"regions/{region}", settlement_period=period or _month(month), page_size=1000), "flags",
+            metadata=metadata):
+        yield flag
 
 
 def _tally(results: ReviewResults, flags: list[pb.Flag], truth: dict[tuple[str, str], set[str]]) -> None:
@@ -289,7 +286,8 @@ async def review_year(evaluation: str, region: str, year: int, *, truths: list[d
         await _workflow(reviewers, lambda code: open_as(evaluation, "hospital", code), flags, planted(truths),
                         tally, limit=YEAR_DECIDED)
         out.confirmed, out.dismissed = tally.confirmed, tally.dismissed
-        deductions = await review.ListDeductions(pb.ListDeductionsRequest(
-            parent=f"regions/{region}", settlement_period=period), metadata=OPERATOR)
-        out.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count) for d in deductions.deductions]
+        out.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count)
+                          async for d in every_page(review.ListDeductions, pb.ListDeductionsRequest(
+                              parent=f"regions/{region}", settlement_period=period, page_size=1000), "deductions",
+                              metadata=OPERATOR)]
     return out

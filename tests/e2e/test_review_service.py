@@ -22,6 +22,7 @@ from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
 from libs.common.grpc.server import RunningServer, start_server
+from libs.common.paging import every_page
 from libs.common.runtime import Runtime
 from libs.national.fees import fee_instant
 from services.evaluation.adapters.review.files import DEFAULT_RULESET
@@ -245,6 +246,18 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
     dup = next(s for s in statistics.statistics if s.rule_id == "RV-DUP-01")
     assert (dup.decided_count, dup.confirmed_count, dup.precision) == (1, 1, "1.000")
     assert dup.lists_reviewed == len(loaded.stays) and float(dup.activity) > 0
+    # Both Lists page (AIP-158): one row a page gives the same rows; a forged token is INVALID_PAGE_TOKEN.
+    assert len(statistics.statistics) > 1 and not statistics.next_page_token
+    paged = [s async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
+        parent="regions/330700", page_size=1), "statistics")]
+    assert paged == list(statistics.statistics)
+    for forged in (review.ListRuleStatistics(pb.ListRuleStatisticsRequest(parent="regions/330700", page_token="x")),
+                   review.ListDeductions(pb.ListDeductionsRequest(parent="regions/330700", settlement_period=month,
+                                                                  page_token="x"))):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await forged
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert error_info(refused.value)[0].reason == "INVALID_PAGE_TOKEN"
 
 
 def test_default_rule_set_is_the_packaged_file() -> None:
@@ -387,6 +400,20 @@ async def test_a_confirmed_flag_is_deducted_by_the_year_end_clearing_and_posted_
     confirmed = {d.fixmedins_code: d.amount.fen for d in (await review.ListDeductions(pb.ListDeductionsRequest(
         parent="regions/330700", settlement_period=year))).deductions}
     assert confirmed[flag.fixmedins_code] >= flag.amount.fen
+    for method, request, field in (
+            (review.ListDeductions, pb.ListDeductionsRequest(parent="regions/330700", settlement_period=year),
+             "deductions"),
+            (review.ListRuleStatistics, pb.ListRuleStatisticsRequest(parent="regions/330700"), "statistics")):
+        whole = list(getattr(await method(request), field))
+        paged, token = [], ""
+        while True:  # pages of one and of two give the same rows in the same order
+            request.page_size, request.page_token = 1 + (field == "statistics"), token
+            page = await method(request)
+            paged += getattr(page, field)
+            token = page.next_page_token
+            if not token:
+                break
+        assert paged == whole and whole, field
 
     running_collection, _, _ = collection_app
     settings = runtime.settings.model_copy(update={

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import grpc
 import pytest
 from google.longrunning import operations_pb2, operations_pb2_grpc
@@ -35,8 +36,12 @@ from medpay.evaluation.v1 import evaluation_service_pb2 as epb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as egrpc
 from medpay.review.v1 import review_service_pb2 as rpb
 from medpay.review.v1 import review_service_pb2_grpc as rgrpc
+from medpay.settlement.v1 import ledger_pb2 as lpb
+from medpay.settlement.v1 import ledger_pb2_grpc as lgrpc
 from medpay.settlement.v1 import settlement_pb2 as spb
 from medpay.settlement.v1 import settlement_pb2_grpc as sgrpc
+from medpay.settlement.v1 import special_cases_pb2 as xpb
+from medpay.settlement.v1 import special_cases_pb2_grpc as xgrpc
 
 from libs.common.auth.roles import Role
 from libs.common.grpc.server import RunningServer, start_server
@@ -76,6 +81,7 @@ class World:
     mdtrt_id: str  # A's stay (with fee details)
     settlement_run: str  # a finished settlement run that settled A's list
     evaluation_run: str  # a finished evaluation run with A's scorecard
+    flag: str  # a confirmed review flag of A's list (B has one too)
 
 
 def _free() -> str:
@@ -85,7 +91,8 @@ def _free() -> str:
 
 
 @pytest.fixture(scope="module")
-async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+async def world(runtime: Runtime, database_url: str,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     from services.collection.bootstrap import build_app as build_collection
     from services.collection.bootstrap import service_spec as collection_spec
     from services.evaluation.bootstrap import build_app as build_evaluation
@@ -133,9 +140,10 @@ async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> A
         evaluation_address = f"127.0.0.1:{stack[3].port}"
         async with tls_channel(auth_dir, evaluation_address, province) as channel:
             evaluation_run = await _evaluated(channel, stored)
+        flag_ids = [await _confirmed_flag(database_url, request, stored) for request in (a, b)]
         yield World(auth_dir, collection_address, evaluation_address, settlement_address, stored,
                     b["fixmedins_code"], stored.region, a["input"]["setlinfo"]["mdtrt_id"], settlement_run,
-                    evaluation_run)
+                    evaluation_run, f"regions/{REGION}/flags/{flag_ids[0]}")
     finally:
         for running in reversed(stack):
             await running.stop()
@@ -173,6 +181,24 @@ async def _settled(channel: grpc.aio.Channel, a: cpb.SettlementList, levels: dic
     return str(run.name)
 
 
+async def _confirmed_flag(database_url: str, request: dict[str, Any], a: cpb.SettlementList) -> int:
+    """A confirmed flag of the list's stay, stored as a review run stores one (the tenant rules are the subject
+    here, not the review rules that find flags)."""
+    s = request["input"]["setlinfo"]
+    conn = await asyncpg.connect(database_url)
+    try:
+        return int(await conn.fetchval(
+            "INSERT INTO review.flag (region, run_name, rule_set, fixmedins_code, setl_id, mdtrt_id, psn_no, period, "
+            "rule_id, rule_version, rule_name, category, severity, found_fen, amount_fen, evidence, lines, "
+            "related_setl_id, state, fingerprint) VALUES ($1, 'tenant-test', 'tenant-test', $2, $3, $4, $5, $6, "
+            "'R-DUP', '1', 'duplicate charge', 'duplicate_charge', 'error', 1200, 1200, 'twice', '[]', '', "
+            "'CONFIRMED', $3) RETURNING flag_id",
+            REGION, request["fixmedins_code"], s["setl_id"], s["mdtrt_id"], s["psn_no"],
+            f"{a.settlement_month.year}-{a.settlement_month.month:02d}"))
+    finally:
+        await conn.close()
+
+
 async def _evaluated(channel: grpc.aio.Channel, a: cpb.SettlementList) -> str:
     """A finished evaluation run of A's month (weights given: it needs no settlement service)."""
     run = await _done(channel, await egrpc.EvaluationServiceStub(channel).StartEvaluationRun(
@@ -207,6 +233,22 @@ async def _revoke_and_restore(w: World, channel: grpc.aio.Channel) -> None:
     await stub.RestoreSettlementList(cpb.RestoreSettlementListRequest(name=w.a.name, reason="tenant test"))
 
 
+async def _batch_upload(w: World, channel: grpc.aio.Channel) -> message.Message:
+    """A batch of A's list: a list the caller may not upload is answered per item (the others of a batch stand);
+    that answer is raised here as the status a single upload gets."""
+    async def one() -> AsyncIterator[cpb.BatchUploadSettlementListsRequest]:
+        yield cpb.BatchUploadSettlementListsRequest(upload=cpb.SettlementListUpload(
+            fixmedins_code=w.a.fixmedins_code, fixmedins_name="A", input_json=w.a.input_json))
+
+    reply = await cgrpc.CollectionServiceStub(channel).BatchUploadSettlementLists(one())
+    denied = [r.error for r in reply.results if r.error.startswith("TENANT_MISMATCH")]
+    if denied:
+        raise grpc.aio.AioRpcError(grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                                   details=denied[0])
+    assert reply.accepted_count == 1, reply
+    return reply
+
+
 CALLS: dict[str, tuple[str, Call]] = {
     "CollectionService/GetSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                             .GetSettlementList(cpb.GetSettlementListRequest(name=w.a.name))),
@@ -225,6 +267,7 @@ CALLS: dict[str, tuple[str, Call]] = {
                                                    upload=cpb.SettlementListUpload(
                                                        fixmedins_code=w.a.fixmedins_code, fixmedins_name="A",
                                                        input_json=w.a.input_json or b"{}")))),
+    "CollectionService/BatchUploadSettlementLists": ("collection", _batch_upload),
     "CollectionService/StreamCases": ("collection", lambda w, ch: _drain(cgrpc.CollectionServiceStub(ch)
                                                                          .StreamCases(cpb.StreamCasesRequest(
                                                                              region=w.region)))),
@@ -249,7 +292,7 @@ CALLS: dict[str, tuple[str, Call]] = {
         rpb.CheckStayRequest(stay=rpb.Stay(fixmedins_code=w.a.fixmedins_code, setl_id="s1"),
                              stage=rpb.STAGE_DURING))),
     "ReviewService/GetFlag": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).GetFlag(
-        rpb.GetFlagRequest(name=f"regions/{w.region}/flags/999999"))),
+        rpb.GetFlagRequest(name=w.flag))),
     "ReviewService/ListDeductions": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListDeductions(
         rpb.ListDeductionsRequest(parent=f"regions/{w.region}", settlement_period=_month(w)))),
     "EvaluationService/GetHospitalScorecard": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
@@ -265,15 +308,57 @@ CALLS: dict[str, tuple[str, Call]] = {
     "SettlementService/GetCaseSettlement": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
                                             .GetCaseSettlement(spb.GetCaseSettlementRequest(
                                                 name=f"{w.settlement_run}/caseSettlements/{w.a.setl_list_id}"))),
+    "SettlementService/ListCaseSettlements": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                              .ListCaseSettlements(spb.ListCaseSettlementsRequest(
+                                                  parent=w.settlement_run, fixmedins_code=w.a.fixmedins_code))),
+    "SettlementService/GetSettlementRun": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                           .GetSettlementRun(spb.GetSettlementRunRequest(name=w.settlement_run))),
+    "SettlementService/ListSettlementRuns": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                             .ListSettlementRuns(spb.ListSettlementRunsRequest(
+                                                 parent=f"regions/{w.region}"))),
+    "SettlementService/StartSettlementRun": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
+                                             .StartSettlementRun(spb.StartSettlementRunRequest(
+                                                 parent=f"regions/{w.region}", settlement_run=spb.SettlementRun(
+                                                     settlement_period=_month(w))))),  # settled already: no new run
+    "LedgerService/ListLedgerAccounts": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
+                                         .ListLedgerAccounts(lpb.ListLedgerAccountsRequest(
+                                             parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "LedgerService/ListLedgerEntries": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
+                                        .ListLedgerEntries(lpb.ListLedgerEntriesRequest(
+                                            parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "SpecialCaseService/ListSpecialCases": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                            .ListSpecialCases(xpb.ListSpecialCasesRequest(
+                                                parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
+    "EvaluationService/GetEvaluationRun": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                           .GetEvaluationRun(epb.GetEvaluationRunRequest(name=w.evaluation_run))),
+    "EvaluationService/ListIndicators": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                         .ListIndicators(epb.ListIndicatorsRequest(parent=w.evaluation_run))),
+    "EvaluationService/ListGroupProfiles": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                            .ListGroupProfiles(epb.ListGroupProfilesRequest(
+                                                parent=w.evaluation_run))),
+    "ReviewService/ListReviewRuns": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListReviewRuns(
+        rpb.ListReviewRunsRequest(parent=f"regions/{w.region}"))),
+    "ReviewService/ListRuleStatistics": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListRuleStatistics(
+        rpb.ListRuleStatisticsRequest(parent=f"regions/{w.region}"))),
 }
 """Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
 
-FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements"}
-"""Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright."""
+FILTERED = {"ReviewService/ListDeductions", "SettlementService/ListHospitalStatements",
+            "EvaluationService/ListIndicators"}
+"""Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright, and
+never naming hospital A."""
 
-SUCCEEDS = {"FeeDetailService/GetStayFeeDetails", "EvaluationService/GetHospitalScorecard",
-            "SettlementService/GetCaseSettlement", "SettlementService/ListHospitalStatements",
-            "CollectionService/GetSettlementList", "CollectionService/ListSettlementLists"}
+SUCCEEDS = {
+    "CollectionService/GetSettlementList", "CollectionService/ListSettlementLists",
+    "FeeDetailService/GetStayFeeDetails",
+    "ReviewService/GetFlag", "ReviewService/ListFlags", "ReviewService/ListDeductions", "ReviewService/ListReviewRuns",
+    "ReviewService/ListRuleStatistics", "EvaluationService/GetHospitalScorecard", "EvaluationService/GetEvaluationRun",
+    "EvaluationService/ListIndicators", "EvaluationService/ListGroupProfiles", "EvaluationService/ListEvaluationRuns",
+    "SettlementService/GetCaseSettlement", "SettlementService/ListCaseSettlements",
+    "SettlementService/ListHospitalStatements", "SettlementService/GetSettlementRun",
+    "SettlementService/ListSettlementRuns", "LedgerService/ListLedgerAccounts", "LedgerService/ListLedgerEntries",
+    "SpecialCaseService/ListSpecialCases",
+}
 """Reads of data that exists: a caller allowed A's data gets it (so "other tenant refused" is refused for being
 the other tenant, not for asking after nothing)."""
 
@@ -290,8 +375,9 @@ def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:
 
 
 def _expected(method: str, role: Role, own: bool) -> str:
-    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1",
-               "Settlement": "medpay.settlement.v1"}.get(method.partition("Service")[0], "medpay.collection.v1")
+    service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1", "Settlement": "medpay.settlement.v1",
+               "Ledger": "medpay.settlement.v1", "SpecialCase": "medpay.settlement.v1",
+               }.get(method.partition("Service")[0], "medpay.collection.v1")
     roles = services().access_table()[f"/{service}.{method}"]
     if role not in roles:
         return "refused"
@@ -313,8 +399,9 @@ async def test_tenant_isolation(world: World, method: str, role: Role, own: bool
     address = {"collection": world.collection, "evaluation": world.evaluation, "settlement": world.settlement}[target]
     expected = _expected(method, role, own)
     async with tls_channel(world.auth_dir, address, bearer, identity=identity) as channel:
+        answer = None
         try:
-            await call(world, channel)
+            answer = await call(world, channel)
             code = grpc.StatusCode.OK
         except grpc.aio.AioRpcError as failed:
             code = failed.code()
@@ -326,6 +413,8 @@ async def test_tenant_isolation(world: World, method: str, role: Role, own: bool
         assert code is grpc.StatusCode.OK, f"{role} ({'own' if own else 'other'}) could not read {method} ({code})"
     else:
         assert code not in REFUSED, f"{role} ({'own' if own else 'other'}) was refused {method} ({code})"
+    if expected == "allowed" and role is Role.HOSPITAL and not own:
+        assert world.a.fixmedins_code not in str(answer), f"{method} showed hospital A's rows to hospital B"
 
 
 async def test_a_hospital_sees_only_its_own_rows_of_region_wide_answers(world: World) -> None:

@@ -73,6 +73,40 @@ async def test_the_region_of_a_child_row_is_written_by_the_code_and_filled_by_th
     assert [r["region"] for r in sql] == [region_of(c) for c in codes]
 
 
+CHILD_OF = {
+    # child table -> (parent table, join condition over child c and parent p): the region a child row must carry
+    "collection.list_revision": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.list_finding": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.group_result": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.status_history": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.record_revision": ("collection.settlement_record", "p.record_id = c.record_id"),
+    "collection.join_task": ("collection.settlement_record",
+                             "p.fixmedins_code = c.fixmedins_code AND p.setl_id = c.setl_id"),
+    "collection.fee_detail": ("collection.fee_stay", "p.fixmedins_code = c.fixmedins_code AND p.mdtrt_id = c.mdtrt_id"),
+    "evaluation.indicator": ("evaluation.evaluation_run", "p.run_id = c.run_id"),
+    "evaluation.group_profile": ("evaluation.evaluation_run", "p.run_id = c.run_id"),
+    "review.flag_event": ("review.flag", "p.flag_id = c.flag_id"),
+    "settlement.case_result": ("settlement.settlement_run", "p.run_id = c.run_id"),
+    "settlement.hospital_statement": ("settlement.settlement_run", "p.run_id = c.run_id"),
+}
+
+
+async def test_child_rows_carry_their_parents_region(database_url: str) -> None:
+    """Whatever the tests before this one stored (the suite's database), every child row's region is its
+    parent's, and an institution's rows carry the institution's."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        wrong = {child: await conn.fetchval(f"SELECT count(*) FROM {child} c JOIN {parent} p ON {on} "
+                                            f"WHERE c.region <> p.region")
+                 for child, (parent, on) in CHILD_OF.items()}
+        for table in ("collection.rejection", "collection.fee_upload", "collection.fee_stay", "collection.join_task"):
+            wrong[table] = await conn.fetchval(
+                f"SELECT count(*) FROM {table} WHERE region <> {institution_region('fixmedins_code')}")
+    finally:
+        await conn.close()
+    assert {table: n for table, n in wrong.items() if n} == {}
+
+
 REGIONS = ("330100", "330700")
 YEARS = ("2025", "2026")
 

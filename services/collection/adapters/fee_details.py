@@ -198,7 +198,7 @@ class FeeDetailRepository:
             f"SET line_count = excluded.line_count, total_fen = excluded.total_fen, findings = excluded.findings, "
             f"update_time = now() RETURNING update_time"),
             {"h": fixmedins_code, "m": mdtrt_id, "region": region_of(fixmedins_code), "n": lines, "t": total_fen,
-             "f": orjson.dumps([f.as_dict() for f in findings]).decode()})).one()
+             "f": orjson.dumps([f.to_json() for f in findings]).decode()})).one()
         return row.update_time  # type: ignore[no-any-return]
 
     async def stay(self, fixmedins_code: str, mdtrt_id: str) -> StaySummary | None:
@@ -238,10 +238,7 @@ def _row(r: Any) -> DetailRow:
 
 
 def _summary(r: Any) -> StaySummary:
-    from ..domain.model import Severity
-
-    findings = [Finding(f["code"], Severity(f["severity"]), f["field"], f["message"], f["message_en"])
-                for f in r.findings]
+    findings = [Finding.from_json(f) for f in r.findings]
     return StaySummary(r.fixmedins_code, r.mdtrt_id, r.line_count, int(r.total_fen), findings, r.update_time)
 
 

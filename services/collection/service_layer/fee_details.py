@@ -93,7 +93,7 @@ class FeeDetails:
             await repo.insert_lines(upload_id, upload.fixmedins_code, upload.rows)
             count, total, findings = await self._restate(repo, upload.fixmedins_code, upload.mdtrt_id)
             outcome = {"mdtrt_id": upload.mdtrt_id, "lines": [_line_dict(r.line) for r in upload.rows],
-                       "findings": [f.as_dict() for f in findings], "stay_line_count": count,
+                       "findings": [f.to_json() for f in findings], "stay_line_count": count,
                        "stay_total_fen": total}
             if cmd.key is not None:
                 await repo.remember(cmd.key, outcome)

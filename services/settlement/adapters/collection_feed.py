@@ -11,8 +11,7 @@ from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from libs.common.dates import Period
-from libs.common.grpc.case_feed import case_dates
-from libs.common.grpc.streams import StreamConsumer
+from libs.common.grpc.case_feed import as_of_cases, case_dates, feed_head
 from libs.common.grpc.upstream import upstream_error
 
 from ..domain.collected import CollectedCase
@@ -29,30 +28,15 @@ class CollectionFeed:
         self._stub = collection_grpc.CollectionServiceStub(channel)
 
     async def head(self) -> int:
-        try:
-            reply = await self._stub.GetCaseFeed(collection_pb.GetCaseFeedRequest())
-        except grpc.aio.AioRpcError as failed:
-            raise upstream_error("collection", failed) from None
-        return int(reply.head_sequence)
+        return await feed_head(self._stub)
 
     async def cases(self, region: str, periods: Sequence[Period], sequence: int) -> AsyncIterator[list[CollectedCase]]:
         """Chunks of every case of the region's periods as of ``sequence`` (not 0: pin the head first), revoked
         and pending ones included with ``active`` false."""
         request = collection_pb.StreamCasesRequest(region=region, as_of_sequence=sequence,
                                                    settlement_periods=[p.to_proto() for p in periods])
-
-        async def chunks(after: int, timeout: float  # noqa: ASYNC109 - the consumer's deadline per stream
-                         ) -> AsyncIterator[tuple[int, list[collection_pb.Case]]]:
-            seen = 0
-            async for message in self._stub.StreamCases(request, timeout=timeout):
-                start, seen = seen, seen + len(message.cases)
-                if seen > after:
-                    yield seen, list(message.cases)[max(0, after - start):]
-
-        consumer = StreamConsumer(chunks, cursor_of=lambda chunk: chunk[0], after=0,
-                                  stream_deadline=STREAM_DEADLINE_SECONDS)
         try:
-            async for _, cases in consumer:
+            async for _, cases in as_of_cases(self._stub, request, STREAM_DEADLINE_SECONDS):
                 yield [feed_case(c) for c in cases]
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("collection", failed) from None

@@ -9,6 +9,7 @@ from medpay.review.v1 import review_service_pb2 as review_pb
 from medpay.review.v1 import review_service_pb2_grpc as review_grpc
 
 from libs.common.grpc.upstream import upstream_error
+from libs.common.paging import every_page
 
 REVIEW = "medpay.review.v1.ReviewService"
 IDEMPOTENT = [(REVIEW, "ListDeductions")]
@@ -20,9 +21,11 @@ class ReviewClient:
         self._stub = review_grpc.ReviewServiceStub(channel)
 
     async def confirmed(self, region: str, year: int) -> dict[str, int]:
+        """Every hospital's confirmed deductions of the year (all pages), fen by institution code."""
+        request = review_pb.ListDeductionsRequest(parent=f"regions/{region}",
+                                                  settlement_period=date_pb2.Date(year=year), page_size=1000)
+        pages = every_page(self._stub.ListDeductions, request, "deductions", timeout=TIMEOUT_SECONDS)
         try:
-            reply = await self._stub.ListDeductions(review_pb.ListDeductionsRequest(
-                parent=f"regions/{region}", settlement_period=date_pb2.Date(year=year)), timeout=TIMEOUT_SECONDS)
+            return {d.fixmedins_code: d.amount.fen async for d in pages}
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("evaluation", failed) from None
-        return {d.fixmedins_code: d.amount.fen for d in reply.deductions}

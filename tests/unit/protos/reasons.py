@@ -19,7 +19,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -32,6 +32,7 @@ UNKNOWN = frozenset({"Any", "object", "Self", "T", "E", "R"})
 BUILTIN_METHODS = frozenset(name for kind in (str, bytes, list, dict, set, tuple, int, re.Match, re.Pattern)
                             for name in dir(kind))
 """Methods of the builtin types: a call of one on an object of unknown type is not guessed to be ours."""
+PAGE_SIZE = "libs.common.paging.page_size"
 ALL = frozenset({"*"})
 """Every code: what ``except Exception`` swallows."""
 CODE_REASONS = re.compile(r"\b([A-Z][A-Z_]+)\s*\[([^\]]+)\]")
@@ -517,6 +518,62 @@ class Code:
                             changed = True
         return found[id(function)]
 
+    def reachable(self, function: Function) -> list[Function]:
+        """``function`` and every function it can call (errors swallowed or not)."""
+        found: dict[int, Function] = {}
+        todo = [function]
+        while todo:
+            current = todo.pop()
+            if id(current) not in found:
+                found[id(current)] = current
+                todo.extend(target for target, _ in self._own(current)[1])
+        return list(found.values())
+
+    def page_sizes(self, function: Function) -> set[tuple[int, int]]:
+        """The (default, maximum) of every ``libs.common.paging.page_size`` call ``function`` can reach."""
+        sizes: set[tuple[int, int]] = set()
+        for current in self.reachable(function):
+            module = self.modules[current.module]
+            for node in ast.walk(current.node):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                        module.imports.get(node.func.id) == PAGE_SIZE
+                        or f"{current.module}.{node.func.id}" == PAGE_SIZE):
+                    values: list[int | None] = []
+                    for arg in node.args[1:]:
+                        if isinstance(arg, ast.Starred):
+                            values += self._constant(module, arg.value) or [None, None]
+                        else:
+                            values += self._constant(module, arg) or [None]
+                    assert len(values) >= 2 and None not in values[:2], \
+                        f"{_where(current)}: page_size(...) with sizes that are not constants"
+                    sizes.add((int(values[0] or 0), int(values[1] or 0)))
+        return sizes
+
+    def _constant(self, module: Module, node: ast.expr) -> list[int | None] | None:
+        """An int, or a tuple of ints, written literally or as a module constant (own or imported)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return [node.value]
+        if isinstance(node, ast.Tuple):
+            return [v for e in node.elts for v in (self._constant(module, e) or [None])]
+        if isinstance(node, ast.Name):
+            for statement in module.tree.body:
+                if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                    target, value = statement.target, statement.value
+                elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                    target, value = statement.targets[0], statement.value
+                else:
+                    continue
+                if isinstance(target, ast.Name) and target.id == node.id:
+                    return self._constant(module, value)
+                if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):  # DEFAULT, MAX = 100, 1000
+                    for name, element in zip(target.elts, value.elts, strict=False):
+                        if isinstance(name, ast.Name) and name.id == node.id:
+                            return self._constant(module, element)
+            origin, _, attr = module.imports.get(node.id, "").rpartition(".")
+            if origin in self.modules:
+                return self._constant(self.modules[origin], ast.Name(attr))
+        return None
+
     @cached_property
     def servicers(self) -> dict[str, Klass]:
         """Proto service full name -> the class implementing it (a subclass of the generated ``...Servicer``)."""
@@ -533,6 +590,12 @@ class Code:
                         package = target.rsplit(".", 1)[0]
                         found[f"{package}.{generated.removesuffix('Servicer')}"] = module.classes[node.name]
         return found
+
+
+@cache
+def read_code(root: Path) -> Code:
+    """The reading of ``root``'s libs/ and services/, made once per test session (it parses every module)."""
+    return Code(root)
 
 
 @dataclass(frozen=True)
