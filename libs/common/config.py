@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     serve_reuse_port: bool = False
     """Set by ``medpay serve --workers N`` in each worker: every door of the process binds with SO_REUSEPORT."""
 
+    settlement_review_deductions: bool = False
+    """Settlement's year-end clearings read smart review's confirmed deductions for the year from the evaluation
+    service (``medpay.review.v1`` ListDeductions at ``evaluation_address``) and deduct them besides the policy's,
+    pinned in each run's parameters. Off: the policy's deductions only (a settlement without review)."""
+
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""
     auth_dir: Path | None = None

@@ -62,6 +62,13 @@ class Unavailable(MedpayError):
     code = "UNAVAILABLE"
 
 
+class Aborted(MedpayError):
+    """A conflict with a concurrent call that a retry resolves (``REQUEST_IN_FLIGHT``: the same request_id is
+    being processed, or its first use failed midway)."""
+
+    code = "ABORTED"
+
+
 def check_batch_size(name: str, size: int, limit: int) -> None:
     """Reject a batch over its documented limit, naming the limit."""
     if size > limit:

@@ -45,11 +45,12 @@ from ..synth.writer import Emitted, emissions
 from .demo_auth import DemoAuth, security_checks
 from .demo_dip import DipPlan, run_dip_prefecture
 from .demo_evaluation import EvaluationOutcome, evaluate_month, month_weights
-from .demo_review import review_month
+from .demo_review import YearReview, review_month, review_year
 from .demo_settlement import settle_a_year
 from .processes import start_services
 from .report import DemoResults, write_report
 from .report_review import review_kpis
+from .report_settlement import yuan
 
 console = Console(width=max(Console().width, 150))  # wide tables even when piped
 SAMPLE_LIST = BUNDLED_SAMPLE / "settlement_list_4101A.json"
@@ -95,7 +96,8 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     dip = DipPlan.of(params, args.dip_lists, args.dip_base_cases, runtime.reference_dir) if args.dip_lists else None
     dip_hospitals = [h.code for h in dip.ref.hospitals] if dip is not None else []
     auth = DemoAuth.create(runtime.settings.data_dir / "demo-auth", [h.code for h in ref.hospitals] + dip_hospitals)
-    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir), **auth.env()}
+    env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(runtime.reference_dir), **auth.env(),
+           "MEDPAY_SETTLEMENT_REVIEW_DEDUCTIONS": "true"}  # clearings deduct what review confirmed
     env.update(dip.schedule() if dip is not None else {})  # the DIP prefecture on its own catalogue
     with start_services(["collection", "settlement", "evaluation"], env) as running:  # and what they call
         coding, grouping = running["coding"].address, running["grouping"].address
@@ -122,10 +124,20 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             period=f"{params.year}-{params.first_month:02d}", out=args.out / "evaluation", channel=auth.channel,
             weights=month_weights(fact for kind, _, fact in month if kind == "list" and fact is not None)))
         console.rule("[bold]settlement: weights, monthly advances and the year-end clearing of a synthetic year")
+
+        async def review_before_clearing(region: str, year: int, truths: list[dict[str, Any]]) -> YearReview:
+            found = await review_year(running["evaluation"].address, region, year, truths=truths,
+                                      open_as=_review_channels(auth))
+            console.print(f"settlement: review {found.run_name}: {found.lists:,} lists, {found.flags:,} flags; "
+                          f"{found.confirmed} confirmed, {found.dismissed} dismissed: "
+                          f"{yuan(sum(fen for _, fen, _ in found.deductions))} yuan for the clearing to deduct")
+            return found
+
         results.settlement = asyncio.run(settle_a_year(
             running["collection"].address, running["settlement"].address, runtime.reference_dir,
             hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
-            step=lambda text: console.print(f"settlement: {text}"), channel=auth.channel))
+            step=lambda text: console.print(f"settlement: {text}"), channel=auth.channel,
+            before_clearing=review_before_clearing))
         settled_year = asyncio.run(evaluate_month(
             running["evaluation"].address, runtime, region=params.region, region_name=region_name,
             period=str(results.settlement.year), out=args.out / "evaluation" / str(results.settlement.year),

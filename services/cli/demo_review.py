@@ -6,9 +6,11 @@ appeal); what the report's review section shows comes back as ``ReviewResults``.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -23,6 +25,7 @@ from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
 from libs.common.grpc.client import open_channel
+from libs.common.paging import every_page
 
 from ..evaluation.adapters.review.files import DEFAULT_RULESET
 from ..synth.items import catalogue, items_csv
@@ -94,14 +97,16 @@ async def review_month(evaluation: str, collection: str, region: str, month: dat
         truth = planted(truths)
         _tally(results, flags, truth)
         await _workflow(reviewers, lambda code: open_as(evaluation, "hospital", code), flags, truth, results)
-        stats = await review.ListRuleStatistics(pb.ListRuleStatisticsRequest(
-            parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
         results.rules = [RuleFigures(s.rule_id, s.rule_version, _category(s.category), s.flag_count, s.activity,
                                      s.decided_count, s.confirmed_count, s.precision, s.amount.fen,
-                                     s.confirmed_amount.fen) for s in stats.statistics]
-        deductions = await review.ListDeductions(pb.ListDeductionsRequest(
-            parent=f"regions/{region}", settlement_period=_month(month)), metadata=OPERATOR)
-        results.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count) for d in deductions.deductions]
+                                     s.confirmed_amount.fen)
+                         async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
+                             parent=f"regions/{region}", settlement_period=_month(month), page_size=1000),
+                             "statistics", metadata=OPERATOR)]
+        results.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count)
+                              async for d in every_page(review.ListDeductions, pb.ListDeductionsRequest(
+                                  parent=f"regions/{region}", settlement_period=_month(month), page_size=1000),
+                                  "deductions", metadata=OPERATOR)]
         one = next((f for f in flags if f.fixmedins_code), None)
         if one is not None:  # what one hospital sees: its own flags only
             async with open_as(evaluation, "hospital", one.fixmedins_code) as mine:
@@ -155,16 +160,12 @@ async def _run(review: Any, operations: Any, region: str, month: date) -> pb.Rev
 
 
 async def _flags(review: Any, region: str, month: date,
-                 metadata: tuple[tuple[str, str], ...] = REVIEWERS[0]) -> AsyncIterator[pb.Flag]:
-    token = ""
-    while True:
-        page = await review.ListFlags(pb.ListFlagsRequest(parent=f"regions/{region}", settlement_period=_month(month),
-                                                          page_size=1000, page_token=token), metadata=metadata)
-        for f in page.flags:
-            yield f
-        token = page.next_page_token
-        if not token:
-            return
+                 metadata: tuple[tuple[str, str], ...] = REVIEWERS[0],
+                 period: date_pb2.Date | None = None) -> AsyncIterator[pb.Flag]:
+    async for flag in every_page(review.ListFlags, pb.ListFlagsRequest(
+            parent=f"regions/{region}", settlement_period=period or _month(month), page_size=1000), "flags",
+            metadata=metadata):
+        yield flag
 
 
 def _tally(results: ReviewResults, flags: list[pb.Flag], truth: dict[tuple[str, str], set[str]]) -> None:
@@ -191,7 +192,8 @@ def _tally(results: ReviewResults, flags: list[pb.Flag], truth: dict[tuple[str, 
 
 
 async def _workflow(reviewers: tuple[Any, Any], hospital: Callable[[str], grpc.aio.Channel], flags: list[pb.Flag],
-                    truth: dict[tuple[str, str], set[str]], results: ReviewResults) -> None:
+                    truth: dict[tuple[str, str], set[str]], results: ReviewResults, *,
+                    limit: int = DECIDED_FLAGS) -> None:
     """First review and re-review by two reviewers, an appeal by every third hospital whose flag stands, the
     decision: reviewers uphold what the truth confirms and dismiss the rest (a reviewer reading the record)."""
     chosen = sorted(flags, key=lambda f: (_category(f.violation.category), f.name))
@@ -199,10 +201,10 @@ async def _workflow(reviewers: tuple[Any, Any], hospital: Callable[[str], grpc.a
     picked = []
     for f in chosen:  # a spread over the categories, not only the most frequent one
         category = _category(f.violation.category)
-        if by_category[category] < DECIDED_FLAGS // 8:
+        if by_category[category] < limit // 8:
             by_category[category] += 1
             picked.append(f)
-    for n, f in enumerate(picked[:DECIDED_FLAGS]):
+    for n, f in enumerate(picked[:limit]):
         right = _category(f.violation.category) in truth.get((f.fixmedins_code, f.setl_id), set())
 
         async def step(who: int, step: pb.ReviewStep.ValueType, verdict: pb.Verdict.ValueType, reason: str, *,
@@ -233,3 +235,59 @@ def _category(value: pb.Category.ValueType) -> str:
 
 def _month(day: date) -> date_pb2.Date:
     return date_pb2.Date(year=day.year, month=day.month)
+
+
+YEAR_DECIDED = 60
+"""Flags of the settlement year the bureau confirms or dismisses before the clearing (the rest stay open)."""
+
+
+@dataclass
+class YearReview:
+    """The review of the demo's settlement year whose confirmed amounts its clearing deducts."""
+
+    run_name: str = ""
+    rule_set: str = ""
+    lists: int = 0
+    flags: int = 0
+    confirmed: int = 0
+    dismissed: int = 0
+    deductions: list[tuple[str, int, int]] = field(default_factory=list)  # (institution, fen, flags)
+
+
+async def review_year(evaluation: str, region: str, year: int, *, truths: list[dict[str, Any]],
+                      open_as: OpenAs = plain_channels) -> YearReview:
+    """An after-the-fact review of a past settlement year (its lists only: case-level rules) before it is
+    cleared, with the packaged rules in force from that year (a rule set version of its own: the packaged one
+    takes effect later), and the workflow on its flags; the clearing then reads the confirmed amounts itself."""
+    out = YearReview()
+    source = DEFAULT_RULESET.read_text(encoding="utf-8")
+    source = re.sub(r'(?m)^version = "[^"]*"', f'version = "{year}.1"', source, count=1)
+    source = re.sub(r'(?m)^effective_from = "[^"]*"', f'effective_from = "{year}-01-01"', source, count=1)
+    async with open_as(evaluation, "operator", "") as channel, \
+            open_as(evaluation, "reviewer", "reviewer-wang") as first, \
+            open_as(evaluation, "reviewer", "reviewer-li") as second:
+        review, operations = pb_grpc.ReviewServiceStub(channel), operations_pb2_grpc.OperationsStub(channel)
+        created = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=pb.RuleSet(
+            source=source.encode(), source_format=pb.RULE_SET_FORMAT_TOML)), metadata=OPERATOR)
+        period = date_pb2.Date(year=year)
+        operation = await review.StartReviewRun(pb.StartReviewRunRequest(
+            parent=f"regions/{region}", settlement_period=period, rule_set=created.name), metadata=OPERATOR)
+        while not operation.done:
+            operation = await operations.WaitOperation(operations_pb2.WaitOperationRequest(
+                name=operation.name, timeout=Duration(seconds=30)), metadata=OPERATOR)
+        if operation.HasField("error"):
+            raise RuntimeError(f"the review run of {year} failed: {operation.error.message}")
+        run = pb.ReviewRun()
+        operation.response.Unpack(run)
+        out.run_name, out.rule_set, out.lists, out.flags = run.name, run.rule_set, run.list_count, run.flag_count
+        reviewers = (pb_grpc.ReviewServiceStub(first), pb_grpc.ReviewServiceStub(second))
+        flags = [f async for f in _flags(reviewers[0], region, date(year, 1, 1), period=period)]
+        tally = ReviewResults()
+        await _workflow(reviewers, lambda code: open_as(evaluation, "hospital", code), flags, planted(truths),
+                        tally, limit=YEAR_DECIDED)
+        out.confirmed, out.dismissed = tally.confirmed, tally.dismissed
+        out.deductions = [(d.fixmedins_code, d.amount.fen, d.flag_count)
+                          async for d in every_page(review.ListDeductions, pb.ListDeductionsRequest(
+                              parent=f"regions/{region}", settlement_period=period, page_size=1000), "deductions",
+                              metadata=OPERATOR)]
+    return out

@@ -4,7 +4,9 @@ Three synthetic years of rich lists (two base years and the settlement year) go 
 region's policy is stored (a first version to compute weights from the base years, a second with the budget and
 the provisional point value derived from them, approved); the weight table is computed from the base years of
 the case feed; the twelve months are advanced one run after another; a list of an advanced month is revoked and
-comes back as an adjustment in the next month's run; the year is cleared against the advances. The results feed
+comes back as an adjustment in the next month's run; smart review goes over the year and the bureau confirms some
+flags (``before_clearing``); the year is cleared against the advances, the settlement service deducting the
+confirmed amounts it reads from review itself. The results feed
 the report's settlement section (``report_settlement.py``).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -40,6 +42,8 @@ YEAR = 2024
 """The settlement year (base years 2022-2023): years of their own, apart from the demo's intake month."""
 BATCH = 2000
 Step = Callable[[str], None]
+BeforeClearing = Callable[[str, int, list[dict[str, Any]]], Awaitable[Any]]
+"""(region, year, the synthetic truth of the lists) -> what to report; awaited after the advances."""
 
 
 @dataclass
@@ -58,14 +62,16 @@ class SettlementDemo:
     adjustment: int = 0
     adjusted_in: str = ""
     names: dict[str, str] = field(default_factory=dict)
+    review: Any = None
+    """What ``before_clearing`` returned (the demo: ``demo_review.YearReview``)."""
 
 
 def policy_parameters(years: tuple[int, int], budget: str = "1.00", provisional: str = "0",
                       assessed_down: tuple[str, ...] = ()) -> dict[str, Any]:
     """The demo region's DRG point policy (FORMAT.md's params.json); the hospitals in ``assessed_down`` (the
-    synthetic upcoders) score 0.70 in the year's assessment and have a deduction from the review."""
+    synthetic upcoders) score 0.70 in the year's assessment. No deductions: the clearing takes smart review's."""
     return {"method": "points", "scale": 100,
-            "hospitals": {code: {"assessment": "0.70", "deductions": "2000.00"} for code in assessed_down},
+            "hospitals": {code: {"assessment": "0.70"} for code in assessed_down},
             "weights": {"years": list(years), "year_weights": [1, 2], "trim_percentiles": [2.5, 97.5],
                         "min_cases": 5},
             "levels": {"1": {"coefficient": "0.85", "high_k": "2"}, "2": {"coefficient": "0.92", "high_k": "2.5"},
@@ -78,7 +84,8 @@ def policy_parameters(years: tuple[int, int], budget: str = "1.00", provisional:
 
 async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *, hospitals: int,
                         per_month: int, scheme: str, step: Step,
-                        channel: Callable[[str], grpc.aio.Channel] = open_channel) -> SettlementDemo:
+                        channel: Callable[[str], grpc.aio.Channel] = open_channel,
+                        before_clearing: BeforeClearing | None = None) -> SettlementDemo:
     params = SynthParams(cases=per_month * 36, year=YEAR - 2, months=36, hospitals=hospitals, scheme=scheme,
                          rich_lists=True, seed=7)
     ref, _ = load_reference(params, reference_dir)
@@ -88,7 +95,8 @@ async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *
         lists = collection_grpc.CollectionServiceStub(c_channel)
         stub = pb_grpc.SettlementServiceStub(s_channel)
         operations = operations_pb2_grpc.OperationsStub(s_channel)
-        demo.lists = await _upload(lists, [r for r, _ in Generator(params, ref).lists()])
+        written = list(Generator(params, ref).lists())
+        demo.lists = await _upload(lists, [r for r, _ in written])
         step(f"{demo.lists:,} lists of {YEAR - 2}-{YEAR} uploaded to collection in batches")
         parent = f"regions/{params.region}"
         draft = await _policy(stub, parent, policy_parameters((YEAR - 2, YEAR - 1)), levels, "base years")
@@ -116,10 +124,13 @@ async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *
                 if moved:
                     demo.adjusted_in, demo.adjustment = run.name, sum(s.adjustments.fen for s in moved)
             step(f"advance {YEAR}-{month:02d}: {run.cases:,} cases, {_yuan(run.total_balance.fen)} paid")
+        if before_clearing is not None:
+            demo.review = await before_clearing(params.region, YEAR, [t for _, t in written])
         demo.clearing = await _settle(stub, operations, parent, Period(YEAR))
         demo.statements = await _statements(stub, demo.clearing.name)
         step(f"clearing {YEAR}: point value {demo.clearing.point_value}, balance "
-             f"{_yuan(demo.clearing.total_balance.fen)}")
+             f"{_yuan(demo.clearing.total_balance.fen)}, review deductions "
+             f"{_yuan(demo.clearing.total_review_deductions.fen)}")
     return demo
 
 

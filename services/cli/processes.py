@@ -1,8 +1,10 @@
 """Services as child processes (the demo, benchmarks and tests run them so): free ports, start, wait, stop.
 
 ``start_services(["collection"], env)`` starts what the registry says collection needs (coding, grouping) and
-then collection, each on a free port, passing each started service's address to the later ones
-(``MEDPAY_<NAME>_ADDRESS``) and giving an HTTP door (``HttpDoor``) a free port too. With ``MEDPAY_AUTH_DIR`` in
+then collection, each on a free port. Every port is chosen before the first process starts and every service gets
+the addresses of all of them (``MEDPAY_<NAME>_ADDRESS``): a service also calls some that start after it
+(``also_calls``: collection's 3101 asks evaluation, settlement's clearing reads review's deductions). An HTTP door
+(``HttpDoor``) gets a free port too. With ``MEDPAY_AUTH_DIR`` in
 ``env`` the services serve mutual TLS (and the HTTP door HTTPS); readiness is checked with the tools' certificate.
 """
 
@@ -51,14 +53,16 @@ def start_services(names: Iterable[str], env: dict[str, str],
                    registry: Registry | None = None) -> Iterator[dict[str, Started]]:
     """The named services and their dependencies as processes, in dependency order, until the block ends.
 
-    ``env`` is the environment all of them get (database URL, reference directory, token ...); each later
-    service also gets the addresses of the earlier ones. Yields ``{name: Started}``; stops them in reverse order.
+    ``env`` is the environment all of them get (database URL, reference directory, token ...) with every
+    started service's address. Yields ``{name: Started}``; stops them in reverse order.
     """
     registry = registry or services()
     started: dict[str, Started] = {}
-    shared = dict(env)
+    order = registry.start_order(names)
+    addresses = {name: free_address() for name in order}
+    shared = {**env, **{registry.get(name).address_env: addresses[name] for name in order}}
     with ExitStack() as stack:
-        for name in registry.start_order(names):
+        for name in order:
             declaration = registry.get(name)
             own: dict[str, str] = {}
             http_health = http_address = ""
@@ -67,19 +71,20 @@ def start_services(names: Iterable[str], env: dict[str, str],
                 own[f"MEDPAY_{declaration.http.address_setting.upper()}"] = http_address
                 scheme = "https" if shared.get("MEDPAY_AUTH_DIR") else "http"
                 http_health = f"{scheme}://{http_address}{declaration.http.health_path}"
-            address = stack.enter_context(service_process(name, {**shared, **own}, http_health=http_health))
+            address = stack.enter_context(service_process(name, {**shared, **own}, http_health=http_health,
+                                                          address=addresses[name]))
             started[name] = Started(name, address, http_address)
-            shared[declaration.address_env] = address
         yield started
 
 
 @contextmanager
-def service_process(name: str, env: dict[str, str], http_health: str = "") -> Iterator[str]:
-    """``medpay serve NAME`` on a free port until the block ends (then SIGTERM: a graceful drain).
+def service_process(name: str, env: dict[str, str], http_health: str = "", address: str = "") -> Iterator[str]:
+    """``medpay serve NAME`` on ``address`` (default: a free port) until the block ends (then SIGTERM: a graceful
+    drain).
 
     Yields the gRPC address once health reports SERVING (and ``http_health`` answers 200, when given). The
     child logs warnings only unless ``env`` says otherwise."""
-    address = free_address()
+    address = address or free_address()
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name, "--address", address],
                             env={**os.environ, "MEDPAY_LOG_LEVEL": "WARNING", **env}, cwd=PROJECT_ROOT)
     auth_dir = env.get("MEDPAY_AUTH_DIR")

@@ -45,6 +45,7 @@ def settlement_section(demo: SettlementDemo | None) -> str:
         f"<td class='num'>{s.cases:,}</td><td class='num'>{_e(s.points)}</td><td class='num'>{_e(s.cmi)}</td>"
         f"<td class='num'>{yuan(s.gross.fen)}</td><td class='num'>{yuan(s.assessed.fen)}</td>"
         f"<td class='num'>{yuan(s.advances.fen)}</td><td class='num'>{yuan(s.deductions.fen)}</td>"
+        f"<td class='num'>{yuan(s.review_deductions.fen)}</td>"
         f"<td class='num'>{yuan(s.balance.fen)}</td><td class='num'>{_share(*outlier_share(s))}</td>"
         f"<td class='num'>{s.case_kinds.get('special', 0)}</td></tr>" for s in statements)
     months = "".join(
@@ -64,7 +65,8 @@ provisional point value, then the year-end clearing <code>{_e(run.name)}</code> 
 gives; statements digest <code>{_e(run.statements_digest[:16])}</code>.</p>{kpis}
 <h3>各医院清算 / hospital statements</h3>
 <table><tr><th>institution</th><th>name</th><th>cases</th><th>points</th><th>CMI</th><th>gross</th>
-<th>assessed</th><th>advances</th><th>deductions</th><th>balance</th><th>outliers</th><th>special</th></tr>{rows}</table>
+<th>assessed</th><th>advances</th><th>deductions</th><th>of which review</th><th>balance</th><th>outliers</th>
+<th>special</th></tr>{rows}</table>{_review_paragraph(demo)}
 <h3>清算余额 / balance by hospital (yuan; below zero: owed back)</h3>
 {balance_chart([(f"{s.fixmedins_code} {demo.names.get(s.fixmedins_code, '')}", s.balance.fen) for s in statements])}
 <h3>高低倍率病例 / outlier shares</h3>
@@ -75,6 +77,21 @@ high, {kinds.get('low', 0):,} low; {kinds.get('by_item', 0):,} by item (ungroupa
    "No special case was approved for this year: every case was paid by its group."}</p>
 <h3>月度预付 / monthly advances</h3>{adjusted}
 <table><tr><th>month</th><th>cases</th><th>advances</th><th>adjustments</th><th>paid</th></tr>{months}</table>"""
+
+
+def _review_paragraph(demo: SettlementDemo) -> str:
+    """How the clearing's deductions came from smart review (the demo's review of the year before clearing)."""
+    r, run = demo.review, demo.clearing
+    if r is None:
+        return ""
+    hospitals = sum(1 for s in demo.statements if s.review_deductions.fen)
+    return (f"<p>智能审核扣款 / review deductions: before the clearing, review run <code>{_e(r.run_name)}</code> "
+            f"(rules <code>{_e(r.rule_set)}</code>) went over the year's {r.lists:,} lists and raised {r.flags:,} "
+            f"flags; the bureau took some through first review, re-review and the hospitals' appeals: "
+            f"{r.confirmed} confirmed, {r.dismissed} dismissed. The settlement service read the confirmed amounts "
+            f"from review itself when the clearing started and pinned them in the run: "
+            f"{yuan(run.total_review_deductions.fen)} yuan deducted from {hospitals} hospital(s), posted to the "
+            f"adjustment fund.</p>")
 
 
 def balance_chart(rows: list[tuple[str, int]]) -> str:

@@ -59,11 +59,13 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--address", help="review (evaluation) service address (default MEDPAY_EVALUATION_ADDRESS)")
     run.set_defaults(handler=run_review_run)
     deductions = cmds.add_parser("deductions", help="the confirmed flags' amounts per hospital for a settlement "
-                                 "period: the deductions a settlement clearing applies (FORMAT.md's hospitals)")
+                                 "period: the deductions a settlement clearing applies (the settlement service "
+                                 "reads them itself with MEDPAY_SETTLEMENT_REVIEW_DEDUCTIONS=true)")
     deductions.add_argument("--region", required=True, help="6-digit prefecture code")
     deductions.add_argument("--period", required=True, help="settlement month yyyy-MM or year yyyy")
     deductions.add_argument("--out", type=Path, help='also write {"hospitals": {code: {"deductions": yuan}}} here, '
-                            "to merge into a settlement policy's parameters")
+                            "FORMAT.md's hospitals for `medpay settlement simulate` (not for a policy of a settlement "
+                            "service that reads review: it would deduct them twice)")
     deductions.add_argument("--address", help="review (evaluation) service address (default "
                             "MEDPAY_EVALUATION_ADDRESS)")
     deductions.set_defaults(handler=run_deductions)
@@ -226,21 +228,23 @@ def run_deductions(args: argparse.Namespace, runtime: Runtime) -> int:
 
     from libs.common.dates import Period
     from libs.common.money import fen_text
+    from libs.common.paging import every_page
 
     period = Period.parse(args.period, "--period")
 
     async def go() -> int:
         channel, stub = _stub(args, runtime)
         async with channel:
-            reply = await stub.ListDeductions(pb.ListDeductionsRequest(
-                parent=f"regions/{args.region}", settlement_period=period.to_proto()), metadata=OPERATOR)
-        for d in reply.deductions:
+            deductions = [d async for d in every_page(stub.ListDeductions, pb.ListDeductionsRequest(
+                parent=f"regions/{args.region}", settlement_period=period.to_proto(), page_size=1000), "deductions",
+                metadata=OPERATOR)]
+        for d in deductions:
             print(f"{d.fixmedins_code}\t{fen_text(d.amount.fen)}\t{d.flag_count} confirmed flag(s)")
-        total = sum(d.amount.fen for d in reply.deductions)
-        console.print(f"{len(reply.deductions)} hospital(s), {fen_text(total)} yuan confirmed in {args.region} "
+        total = sum(d.amount.fen for d in deductions)
+        console.print(f"{len(deductions)} hospital(s), {fen_text(total)} yuan confirmed in {args.region} "
                       f"{args.period}")
         if args.out is not None:
-            hospitals = {d.fixmedins_code: {"deductions": fen_text(d.amount.fen)} for d in reply.deductions}
+            hospitals = {d.fixmedins_code: {"deductions": fen_text(d.amount.fen)} for d in deductions}
             args.out.write_text(json.dumps({"hospitals": hospitals}, ensure_ascii=False, indent=1) + "\n",
                                 encoding="utf-8")
         return 0

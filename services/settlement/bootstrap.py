@@ -1,6 +1,6 @@
 """Wiring of the settlement service process (``medpay.settlement.v1``, schema ``settlement``): policies, weight
 tables and settlement runs over one engine, runs executed by the run framework and served as operations, the
-case feed read from collection."""
+case feed read from collection, and (``settlement_review_deductions``) the clearings' deductions from smart review."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
 
 from .adapters.collection_feed import CollectionFeed
+from .adapters.review_deductions import IDEMPOTENT as IDEMPOTENT_REVIEW_METHODS
+from .adapters.review_deductions import ReviewClient
 from .adapters.tables import runs_table
 from .api import ledger_servicer, special_case_servicer
 from .api.mapping import settlement_run_operation, weight_table_operation
@@ -26,6 +28,7 @@ from .service_layer.completion import RunCompletionHook
 from .service_layer.feed import CaseFeed
 from .service_layer.ledger import Ledger, post_completed_run
 from .service_layer.policies import Policies
+from .service_layer.review import ReviewDeductions
 from .service_layer.settlement_runs import KIND as RUN_KIND
 from .service_layer.settlement_runs import SettlementRuns
 from .service_layer.special_cases import SpecialCases
@@ -57,10 +60,11 @@ class SettlementApp:
 
 
 def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] = (post_completed_run,),
-              feed: CaseFeed | None = None) -> SettlementApp:
+              feed: CaseFeed | None = None, review: ReviewDeductions | None = None) -> SettlementApp:
     """The service's parts; ``completion_hooks`` are called in each settlement run's last transaction
     (``service_layer/completion.py``): by default the ledger posts the run; ``feed`` defaults to collection's, at
-    its configured address."""
+    its configured address; ``review`` (the deductions a clearing applies) to smart review's at the evaluation
+    service's address when ``settlement_review_deductions`` is on, else none."""
     engine = runtime.engine(pool_size=8)
     sessions = session_factory(engine)
 
@@ -72,9 +76,13 @@ def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] 
         channel = open_service_channel(runtime.settings, "collection", stream_deadline_seconds=STREAM_DEADLINE_SECONDS)
         channels.append(channel)
         feed = CollectionFeed(channel)
+    if review is None and runtime.settings.settlement_review_deductions:
+        channel = open_service_channel(runtime.settings, "evaluation", IDEMPOTENT_REVIEW_METHODS)
+        channels.append(channel)
+        review = ReviewClient(channel)
     policies = Policies(new_uow)
     tables = WeightTables(new_uow, feed, policies)
-    settlement = SettlementRuns(new_uow, feed, policies, tables, completion_hooks)
+    settlement = SettlementRuns(new_uow, feed, policies, tables, completion_hooks, review=review)
     runs = Runs(engine, runs_table, [
         JobKind(WEIGHTS_KIND, tables.job, metadata=weight_table_operation, response=weight_table_operation),
         JobKind(RUN_KIND, settlement.job, metadata=settlement_run_operation, response=settlement_run_operation),

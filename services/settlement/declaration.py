@@ -51,6 +51,7 @@ SERVICE = ServiceDeclaration(
     spec=_spec,
     schemas=(Schema("settlement", HERE / "adapters" / "migrations"),),
     depends_on=("collection",),
+    also_calls=("evaluation",),  # a clearing reads smart review's confirmed deductions (evaluation depends on us)
     k8s_name="medpay-settlement",
     access=ACCESS,
 )

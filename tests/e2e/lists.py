@@ -62,3 +62,24 @@ async def post_all(base: str, requests: list[dict[str, Any]], concurrency: int =
                 return body
 
         return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+def details_of(request: dict[str, Any], lines_per_category: int = 3) -> list[dict[str, Any]]:
+    """Fee lines (2301) of a list's stay summing exactly to its fee categories: each category split into a few
+    lines."""
+    s = request["input"]["setlinfo"]
+    out = []
+    for item in request["input"]["iteminfo"]:
+        whole, _, cents = item["amt"].partition(".")
+        fen = int(whole) * 100 + int(cents)
+        parts = [fen // lines_per_category] * lines_per_category
+        parts[-1] += fen - sum(parts)
+        for part in parts:
+            money = f"{part // 100}.{part % 100:02d}"
+            out.append({"feedetl_sn": str(len(out) + 1), "mdtrt_id": s["mdtrt_id"], "psn_no": s["psn_no"],
+                        "med_type": "21", "fee_ocur_time": s["adm_time"], "med_list_codg": "001102000010000",
+                        "medins_list_codg": "", "med_chrgitm_type": item["med_chrgitm"], "cnt": "1",
+                        "pric": money, "det_item_fee_sumamt": money,
+                        "bilg_dept_codg": "A03", "bilg_dr_codg": s["chfpdr_code"]})
+    return out
+

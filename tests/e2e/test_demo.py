@@ -22,7 +22,7 @@ from ..support import ROOT, create_database, drop_database, server_url
 __all__ = ["chromium"]
 SECTIONS = ("why lists were rejected", "top DRGs", "cases per hospital", "ValidateCodes over gRPC",
             "settlement records and lists waiting for them", "lists pending on arrival", "hospital statements",
-            "balance by hospital", "outlier shares", "special cases", "monthly advances",
+            "balance by hospital", "review deductions", "outlier shares", "special cases", "monthly advances",
             "smart review of the month", "rules: activity and precision", "deductions for the settlement run",
             "example flags", "a DIP prefecture", "top DIP groups")
 
@@ -67,6 +67,13 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert "settlement: weight table regions/330700/weightTables/2024-w" in text, text[-3000:]
     assert len(re.findall(r"settlement: advance 2024-\d\d: ", text)) == 12
     assert re.search(r"settlement: clearing 2024: point value \d+\.\d{6}", text)
+    # Review went over 2024 before the clearing; the clearing deducted exactly what the workflow confirmed.
+    review = re.search(r"settlement: review regions/330700/reviewRuns/2024~medpay-review~2024\.1: (\d+) lists, "
+                       r"(\d+) flags; (\d+) confirmed, (\d+) dismissed: ([\d,.]+) yuan for the clearing to deduct",
+                       text)
+    assert review is not None, text[-3000:]
+    assert int(review.group(1)) > 0
+    assert re.search(rf"settlement: clearing 2024: .*, review deductions {re.escape(review.group(5))}\b", text)
 
 
 def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:

@@ -221,11 +221,14 @@ async def test_bad_requests_name_the_field(posted: Posted) -> None:
             parent=f"regions/{REGION}", evaluation_run=pb.EvaluationRun(period=period)))
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(raised.value)[0].reason == "UPSTREAM_UNAVAILABLE"
-    with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await posted.evaluation.ListIndicators(pb.ListIndicatorsRequest(
-            parent=f"regions/{REGION}/evaluationRuns/{'0' * 32}"))
-    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
-    assert error_info(raised.value)[0].reason == "RUN_NOT_FOUND"
+    for missing in (posted.evaluation.ListIndicators(pb.ListIndicatorsRequest(
+                        parent=f"regions/{REGION}/evaluationRuns/{'0' * 32}")),
+                    posted.evaluation.GetEvaluationRun(pb.GetEvaluationRunRequest(
+                        name=f"regions/{REGION}/evaluationRuns/{'0' * 32}"))):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await missing
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error_info(raised.value)[0].reason == "RUN_NOT_FOUND"  # the API's reason, not the run framework's
 
 
 def test_the_report_of_the_half_year(posted: Posted, database_url: str, tmp_path: Path, chromium: Chromium) -> None:

@@ -14,7 +14,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.collection.v1 import fee_detail_service_pb2 as fee_pb
 from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
-from .lists import fresh, own_ids
+from .lists import details_of, fresh, own_ids
 from .rpc_errors import error_info
 
 App = tuple[Any, str, Any]
@@ -26,25 +26,6 @@ async def stubs(collection_app: App) -> AsyncIterator[tuple[fee_grpc.FeeDetailSe
     running, _, _ = collection_app
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         yield fee_grpc.FeeDetailServiceStub(channel), pb_grpc.CollectionServiceStub(channel)
-
-
-def details_of(request: dict[str, Any], lines_per_category: int = 3) -> list[dict[str, Any]]:
-    """Fee lines summing exactly to the list's fee categories: each category split into a few lines."""
-    s = request["input"]["setlinfo"]
-    out = []
-    for item in request["input"]["iteminfo"]:
-        whole, _, cents = item["amt"].partition(".")
-        fen = int(whole) * 100 + int(cents)
-        parts = [fen // lines_per_category] * lines_per_category
-        parts[-1] += fen - sum(parts)
-        for part in parts:
-            money = f"{part // 100}.{part % 100:02d}"
-            out.append({"feedetl_sn": str(len(out) + 1), "mdtrt_id": s["mdtrt_id"], "psn_no": s["psn_no"],
-                        "med_type": "21", "fee_ocur_time": s["adm_time"], "med_list_codg": "001102000010000",
-                        "medins_list_codg": "", "med_chrgitm_type": item["med_chrgitm"], "cnt": "1",
-                        "pric": money, "det_item_fee_sumamt": money,
-                        "bilg_dept_codg": "A03", "bilg_dr_codg": s["chfpdr_code"]})
-    return out
 
 
 def upload(hospital: str, lines: list[dict[str, Any]], request_id: str = "") -> fee_pb.UploadFeeDetailsRequest:

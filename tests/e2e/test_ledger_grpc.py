@@ -113,9 +113,10 @@ async def test_a_special_case_is_applied_for_approved_and_listed_over_grpc(
             "'advance', 'p', 'w', 1, 'points', 20, 1, '{}', 'd')"), {"run": f"run-{r}", "r": r})
         for i in range(20):
             await uow.session.execute(text(
-                "INSERT INTO settlement.case_result (run_id, setl_list_id, revision, fixmedins_code, month, "
-                "group_code, kind, halved, total_cost, terms) VALUES (:run, :id, 1, :code, '2026-03', 'FM19', 0, "
-                "false, 100, '{}')"), {"run": f"run-{r}", "id": f"L{i:02d}", "code": H1 if i < 10 else H2})
+                "INSERT INTO settlement.case_result (run_id, region, setl_list_id, revision, fixmedins_code, month, "
+                "group_code, kind, halved, total_cost, terms) VALUES (:run, :r, :id, 1, :code, '2026-03', 'FM19', "
+                "0, false, 100, '{}')"), {"run": f"run-{r}", "r": r, "id": f"L{i:02d}",
+                                          "code": H1 if i < 10 else H2})
         await uow.commit()
     policies = spb_grpc.SettlementServiceStub(channel)
     policy = await policies.CreatePolicy(spb.CreatePolicyRequest(parent=f"regions/{r}", policy=spb.Policy(
@@ -181,9 +182,9 @@ async def test_a_hospital_sees_only_its_own_and_decides_nothing(runtime: Runtime
             "'advance', 'p', 'w', 1, 'points', 2, 2, '{}', 'd')"), {"run": f"run-{r}", "r": r})
         for list_id, code in (("A1", H1), ("B1", H2)):
             await uow.session.execute(text(
-                "INSERT INTO settlement.case_result (run_id, setl_list_id, revision, fixmedins_code, month, "
-                "group_code, kind, halved, total_cost, terms) VALUES (:run, :id, 1, :code, '2026-03', 'FM19', 0, "
-                "false, 100, '{}')"), {"run": f"run-{r}", "id": list_id, "code": code})
+                "INSERT INTO settlement.case_result (run_id, region, setl_list_id, revision, fixmedins_code, month, "
+                "group_code, kind, halved, total_cost, terms) VALUES (:run, :r, :id, 1, :code, '2026-03', 'FM19', "
+                "0, false, 100, '{}')"), {"run": f"run-{r}", "r": r, "id": list_id, "code": code})
         await uow.commit()
     as_h1 = await start_server(service_spec(app, tenant_of=lambda context: H1), runtime.settings, "127.0.0.1:0")
     try:

@@ -22,6 +22,7 @@ from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
 from libs.common.grpc.server import RunningServer, start_server
+from libs.common.paging import every_page
 from libs.common.runtime import Runtime
 from libs.national.fees import fee_instant
 from services.evaluation.adapters.review.files import DEFAULT_RULESET
@@ -245,6 +246,18 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
     dup = next(s for s in statistics.statistics if s.rule_id == "RV-DUP-01")
     assert (dup.decided_count, dup.confirmed_count, dup.precision) == (1, 1, "1.000")
     assert dup.lists_reviewed == len(loaded.stays) and float(dup.activity) > 0
+    # Both Lists page (AIP-158): one row a page gives the same rows; a forged token is INVALID_PAGE_TOKEN.
+    assert len(statistics.statistics) > 1 and not statistics.next_page_token
+    paged = [s async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
+        parent="regions/330700", page_size=1), "statistics")]
+    assert paged == list(statistics.statistics)
+    for forged in (review.ListRuleStatistics(pb.ListRuleStatisticsRequest(parent="regions/330700", page_token="x")),
+                   review.ListDeductions(pb.ListDeductionsRequest(parent="regions/330700", settlement_period=month,
+                                                                  page_token="x"))):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await forged
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert error_info(refused.value)[0].reason == "INVALID_PAGE_TOKEN"
 
 
 def test_default_rule_set_is_the_packaged_file() -> None:
@@ -349,3 +362,102 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
                 for d in confirmed.deductions}
     assert expected and json.loads(out.read_text(encoding="utf-8")) == {"hospitals": expected}
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == list(expected)
+
+
+async def _open_flag(review: Any, category: int) -> pb.Flag:
+    """An undecided flag of ``category`` with money at stake."""
+    async for f in _all_flags(review, REVIEWER_A, category=category):
+        if f.state == pb.FLAG_STATE_OPEN and f.amount.fen:
+            return f
+    raise AssertionError(f"no open flag of {pb.Category.Name(category)}")
+
+
+async def test_a_confirmed_flag_is_deducted_by_the_year_end_clearing_and_posted_to_the_ledger(
+        runtime: Runtime, review_server: RunningServer, collection_app: App, channels: Any, loaded: World) -> None:
+    """Settlement reads review's confirmed deductions itself (ListDeductions with its own credentials) when a
+    clearing starts, pins them in the run, deducts them besides the policy's and the ledger posts them."""
+    from medpay.settlement.v1 import ledger_pb2 as lpb
+    from medpay.settlement.v1 import ledger_pb2_grpc as lpb_grpc
+    from medpay.settlement.v1 import settlement_pb2 as spb
+    from medpay.settlement.v1 import settlement_pb2_grpc as spb_grpc
+
+    from libs.common.dates import Period
+    from services.settlement.bootstrap import build_app as build_settlement
+    from services.settlement.bootstrap import service_spec as settlement_spec
+
+    review = channels[0]
+    await _run(channels)
+    flag = await _open_flag(review, pb.CATEGORY_RESTRICTED_SEX)
+    for metadata, step, verdict in ((REVIEWER_A, pb.REVIEW_STEP_FIRST_REVIEW, pb.VERDICT_UPHOLD),
+                                    (REVIEWER_B, pb.REVIEW_STEP_RE_REVIEW, pb.VERDICT_UPHOLD),
+                                    (hospital(flag.fixmedins_code), pb.REVIEW_STEP_APPEAL, 0),
+                                    (REVIEWER_B, pb.REVIEW_STEP_DECIDE, pb.VERDICT_UPHOLD)):
+        decided = await review.ReviewFlag(pb.ReviewFlagRequest(name=flag.name, step=step, verdict=verdict,
+                                                               reason="a man charged a women-only item"),
+                                          metadata=metadata)
+    assert decided.state == pb.FLAG_STATE_CONFIRMED
+    year = date_pb2.Date(year=2026)
+    confirmed = {d.fixmedins_code: d.amount.fen for d in (await review.ListDeductions(pb.ListDeductionsRequest(
+        parent="regions/330700", settlement_period=year))).deductions}
+    assert confirmed[flag.fixmedins_code] >= flag.amount.fen
+
+    running_collection, _, _ = collection_app
+    settings = runtime.settings.model_copy(update={
+        "collection_address": f"127.0.0.1:{running_collection.port}",
+        "evaluation_address": f"127.0.0.1:{review_server.port}", "settlement_review_deductions": True})
+    app = build_settlement(Runtime(settings))
+    settlement = await start_server(settlement_spec(app), settings, "127.0.0.1:0")
+    try:
+        levels: dict[str, int] = {}  # every hospital of the year gets a level (other tests' lists included)
+        async for chunk in app.feed.cases("330700", [Period(2026)], await app.feed.head()):
+            levels.update({c.hospital: c.hospital_level or 2 for c in chunk})
+        params = {"method": "points", "weights": {"years": [2026], "min_cases": 1},
+                  "levels": {"1": {}, "2": {}, "3": {}}, "budget": "3000000.00",
+                  "hospitals": {flag.fixmedins_code: {"deductions": "10.00"}}}
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{settlement.port}") as channel:
+            stub, ops = spb_grpc.SettlementServiceStub(channel), operations_pb2_grpc.OperationsStub(channel)
+
+            async def done(operation: operations_pb2.Operation) -> operations_pb2.Operation:
+                finished = await ops.WaitOperation(operations_pb2.WaitOperationRequest(
+                    name=operation.name, timeout={"seconds": 180}))
+                assert finished.done and not finished.HasField("error"), finished.error
+                return finished
+
+            policy = await stub.CreatePolicy(spb.CreatePolicyRequest(parent="regions/330700", policy=spb.Policy(
+                year=2026, parameters_json=json.dumps(params), hospital_levels=levels)))
+            await stub.ActivatePolicy(spb.ActivatePolicyRequest(name=policy.name, approved_by="e2e bureau"))
+            await done(await stub.ComputeWeights(spb.ComputeWeightsRequest(
+                parent="regions/330700", weight_table=spb.WeightTable(year=2026))))
+            run = spb.SettlementRun()
+            cleared = await done(await stub.StartSettlementRun(spb.StartSettlementRunRequest(
+                parent="regions/330700", settlement_run=spb.SettlementRun(settlement_period=year))))
+            cleared.response.Unpack(run)
+            assert run.total_review_deductions.fen == sum(confirmed.values())
+            statements = {s.fixmedins_code: s for s in (await stub.ListHospitalStatements(
+                spb.ListHospitalStatementsRequest(parent=run.name, page_size=1000))).hospital_statements}
+            for code, fen in confirmed.items():
+                s = statements[code]
+                policy_fen = 1000 if code == flag.fixmedins_code else 0
+                assert (s.review_deductions.fen, s.deductions.fen) == (fen, fen + policy_fen), code
+                assert s.balance.fen == s.assessed.fen - s.advances.fen - s.deductions.fen
+            entries = (await lpb_grpc.LedgerServiceStub(channel).ListLedgerEntries(lpb.ListLedgerEntriesRequest(
+                parent="regions/330700", settlement_run=run.name, page_size=1000))).ledger_entries
+            posted = next(e for e in entries if e.fixmedins_code == flag.fixmedins_code)
+            fund = next(line for line in posted.lines if line.account.endswith("/adjustment-fund"))
+            assert fund.credit.fen == statements[flag.fixmedins_code].deductions.fen
+
+            # The run pinned what it read: it reproduces byte for byte after another flag is confirmed, and
+            # the year, cleared, takes no second clearing with other deductions.
+            other = await _open_flag(review, pb.CATEGORY_UNBUNDLED_CHARGE)
+            for metadata, step in ((REVIEWER_A, pb.REVIEW_STEP_FIRST_REVIEW), (REVIEWER_B, pb.REVIEW_STEP_RE_REVIEW),
+                                   (REVIEWER_B, pb.REVIEW_STEP_DECIDE)):
+                await review.ReviewFlag(pb.ReviewFlagRequest(name=other.name, step=step, verdict=pb.VERDICT_UPHOLD,
+                                                             reason="both items on one day"), metadata=metadata)
+            kept, again = await app.settlement.reproduce(run.name.rsplit("/", 1)[1])
+            assert kept == again and kept
+            with pytest.raises(grpc.aio.AioRpcError) as settled:
+                await stub.StartSettlementRun(spb.StartSettlementRunRequest(
+                    parent="regions/330700", settlement_run=spb.SettlementRun(settlement_period=year)))
+            assert error_info(settled.value)[0].reason == "PERIOD_ALREADY_SETTLED"
+    finally:
+        await settlement.stop()

@@ -132,6 +132,7 @@ async def as_hospital(world: World, code: str) -> RunningServer:
 
 async def test_a_special_case_applied_approved_and_settled_and_the_ledger_equals_the_statements(
         world: World) -> None:
+    before = await balances(world)  # the region's accounts also carry other modules' runs (review's clearing)
     january = await settled(world, Period(YEAR, 1))
     advanced = await statements(world, january.name)
     posted = await entries(world, january.name)
@@ -165,7 +166,8 @@ async def test_a_special_case_applied_approved_and_settled_and_the_ledger_equals
     cleared = await statements(world, year.name)
     assert cleared[hospital].case_kinds["special"] == 1
 
-    got = await balances(world)
+    now = await balances(world)
+    got = {account: fen - before.get(account, 0) for account, fen in now.items()}  # what this test's runs posted
     for code in set(advanced) | set(cleared):
         a, c = advanced.get(code), cleared.get(code)
         assert got.get(f"{code}.advances-payable", 0) == -(a.balance.fen if a else 0)
@@ -175,7 +177,7 @@ async def test_a_special_case_applied_approved_and_settled_and_the_ledger_equals
     assert sum(got.values()) == 0
 
     again = await settled(world, Period(YEAR))  # the same run key: the finished run, nothing posted twice
-    assert again.name == year.name and await balances(world) == got
+    assert again.name == year.name and await balances(world) == now
     assert len(await entries(world, year.name)) == sum(1 for c in cleared.values() if c.gross.fen or c.balance.fen)
 
 

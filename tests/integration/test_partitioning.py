@@ -11,33 +11,30 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from libs.common.db.region import institution_region
+from services.collection.domain.model import region_of
+
 REFERENCE = {
     # replicated to every node (Citus reference tables): code standards, rule and knowledge versions, and the
-    # platform's own bookkeeping, small and read everywhere
+    # platform's own bookkeeping (runs, idempotency keys, gateway nonces), small, read everywhere, no tenant's rows
     "coding.code", "coding.code_system", "coding.code_version",
     "grouping.dip_build_upload", "grouping.run", "evaluation.run", "review.run", "settlement.run",
     "review.knowledge_item", "review.knowledge_version", "review.rule_set", "review.rule_version", "review.run_rule",
     "collection.gateway_nonce", "collection.run", "collection.idempotency",
 }
 BY_REGION = {
-    # distributed by region: they carry it
+    # distributed by region: every table of a tenant's data carries it, a child table too (Citus co-locates a
+    # join only on the distribution column, so a child cannot reach its region through its parent's key)
     "collection.settlement_list", "collection.case_event", "collection.settlement_record",
-    "grouping.dip_catalogue_version", "evaluation.evaluation_run", "review.feed_cursor", "review.flag",
-    "review.review_run", "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
-    "settlement.weight_table", "collection.audit_log", "review.audit_log", "settlement.audit_log",
-    "settlement.ledger_entry", "settlement.ledger_line", "settlement.special_case", "settlement.special_case_decision",
-}
-REGION_TO_ADD = {
-    # distributed by region through their parent's key; they need the region column before a Citus move (Citus
-    # co-locates a join only on the distribution column), the work left for each owner
-    "collection.list_revision": "settlement_list", "collection.group_result": "settlement_list",
-    "collection.list_finding": "settlement_list", "collection.status_history": "settlement_list",
-    "collection.rejection": "institution", "collection.record_revision": "settlement_record",
-    "collection.join_task": "settlement_record", "collection.fee_upload": "institution",
-    "collection.fee_stay": "institution", "collection.fee_detail": "fee_stay",
-    "evaluation.group_profile": "evaluation_run", "evaluation.indicator": "evaluation_run",
-    "review.flag_event": "flag", "settlement.case_result": "settlement_run",
-    "settlement.hospital_statement": "settlement_run",
+    "collection.list_revision", "collection.group_result", "collection.list_finding", "collection.status_history",
+    "collection.rejection", "collection.record_revision", "collection.join_task", "collection.fee_upload",
+    "collection.fee_stay", "collection.fee_detail",
+    "grouping.dip_catalogue_version", "evaluation.evaluation_run", "evaluation.group_profile",
+    "evaluation.indicator", "review.feed_cursor", "review.flag", "review.flag_event", "review.review_run",
+    "review.stay", "settlement.policy", "settlement.settlement_run", "settlement.weight_group",
+    "settlement.weight_table", "settlement.case_result", "settlement.hospital_statement", "collection.audit_log",
+    "review.audit_log", "settlement.audit_log", "settlement.ledger_entry", "settlement.ledger_line",
+    "settlement.special_case", "settlement.special_case_decision",
 }
 
 
@@ -53,11 +50,61 @@ async def test_every_table_has_its_place_in_the_distributed_layout(database_url:
     finally:
         await conn.close()
     tables = {row["name"]: row["region"] for row in rows}
-    placed = REFERENCE | BY_REGION | set(REGION_TO_ADD)
-    assert not REFERENCE & BY_REGION and not (REFERENCE | BY_REGION) & set(REGION_TO_ADD)
-    assert set(tables) - placed == set(), "new tables: reference, by region, or region to add?"
+    assert not REFERENCE & BY_REGION
+    assert set(tables) - (REFERENCE | BY_REGION) == set(), "new tables: reference or by region?"
     assert {name for name in BY_REGION if name in tables and not tables[name]} == set(), "must carry region"
-    assert {name for name in REGION_TO_ADD if tables.get(name)} == set(), "carries region now: move to BY_REGION"
+
+
+async def test_the_region_of_a_child_row_is_written_by_the_code_and_filled_by_the_migrations(
+        database_url: str) -> None:
+    """The migrations made the column NOT NULL (so no writer can leave it out), and the SQL that fills the
+    region of rows whose parent is the institution agrees with the domain's ``region_of``."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        nullable = {f"{r['table_schema']}.{r['table_name']}" for r in await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.columns "
+            "WHERE column_name = 'region' AND is_nullable = 'YES'")}
+        codes = ["H33070300001", "H33010200042", "H3307", "", "X330703ABC", "H33O70300001", "H١٢٣٤٥٦0001",
+                 "H330703"]
+        sql = await conn.fetch(f"SELECT {institution_region('c')} AS region FROM unnest($1::text[]) AS c", codes)
+    finally:
+        await conn.close()
+    assert nullable & BY_REGION == set()
+    assert [r["region"] for r in sql] == [region_of(c) for c in codes]
+
+
+CHILD_OF = {
+    # child table -> (parent table, join condition over child c and parent p): the region a child row must carry
+    "collection.list_revision": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.list_finding": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.group_result": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.status_history": ("collection.settlement_list", "p.list_id = c.list_id"),
+    "collection.record_revision": ("collection.settlement_record", "p.record_id = c.record_id"),
+    "collection.join_task": ("collection.settlement_record",
+                             "p.fixmedins_code = c.fixmedins_code AND p.setl_id = c.setl_id"),
+    "collection.fee_detail": ("collection.fee_stay", "p.fixmedins_code = c.fixmedins_code AND p.mdtrt_id = c.mdtrt_id"),
+    "evaluation.indicator": ("evaluation.evaluation_run", "p.run_id = c.run_id"),
+    "evaluation.group_profile": ("evaluation.evaluation_run", "p.run_id = c.run_id"),
+    "review.flag_event": ("review.flag", "p.flag_id = c.flag_id"),
+    "settlement.case_result": ("settlement.settlement_run", "p.run_id = c.run_id"),
+    "settlement.hospital_statement": ("settlement.settlement_run", "p.run_id = c.run_id"),
+}
+
+
+async def test_child_rows_carry_their_parents_region(database_url: str) -> None:
+    """Whatever the tests before this one stored (the suite's database), every child row's region is its
+    parent's, and an institution's rows carry the institution's."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        wrong = {child: await conn.fetchval(f"SELECT count(*) FROM {child} c JOIN {parent} p ON {on} "
+                                            f"WHERE c.region <> p.region")
+                 for child, (parent, on) in CHILD_OF.items()}
+        for table in ("collection.rejection", "collection.fee_upload", "collection.fee_stay", "collection.join_task"):
+            wrong[table] = await conn.fetchval(
+                f"SELECT count(*) FROM {table} WHERE region <> {institution_region('fixmedins_code')}")
+    finally:
+        await conn.close()
+    assert {table: n for table, n in wrong.items() if n} == {}
 
 
 REGIONS = ("330100", "330700")

@@ -41,9 +41,10 @@ async def settled(app: SettlementApp, region: str, cases: dict[str, str], month:
                                                                       "month": month, "n": len(cases)})
         for list_id, code in cases.items():
             await uow.session.execute(text(
-                "INSERT INTO settlement.case_result (run_id, setl_list_id, revision, fixmedins_code, month, "
-                "group_code, kind, halved, total_cost, terms) VALUES (:run, :id, 1, :code, :month, 'FM19', 0, "
-                "false, 100, '{}')"), {"run": run_id, "id": list_id, "code": code, "month": month})
+                "INSERT INTO settlement.case_result (run_id, region, setl_list_id, revision, fixmedins_code, month, "
+                "group_code, kind, halved, total_cost, terms) VALUES (:run, :region, :id, 1, :code, :month, 'FM19', "
+                "0, false, 100, '{}')"), {"run": run_id, "region": region, "id": list_id, "code": code,
+                                          "month": month})
         await uow.commit()
 
 

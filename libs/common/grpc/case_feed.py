@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
+import grpc
 from medpay.collection.v1 import collection_service_pb2 as collection_pb
+from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from ..dates import Period, date_from_proto
 from ..errors import FailedPrecondition, InvalidArgument
+from .upstream import upstream_error
+
+HEAD_DEADLINE_SECONDS = 30.0
+
+
+async def feed_head(stub: collection_grpc.CollectionServiceAsyncStub) -> int:
+    """The case feed's head (GetCaseFeed): the sequence a run pins before its as-of read. Collection not
+    answering is UNAVAILABLE ``UPSTREAM_UNAVAILABLE``; a refusal keeps collection's code and reason."""
+    try:
+        reply = await stub.GetCaseFeed(collection_pb.GetCaseFeedRequest(), timeout=HEAD_DEADLINE_SECONDS)
+    except grpc.aio.AioRpcError as failed:
+        raise upstream_error("collection", failed) from None
+    return int(reply.head_sequence)
 
 
 def case_dates(case: collection_pb.Case) -> tuple[date, date, str]:

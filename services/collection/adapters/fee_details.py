@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.national.fees import FeeLine
 
 from ..domain.fee_details import DetailRow
-from ..domain.model import Finding
+from ..domain.model import Finding, region_of
 from .tables import SCHEMA, metadata
 
 S = SCHEMA
@@ -41,6 +41,7 @@ fee_upload = Table(
     Column("upload_id", BigInteger, Identity(), primary_key=True),
     Column("infno", Text, nullable=False),            # 2301 or 2302
     Column("fixmedins_code", Text, nullable=False),
+    Column("region", Text, nullable=False),           # the institution's (region_of)
     Column("mdtrt_id", Text, nullable=False),
     Column("idempotency_key", Text),
     Column("line_count", Integer, nullable=False),
@@ -53,6 +54,7 @@ fee_detail = Table(
     Column("upload_id", BigInteger, nullable=False),
     Column("revoked_by", BigInteger),                  # the 2302 upload that revoked the line
     Column("fixmedins_code", Text, nullable=False),
+    Column("region", Text, nullable=False),            # the institution's (region_of)
     Column("mdtrt_id", Text, nullable=False),
     Column("feedetl_sn", Text, nullable=False),
     Column("psn_no", Text, nullable=False),
@@ -76,6 +78,7 @@ fee_stay = Table(
     "fee_stay", metadata,
     Column("fixmedins_code", Text, primary_key=True),
     Column("mdtrt_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the institution's (region_of)
     Column("line_count", Integer, nullable=False),
     Column("total_fen", BigInteger, nullable=False),
     Column("findings", JSONB, nullable=False),
@@ -138,13 +141,16 @@ class FeeDetailRepository:
 
     async def new_upload(self, infno: str, fixmedins_code: str, mdtrt_id: str, key: str | None, lines: int) -> int:
         row = (await self.session.execute(text(
-            f"INSERT INTO {S}.fee_upload (infno, fixmedins_code, mdtrt_id, idempotency_key, line_count) "
-            f"VALUES (:infno, :h, :m, :key, :n) RETURNING upload_id"),
-            {"infno": infno, "h": fixmedins_code, "m": mdtrt_id, "key": key, "n": lines})).one()
+            f"INSERT INTO {S}.fee_upload (infno, fixmedins_code, region, mdtrt_id, idempotency_key, line_count) "
+            f"VALUES (:infno, :h, :region, :m, :key, :n) RETURNING upload_id"),
+            {"infno": infno, "h": fixmedins_code, "region": region_of(fixmedins_code), "m": mdtrt_id, "key": key,
+             "n": lines})).one()
         return int(row.upload_id)
 
     async def insert_lines(self, upload_id: int, fixmedins_code: str, rows: Sequence[DetailRow]) -> None:
-        values = [{"upload_id": upload_id, "fixmedins_code": fixmedins_code, "mdtrt_id": r.line.mdtrt_id,
+        region = region_of(fixmedins_code)
+        values = [{"upload_id": upload_id, "fixmedins_code": fixmedins_code, "region": region,
+                   "mdtrt_id": r.line.mdtrt_id,
                    "feedetl_sn": r.line.sn, "psn_no": r.psn_no, "med_type": r.med_type, "fee_time": r.line.time,
                    "med_list_codg": r.line.code, "medins_list_codg": r.medins_list_codg,
                    "med_chrgitm_type": r.line.category, "cnt": r.line.cnt, "pric": r.line.pric,
@@ -187,12 +193,12 @@ class FeeDetailRepository:
     async def save_stay(self, fixmedins_code: str, mdtrt_id: str, lines: int, total_fen: int,
                         findings: Sequence[Finding]) -> datetime:
         row = (await self.session.execute(text(
-            f"INSERT INTO {S}.fee_stay (fixmedins_code, mdtrt_id, line_count, total_fen, findings) "
-            f"VALUES (:h, :m, :n, :t, CAST(:f AS jsonb)) ON CONFLICT (fixmedins_code, mdtrt_id) DO UPDATE "
+            f"INSERT INTO {S}.fee_stay (fixmedins_code, mdtrt_id, region, line_count, total_fen, findings) "
+            f"VALUES (:h, :m, :region, :n, :t, CAST(:f AS jsonb)) ON CONFLICT (fixmedins_code, mdtrt_id) DO UPDATE "
             f"SET line_count = excluded.line_count, total_fen = excluded.total_fen, findings = excluded.findings, "
             f"update_time = now() RETURNING update_time"),
-            {"h": fixmedins_code, "m": mdtrt_id, "n": lines, "t": total_fen,
-             "f": orjson.dumps([f.as_dict() for f in findings]).decode()})).one()
+            {"h": fixmedins_code, "m": mdtrt_id, "region": region_of(fixmedins_code), "n": lines, "t": total_fen,
+             "f": orjson.dumps([f.to_json() for f in findings]).decode()})).one()
         return row.update_time  # type: ignore[no-any-return]
 
     async def stay(self, fixmedins_code: str, mdtrt_id: str) -> StaySummary | None:
@@ -232,10 +238,7 @@ def _row(r: Any) -> DetailRow:
 
 
 def _summary(r: Any) -> StaySummary:
-    from ..domain.model import Severity
-
-    findings = [Finding(f["code"], Severity(f["severity"]), f["field"], f["message"], f["message_en"])
-                for f in r.findings]
+    findings = [Finding.from_json(f) for f in r.findings]
     return StaySummary(r.fixmedins_code, r.mdtrt_id, r.line_count, int(r.total_fen), findings, r.update_time)
 
 

@@ -89,13 +89,15 @@ async def store_record_changes(session: AsyncSession, changes: Sequence[RecordCh
                                     "mdtrt_id": c.record.mdtrt_id, "region": region_of(c.key[0]),
                                     "status": c.status} for c in new.values()]).decode()})).all()
         ids = {(r.fixmedins_code, r.setl_id): r.record_id for r in rows}
-    revisions = [{"record_id": c.record_id or ids[c.key], "revision": c.revision, "infno": c.record.infno,
+    revisions = [{"record_id": c.record_id or ids[c.key], "revision": c.revision, "region": region_of(c.key[0]),
+                  "infno": c.record.infno,
                   "digest": c.record.digest, "body": c.line} for c in changes]
     await session.execute(text(f"""
-        INSERT INTO {S}.record_revision (record_id, revision, infno, digest, body)
-        SELECT record_id, revision, infno, digest, body
-        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(record_id bigint, revision int, infno text, digest text,
-                                                           body jsonb)"""), {"rows": orjson.dumps(revisions).decode()})
+        INSERT INTO {S}.record_revision (record_id, revision, region, infno, digest, body)
+        SELECT record_id, revision, region, infno, digest, body
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(record_id bigint, revision int, region text, infno text,
+                                                           digest text, body jsonb)"""),
+        {"rows": orjson.dumps(revisions).decode()})
     last: dict[Key, RecordChange] = {}
     for c in changes:
         last[c.key] = c
@@ -116,9 +118,10 @@ async def add_join_tasks(session: AsyncSession, keys: Iterable[Key]) -> None:
     wanted = sorted(set(keys))
     if wanted:
         await session.execute(text(
-            f"INSERT INTO {S}.join_task (fixmedins_code, setl_id) "
-            f"SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:ids AS text[]))"),
-            {"codes": [c for c, _ in wanted], "ids": [s for _, s in wanted]})
+            f"INSERT INTO {S}.join_task (fixmedins_code, setl_id, region) "
+            f"SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:ids AS text[]), CAST(:regions AS text[]))"),
+            {"codes": [c for c, _ in wanted], "ids": [s for _, s in wanted],
+             "regions": [region_of(c) for c, _ in wanted]})
 
 
 async def claim_join_tasks(session: AsyncSession, keys: Sequence[Key] | None, limit: int) -> list[tuple[int, Key]]:

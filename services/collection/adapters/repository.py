@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_columns
-from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity, StoredList
+from ..domain.model import Finding, GroupRow, ListStatus, ParsedList, Severity, StoredList, region_of
 from . import feed, records, writer
 from .tables import SCHEMA
 
@@ -89,10 +89,11 @@ class CollectionRepository:
             await self.session.execute(text(f"""
                 WITH i AS (INSERT INTO {S}.idempotency (key, digest, response)
                            SELECT :key, :digest, CAST(:response AS jsonb) WHERE CAST(:key AS text) IS NOT NULL)
-                INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings)
-                VALUES (:key, :code, :setl_id, CAST(:findings AS jsonb))"""),
+                INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, region, setl_id, findings)
+                VALUES (:key, :code, :region, :setl_id, CAST(:findings AS jsonb))"""),
                 {"key": key, "digest": digest, "response": orjson.dumps(response).decode(), "code": fixmedins_code,
-                 "setl_id": setl_id, "findings": orjson.dumps([f.to_json() for f in findings]).decode()})
+                 "region": region_of(fixmedins_code), "setl_id": setl_id,
+                 "findings": orjson.dumps([f.to_json() for f in findings]).decode()})
         except IntegrityError as error:
             if _taken(error):
                 raise IdempotencyKeyTaken(key) from None
@@ -110,13 +111,15 @@ class CollectionRepository:
                               ELSE 'PENDING' END,
                 updated_time = now()
             WHERE list_id = :id AND CASE WHEN :status = 'REVOKED' THEN status <> 'REVOKED' ELSE status = 'REVOKED' END
-            RETURNING current_revision, status, fixmedins_code, setl_id"""),
+            RETURNING current_revision, status, fixmedins_code, setl_id, region"""),
             {"status": status.value, "id": list_id})).first()
         if changed is None:
             return False
         await self.session.execute(text(
-            f"INSERT INTO {S}.status_history (list_id, revision, status, reason) VALUES (:id, :rev, :status, :reason)"),
-            {"id": list_id, "rev": changed.current_revision, "status": changed.status, "reason": reason})
+            f"INSERT INTO {S}.status_history (list_id, region, revision, status, reason) "
+            f"VALUES (:id, :region, :rev, :status, :reason)"),
+            {"id": list_id, "region": changed.region, "rev": changed.current_revision, "status": changed.status,
+             "reason": reason})
         kind = EventKind.REVOKED if status is ListStatus.REVOKED else EventKind.REACTIVATED
         await feed.append_status_events(self.session, [list_id], changed.status, kind)
         if changed.status == ListStatus.PENDING.value:
@@ -134,9 +137,14 @@ class CollectionRepository:
             f"SELECT list_id FROM {S}.settlement_list WHERE list_id = ANY(CAST(:ids AS bigint[])) "
             f"ORDER BY list_id FOR UPDATE"), {"ids": sorted({i for i, _, _ in rows})})
         await self.session.execute(text(f"""
-            INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
-            SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(list_id bigint, revision int,
-                   scheme_id text, scheme_version text, drg text, adrg text, mdc text, status text, kind text)
+            INSERT INTO {S}.group_result (list_id, revision, scheme_id, region, scheme_version, drg, adrg, mdc,
+                                          status, kind)
+            SELECT x.list_id, x.revision, x.scheme_id, l.region, x.scheme_version, x.drg, x.adrg, x.mdc, x.status,
+                   x.kind
+            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(list_id bigint, revision int,
+                   scheme_id text, scheme_version text, drg text, adrg text, mdc text, status text, kind text),
+                 {S}.settlement_list l
+            WHERE l.list_id = x.list_id
             ON CONFLICT (list_id, revision, scheme_id) DO UPDATE
                SET scheme_version = excluded.scheme_version, drg = excluded.drg, adrg = excluded.adrg,
                    mdc = excluded.mdc, status = excluded.status, kind = excluded.kind, grouped_time = now()"""),
@@ -155,7 +163,7 @@ class CollectionRepository:
             return 0
         await self.session.execute(text("""
             CREATE TEMP TABLE join_outcome ON COMMIT DROP AS
-            SELECT x.*, CAST(NULL AS text) AS old_status, false AS applies
+            SELECT x.*, CAST(NULL AS text) AS old_status, false AS applies, CAST(NULL AS text) AS region
             FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
               list_id bigint, revision int, status text, record_revision int, total_fen bigint, fund_fen bigint,
               los_days int, sex smallint, age_years int, principal_dx text, findings jsonb, scheme_id text,
@@ -346,7 +354,7 @@ def _outcome_row(o: JoinOutcome, ruleset: str) -> dict[str, Any]:
 
 
 _JOIN_STEPS = (
-    f"""UPDATE join_outcome o SET old_status = l.status,
+    f"""UPDATE join_outcome o SET old_status = l.status, region = l.region,
                applies = l.current_revision = o.revision AND l.status <> 'REVOKED'
         FROM {S}.settlement_list l WHERE l.list_id = o.list_id""",
     "DELETE FROM join_outcome WHERE NOT applies",

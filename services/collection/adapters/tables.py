@@ -55,6 +55,7 @@ list_revision = Table(
     "list_revision", metadata,
     Column("list_id", BigInteger, primary_key=True),
     Column("revision", Integer, primary_key=True),
+    Column("region", Text, nullable=False),  # the list's (every tenant's row carries its region)
     Column("idempotency_key", Text),
     Column("digest", Text, nullable=False),
     Column("body", JSONB, nullable=False),
@@ -74,6 +75,7 @@ list_revision = Table(
 list_finding = Table(
     "list_finding", metadata,
     Column("list_id", BigInteger, nullable=False),
+    Column("region", Text, nullable=False),  # the list's
     Column("revision", Integer, nullable=False),
     Column("code", Text, nullable=False),
     Column("severity", Text, nullable=False),
@@ -88,6 +90,7 @@ group_result = Table(
     Column("list_id", BigInteger, primary_key=True),
     Column("revision", Integer, primary_key=True),
     Column("scheme_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the list's
     Column("scheme_version", Text, nullable=False),
     Column("drg", Text, nullable=False),
     Column("adrg", Text, nullable=False),
@@ -101,6 +104,7 @@ status_history = Table(
     "status_history", metadata,
     Column("change_id", BigInteger, primary_key=True, autoincrement=True),
     Column("list_id", BigInteger, nullable=False),
+    Column("region", Text, nullable=False),  # the list's
     Column("revision", Integer, nullable=False),
     Column("status", Text, nullable=False),
     Column("reason", Text, nullable=False),
@@ -121,6 +125,7 @@ rejection = Table(
     Column("rejection_id", BigInteger, primary_key=True, autoincrement=True),
     Column("idempotency_key", Text),
     Column("fixmedins_code", Text, nullable=False),
+    Column("region", Text, nullable=False),  # the institution's (region_of), '' for a code that is none
     Column("setl_id", Text, nullable=False),
     Column("findings", JSONB, nullable=False),
     Column("received_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -195,6 +200,7 @@ record_revision = Table(
     "record_revision", metadata,
     Column("record_id", BigInteger, primary_key=True),
     Column("revision", Integer, primary_key=True),
+    Column("region", Text, nullable=False),  # the record's
     Column("infno", Text, nullable=False),
     Column("digest", Text, nullable=False),
     Column("body", JSONB, nullable=False),
@@ -207,6 +213,7 @@ join_task = Table(
     # in its transaction, removed by the joiner in the transaction that joins them.
     Column("task_id", BigInteger, Identity(), primary_key=True),
     Column("fixmedins_code", Text, nullable=False),
+    Column("region", Text, nullable=False),  # the institution's (region_of)
     Column("setl_id", Text, nullable=False),
     Column("created_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

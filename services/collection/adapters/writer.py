@@ -7,11 +7,14 @@ history and feed event is built here, over *rows* of one shape, whatever brings 
   (``staged_steps``), the keys claimed first and the responses set last;
 - the joiner: rows of outcomes for revisions already stored (``join_steps``).
 
-A row has the columns of ``ROW_COLUMNS``; after the list upsert it also has ``list_id``, ``setl_list_id``,
-``revision`` and ``had_events`` (whether the list was in the feed before).
+A row has the columns of ``ROW_COLUMNS`` (its ``region`` is written on every row of the list's tables); after
+the list upsert it also has ``list_id``, ``setl_list_id``, ``revision`` and ``had_events`` (whether the list was
+in the feed before).
 """
 
 from __future__ import annotations
+
+from libs.common.db.region import institution_region
 
 from . import feed
 from .tables import SCHEMA
@@ -55,24 +58,25 @@ def had_events(list_id: str) -> str:
 
 def insert_revisions(rows: str) -> str:
     return f"""
-        INSERT INTO {S}.list_revision (list_id, revision, idempotency_key, digest, body, ruleset, total_fen, fund_fen,
-                                       los_days, sex, age_years, discharge_date, discharge_type, principal_dx,
-                                       record_revision)
-        SELECT list_id, revision, key, digest, body, ruleset, total_fen, fund_fen, los_days, sex, age_years,
+        INSERT INTO {S}.list_revision (list_id, revision, region, idempotency_key, digest, body, ruleset, total_fen,
+                                       fund_fen, los_days, sex, age_years, discharge_date, discharge_type,
+                                       principal_dx, record_revision)
+        SELECT list_id, revision, region, key, digest, body, ruleset, total_fen, fund_fen, los_days, sex, age_years,
                discharge_date, discharge_type, principal_dx, record_revision FROM ({rows}) x"""
 
 
 def insert_groups(rows: str) -> str:
     return f"""
-        INSERT INTO {S}.group_result (list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, status, kind)
-        SELECT list_id, revision, scheme_id, scheme_version, drg, adrg, mdc, group_status, group_kind
+        INSERT INTO {S}.group_result (list_id, revision, scheme_id, region, scheme_version, drg, adrg, mdc, status,
+                                      kind)
+        SELECT list_id, revision, scheme_id, region, scheme_version, drg, adrg, mdc, group_status, group_kind
         FROM ({rows}) x WHERE scheme_id <> ''"""
 
 
 def insert_findings(rows: str) -> str:
     return f"""
-        INSERT INTO {S}.list_finding (list_id, revision, code, severity, field, message_zh, message_en)
-        SELECT x.list_id, x.revision, f.code, f.severity, f.field, f.message_zh, f.message_en
+        INSERT INTO {S}.list_finding (list_id, region, revision, code, severity, field, message_zh, message_en)
+        SELECT x.list_id, x.region, x.revision, f.code, f.severity, f.field, f.message_zh, f.message_en
         FROM ({rows}) x, jsonb_to_recordset(x.findings)
              AS f(code text, severity text, field text, message_zh text, message_en text)"""
 
@@ -80,8 +84,8 @@ def insert_findings(rows: str) -> str:
 def insert_history(rows: str, reason: str) -> str:
     """A status-history entry per row; ``reason`` is an SQL expression over the row ``x``."""
     return f"""
-        INSERT INTO {S}.status_history (list_id, revision, status, reason)
-        SELECT list_id, revision, status, {reason} FROM ({rows}) x"""
+        INSERT INTO {S}.status_history (list_id, region, revision, status, reason)
+        SELECT list_id, region, revision, status, {reason} FROM ({rows}) x"""
 
 
 def insert_events(rows: str) -> str:
@@ -130,8 +134,9 @@ def staged_steps() -> tuple[str, ...]:
               INSERT INTO {S}.idempotency (key, digest) SELECT key, digest FROM stage WHERE wave = :wave
               ON CONFLICT DO NOTHING RETURNING key)
             UPDATE stage SET claimed = true FROM claimed WHERE stage.key = claimed.key AND stage.wave = :wave""",
-        f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, setl_id, findings)
-            SELECT key, fixmedins_code, setl_id, findings FROM stage WHERE wave = :wave AND claimed AND NOT accepted""",
+        f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, region, setl_id, findings)
+            SELECT key, fixmedins_code, {institution_region("fixmedins_code")}, setl_id, findings
+            FROM stage WHERE wave = :wave AND claimed AND NOT accepted""",
         f"""WITH l AS ({upsert_lists("SELECT * FROM stage WHERE wave = :wave AND claimed AND accepted")})
             UPDATE stage s SET list_id = l.list_id, setl_list_id = l.setl_list_id, revision = l.current_revision,
                                had_events = l.current_revision > 1 AND {had_events("l.list_id")}

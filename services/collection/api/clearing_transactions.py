@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from medpay.common.v1 import common_pb2
@@ -33,6 +32,7 @@ from libs.common.dates import Period
 from libs.common.money import fen_text, wire_fen
 
 from ..adapters.settlement_client import SettlementClient
+from ..domain.case_facts import parse_day
 from ..domain.model import Finding, error, region_of
 from .transactions import Call, Handler
 
@@ -79,7 +79,7 @@ def requested_period(data: Mapping[str, Any]) -> Period | Finding:
         except ValueError:
             return error("QC-REQ-001", "data.clr_ym", "clr_ym 须为 yyyyMM、yyyy-MM 或 yyyy",
                                "clr_ym must be yyyyMM, yyyy-MM or yyyy")
-    begin, end = _day(data.get("begndate")), _day(data.get("enddate"))
+    begin, end = parse_day(data.get("begndate")), parse_day(data.get("enddate"))
     if begin is None or end is None:
         return error("QC-REQ-001", "data.clr_ym", "须给出 clr_ym，或 begndate 与 enddate",
                            "clr_ym (or begndate and enddate) is required")
@@ -90,13 +90,6 @@ def requested_period(data: Mapping[str, Any]) -> Period | Finding:
                        "begndate to enddate must be exactly one calendar month or one year")
 
 
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _yuan(money: common_pb2.Money) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 import grpc
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
-from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import fee_detail_service_pb2 as fee_pb
 from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
@@ -20,11 +19,11 @@ from libs.national.fees import fee_instant, scaled_text
 
 from ..domain.envelope import content_digest
 from ..domain.fee_details import DetailRow
-from ..domain.model import Finding, Severity
+from ..domain.model import Finding
 from ..service_layer.fee_details import FeeCommand, FeeDetails, StayDetails
+from .servicer import finding_proto
 
 SERVICE_NAME = fee_pb.DESCRIPTOR.services_by_name["FeeDetailService"].full_name
-_SEVERITY = {Severity.ERROR: pb.SEVERITY_ERROR, Severity.WARNING: pb.SEVERITY_WARNING}
 
 
 class FeeDetailServicer(fee_grpc.FeeDetailServiceServicer):
@@ -83,7 +82,7 @@ def upload_response(outcome: dict[str, Any]) -> fee_pb.UploadFeeDetailsResponse:
                                       cnt=scaled_text(x["cnt"]), pric=scaled_text(x["pric"]),
                                       amount=Money(x["amount"]).to_proto(), init_feedetl_sn=x["refers_to"])
                      for x in outcome["lines"]],
-        findings=[finding_proto(finding_from_dict(f)) for f in outcome["findings"]],
+        findings=[finding_proto(Finding.from_json(f)) for f in outcome["findings"]],
         stay_line_count=outcome["stay_line_count"], stay_total=Money(outcome["stay_total_fen"]).to_proto())
 
 
@@ -113,10 +112,3 @@ def fee_time(local: str) -> Timestamp:
     return ts
 
 
-def finding_from_dict(d: dict[str, str]) -> Finding:
-    return Finding(d["code"], Severity(d["severity"]), d["field"], d["message"], d["message_en"])
-
-
-def finding_proto(f: Finding) -> pb.Finding:
-    return pb.Finding(code=f.code, severity=_SEVERITY[f.severity], field=f.field, message_zh=f.message_zh,
-                      message_en=f.message_en)

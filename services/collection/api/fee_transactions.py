@@ -15,6 +15,7 @@ from libs.common.money import fen_text
 from libs.national.fees import scaled_text
 
 from ..domain.envelope import content_digest
+from ..domain.model import Finding
 from ..service_layer.fee_details import FeeCommand, FeeDetails, FeeDetailsRefused
 from .transactions import Call, Handler
 
@@ -28,13 +29,14 @@ def upload_fee_details(details: FeeDetails) -> Handler:
             outcome, _ = await details.upload(cmd)
         except FeeDetailsRefused as refused:
             return call.fail(list(refused.findings))
-        by_line = {f["field"]: f["message"] for f in outcome["findings"]}
+        findings = [Finding.from_json(f) for f in outcome["findings"]]
+        by_line = {f.field: f.message_zh for f in findings}
         return call.ok({
             "result": [{"feedetl_sn": x["sn"], "det_item_fee_sumamt": fen_text(x["amount"]),
                         "cnt": scaled_text(x["cnt"]), "pric": scaled_text(x["pric"]),
                         "med_chrgitm_type": x["category"], "memo": by_line.get(f"feedetl_sn {x['sn']}", "")}
                        for x in outcome["lines"]],
-            "warnings": outcome["findings"], "stay_line_count": outcome["stay_line_count"],
+            "warnings": [f.as_dict() for f in findings], "stay_line_count": outcome["stay_line_count"],
             "stay_total": fen_text(outcome["stay_total_fen"])})
     return handle
 

@@ -10,7 +10,6 @@ when ``trig_scen`` is a settlement scene (6-9); 3102 always runs "during".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -22,6 +21,7 @@ from libs.common.money import fen_text, wire_fen
 from libs.national.fees import fee_instant, normal_time
 
 from ..adapters.review_client import ReviewClient
+from ..domain.case_facts import parse_day
 from ..domain.model import error
 from .transactions import Call, Handler
 
@@ -82,7 +82,7 @@ def stay_of(hospital: str, patient: Mapping[str, Any], e: Mapping[str, Any]) -> 
                                                                                 e.get("adm_dept_codg") or ""))
     if not stay.mdtrt_id:
         return None, "mdtrt_id is required"
-    birth = _date(patient.get("brdy"))
+    birth = parse_day(patient.get("brdy"))
     if birth is not None:
         stay.birth_date.CopyFrom(date_pb2.Date(year=birth.year, month=birth.month, day=birth.day))
     discharged = _timestamp(e.get("dscg_date"))
@@ -148,13 +148,3 @@ def _timestamp(value: Any) -> Timestamp | None:
     ts = Timestamp()
     ts.FromDatetime(fee_instant(text))
     return ts
-
-
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return datetime.fromisoformat(value[:10]).date()
-    except ValueError:
-        return None
-

@@ -146,7 +146,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                 results.append(pb.BatchUploadResult(index=index, accepted=_accepted(outcome)))
             else:
                 results.append(pb.BatchUploadResult(index=index, rejections=[
-                    _finding_proto(Finding.from_json(f)) for f in outcome["findings"]]))
+                    finding_proto(Finding.from_json(f)) for f in outcome["findings"]]))
         return results
 
     async def GetSettlementList(self, request: pb.GetSettlementListRequest, context: Any) -> pb.SettlementList:
@@ -263,12 +263,12 @@ def _accepted(stored: dict[str, Any]) -> pb.UploadSettlementListResponse:
     group = stored.get("group")
     return pb.UploadSettlementListResponse(
         name=f"{LIST_COLLECTION}/{stored['setl_list_id']}", setl_list_id=stored["setl_list_id"],
-        revision=stored["revision"], findings=[_finding_proto(Finding.from_json(f)) for f in stored["findings"]],
+        revision=stored["revision"], findings=[finding_proto(Finding.from_json(f)) for f in stored["findings"]],
         case_group=_group_proto(GroupRow(**group)) if group else None,
         status=_STATUS[stored.get("status", "ACTIVE")])
 
 
-def _finding_proto(f: Finding) -> pb.Finding:
+def finding_proto(f: Finding) -> pb.Finding:
     return pb.Finding(code=f.code, severity=_SEVERITY[f.severity], field=f.field, message_zh=f.message_zh,
                       message_en=f.message_en)
 
@@ -295,7 +295,7 @@ def _list_proto(s: StoredList, full: bool) -> pb.SettlementList:
         receive_time=_timestamp(s.received_time))
     if full:
         m.input_json = orjson.dumps(s.body)
-        m.findings.extend(_finding_proto(f) for f in s.findings)
+        m.findings.extend(finding_proto(f) for f in s.findings)
         m.history.extend(pb.StatusChange(status=_STATUS[st], change_time=_timestamp(t), reason=r, revision=rev)
                          for st, t, r, rev in s.history)
     return m

@@ -36,6 +36,8 @@ SETLINFO_ALIASES: Mapping[str, str] = {
 }
 
 _ABSENT = object()
+ABSENT = _ABSENT
+"""What ``plain_form`` answers for a value that is left out of the internal form (blank, or a 0 g weight)."""
 _LONGEST_READ = 40
 """Longer numbers and times are not read (they are refused by the input limits, untouched)."""
 _TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,9}))?)?)?"
@@ -90,6 +92,14 @@ def _entry(obj: Mapping[str, Any], fields: Mapping[str, Field], aliases: Mapping
         else:
             aliased.discard(name)
     return out
+
+
+def plain_form(value: Any, field: Field) -> Any:
+    """One known field's value in the internal form (``ABSENT`` when it is left out): what ``normalise`` makes
+    of it."""
+    if type(value) is str and field.kind in _TEXT_KINDS:
+        return value.strip() or _ABSENT
+    return _FORMS[field.kind](value, field)
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from .fields import ENVELOPE, MAX_DEPTH
+from .fields import ENVELOPE, MAX_DEPTH, Kind
 from .limits import MAX_FINDINGS, object_limits, show
 from .model import Finding, error
 
@@ -62,11 +62,13 @@ def nesting(value: Any) -> int:
     return deepest
 
 
-def read_envelope(request: Any, path_infno: str | None,
-                  known: Collection[str] = ("9001", "4101A", "4102", "4103")) -> tuple[Envelope | None, list[Finding]]:
+def read_envelope(request: Any, path_infno: str | None, known: Collection[str] = ("9001", "4101A", "4102", "4103"),
+                  *, deep: bool = True) -> tuple[Envelope | None, list[Finding]]:
     """Check the envelope; the infno comes from the URL path or the body (they must agree when both are given).
 
-    ``known`` are the transactions this door serves (the keys of its dispatch table)."""
+    ``known`` are the transactions this door serves (the keys of its dispatch table). ``deep=False`` leaves
+    how deep ``input`` nests to the caller (the bulk import's one pass over a list reads flat lists only, and
+    reads the envelope again, deeply, for any other)."""
     if not isinstance(request, Mapping):
         return None, [error("ENV-000", "", "请求体必须是 JSON 对象", "the request body must be a JSON object")]
     found: list[Finding] = []
@@ -96,11 +98,12 @@ def read_envelope(request: Any, path_infno: str | None,
     body = request.get("input")
     if not isinstance(body, Mapping):
         found.append(error("ENV-005", "input", "缺少 input 对象", "input must be a JSON object"))
-    elif nesting(body) > MAX_DEPTH - 1:
+    elif deep and nesting(body) > MAX_DEPTH - 1:
         found.append(error("ENV-005", "input", f"input 嵌套超过 {MAX_DEPTH} 层",
                            f"input is nested deeper than {MAX_DEPTH} levels"))
-    found += [error("ENV-006", f.field, f.message_zh, f.message_en) for f in object_limits(
-        {k: v for k, v in request.items() if k in ENVELOPE and v is not None and v != ""}, ENVELOPE, "")]
+    if not _plain_fields(request):
+        found += [error("ENV-006", f.field, f.message_zh, f.message_en) for f in object_limits(
+            {k: v for k, v in request.items() if k in ENVELOPE and v is not None and v != ""}, ENVELOPE, "")]
     if found:
         return None, found
     name = request.get("fixmedins_name")
@@ -127,7 +130,30 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
 
 
+_LONGEST = {name: f.size if f.kind in (Kind.ID, Kind.TEXT) else 40 for name, f in ENVELOPE.items()}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CANONICAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _plain_fields(request: Mapping[str, Any]) -> bool:
+    """Every envelope field a short text without control characters: within the limits (``object_limits``
+    names what is not, the uncommon case)."""
+    for name, value in request.items():
+        longest = _LONGEST.get(name)
+        if longest is None or value is None or value == "":
+            continue
+        if type(value) is not str or len(value) > longest or _CONTROL.search(value):
+            return False
+    return True
+
+
 def _is_time(value: str) -> bool:
+    if _CANONICAL_TIME.fullmatch(value):  # the common case, without strptime; what it refuses is judged below
+        try:
+            datetime.fromisoformat(value)
+            return True
+        except ValueError:
+            pass
     try:
         datetime.strptime(value, INF_TIME)
     except ValueError:

@@ -50,6 +50,10 @@ def cross_checks(parsed: ParsedList, record: SettlementRecord) -> Iterator[Findi
     )
     for code, name, mine, theirs, zh in differences:
         if mine not in (None, "") and theirs not in (None, "") and mine != theirs:
+            if name == "psn_name":  # a name is kept in the list and record bodies only (README "Personal data")
+                yield warning(code, f"setlinfo.{name}", f"{zh}与结算记录的不一致，以结算记录为准",
+                              f"{name} differs from the settlement record's; the record's is used")
+                continue
             yield warning(code, f"setlinfo.{name}", f"{zh} {mine} 与结算记录的 {theirs} 不一致，以结算记录为准",
                           f"{name} {mine} differs from the settlement record's {theirs}; the record's is used")
     m = parsed.list_money

@@ -30,7 +30,7 @@ from typing import Any
 from libs.common.money import fen_text, wire_fen
 from libs.national.clock import china_now as aware_china_now
 
-from .dialects import read_time
+from .dialects import ABSENT, SETLINFO_ALIASES, plain_form, read_time
 from .fields import MAX_DEPTH, MAX_ENTRIES, MAX_KEY, MAX_PROPERTIES, NODES, OTHER_TEXT, SETLINFO, Field, Kind
 from .model import Finding, ParsedList, Severity, Verdicts, error
 
@@ -93,9 +93,8 @@ class _Check:
 
     def __init__(self, now: datetime) -> None:
         self.found: list[Finding] = []
-        latest = now + timedelta(days=1)
-        self.latest = latest.strftime("%Y-%m-%d %H:%M:%S")
-        self.earliest = EARLIEST_STAY.isoformat()
+        self.latest = _latest(now)
+        self.earliest = _EARLIEST
 
     def object(self, obj: Mapping[str, Any], path: str, shapes: Mapping[str, _Shape] | Mapping[str, Field],
                depth: int) -> None:
@@ -221,6 +220,21 @@ class _Check:
                     self.other(item, f"{path}[{i}]", depth + 1)
 
 
+_EARLIEST = EARLIEST_STAY.isoformat()
+_latest_of: dict[datetime, str] = {}
+
+
+def _latest(now: datetime) -> str:
+    """The latest plausible stay time for the clock ``now`` (the clock plus a day), as text; remembered for the
+    second (every list of a bulk import asks)."""
+    second = now.replace(microsecond=0)
+    latest = _latest_of.get(second)
+    if latest is None:
+        _latest_of.clear()
+        latest = _latest_of[second] = (second + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    return latest
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -233,6 +247,139 @@ def show(value: Any) -> str:
     """A value for a message, never long: a list's message must not echo a megabyte back."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+# -- one pass: the internal form of a list within its limits ------------------------------------------------------
+
+_TEXT_KINDS, _COUNT_KINDS = frozenset((Kind.ID, Kind.TEXT)), frozenset((Kind.INT, Kind.AGE))
+_PLAIN_MONEY = re.compile(rf"\d{{1,{_LONGEST_AMOUNT - 4}}}\.\d\d")
+"""Money in the internal form short enough to lie within the limits whatever its digits (the common case)."""
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d:\d\d)?")
+_Spec = tuple[Kind, int, int, int, bool, Field]
+"""A field precompiled: its kind, most characters (texts) or its range (counts), the length of its canonical
+text (dates and times; else -1), whether it is a time of the stay."""
+
+
+def _specs(fields: Mapping[str, Field]) -> dict[str, _Spec]:
+    out = {}
+    for name, f in fields.items():
+        low, high = f.range() if f.kind in (Kind.INT, Kind.AGE, Kind.GRAMS) else (0, 0)
+        length = 10 if f.kind is Kind.DATE else 19 if f.kind is Kind.DATETIME else -1
+        out[name] = (f.kind, f.size if f.kind in _TEXT_KINDS else low, high, length, f.stay, f)
+    return out
+
+
+_SETLINFO_SPECS = _specs(SETLINFO)
+_NODE_SPECS = {node: (_specs(fields), MAX_ENTRIES[node]) for node, fields in NODES.items()}
+
+
+def checked_form(body: Mapping[str, Any], fixmedins_code: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The internal form of a list's ``input`` object (what ``dialects.normalise`` makes of it) when it is
+    within every input limit, in one pass over the values; None when the list needs the precise path
+    (``normalise``, then ``input_limits`` names its findings): a value breaking a limit, an alias or a
+    property name to lower-case, a nested value where none belongs. The two paths agree on every list this
+    answers (tests/unit/collection/test_checked_form.py)."""
+    if not (isinstance(fixmedins_code, str) and INSTITUTION.fullmatch(fixmedins_code)) or len(body) > MAX_PROPERTIES:
+        return None
+    check = _Check(now or china_now())
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if value is None or value == "":
+            continue
+        if key == "setlinfo":
+            if type(value) is not dict:
+                return None
+            entry = _checked_entry(value, _SETLINFO_SPECS, check, SETLINFO_ALIASES)
+            if entry is None:
+                return None
+            out[key] = entry
+        elif key in _NODE_SPECS:
+            specs, most = _NODE_SPECS[key]
+            if type(value) is not list or len(value) > most:
+                return None
+            entries = []
+            for item in value:
+                if type(item) is not dict:
+                    return None
+                entry = _checked_entry(item, specs, check)
+                if entry is None:
+                    return None
+                if entry:
+                    entries.append(entry)
+            out[key] = entries
+        else:
+            plain = _other(key, value)
+            if plain is None:
+                return None
+            out[key] = plain
+    return out
+
+
+def _checked_entry(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Check,
+                   aliases: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """An object of known fields, as ``dialects._entry`` and ``_Check.object`` read it."""
+    if len(obj) > MAX_PROPERTIES:
+        return None
+    out: dict[str, Any] = {}
+    latest, earliest = check.latest, check.earliest
+    for name, sent in obj.items():
+        if sent is None or sent == "":
+            continue
+        key, spec = name, specs.get(name)
+        if spec is None and aliases and name in aliases:  # an alias never replaces the canonical spelling
+            key = aliases[name]
+            if key in out:
+                continue
+            spec = specs[key]
+        if spec is None:
+            if key in SETLINFO_ALIASES:
+                return None
+            plain = _other(key, sent)
+            if plain is None:
+                return None
+            out[key] = plain
+            continue
+        kind, low, high, length, stay, field = spec
+        if type(sent) is str:
+            value = sent.strip()
+            if not value:
+                continue
+            if kind in _TEXT_KINDS:
+                if len(value) > low or _CONTROL.search(value):
+                    return None
+                out[key] = value
+                continue
+            if kind is Kind.MONEY and _PLAIN_MONEY.fullmatch(value):
+                out[key] = value
+                continue
+            if len(value) == length and _CANONICAL_TIME.fullmatch(value):
+                if stay and not (earliest <= value[:10] and value <= latest):
+                    return None
+                out[key] = value
+                continue
+        elif type(sent) is int and kind in _COUNT_KINDS:
+            if not low <= sent <= high:
+                return None
+            out[key] = sent
+            continue
+        plain = plain_form(sent, field)
+        if plain is ABSENT:
+            continue
+        if not check.fits(plain, field):
+            return None
+        out[key] = plain
+    return out
+
+
+def _other(key: str, value: Any) -> Any:
+    """A property of no known field in the internal form within its limits; None when it needs the precise
+    path."""
+    if not key.islower() or len(key) > MAX_KEY or _CONTROL.search(key):
+        return None
+    if type(value) is str:
+        value = value.strip()
+        return None if not value or len(value) > OTHER_TEXT or _CONTROL.search(value) else value
+    return value if type(value) in (int, float, bool) else None
 
 
 # -- plausibility across fields (a quality-control rule) ---------------------------------------------------------

@@ -197,4 +197,4 @@ class StoredList:
 def region_of(fixmedins_code: str) -> str:
     """The prefecture (6 digits ending 00) of an institution code H + county + serial."""
     county = fixmedins_code[1:7]
-    return county[:4] + "00" if len(county) == 6 and county.isdigit() else ""
+    return county[:4] + "00" if len(county) == 6 and county.isascii() and county.isdigit() else ""

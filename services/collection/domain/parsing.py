@@ -19,7 +19,7 @@ from libs.common.money import wire_fen
 from .case_facts import case_facts, parse_day, parse_time, read_int, with_person
 from .codes import coded_fields
 from .dialects import normalise
-from .limits import input_limits
+from .limits import checked_form, input_limits
 from .model import CaseMoney, Finding, ListMoney, MoneySource, ParsedList, Person, error, region_of
 
 REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty",
@@ -33,8 +33,21 @@ OPTIONAL_LISTS = ("oprninfo", "icuinfo", "bldinfo", "opspdiseinfo", "iteminfo", 
 def parse_list(fixmedins_code: str, fixmedins_name: str, body: Any) -> tuple[ParsedList | None, list[Finding]]:
     if not isinstance(body, Mapping):
         return None, [error("QC-REQ-001", "input", "input 必须是对象", "input must be a JSON object")]
+    checked = checked_form(body, fixmedins_code)  # one pass for the common list; the precise path else
+    if checked is not None:
+        return parse_checked(fixmedins_code, fixmedins_name, checked)
     body = normalise(body)
-    findings = input_limits(body, fixmedins_code) or _structure(body)
+    findings = input_limits(body, fixmedins_code)
+    if findings:
+        return None, findings
+    return parse_checked(fixmedins_code, fixmedins_name, body)
+
+
+def parse_checked(fixmedins_code: str, fixmedins_name: str, body: dict[str, Any]) -> tuple[ParsedList | None,
+                                                                                           list[Finding]]:
+    """A list already in the internal form and within its input limits (``limits.checked_form``, or
+    ``normalise`` and ``input_limits``)."""
+    findings = _structure(body)
     if findings:
         return None, findings
     s = body["setlinfo"]

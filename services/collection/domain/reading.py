@@ -6,8 +6,9 @@ from __future__ import annotations
 import orjson
 
 from .envelope import content_digest, read_envelope
+from .limits import checked_form
 from .model import Finding, ParsedList, error
-from .parsing import parse_list
+from .parsing import parse_checked, parse_list
 
 ReadLine = tuple[int, str, str, ParsedList | None, list[Finding]]
 """(file line, idempotency key, content digest, the list or None, findings)."""
@@ -21,12 +22,18 @@ def read_line(number: int, line: bytes, file_digest: str) -> ReadLine:
     except orjson.JSONDecodeError as bad:
         return number, f"import:{file_digest[:16]}:{number}", "", None, [
             error("ENV-000", "", "不是合法 JSON", f"line {number} is not JSON: {bad}")]
-    envelope, problems = read_envelope(request, None)
-    if envelope is None:
-        return number, f"import:{file_digest[:16]}:{number}", "", None, problems
+    envelope, _ = read_envelope(request, None, deep=False)
+    checked = checked_form(envelope.body, envelope.fixmedins_code) if envelope is not None else None
+    if envelope is None or checked is None:  # not the common flat list within its limits: read as the door does
+        envelope, problems = read_envelope(request, None)
+        if envelope is None:
+            return number, f"import:{file_digest[:16]}:{number}", "", None, problems
     key = f"msgid:{envelope.fixmedins_code}:{envelope.msgid}"
     content = content_digest(envelope.infno, envelope.fixmedins_code, envelope.body)
-    parsed, findings = parse_list(envelope.fixmedins_code, envelope.fixmedins_name, envelope.body)
+    if checked is not None:
+        parsed, findings = parse_checked(envelope.fixmedins_code, envelope.fixmedins_name, checked)
+    else:
+        parsed, findings = parse_list(envelope.fixmedins_code, envelope.fixmedins_name, envelope.body)
     return number, key, content, parsed, findings
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from libs.common.errors import AlreadyExists, FieldViolation, InvalidArgument, MedpayError, NotFound
+from libs.common.errors import Aborted, AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from libs.national.fees import FeeLine
 
 from ..adapters.clients import CodingClient
@@ -33,10 +33,6 @@ from .queries import check_period, check_region
 from .unit_of_work import CollectionUnitOfWork
 
 STREAM_CHUNK = 200
-
-
-class RequestInFlight(MedpayError):
-    code = "ABORTED"
 
 
 class FeeDetailsRefused(InvalidArgument):
@@ -97,7 +93,7 @@ class FeeDetails:
             await repo.insert_lines(upload_id, upload.fixmedins_code, upload.rows)
             count, total, findings = await self._restate(repo, upload.fixmedins_code, upload.mdtrt_id)
             outcome = {"mdtrt_id": upload.mdtrt_id, "lines": [_line_dict(r.line) for r in upload.rows],
-                       "findings": [f.as_dict() for f in findings], "stay_line_count": count,
+                       "findings": [f.to_json() for f in findings], "stay_line_count": count,
                        "stay_total_fen": total}
             if cmd.key is not None:
                 await repo.remember(cmd.key, outcome)
@@ -159,7 +155,7 @@ class FeeDetails:
     async def _replayed(self, cmd: FeeCommand) -> dict[str, Any]:
         replay = await self._replay(cmd)
         if replay is None:  # the holder has not committed its response yet, or rolled back
-            raise RequestInFlight(f"{cmd.key} is being processed by another request; retry",
+            raise Aborted(f"{cmd.key} is being processed by another request; retry",
                                   reason="REQUEST_IN_FLIGHT")
         return replay
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.errors import AlreadyExists, MedpayError
+from libs.common.errors import Aborted, AlreadyExists, MedpayError
 
 from ..adapters.records import Key, RecordChange, current_records, lock_keys, store_record_changes
 from ..adapters.repository import IdempotencyKeyTaken
@@ -95,8 +95,8 @@ class RecordIntake:
         except IdempotencyKeyTaken:
             replay = await self._replayed(key or "", digest)
             if replay is None:
-                raise AlreadyExists(f"request_id {request_id} is being processed; retry",
-                                    reason="REQUEST_IN_FLIGHT") from None
+                raise Aborted(f"request_id {request_id} is being processed; retry",
+                              reason="REQUEST_IN_FLIGHT") from None
             return replay
         await self.join_after([(r.fixmedins_code, r.setl_id) for r in results if _changed(r)])
         return results

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from libs.common.errors import AlreadyExists
+from libs.common.errors import Aborted, AlreadyExists
 
 from ..adapters.records import StoredRecord, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN, IdempotencyKeyTaken
@@ -131,7 +131,7 @@ class Uploads:
         async with self._new_uow() as uow:
             stored = await uow.lists.stored_response(cmd.key or "")
         if stored is None or stored[1] is None:  # the holder rolled back (e.g. an upstream failure): retry
-            raise AlreadyExists(f"{cmd.key} is being processed by another request; retry", reason="REQUEST_IN_FLIGHT")
+            raise Aborted(f"{cmd.key} is being processed by another request; retry", reason="REQUEST_IN_FLIGHT")
         return self._answer(cmd, *stored)
 
     @staticmethod

@@ -11,7 +11,7 @@ from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from libs.common.dates import Period
-from libs.common.grpc.case_feed import case_dates
+from libs.common.grpc.case_feed import case_dates, feed_head
 from libs.common.grpc.streams import StreamConsumer
 from libs.common.grpc.upstream import upstream_error
 
@@ -29,11 +29,7 @@ class CollectionFeed:
         self._stub = collection_grpc.CollectionServiceStub(channel)
 
     async def head(self) -> int:
-        try:
-            reply = await self._stub.GetCaseFeed(collection_pb.GetCaseFeedRequest())
-        except grpc.aio.AioRpcError as failed:
-            raise upstream_error("collection", failed) from None
-        return int(reply.head_sequence)
+        return await feed_head(self._stub)
 
     async def cases(self, region: str, periods: Sequence[Period], sequence: int) -> AsyncIterator[list[CollectedCase]]:
         """Chunks of every case of the region's periods as of ``sequence`` (not 0: pin the head first), revoked

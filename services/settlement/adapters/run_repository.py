@@ -133,12 +133,14 @@ class SettlementRunRepository:
             cases=run.cases, hospitals=run.hospitals, total_points=run.total_points, fund_ratio=run.fund_ratio,
             point_value=run.point_value, provisional_point_value=run.provisional_point_value, totals=run.totals,
             statements_digest=run.statements_digest))
-        rows = [_case_row(run.run_id, c) for c in outcome.cases]
+        # Each row carries the run's region (the distribution key of a region-distributed layout).
+        rows = [_case_row(run.run_id, c) | {"region": run.region} for c in outcome.cases]
         for start in range(0, len(rows), INSERT_CHUNK):
             await self._session.execute(case_result.insert(), rows[start:start + INSERT_CHUNK])
         if outcome.statements:
             await self._session.execute(hospital_statement.insert(), [
-                _statement_row(run.run_id, s, d) for s, d in zip(outcome.statements, documents, strict=True)])
+                _statement_row(run.run_id, s, d) | {"region": run.region}
+                for s, d in zip(outcome.statements, documents, strict=True)])
 
     async def statements(self, run_id: str, hospital: str | None, after: str, limit: int) -> list[StoredStatement]:
         query = select(hospital_statement).where(hospital_statement.c.run_id == run_id,

@@ -118,6 +118,7 @@ settlement_run = Table(
 case_result = Table(
     "case_result", metadata,
     Column("run_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the run's (every tenant's row carries its region)
     Column("setl_list_id", BYTE_ORDER, primary_key=True),
     Column("revision", Integer, nullable=False),
     Column("fixmedins_code", Text, nullable=False),
@@ -140,6 +141,7 @@ case_result = Table(
 hospital_statement = Table(
     "hospital_statement", metadata,
     Column("run_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the run's
     Column("fixmedins_code", BYTE_ORDER, primary_key=True),
     Column("cases", Integer, nullable=False),
     Column("points", BigInteger),

@@ -7,7 +7,10 @@ before) and the year-end clearing, from collected cases, a policy, a weight tabl
   were last paid (a revised or revoked list: another set of list revisions) gets an **adjustment**: the month's
   advance recomputed on its current cases minus what was paid for it so far. History is never edited.
 - **Clearing** of year Y: FORMAT's calculation over the year's active cases gives gross and assessed amounts; a
-  hospital's balance is ``assessed - advances paid over the year (adjustments included) - deductions``.
+  hospital's balance is ``assessed - advances paid over the year (adjustments included) - deductions``, where
+  ``deductions`` = the policy's (FORMAT's ``hospitals.<code>.deductions``) + what smart review confirmed for the
+  year (``RunInputs.review_deductions``, pinned when the run started). FORMAT deducts at the year's balance only:
+  an advance deducts nothing.
 
 Everything here is a function of its arguments: the same inputs give byte-identical statement documents.
 """
@@ -81,6 +84,8 @@ class RunStatement:
     months: tuple[MonthLine, ...] = ()
     case_kinds: dict[str, int] = field(default_factory=dict)
     """Its cases per kind (``normal``, ``high``, ``low``, ``by_item``, ``special``; kinds with cases only)."""
+    review_deductions: int = 0
+    """Of ``deductions``, the amounts smart review confirmed (clearing); the rest is the policy's."""
 
     def document(self, header: Mapping[str, str]) -> bytes:
         """The statement as canonical JSON (keys sorted, fixed places): the bytes a re-run reproduces."""
@@ -91,6 +96,8 @@ class RunStatement:
                 "deductions": fixed(self.deductions, 2), "balance": fixed(self.balance, 2),
                 "surplus": None if self.surplus is None else fixed(self.surplus, 2),
                 "months": [m.to_json() for m in self.months], "case_kinds": self.case_kinds}
+        if self.review_deductions:  # only then: statements of runs without them keep their bytes
+            body["review_deductions"] = fixed(self.review_deductions, 2)
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -164,6 +171,8 @@ class RunInputs:
     """List ids approved as special cases (of any month of the year)."""
     paid: Mapping[tuple[str, str], Paid] = field(default_factory=dict)
     """(hospital, month) -> what earlier runs of the year paid."""
+    review_deductions: Mapping[str, int] = field(default_factory=dict)
+    """hospital -> fen smart review confirmed for the year (its flags' amounts), deducted by the clearing."""
 
 
 def _settle(inputs: RunInputs, active: Sequence[CollectedCase]) -> tuple[Settlement, CaseTable]:
@@ -249,15 +258,17 @@ def clearing(inputs: RunInputs, cases: Sequence[CollectedCase]) -> RunOutcome:
     for (hospital, _), paid in inputs.paid.items():
         advanced[hospital] += paid.amount
     own = {h.hospital: h for h in settlement.hospitals} if settlement else {}
+    review = {code: fen for code, fen in inputs.review_deductions.items() if fen}
     statements = []
-    for code in sorted(set(own) | set(advanced)):
+    for code in sorted(set(own) | set(advanced) | set(review)):  # a deduction is never dropped for want of cases
         h = own.get(code)
         assessed, deductions = (h.assessed, h.deductions) if h else (0, 0)
+        deductions += review.get(code, 0)
         statements.append(RunStatement(
             hospital=code, cases=h.cases if h else 0, points=h.points if h else None, cmi=h.cmi if h else 0,
             gross=h.gross if h else 0, assessed=assessed, advances=advanced[code], adjustments=0,
             deductions=deductions, balance=assessed - advanced[code] - deductions,
-            surplus=h.surplus if h else None))
+            surplus=h.surplus if h else None, review_deductions=review.get(code, 0)))
     return _outcome(inputs, settlement, outcomes, statements)
 
 

@@ -2,7 +2,8 @@
 case feed as of the pinned sequence, settles, and stores case results and statements in one transaction with
 the run-completion hooks (``completion.py``).
 
-A run's inputs are its parameters (region, period, policy version, weight table version, feed sequence) plus
+A run's inputs are its parameters (region, period, policy version, weight table version, feed sequence and, for a
+year-end clearing with smart review connected, the deductions review confirmed for the year: ``review.py``) plus
 what it finds when it stores: the earlier runs of the year whose payments it accounts for (``builds_on``) and
 the approved special cases. Both are recorded with the run, so :meth:`SettlementRuns.reproduce` computes the
 same statements, byte for byte, at any later time.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -32,6 +33,8 @@ from .completion import CompletedRun, RunCompletionHook, StatementTotals, comple
 from .feed import CaseFeed, pin_sequence
 from .names import parse_case_name, parse_run_name
 from .policies import Policies
+from .review import PARAMETER as REVIEW_DEDUCTIONS
+from .review import ReviewDeductions, pinned_fen, pinned_text
 from .unit_of_work import SettlementUnitOfWork
 from .weight_tables import WeightTables
 
@@ -63,8 +66,10 @@ class RunView:
 
 class SettlementRuns:
     def __init__(self, uows: UowFactory, feed: CaseFeed, policies: Policies, weight_tables: WeightTables,
-                 hooks: tuple[RunCompletionHook, ...] = ()) -> None:
+                 hooks: tuple[RunCompletionHook, ...] = (), *, review: ReviewDeductions | None = None) -> None:
         self._uows = uows
+        self._review = review
+        """Where a clearing reads review's confirmed deductions; None: the policy's deductions only."""
         self._feed = feed
         self._policies = policies
         self._tables = weight_tables
@@ -100,6 +105,11 @@ class SettlementRuns:
         parameters: dict[str, Any] = {"region": request.region, "period": str(request.period),
                                       "run_type": run_type.value, "policy": policy.name,
                                       "weight_table": table.name, "feed_sequence": sequence}
+        if run_type is RunType.CLEARING and self._review is not None:
+            deductions = pinned_text(await self._review.confirmed(request.region, year))
+            parameters[REVIEW_DEDUCTIONS] = deductions
+            if deductions:  # other confirmed amounts are another run (which a cleared year refuses)
+                key += f"/review-{digest(deductions)[:16]}"
         if request.request_id:
             key = f"{request.region}/request/{request.request_id}"
             parameters["request"] = asked
@@ -125,7 +135,8 @@ class SettlementRuns:
         return Pinned(region=str(parameters["region"]), period=Period.parse(str(parameters["period"])),
                       sequence=int(parameters["feed_sequence"]),
                       policy=await self._policies.get(str(parameters["policy"])),
-                      table=await self._tables.get(str(parameters["weight_table"])))
+                      table=await self._tables.get(str(parameters["weight_table"])),
+                      review_deductions=pinned_fen(parameters))
 
     async def job(self, ctx: RunContext) -> dict[str, Any]:
         pinned = await self._pinned(ctx.run.parameters)
@@ -148,6 +159,8 @@ class SettlementRuns:
                 "special_cases": sorted(approved & {c.list_id for c in own if c.active}),
                 "provisional_point_value": str(policy.provisional_point_value),
                 "months_adjusted": sorted({m for (_, m) in paid} - {str(period)}) if period.is_month else []}
+            if REVIEW_DEDUCTIONS in ctx.run.parameters:  # read from review when it started (maybe none confirmed)
+                totals[REVIEW_DEDUCTIONS] = pinned_text(pinned.review_deductions)
             stored = StoredRun(
                 run_id=ctx.run.id, region=region, period=str(period), run_type=_type(period),
                 policy=pinned.policy.name, weight_table=pinned.table.name, feed_sequence=pinned.sequence,
@@ -177,7 +190,8 @@ class SettlementRuns:
                      if p is not None]
             kept = [s.document for s in await uow.runs.statements(run_id, None, "", 1 << 30)]
             pinned = Pinned(stored.region, Period.parse(stored.period), stored.feed_sequence,
-                            await self._policies.get(stored.policy), await self._tables.get(stored.weight_table))
+                            await self._policies.get(stored.policy), await self._tables.get(stored.weight_table),
+                            review_deductions=pinned_fen(stored.totals))
             own = await self._read(None, pinned, [pinned.period])
             _, again, _ = await self._compute(uow, None, pinned, own, prior,
                                               approved=frozenset(stored.totals.get("special_cases", [])))
@@ -197,7 +211,8 @@ class SettlementRuns:
                        approved: frozenset[str]) -> tuple[RunOutcome, list[bytes], dict[tuple[str, str], Paid]]:
         """The outcome of a run over its own cases, given the earlier runs it builds on."""
         paid = _paid(await uow.runs.month_lines([r.run_id for r in prior]))
-        inputs = RunInputs(pinned.policy.policy(), pinned.table.table, pinned.policy.group_scheme, approved, paid)
+        inputs = RunInputs(pinned.policy.policy(), pinned.table.table, pinned.policy.group_scheme, approved, paid,
+                           review_deductions=pinned.review_deductions)
         period = pinned.period
         if period.is_month:
             months = sorted({m for (_, m) in paid} - {str(period)})
@@ -295,6 +310,8 @@ class Pinned:
     sequence: int
     policy: PolicyVersion
     table: WeightTableVersion
+    review_deductions: dict[str, int] = field(default_factory=dict)
+    """hospital -> fen smart review confirmed, as read when a clearing started (empty otherwise)."""
 
 
 def _type(period: Period) -> RunType:

@@ -97,6 +97,27 @@ def test_over_long_stay_states_population_median_and_threshold() -> None:
     assert "40 stays of DRG ES25" in found[0].evidence and "above 2.5 x median" in found[0].evidence
 
 
+def test_over_long_stay_puts_the_cost_of_the_days_beyond_the_median_at_stake() -> None:
+    stays = [dataclasses.replace(s, discharged=s.admitted + timedelta(days=6)) for s in population("ES25", 40, 6,
+                                                                                                   600_000)]
+    long = dataclasses.replace(stays[0], setl_id="LONG", discharged=stays[0].admitted + timedelta(days=20),
+                               total_fen=1_000_000)
+    found = [f for f in reviewer().check_population([long, *stays[1:]]) if f.category.value == "over_long_stay"]
+    assert [f.setl_id for f in found] == ["LONG"]
+    assert found[0].amount == 700_000  # 14 of its 20 days are beyond the median of 6: 10,000.00 x 14 / 20
+    assert "cost 10000.00 yuan x 14 / 20 days = 7000.00 yuan" in found[0].evidence
+
+
+def test_over_long_stay_with_a_half_day_median_rounds_the_share_half_up() -> None:
+    stays = [dataclasses.replace(s, discharged=s.admitted + timedelta(days=7 - i % 2))
+             for i, s in enumerate(population("ES25", 40, 6, 600_000))]  # with LONG: median 6.5 days
+    long = dataclasses.replace(stays[0], setl_id="LONG", discharged=stays[0].admitted + timedelta(days=21),
+                               total_fen=100_023)
+    found = [f for f in reviewer().check_population([long, *stays[1:]]) if f.category.value == "over_long_stay"]
+    assert [f.amount for f in found] == [69_064]  # 1,000.23 x 14.5 / 21 = 690.635 yuan
+    assert "x 14.5 / 21 days = 690.64 yuan" in found[0].evidence
+
+
 def test_statistical_rules_need_a_population() -> None:
     stays = population("ES25", 10, 6, 600_000)
     long = dataclasses.replace(stays[0], discharged=stays[0].admitted + timedelta(days=40))

@@ -127,6 +127,27 @@ def test_clearing_pays_the_assessed_amount_less_advances_and_deductions() -> Non
     assert outcome.point_value is not None and outcome.total_points == sum(h.points or 0 for h in direct.values())
 
 
+def test_the_clearing_deducts_what_review_confirmed_besides_the_policys_deductions() -> None:
+    year = month_cases("2026-01", 0) + month_cases("2026-02", 100)
+    plain = {s.hospital: s for s in clearing(INPUTS, year).statements}
+    review = {H1: 7_000, H2: 1_234, "H33070000009": 500, H3: 0}  # H...9: confirmed flags, no active case left
+    outcome = clearing(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, review_deductions=review), year)
+    by_hospital = {s.hospital: s for s in outcome.statements}
+    assert (by_hospital[H2].deductions, by_hospital[H2].review_deductions) == (10_000 + 1_234, 1_234)
+    assert by_hospital[H1].deductions == 7_000 and by_hospital[H3].deductions == 0
+    for code in (H1, H2, H3):
+        s = by_hospital[code]
+        assert s.balance == plain[code].balance - review[code]
+        assert (s.gross, s.assessed, s.points) == (plain[code].gross, plain[code].assessed, plain[code].points)
+    lone = by_hospital["H33070000009"]
+    assert (lone.cases, lone.deductions, lone.balance) == (0, 500, -500)
+    header = {"region": "330700", "period": "2026"}
+    assert b'"review_deductions":"12.34"' in by_hospital[H2].document(header)
+    assert b"review_deductions" not in by_hospital[H3].document(header)  # runs without them keep their bytes
+    assert b"review_deductions" not in plain[H2].document(header)
+    assert outcome.totals()["deductions"] == "187.34"  # 100.00 of the policy + 87.34 confirmed
+
+
 def test_the_same_inputs_in_any_order_give_the_same_statement_bytes() -> None:
     year = month_cases("2026-01", 0) + month_cases("2026-02", 100)
     header = {"region": "330700", "period": "2026"}

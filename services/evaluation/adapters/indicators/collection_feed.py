@@ -13,7 +13,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from libs.common.dates import Period
 from libs.common.errors import MedpayError
-from libs.common.grpc.case_feed import case_dates
+from libs.common.grpc.case_feed import case_dates, feed_head
 from libs.common.grpc.streams import StreamConsumer
 
 from .upstream import upstream_error
@@ -47,11 +47,7 @@ class CollectionFeed:
         self._stub = collection_grpc.CollectionServiceStub(channel)
 
     async def head(self) -> int:
-        try:
-            reply = await self._stub.GetCaseFeed(collection_pb.GetCaseFeedRequest())
-        except grpc.aio.AioRpcError as failed:
-            raise upstream_error("collection", failed) from None
-        return int(reply.head_sequence)
+        return await feed_head(self._stub)
 
     async def cases(self, region: str, months: Sequence[Period], sequence: int) -> AsyncIterator[FeedCase]:
         """Every case of the region's months as of ``sequence`` (revoked ones included, ``active`` false)."""

@@ -62,10 +62,11 @@ class EvaluationRepository:
             run_id=run.run_id, region=run.region, period=str(run.period), period_kind=run.period.kind.value,
             feed_sequence=run.feed_sequence, settlement_run=run.settlement_run, weights_version=run.weights_version,
             inputs=dict(run.inputs), cases=run.cases, hospitals=run.hospitals))
-        rows = [_unit_row(run.run_id, unit) for unit in units]
+        # Every row carries the run's region (the distribution key of a region-distributed layout).
+        rows = [_unit_row(run.run_id, unit) | {"region": run.region} for unit in units]
         for start in range(0, len(rows), 5000):
             await self.session.execute(insert(indicator), rows[start:start + 5000])
-        group_rows = [_group_row(run.run_id, g) for g in groups]
+        group_rows = [_group_row(run.run_id, g) | {"region": run.region} for g in groups]
         if group_rows:
             await self.session.execute(insert(group_profile), group_rows)
 

@@ -57,6 +57,7 @@ evaluation_run = Table(
 indicator = Table(
     "indicator", metadata,
     Column("run_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the run's
     Column("month", Text, primary_key=True),
     Column("level", SmallInteger, primary_key=True),
     Column("unit", BYTE_ORDER, primary_key=True),
@@ -95,6 +96,7 @@ is 0 region, 1 hospital, 2 department, 3 doctor (the order rows are listed in)."
 group_profile = Table(
     "group_profile", metadata,
     Column("run_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),  # the run's
     Column("group_code", BYTE_ORDER, primary_key=True),
     Column("cases", Integer, nullable=False),
     Column("deaths", Integer, nullable=False),

@@ -16,6 +16,7 @@ from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
 from libs.common.dates import Period, date_from_proto
 from libs.common.errors import Unavailable
+from libs.common.grpc.case_feed import feed_head
 from libs.common.grpc.client import CallerAuth, open_channel
 from libs.national.fees import FeeLine, fee_local, scaled
 
@@ -34,11 +35,7 @@ class CollectionReader:
         self._fees = fee_grpc.FeeDetailServiceStub(self._channel)
 
     async def head(self) -> int:
-        try:
-            reply = await self._cases.GetCaseFeed(pb.GetCaseFeedRequest(), timeout=30)
-        except grpc.aio.AioRpcError as failed:
-            raise _unavailable(failed) from None
-        return int(reply.head_sequence)
+        return await feed_head(self._cases)
 
     async def cases(self, region: str, periods: Sequence[Period], as_of: int) -> AsyncIterator[list[pb.Case]]:
         request = pb.StreamCasesRequest(region=region, settlement_periods=[p.to_proto() for p in periods],

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.national.fees import scaled_text
@@ -291,11 +291,12 @@ class ReviewRepository:
         return None if row is None else (int(row.flag_id), row.digest)
 
     async def add_event(self, flag_id: int, event: Event, request_id: str | None, digest: str) -> None:
-        await self.session.execute(flag_event.insert(), [{
-            "flag_id": flag_id, "step": event.step.value, "verdict": event.verdict.value if event.verdict else None,
-            "actor": event.actor, "role": event.role.value, "reason": event.reason, "amount_fen": event.amount,
-            "state_after": event.state.value, "request_id": request_id, "digest": digest,
-            "event_time": event.time}])
+        await self.session.execute(flag_event.insert().values(
+            flag_id=flag_id, step=event.step.value, verdict=event.verdict.value if event.verdict else None,
+            actor=event.actor, role=event.role.value, reason=event.reason, amount_fen=event.amount,
+            state_after=event.state.value, request_id=request_id, digest=digest, event_time=event.time,
+            # the flag's region (the distribution key of a region-distributed layout)
+            region=select(flag.c.region).where(flag.c.flag_id == flag_id).scalar_subquery()))
         await self.session.execute(text(
             f"UPDATE {S}.flag SET state = :s, amount_fen = coalesce(:amount, amount_fen) WHERE flag_id = :i"),
             {"s": event.state.value, "amount": event.amount, "i": flag_id})

@@ -144,6 +144,7 @@ flag_event = Table(
     "flag_event", metadata,
     Column("event_id", BigInteger, Identity(), primary_key=True),
     Column("flag_id", BigInteger, nullable=False),
+    Column("region", Text, nullable=False),  # the flag's
     Column("step", Text, nullable=False),
     Column("verdict", Text),
     Column("actor", Text, nullable=False),

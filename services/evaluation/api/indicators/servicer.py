@@ -82,7 +82,7 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
     async def GetEvaluationRun(self, request: pb.GetEvaluationRunRequest, context: Any) -> pb.EvaluationRun:
         region, run_id = parse_run_name(request.name)
         scope_region(region)
-        run = await self._runs.get(run_id)
+        run = await self._runs.store.get(run_id)  # None when absent (Runs.get answers OPERATION_NOT_FOUND)
         if run is None or run.kind != KIND or run.parameters.get("region") != region:
             raise NotFound(f"no evaluation run {request.name}", reason="RUN_NOT_FOUND",
                            metadata={"name": request.name})

@@ -19,7 +19,7 @@ from libs.common.auth.roles import Role as AuthRole
 from libs.common.dates import Period, date_from_proto, date_to_proto
 from libs.common.errors import InvalidArgument, PermissionDenied
 from libs.common.money import Money
-from libs.common.paging import decode_token, encode_token, page_size
+from libs.common.paging import decode_token, encode_token, page_of, page_size
 from libs.common.runs import Run, Runs
 from libs.national.fees import FEE_CATEGORIES, FeeLine, fee_local, scaled
 
@@ -251,20 +251,25 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         region = scope_region(parse_region(request.parent))
         if not request.HasField("settlement_period"):
             raise InvalidArgument.field("settlement_period", "is required")
+        size = page_size(request.page_size, 100, 1000)
         rows = await self._flags.deductions(region, months_of(request.settlement_period, "settlement_period"))
         own = current_principal()
         if own is not None and own.role is AuthRole.HOSPITAL:  # a hospital sees its own deductions
             rows = [row for row in rows if row[0] == own.subject]
+        page, token = page_of(rows, lambda row: row[0], request.page_token, size)
         return pb.ListDeductionsResponse(deductions=[
-            pb.Deduction(fixmedins_code=h, amount=Money(fen).to_proto(), flag_count=n) for h, fen, n in rows])
+            pb.Deduction(fixmedins_code=h, amount=Money(fen).to_proto(), flag_count=n) for h, fen, n in page],
+            next_page_token=token)
 
     async def ListRuleStatistics(self, request: pb.ListRuleStatisticsRequest,
                                  context: Any) -> pb.ListRuleStatisticsResponse:
         region = scope_region(parse_region(request.parent))
         period = str(Period.from_proto(request.settlement_period, "settlement_period")) if request.HasField(
             "settlement_period") else None
-        rows = await self._flags.statistics(region, period)
-        return pb.ListRuleStatisticsResponse(statistics=[pb.RuleStatistics(
+        size = page_size(request.page_size, 100, 1000)
+        rows, token = page_of(await self._flags.statistics(region, period),
+                              lambda r: f"{r.rule_id}\x1f{r.rule_version}", request.page_token, size)
+        return pb.ListRuleStatisticsResponse(next_page_token=token, statistics=[pb.RuleStatistics(
             rule_id=r.rule_id, rule_version=r.rule_version, category=CATEGORY[Category(r.category)],
             lists_reviewed=r.lists_reviewed, flag_count=r.flags, activity=activity(r.flags, r.lists_reviewed),
             decided_count=r.decided, confirmed_count=r.confirmed, precision=precision(r.confirmed, r.decided),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from statistics import median
 
 from libs.common.money import fen_text
@@ -91,6 +92,9 @@ def drg_norms(stays: Sequence[Stay]) -> dict[str, Norm]:
 
 
 def over_long_stay(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[Hit]:
+    """A stay whose length is above ``ratio`` x its DRG's median and at least ``min_excess_days`` over it. The money
+    at stake is the part of its cost attributable to the days beyond the median: ``cost x (LOS - median) / LOS``
+    (a stay's cost spread evenly over its days; the days of the norm are the payment the DRG was made for)."""
     ratio: Decimal = params["ratio"]
     least, extra = params["min_population"], params["min_excess_days"]
     norms = drg_norms(stays)
@@ -101,12 +105,24 @@ def over_long_stay(stays: Sequence[Stay], ctx: Context, params: Params) -> Itera
             continue
         limit = float(ratio) * norm.los
         if los > limit and los - norm.los >= extra:
-            over = max(0, (stay.total_fen or 0) - int(norm.cost))
-            yield Hit(stay, over,
+            cost = stay.total_fen or 0
+            excess = Fraction(los) - Fraction(norm.los)  # the median of whole days is whole or a half
+            at_stake = excess_cost(cost, excess, los)
+            yield Hit(stay, at_stake,
                       f"length of stay {los} days; population: {norm.size} stays of DRG {norm.drg} in this review, "
                       f"median {norm.los:g} days; threshold: above {ratio} x median = {limit:g} days and at least "
-                      f"{extra} days over the median; cost above the DRG's median cost "
-                      f"{fen_text(int(norm.cost))}: {fen_text(over)} yuan")
+                      f"{extra} days over the median; at stake: the cost of the {_days(excess)} days beyond the "
+                      f"median, cost {fen_text(cost)} yuan x {_days(excess)} / {los} days = {fen_text(at_stake)} yuan")
+
+
+def excess_cost(cost_fen: int, excess_days: Fraction, los: int) -> int:
+    """``cost x excess_days / los`` in fen, rounded half up."""
+    share = cost_fen * excess_days / los
+    return int((share * 2 + 1) // 2)
+
+
+def _days(days: Fraction) -> str:
+    return str(days.numerator) if days.denominator == 1 else f"{float(days):g}"
 
 
 def low_standard_admission(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[Hit]:
