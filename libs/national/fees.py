@@ -216,7 +216,7 @@ def read_detail(d: RawDetail, index: int = 0) -> FeeLine | str:
     mdtrt, refers = d.mdtrt_id, d.init_feedetl_sn
     return _new_line(FeeLine, (sn, code, category, time, cnt, pric, amount,
                                mdtrt if type(mdtrt) is str else _str(mdtrt),
-                               refers if type(refers) is str else _str(refers)))
+                               refers if type(refers) is str else "" if refers is None else str(refers)))
 
 
 def _str(value: Any) -> str:

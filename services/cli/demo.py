@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from libs.common.db.migrate import upgrade_all
+from libs.common.paging import every_page
 from libs.common.reference import BUNDLED_SAMPLE
 from libs.common.runtime import Runtime
 
@@ -280,16 +281,10 @@ async def _send_records(stub: Any, lines: list[dict[str, Any]]) -> list[str]:
 async def _final_states(stub: Any) -> dict[tuple[str, str], tuple[str, str, list[dict[str, str]]]]:
     """Every stored list's final status and DRG, and the errors of those rejected when they met their record."""
     out: dict[tuple[str, str], tuple[str, str, list[dict[str, str]]]] = {}
-    token = ""
-    while True:
-        page = await stub.ListSettlementLists(collection_pb.ListSettlementListsRequest(page_size=1000,
-                                                                                       page_token=token))
-        for s in page.settlement_lists:
-            status = collection_pb.ListStatus.Name(s.status).removeprefix("LIST_STATUS_")
-            out[(s.fixmedins_code, s.setl_id)] = (status, s.case_group.code, [])
-        token = page.next_page_token
-        if not token:
-            break
+    async for s in every_page(stub.ListSettlementLists, collection_pb.ListSettlementListsRequest(page_size=1000),
+                              "settlement_lists"):
+        status = collection_pb.ListStatus.Name(s.status).removeprefix("LIST_STATUS_")
+        out[(s.fixmedins_code, s.setl_id)] = (status, s.case_group.code, [])
     for key, (status, drg, _) in list(out.items()):
         if status == "REJECTED":
             stored = (await stub.GetSettlementList(collection_pb.GetSettlementListRequest(

@@ -26,6 +26,8 @@ from medpay.grouping.v1 import dip_pb2
 from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from rich.console import Console
 
+from libs.common.paging import every_page
+
 from ..synth.dip import dip_case
 from ..synth.generator import Generator, Reference
 from ..synth.params import SynthParams
@@ -153,16 +155,11 @@ async def _base_rows(auth: DemoAuth, grouping: str, scheme_id: str, groups: list
     wanted, found = set(groups), {}
     async with auth.channel(grouping) as channel:
         stub = grouping_grpc.GroupingServiceStub(channel)
-        token = ""
-        while True:
-            page = await stub.ListDipGroups(dip_pb2.ListDipGroupsRequest(
-                parent=f"schemes/{scheme_id}/catalogues/-", page_size=10_000, page_token=token))
-            for g in page.groups:
-                if g.group_id in wanted:
-                    found[g.group_id] = (g.case_count, "%d.%02d" % divmod(g.mean_cost.fen, 100))  # noqa: UP031
-            token = page.next_page_token
-            if not token:
-                return found
+        async for g in every_page(stub.ListDipGroups, dip_pb2.ListDipGroupsRequest(
+                parent=f"schemes/{scheme_id}/catalogues/-", page_size=10_000), "groups"):
+            if g.group_id in wanted:
+                found[g.group_id] = (g.case_count, "%d.%02d" % divmod(g.mean_cost.fen, 100))  # noqa: UP031
+    return found
 
 
 def group_label(group: str, names: Mapping[str, str]) -> str:

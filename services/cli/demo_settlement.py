@@ -32,6 +32,7 @@ from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
 
 from libs.common.dates import Period
 from libs.common.grpc.client import open_channel
+from libs.common.paging import every_page
 
 from ..synth.generator import Generator
 from ..synth.params import SynthParams
@@ -202,14 +203,8 @@ async def _settle(stub: Any, operations: Any, parent: str, period: Period) -> pb
 
 
 async def _statements(stub: Any, run: str) -> list[pb.HospitalStatement]:
-    out, token = [], ""
-    while True:
-        page = await stub.ListHospitalStatements(pb.ListHospitalStatementsRequest(parent=run, page_token=token,
-                                                                                  page_size=1000))
-        out.extend(page.hospital_statements)
-        token = page.next_page_token
-        if not token:
-            return out
+    return [s async for s in every_page(stub.ListHospitalStatements, pb.ListHospitalStatementsRequest(
+        parent=run, page_size=1000), "hospital_statements")]
 
 
 async def _revoke_one(stub: Any, region: str, month: Period) -> tuple[str, str]:

@@ -7,13 +7,10 @@ without a change here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
 from libs.common.registry import services
-
-from .workers import report_ready, run_workers
 
 if TYPE_CHECKING:
     from libs.common.runtime import Runtime
@@ -38,17 +35,23 @@ def add_commands(sub: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace, runtime: Runtime) -> int:
-    from libs.common.db.migrate import upgrade
+    from libs.common.db.migrate import upgrade_all, upgrade_service
 
-    registry = services()
-    schemas = registry.get(args.service).schemas if args.service else registry.schemas()
-    for schema in schemas:
-        upgrade(schema, runtime.database_url)
-        print(f"{schema.name}: schema at head")
+    def done(schema: str) -> None:
+        print(f"{schema}: schema at head")
+
+    if args.service:
+        upgrade_service(args.service, runtime.database_url, done=done)
+    else:
+        upgrade_all(runtime.database_url, done=done)
     return 0
 
 
 def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
+    import asyncio  # here, not at the top: `medpay serve --help` stays fast
+
+    from .workers import run_workers
+
     address = args.address or runtime.settings.address_of(args.service)
     if args.workers > 1:
         http = services().get(args.service).http
@@ -59,6 +62,8 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
     from libs.common.grpc.server import announce_mode, serve_until_signalled, start_server
+
+    from .workers import report_ready
 
     announce_mode(runtime.settings, service, address)  # the first log line: auth on, or dev mode on loopback
     runtime.settings.auth_identity = runtime.settings.auth_identity or service  # its calls carry its identity

@@ -30,6 +30,7 @@ from rich.table import Table
 from libs.common.dates import Period
 from libs.common.grpc.client import open_service_channel
 from libs.common.money import Money
+from libs.common.paging import every_page
 from libs.common.runtime import Runtime
 
 console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
@@ -162,15 +163,9 @@ async def follow(operations: operations_pb2_grpc.OperationsAsyncStub, operation:
 
 
 async def _statements(stub: pb_grpc.SettlementServiceAsyncStub, run: str) -> Any:
-    token = ""
-    while True:
-        page = await stub.ListHospitalStatements(pb.ListHospitalStatementsRequest(parent=run, page_token=token,
-                                                                                  page_size=1000))
-        for statement in page.hospital_statements:
-            yield statement
-        token = page.next_page_token
-        if not token:
-            return
+    async for statement in every_page(stub.ListHospitalStatements, pb.ListHospitalStatementsRequest(
+            parent=run, page_size=1000), "hospital_statements"):
+        yield statement
 
 
 def print_run(run: pb.SettlementRun, statements: list[pb.HospitalStatement]) -> None:

@@ -400,6 +400,20 @@ async def test_a_confirmed_flag_is_deducted_by_the_year_end_clearing_and_posted_
     confirmed = {d.fixmedins_code: d.amount.fen for d in (await review.ListDeductions(pb.ListDeductionsRequest(
         parent="regions/330700", settlement_period=year))).deductions}
     assert confirmed[flag.fixmedins_code] >= flag.amount.fen
+    for method, request, field in (
+            (review.ListDeductions, pb.ListDeductionsRequest(parent="regions/330700", settlement_period=year),
+             "deductions"),
+            (review.ListRuleStatistics, pb.ListRuleStatisticsRequest(parent="regions/330700"), "statistics")):
+        whole = list(getattr(await method(request), field))
+        paged, token = [], ""
+        while True:  # pages of one and of two give the same rows in the same order
+            request.page_size, request.page_token = 1 + (field == "statistics"), token
+            page = await method(request)
+            paged += getattr(page, field)
+            token = page.next_page_token
+            if not token:
+                break
+        assert paged == whole and whole, field
 
     running_collection, _, _ = collection_app
     settings = runtime.settings.model_copy(update={

@@ -161,3 +161,43 @@ async def test_following_picks_up_new_events(runtime: Runtime) -> None:
     finally:
         await running.stop()
     assert sequences == [1, 2, 3, 4, 5, 6]
+
+
+async def test_an_as_of_read_that_breaks_is_read_again_and_each_case_arrives_once(runtime: Runtime) -> None:
+    """libs.common.grpc.case_feed.as_of_cases: StreamCases of a pinned sequence breaks after two messages per
+    stream; the read opens it again, skips what it handed over, and yields every case once, in order."""
+    from medpay.collection.v1 import collection_service_pb2 as cpb
+    from medpay.collection.v1 import collection_service_pb2_grpc as cgrpc
+
+    from libs.common.grpc.case_feed import as_of_cases
+
+    ids = [f"L{n:03d}" for n in range(1, 26)]
+    calls: list[int] = []
+
+    async def stream_cases(request: cpb.StreamCasesRequest,
+                           context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[cpb.StreamCasesResponse]:
+        calls.append(request.as_of_sequence)
+        for n, start in enumerate(range(0, len(ids), 4), start=1):
+            if n > 2 and len(calls) < 4:  # the first three streams break after two messages
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "collection's pod went away")
+            yield cpb.StreamCasesResponse(as_of_sequence=request.as_of_sequence, cases=[
+                cpb.Case(setl_list_id=i) for i in ids[start:start + 4]])
+
+    def register(server: grpc.aio.Server) -> None:
+        handler = grpc.unary_stream_rpc_method_handler(
+            stream_cases, request_deserializer=cpb.StreamCasesRequest.FromString,
+            response_serializer=cpb.StreamCasesResponse.SerializeToString)
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "medpay.collection.v1.CollectionService", {"StreamCases": handler}),))
+
+    running = await start_server(ServiceSpec("collection", register, ["medpay.collection.v1.CollectionService"]),
+                                 runtime.settings, "127.0.0.1:0")
+    try:
+        async with open_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = cgrpc.CollectionServiceStub(channel)
+            read = [(at, [c.setl_list_id for c in cases]) async for at, cases in as_of_cases(
+                stub, cpb.StreamCasesRequest(region="330700", as_of_sequence=41), 30.0)]
+    finally:
+        await running.stop()
+    assert [i for _, chunk in read for i in chunk] == ids and {at for at, _ in read} == {41}
+    assert calls == [41, 41, 41, 41]

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import grpc
 import pytest
 from google.longrunning import operations_pb2, operations_pb2_grpc
@@ -80,6 +81,7 @@ class World:
     mdtrt_id: str  # A's stay (with fee details)
     settlement_run: str  # a finished settlement run that settled A's list
     evaluation_run: str  # a finished evaluation run with A's scorecard
+    flag: str  # a confirmed review flag of A's list (B has one too)
 
 
 def _free() -> str:
@@ -89,7 +91,8 @@ def _free() -> str:
 
 
 @pytest.fixture(scope="module")
-async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+async def world(runtime: Runtime, database_url: str,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     from services.collection.bootstrap import build_app as build_collection
     from services.collection.bootstrap import service_spec as collection_spec
     from services.evaluation.bootstrap import build_app as build_evaluation
@@ -137,9 +140,10 @@ async def world(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> A
         evaluation_address = f"127.0.0.1:{stack[3].port}"
         async with tls_channel(auth_dir, evaluation_address, province) as channel:
             evaluation_run = await _evaluated(channel, stored)
+        flag_ids = [await _confirmed_flag(database_url, request, stored) for request in (a, b)]
         yield World(auth_dir, collection_address, evaluation_address, settlement_address, stored,
                     b["fixmedins_code"], stored.region, a["input"]["setlinfo"]["mdtrt_id"], settlement_run,
-                    evaluation_run)
+                    evaluation_run, f"regions/{REGION}/flags/{flag_ids[0]}")
     finally:
         for running in reversed(stack):
             await running.stop()
@@ -177,6 +181,24 @@ async def _settled(channel: grpc.aio.Channel, a: cpb.SettlementList, levels: dic
     return str(run.name)
 
 
+async def _confirmed_flag(database_url: str, request: dict[str, Any], a: cpb.SettlementList) -> int:
+    """A confirmed flag of the list's stay, stored as a review run stores one (the tenant rules are the subject
+    here, not the review rules that find flags)."""
+    s = request["input"]["setlinfo"]
+    conn = await asyncpg.connect(database_url)
+    try:
+        return int(await conn.fetchval(
+            "INSERT INTO review.flag (region, run_name, rule_set, fixmedins_code, setl_id, mdtrt_id, psn_no, period, "
+            "rule_id, rule_version, rule_name, category, severity, found_fen, amount_fen, evidence, lines, "
+            "related_setl_id, state, fingerprint) VALUES ($1, 'tenant-test', 'tenant-test', $2, $3, $4, $5, $6, "
+            "'R-DUP', '1', 'duplicate charge', 'duplicate_charge', 'error', 1200, 1200, 'twice', '[]', '', "
+            "'CONFIRMED', $3) RETURNING flag_id",
+            REGION, request["fixmedins_code"], s["setl_id"], s["mdtrt_id"], s["psn_no"],
+            f"{a.settlement_month.year}-{a.settlement_month.month:02d}"))
+    finally:
+        await conn.close()
+
+
 async def _evaluated(channel: grpc.aio.Channel, a: cpb.SettlementList) -> str:
     """A finished evaluation run of A's month (weights given: it needs no settlement service)."""
     run = await _done(channel, await egrpc.EvaluationServiceStub(channel).StartEvaluationRun(
@@ -211,6 +233,22 @@ async def _revoke_and_restore(w: World, channel: grpc.aio.Channel) -> None:
     await stub.RestoreSettlementList(cpb.RestoreSettlementListRequest(name=w.a.name, reason="tenant test"))
 
 
+async def _batch_upload(w: World, channel: grpc.aio.Channel) -> message.Message:
+    """A batch of A's list: a list the caller may not upload is answered per item (the others of a batch stand);
+    that answer is raised here as the status a single upload gets."""
+    async def one() -> AsyncIterator[cpb.BatchUploadSettlementListsRequest]:
+        yield cpb.BatchUploadSettlementListsRequest(upload=cpb.SettlementListUpload(
+            fixmedins_code=w.a.fixmedins_code, fixmedins_name="A", input_json=w.a.input_json))
+
+    reply = await cgrpc.CollectionServiceStub(channel).BatchUploadSettlementLists(one())
+    denied = [r.error for r in reply.results if r.error.startswith("TENANT_MISMATCH")]
+    if denied:
+        raise grpc.aio.AioRpcError(grpc.StatusCode.PERMISSION_DENIED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                                   details=denied[0])
+    assert reply.accepted_count == 1, reply
+    return reply
+
+
 CALLS: dict[str, tuple[str, Call]] = {
     "CollectionService/GetSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                             .GetSettlementList(cpb.GetSettlementListRequest(name=w.a.name))),
@@ -229,6 +267,7 @@ CALLS: dict[str, tuple[str, Call]] = {
                                                    upload=cpb.SettlementListUpload(
                                                        fixmedins_code=w.a.fixmedins_code, fixmedins_name="A",
                                                        input_json=w.a.input_json or b"{}")))),
+    "CollectionService/BatchUploadSettlementLists": ("collection", _batch_upload),
     "CollectionService/StreamCases": ("collection", lambda w, ch: _drain(cgrpc.CollectionServiceStub(ch)
                                                                          .StreamCases(cpb.StreamCasesRequest(
                                                                              region=w.region)))),
@@ -253,7 +292,7 @@ CALLS: dict[str, tuple[str, Call]] = {
         rpb.CheckStayRequest(stay=rpb.Stay(fixmedins_code=w.a.fixmedins_code, setl_id="s1"),
                              stage=rpb.STAGE_DURING))),
     "ReviewService/GetFlag": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).GetFlag(
-        rpb.GetFlagRequest(name=f"regions/{w.region}/flags/999999"))),
+        rpb.GetFlagRequest(name=w.flag))),
     "ReviewService/ListDeductions": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListDeductions(
         rpb.ListDeductionsRequest(parent=f"regions/{w.region}", settlement_period=_month(w)))),
     "EvaluationService/GetHospitalScorecard": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
@@ -280,7 +319,10 @@ CALLS: dict[str, tuple[str, Call]] = {
     "SettlementService/StartSettlementRun": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch)
                                              .StartSettlementRun(spb.StartSettlementRunRequest(
                                                  parent=f"regions/{w.region}", settlement_run=spb.SettlementRun(
-                                                     settlement_period=_month(w))))),  # the same inputs: no new run
+                                                     settlement_period=_month(w))))),  # settled already: no new run
+    "SettlementService/CreatePolicy": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch).CreatePolicy(
+        spb.CreatePolicyRequest(parent=f"regions/{w.region}", policy=spb.Policy(
+            year=w.a.settlement_month.year, parameters_json=json.dumps(POLICY))))),  # a draft: nothing in force
     "LedgerService/ListLedgerAccounts": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
                                          .ListLedgerAccounts(lpb.ListLedgerAccountsRequest(
                                              parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
@@ -304,16 +346,25 @@ CALLS: dict[str, tuple[str, Call]] = {
 }
 """Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
 
-FILTERED = {"ReviewService/ListDeductions", "ReviewService/GetFlag", "SettlementService/ListHospitalStatements",
+FILTERED = {"ReviewService/ListDeductions", "SettlementService/ListHospitalStatements",
             "EvaluationService/ListIndicators"}
 """Region-wide answers a hospital may ask for, filtered to its own rows (or hidden): not refused outright, and
 never naming hospital A."""
 
-SUCCEEDS = {"FeeDetailService/GetStayFeeDetails", "EvaluationService/GetHospitalScorecard",
-            "SettlementService/GetCaseSettlement", "SettlementService/ListHospitalStatements",
-            "CollectionService/GetSettlementList", "CollectionService/ListSettlementLists"}
-"""Reads of data that exists: a caller allowed A's data gets it (so "other tenant refused" is refused for being
-the other tenant, not for asking after nothing)."""
+SUCCEEDS = {
+    "CollectionService/GetSettlementList", "CollectionService/ListSettlementLists",
+    "FeeDetailService/GetStayFeeDetails",
+    "ReviewService/GetFlag", "ReviewService/ListFlags", "ReviewService/ListDeductions", "ReviewService/ListReviewRuns",
+    "ReviewService/ListRuleStatistics", "EvaluationService/GetHospitalScorecard", "EvaluationService/GetEvaluationRun",
+    "EvaluationService/ListIndicators", "EvaluationService/ListGroupProfiles", "EvaluationService/ListEvaluationRuns",
+    "SettlementService/GetCaseSettlement", "SettlementService/ListCaseSettlements",
+    "SettlementService/ListHospitalStatements", "SettlementService/GetSettlementRun",
+    "SettlementService/ListSettlementRuns", "SettlementService/CreatePolicy", "LedgerService/ListLedgerAccounts",
+    "LedgerService/ListLedgerEntries",
+    "SpecialCaseService/ListSpecialCases",
+}
+"""Reads of data that exists (and a policy draft): a caller allowed A's data gets it (so "other tenant refused" is
+refused for being the other tenant, not for asking after nothing)."""
 
 
 def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:

@@ -97,6 +97,29 @@ async def test_one_service_two_schemas_two_histories(tmp_path: Path, scratch_url
     assert review_tables == {"rule", "alembic_version"}
 
 
+async def test_medpay_migrate_applies_what_the_registry_declares(scratch_url: str) -> None:
+    """`medpay migrate --service evaluation` goes through the migration runner: both of the process's schemas,
+    each named as it reaches head."""
+    import os
+    import sys
+
+    env = {**os.environ, "MEDPAY_DATABASE_URL": scratch_url}
+    medpay = str(Path(sys.executable).parent / "medpay")
+    done = await asyncio.create_subprocess_exec(medpay, "migrate", "--service", "evaluation", env=env, cwd=ROOT,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    declared = [s.name for s in services().get("evaluation").schemas]
+    assert [line for line in out.decode().splitlines() if line.endswith("schema at head")] == [
+        f"{name}: schema at head" for name in declared]
+    conn = await asyncpg.connect(scratch_url)
+    try:
+        present = {r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace")}
+    finally:
+        await conn.close()
+    assert set(declared) <= present
+
+
 def test_k8s_deployments_serve_declared_services_under_their_names() -> None:
     registry = services()
     served = {}

@@ -17,6 +17,7 @@ process hosts two schemas (evaluation: ``evaluation`` and ``review``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 
 from alembic import command
 from alembic.config import Config
@@ -43,20 +44,26 @@ def upgrade(schema: Schema | str, url: str, revision: str = "head", registry: Re
     command.upgrade(alembic_config(schema, url, registry), revision)
 
 
-def upgrade_service(service: str, url: str, registry: Registry | None = None) -> list[str]:
-    """Every schema of one service, at head; returns their names."""
-    schemas = (registry or services()).get(service).schemas
-    for schema in schemas:
-        upgrade(schema, url)
-    return [s.name for s in schemas]
+def upgrade_service(service: str, url: str, registry: Registry | None = None,
+                    done: Callable[[str], object] | None = None) -> list[str]:
+    """Every schema of one service, at head; returns their names. ``done`` hears each schema's name as it is
+    at head (``medpay migrate`` prints it)."""
+    return _upgrade_all((registry or services()).get(service).schemas, url, done)
 
 
-def upgrade_all(url: str, registry: Registry | None = None) -> list[str]:
+def upgrade_all(url: str, registry: Registry | None = None, done: Callable[[str], object] | None = None) -> list[str]:
     """Every schema of every declared service, at head; returns their names in the order applied."""
-    schemas = (registry or services()).schemas()
+    return _upgrade_all((registry or services()).schemas(), url, done)
+
+
+def _upgrade_all(schemas: Iterable[Schema], url: str, done: Callable[[str], object] | None) -> list[str]:
+    names = []
     for schema in schemas:
         upgrade(schema, url)
-    return [s.name for s in schemas]
+        names.append(schema.name)
+        if done is not None:
+            done(schema.name)
+    return names
 
 
 def run_env(config: Config, target_metadata: MetaData) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 
 import grpc
@@ -10,6 +11,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from ..dates import Period, date_from_proto
 from ..errors import FailedPrecondition, InvalidArgument
+from .streams import StreamConsumer
 from .upstream import upstream_error
 
 HEAD_DEADLINE_SECONDS = 30.0
@@ -38,3 +40,29 @@ def case_dates(case: collection_pb.Case) -> tuple[date, date, str]:
     except InvalidArgument as bad:
         raise FailedPrecondition(f"case {case.setl_list_id}: {bad.message}", reason="INVALID_CASE") from None
     return admission, discharge, month
+
+
+async def as_of_cases(stub: collection_grpc.CollectionServiceAsyncStub, request: collection_pb.StreamCasesRequest,
+                      stream_deadline: float) -> AsyncIterator[tuple[int, list[collection_pb.Case]]]:
+    """The as-of read (StreamCases) of a pinned sequence, in chunks (the sequence read at, the cases), through the
+    stream consumer: a stream that
+    breaks or outlives its deadline is opened again and the cases already handed over are skipped (a pinned
+    sequence reads the same cases in the same order every time), so each case arrives once. gRPC errors that
+    are not transient are raised as they are, for the caller to name. Sequence 0 (the head when the read starts)
+    is read in one stream, without resuming: another read could see another head."""
+    if request.as_of_sequence <= 0:
+        async for message in stub.StreamCases(request, timeout=stream_deadline):
+            yield message.as_of_sequence, list(message.cases)
+        return
+
+    async def chunks(after: int, timeout: float  # noqa: ASYNC109 - the consumer's deadline per stream
+                     ) -> AsyncIterator[tuple[int, int, list[collection_pb.Case]]]:
+        seen = 0
+        async for message in stub.StreamCases(request, timeout=timeout):
+            start, seen = seen, seen + len(message.cases)
+            if seen > after:
+                yield seen, message.as_of_sequence, list(message.cases)[max(0, after - start):]
+
+    async for _, as_of, cases in StreamConsumer(chunks, cursor_of=lambda chunk: chunk[0], after=0,
+                                                stream_deadline=stream_deadline):
+        yield as_of, cases

@@ -14,6 +14,7 @@ from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 
 from libs.common.errors import Unavailable
 from libs.common.grpc.client import CallerAuth, open_channel
+from libs.common.paging import every_page
 
 from ..domain.case_facts import CaseFacts, grouping_dept
 from ..domain.model import CodeVerdict, GroupRow, scheme_kind
@@ -92,15 +93,11 @@ class GroupingClient:
 
     async def schemes(self) -> list[str]:
         """The ids of the schemes the grouping service has loaded (every page)."""
-        ids: list[str] = []
-        token = ""
-        while True:
-            reply: grouping_pb.ListSchemesResponse = await self._call(
-                self._stub.ListSchemes(grouping_pb.ListSchemesRequest(page_token=token), timeout=30))
-            ids += [scheme_id_of(s.name) for s in reply.schemes]
-            token = reply.next_page_token
-            if not token:
-                return ids
+        def list_schemes(request: grouping_pb.ListSchemesRequest, **options: Any) -> Any:
+            return self._call(self._stub.ListSchemes(request, **options))
+
+        return [scheme_id_of(s.name) async for s in every_page(list_schemes, grouping_pb.ListSchemesRequest(
+            page_size=100), "schemes", timeout=30)]
 
     async def group(self, scheme_id: str, cases: Sequence[CaseFacts]) -> list[GroupRow]:
         out: list[GroupRow] = []

@@ -13,6 +13,7 @@ from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
 from libs.common.dates import Period
 from libs.common.grpc.client import CallerAuth, open_channel
 from libs.common.grpc.upstream import upstream_error
+from libs.common.paging import every_page
 
 SETTLEMENT = "medpay.settlement.v1.SettlementService"
 PAGE = 1000
@@ -44,29 +45,19 @@ class SettlementClient:
             raise upstream_error("settlement", failed) from None
 
     async def _latest_run(self, region: str, period: Period) -> pb.SettlementRun | None:
-        latest, token = None, ""
-        wanted = period.to_proto()
-        while True:
-            page = await self._stub.ListSettlementRuns(pb.ListSettlementRunsRequest(
-                parent=f"regions/{region}", year=period.year, page_size=PAGE, page_token=token), timeout=10)
-            for run in page.settlement_runs:  # oldest first: the last match is the latest
-                if run.settlement_period == wanted and run.state == common_pb2.RUN_STATE_SUCCEEDED:
-                    latest = run
-            token = page.next_page_token
-            if not token:
-                return latest
+        latest, wanted = None, period.to_proto()
+        async for run in every_page(self._stub.ListSettlementRuns, pb.ListSettlementRunsRequest(
+                parent=f"regions/{region}", year=period.year, page_size=PAGE), "settlement_runs", timeout=10):
+            if run.settlement_period == wanted and run.state == common_pb2.RUN_STATE_SUCCEEDED:
+                latest = run  # oldest first: the last match is the latest
+        return latest
 
     async def _statement(self, run: str, fixmedins_code: str) -> pb.HospitalStatement | None:
-        token = ""
-        while True:
-            page = await self._stub.ListHospitalStatements(pb.ListHospitalStatementsRequest(
-                parent=run, page_size=PAGE, page_token=token), timeout=10)
-            for statement in page.hospital_statements:
-                if statement.fixmedins_code == fixmedins_code:
-                    return statement
-            token = page.next_page_token
-            if not token:
-                return None
+        async for statement in every_page(self._stub.ListHospitalStatements, pb.ListHospitalStatementsRequest(
+                parent=run, page_size=PAGE), "hospital_statements", timeout=10):
+            if statement.fixmedins_code == fixmedins_code:
+                return statement  # type: ignore[no-any-return]
+        return None
 
     async def close(self) -> None:
         await self._channel.close(None)

@@ -12,6 +12,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from libs.common.config import Settings
 from libs.common.dates import Period
 from libs.common.errors import InvalidArgument, Unavailable
+from libs.common.grpc.case_feed import as_of_cases
 from libs.common.grpc.client import open_service_channel
 
 from ..domain.dip.case import DipCase
@@ -42,11 +43,10 @@ class CollectionCaseFeed:
                                         stream_deadline_seconds=READ_DEADLINE_SECONDS) as channel:
             stub = pb_grpc.CollectionServiceStub(channel)
             try:
-                async for reply in stub.StreamCases(request):
+                async for read_at, cases in as_of_cases(stub, request, READ_DEADLINE_SECONDS):
                     yield FeedCases([(DipCase(tuple(c.diagnosis_codes), tuple(c.procedure_codes)),
                                       Decimal(c.total_cost.fen).scaleb(-2))
-                                     for c in reply.cases if c.status == pb.LIST_STATUS_ACTIVE],
-                                    reply.as_of_sequence)
+                                     for c in cases if c.status == pb.LIST_STATUS_ACTIVE], read_at)
             except grpc.aio.AioRpcError as failed:
                 raise _upstream(failed) from None
 

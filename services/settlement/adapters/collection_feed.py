@@ -11,8 +11,7 @@ from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from libs.common.dates import Period
-from libs.common.grpc.case_feed import case_dates, feed_head
-from libs.common.grpc.streams import StreamConsumer
+from libs.common.grpc.case_feed import as_of_cases, case_dates, feed_head
 from libs.common.grpc.upstream import upstream_error
 
 from ..domain.collected import CollectedCase
@@ -36,19 +35,8 @@ class CollectionFeed:
         and pending ones included with ``active`` false."""
         request = collection_pb.StreamCasesRequest(region=region, as_of_sequence=sequence,
                                                    settlement_periods=[p.to_proto() for p in periods])
-
-        async def chunks(after: int, timeout: float  # noqa: ASYNC109 - the consumer's deadline per stream
-                         ) -> AsyncIterator[tuple[int, list[collection_pb.Case]]]:
-            seen = 0
-            async for message in self._stub.StreamCases(request, timeout=timeout):
-                start, seen = seen, seen + len(message.cases)
-                if seen > after:
-                    yield seen, list(message.cases)[max(0, after - start):]
-
-        consumer = StreamConsumer(chunks, cursor_of=lambda chunk: chunk[0], after=0,
-                                  stream_deadline=STREAM_DEADLINE_SECONDS)
         try:
-            async for _, cases in consumer:
+            async for _, cases in as_of_cases(self._stub, request, STREAM_DEADLINE_SECONDS):
                 yield [feed_case(c) for c in cases]
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("collection", failed) from None

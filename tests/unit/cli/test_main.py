@@ -44,6 +44,16 @@ def test_help_lists_every_command_and_imports_nothing_heavy() -> None:
                 and m not in ("services.cli",)]
 
 
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_the_registry_commands_help_without_asyncio_or_service_code(command: str) -> None:
+    """`medpay serve --help` lists every declared service from the declarations alone."""
+    out, modules = _modules_loaded_by(command, "--help")
+    assert "usage: medpay " + command in out
+    assert _heavy(modules) == [] and "asyncio" not in modules
+    assert not [m for m in modules if m.startswith("services.") and m.split(".")[1] not in ("cli",)
+                and not m.endswith(".declaration") and m.count(".") > 1]
+
+
 def test_a_command_imports_only_its_own_module() -> None:
     out, modules = _modules_loaded_by("synth", "--help")
     assert "--hospitals" in out

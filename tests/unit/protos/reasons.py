@@ -19,7 +19,7 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -590,6 +590,12 @@ class Code:
                         package = target.rsplit(".", 1)[0]
                         found[f"{package}.{generated.removesuffix('Servicer')}"] = module.classes[node.name]
         return found
+
+
+@cache
+def read_code(root: Path) -> Code:
+    """The reading of ``root``'s libs/ and services/, made once per test session (it parses every module)."""
+    return Code(root)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from libs.common.auth.roles import EVERYONE
 from libs.common.registry import services as declared_services
 
 from ...support import ROOT
-from .reasons import Code, Rpc, Service, services
+from .reasons import Code, Rpc, Service, read_code, services
 
 UNAUTHENTICATED = ("UNAUTHENTICATED", "UNAUTHENTICATED")
 ROLE_NOT_ALLOWED = ("PERMISSION_DENIED", "ROLE_NOT_ALLOWED")
@@ -49,9 +49,8 @@ def _services() -> tuple[Service, ...]:
     return tuple(services(ROOT / "gen" / "protos.binpb"))
 
 
-@cache
 def _code() -> Code:
-    return Code(ROOT)
+    return read_code(ROOT)
 
 
 def _rpcs() -> list[Rpc]:

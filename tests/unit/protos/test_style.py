@@ -13,7 +13,7 @@ from google.api import field_behavior_pb2, resource_pb2
 from google.protobuf import descriptor_pb2
 
 from ...support import ROOT
-from .reasons import Code, Rpc, services
+from .reasons import Code, Rpc, read_code, services
 
 T = descriptor_pb2.FieldDescriptorProto
 IDENTIFIER, REQUIRED = field_behavior_pb2.IDENTIFIER, field_behavior_pb2.REQUIRED
@@ -70,9 +70,8 @@ def _lists() -> list[Rpc]:
     return [r for s in services(ROOT / "gen" / "protos.binpb") for r in s.rpcs if r.method.startswith("List")]
 
 
-@cache
 def _code() -> Code:
-    return Code(ROOT)
+    return read_code(ROOT)
 
 
 @pytest.mark.parametrize("rpc", _lists(), ids=lambda r: r.method)
@@ -153,3 +152,9 @@ def test_actions_are_custom_methods_not_status_updates() -> None:
     offenders = [f"{s.name}.{m.name}" for f in _files() for s in f.service for m in s.method
                  if re.match(r"(Update|Set)\w*(Status|State)$", m.name) or m.name.startswith("Set")]
     assert offenders == []
+
+
+def test_proto_lines_fit_120_columns() -> None:
+    long = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "protos" / "medpay").rglob("*.proto"))
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if len(line) > 120]
+    assert long == []

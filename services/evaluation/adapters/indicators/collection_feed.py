@@ -13,7 +13,7 @@ from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 
 from libs.common.dates import Period
 from libs.common.errors import MedpayError
-from libs.common.grpc.case_feed import case_dates, feed_head
+from libs.common.grpc.case_feed import as_of_cases, case_dates, feed_head
 from libs.common.grpc.streams import StreamConsumer
 
 from .upstream import upstream_error
@@ -54,8 +54,8 @@ class CollectionFeed:
         request = collection_pb.StreamCasesRequest(region=region, as_of_sequence=sequence,
                                                    settlement_periods=[m.to_proto() for m in months])
         try:
-            async for message in self._stub.StreamCases(request, timeout=STREAM_DEADLINE_SECONDS):
-                for case in message.cases:
+            async for _, cases in as_of_cases(self._stub, request, STREAM_DEADLINE_SECONDS):
+                for case in cases:
                     yield _feed_case(case)
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("collection", failed) from None

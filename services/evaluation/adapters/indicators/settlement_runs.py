@@ -13,6 +13,8 @@ from medpay.common.v1 import common_pb2
 from medpay.settlement.v1 import settlement_pb2 as pb
 from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
 
+from libs.common.paging import every_page
+
 from ...domain.indicators.context import PaymentFigures
 from ...domain.indicators.periods import EvaluationPeriod, PeriodKind
 from ...domain.indicators.rounding import figure, round4_ratio
@@ -32,20 +34,16 @@ class SettlementRuns:
         if period.kind is PeriodKind.HALF_YEAR:
             return None
         month = period.number if period.kind is PeriodKind.MONTH else 0
-        found, token = None, ""
+        found = None
         try:
-            while True:
-                page = await self._stub.ListSettlementRuns(pb.ListSettlementRunsRequest(
-                    parent=f"regions/{region}", year=period.year, page_size=1000, page_token=token))
-                for run in page.settlement_runs:  # oldest first: the last match is the latest
-                    if run.state == common_pb2.RUN_STATE_SUCCEEDED and run.settlement_period.year == period.year \
-                            and run.settlement_period.month == month:
-                        found = run.name
-                token = page.next_page_token
-                if not token:
-                    return found
+            async for run in every_page(self._stub.ListSettlementRuns, pb.ListSettlementRunsRequest(
+                    parent=f"regions/{region}", year=period.year, page_size=1000), "settlement_runs"):
+                if run.state == common_pb2.RUN_STATE_SUCCEEDED and run.settlement_period.year == period.year \
+                        and run.settlement_period.month == month:
+                    found = run.name  # oldest first: the last match is the latest
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("settlement", failed) from None
+        return found
 
     async def figures(self, run: str) -> SettlementFigures:
         try:
@@ -58,27 +56,12 @@ class SettlementRuns:
                                  payment=payment_of(statements))
 
     async def _weights(self, table: str) -> dict[str, int]:
-        rw: dict[str, int] = {}
-        token = ""
-        while True:
-            page = await self._stub.ListGroupWeights(pb.ListGroupWeightsRequest(parent=table, page_size=5000,
-                                                                                page_token=token))
-            for group in page.group_weights:
-                rw[group.group] = int(Decimal(group.rw).scaleb(4))
-            token = page.next_page_token
-            if not token:
-                return rw
+        return {group.group: int(Decimal(group.rw).scaleb(4)) async for group in every_page(
+            self._stub.ListGroupWeights, pb.ListGroupWeightsRequest(parent=table, page_size=5000), "group_weights")}
 
     async def _statements(self, run: str) -> list[pb.HospitalStatement]:
-        found: list[pb.HospitalStatement] = []
-        token = ""
-        while True:
-            page = await self._stub.ListHospitalStatements(pb.ListHospitalStatementsRequest(
-                parent=run, page_size=1000, page_token=token))
-            found += page.hospital_statements
-            token = page.next_page_token
-            if not token:
-                return found
+        return [s async for s in every_page(self._stub.ListHospitalStatements, pb.ListHospitalStatementsRequest(
+            parent=run, page_size=1000), "hospital_statements")]
 
 
 def payment_of(statements: list[pb.HospitalStatement]) -> dict[str, PaymentFigures]:

@@ -16,7 +16,7 @@ from medpay.collection.v1 import fee_detail_service_pb2_grpc as fee_grpc
 
 from libs.common.dates import Period, date_from_proto
 from libs.common.errors import Unavailable
-from libs.common.grpc.case_feed import feed_head
+from libs.common.grpc.case_feed import as_of_cases, feed_head
 from libs.common.grpc.client import CallerAuth, open_channel
 from libs.national.fees import FeeLine, fee_local, scaled
 
@@ -41,8 +41,8 @@ class CollectionReader:
         request = pb.StreamCasesRequest(region=region, settlement_periods=[p.to_proto() for p in periods],
                                         as_of_sequence=as_of)
         try:
-            async for message in self._cases.StreamCases(request, timeout=3600):
-                yield list(message.cases)
+            async for _, cases in as_of_cases(self._cases, request, 3600):
+                yield cases
         except grpc.aio.AioRpcError as failed:
             raise _unavailable(failed) from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import Flag, Hit, Stage, Stay
 from .rules import Context, Scope
@@ -28,8 +29,14 @@ class Reviewer:
     context: Context
     stage: Stage = Stage.AFTER
 
+    @cached_property
+    def _by_scope(self) -> dict[Scope, tuple[RuleConfig, ...]]:
+        """The active rules of the stage per scope, worked out once (``check_stay`` runs per stay)."""
+        active = self.ruleset.active(self.stage)
+        return {scope: tuple(r for r in active if r.kind.scope is scope) for scope in Scope}
+
     def _rules(self, scope: Scope) -> tuple[RuleConfig, ...]:
-        return tuple(r for r in self.ruleset.active(self.stage) if r.kind.scope is scope)
+        return self._by_scope[scope]
 
     @property
     def needs_groups(self) -> bool:

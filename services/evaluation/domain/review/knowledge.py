@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from libs.national.fees import scaled
 
@@ -64,6 +65,23 @@ class KnowledgeLibrary:
     items: Mapping[str, KnowledgeItem]
     digest: str
     exclusive: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @cached_property
+    def daily_caps(self) -> dict[str, int]:
+        """``max_daily_cnt`` (millionths) of the items that have one, by code: what the excessive-quantity rule
+        looks up for every fee line."""
+        return {code: item.max_daily_cnt for code, item in self.items.items() if item.max_daily_cnt is not None}
+
+    @cached_property
+    def sex_limited(self) -> dict[str, KnowledgeItem]:
+        """The items limited to one sex, by code."""
+        return {code: item for code, item in self.items.items() if item.sex_limit is not None}
+
+    @cached_property
+    def age_limited(self) -> dict[str, KnowledgeItem]:
+        """The items with an age limit, by code."""
+        return {code: item for code, item in self.items.items()
+                if item.min_age is not None or item.max_age is not None}
 
     def get(self, code: str) -> KnowledgeItem | None:
         return self.items.get(code)
