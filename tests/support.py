@@ -74,3 +74,27 @@ def case_of(body: Any) -> Any:
     f = case_facts(body)
     return Case(dx=f.diagnoses, px=f.procedures, sex=f.sex, age_years=f.age_years, age_days=f.age_days,
                 birth_weight_g=f.birth_weight_g, los_days=f.los_days, discharge_type=f.discharge_type)
+
+
+async def schema_differences(database_url: str, schema: str, metadata: Any) -> list[Any]:
+    """What Alembic's autogenerate would change in a migrated ``schema`` to match the tables the code declares
+    (``metadata``): no table, column, type, nullability or index may differ."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from libs.common.db.engine import asyncpg_url
+
+    def differences(conn: Connection) -> list[Any]:
+        context = MigrationContext.configure(conn, opts={
+            "include_schemas": True, "compare_type": True,
+            "include_name": lambda name, kind, _: name == schema if kind == "schema" else name != "alembic_version"})
+        return list(compare_metadata(context, metadata))
+
+    engine = create_async_engine(asyncpg_url(database_url))
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(differences)
+    finally:
+        await engine.dispose()

@@ -19,7 +19,7 @@ from services.collection.domain.model import GroupRow
 from services.collection.domain.parsing import parse_list
 
 from ..e2e.lists import fresh
-from ..support import create_database, drop_database, server_url
+from ..support import create_database, drop_database, schema_differences, server_url
 
 
 @pytest.fixture
@@ -95,29 +95,10 @@ async def test_the_history_goes_down_and_up_again(empty_database: str) -> None:
 async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(empty_database: str) -> None:
     """Alembic's autogenerate, run against the migrated schema, finds nothing to change: no table, column, type,
     nullability or index the code declares differently from what the migrations built."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy import Connection
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from libs.common.db.engine import asyncpg_url
     from services.collection.adapters.tables import all_tables
 
     await asyncio.to_thread(upgrade, "collection", empty_database, "head")
-
-    def differences(conn: Connection) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "compare_type": True,
-            "include_name": lambda name, kind, _: name == "collection" if kind == "schema" else
-            name != "alembic_version"})
-        return list(compare_metadata(context, all_tables()))
-
-    engine = create_async_engine(asyncpg_url(empty_database))
-    try:
-        async with engine.connect() as conn:
-            found = await conn.run_sync(differences)
-    finally:
-        await engine.dispose()
+    found = await schema_differences(empty_database, "collection", all_tables())
     assert found == []
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import asyncpg
 import pytest
 
 from libs.common.db.migrate import upgrade_all
 from libs.common.registry import services
+
+from ..support import schema_differences
 
 
 async def test_coding_schema_has_its_tables_and_version(database_url: str) -> None:
@@ -46,28 +47,8 @@ async def test_the_tables_evaluation_declares_are_the_tables_its_migrations_make
                                                                                  schema: str) -> None:
     """Collection's and settlement's have this check in their own migration tests; evaluation's two schemas
     (performance evaluation and review) here."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy import Connection
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from libs.common.db.engine import asyncpg_url
     from services.evaluation.adapters.indicators.tables import metadata as indicators
     from services.evaluation.adapters.review.tables import metadata as review
 
-    metadata = indicators if schema == "evaluation" else review
-
-    def differences(conn: Connection) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "compare_type": True,
-            "include_name": lambda name, kind, _: name == schema if kind == "schema" else
-            name != "alembic_version"})
-        return list(compare_metadata(context, metadata))
-
-    engine = create_async_engine(asyncpg_url(database_url))
-    try:
-        async with engine.connect() as conn:
-            found = await conn.run_sync(differences)
-    finally:
-        await engine.dispose()
+    found = await schema_differences(database_url, schema, indicators if schema == "evaluation" else review)
     assert found == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
@@ -14,7 +13,7 @@ from alembic import command
 
 from libs.common.db.migrate import alembic_config, upgrade
 
-from ..support import create_database, drop_database, server_url
+from ..support import create_database, drop_database, schema_differences, server_url
 
 
 @pytest.fixture
@@ -26,29 +25,10 @@ async def empty_database(server_root: Path) -> AsyncIterator[str]:
 
 
 async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(empty_database: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy import Connection
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from libs.common.db.engine import asyncpg_url
     from services.settlement.adapters.tables import metadata
 
     await asyncio.to_thread(upgrade, "settlement", empty_database, "head")
-
-    def differences(conn: Connection) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "compare_type": True,
-            "include_name": lambda name, kind, _: name == "settlement" if kind == "schema" else
-            name != "alembic_version"})
-        return list(compare_metadata(context, metadata))
-
-    engine = create_async_engine(asyncpg_url(empty_database))
-    try:
-        async with engine.connect() as conn:
-            found = await conn.run_sync(differences)
-    finally:
-        await engine.dispose()
+    found = await schema_differences(empty_database, "settlement", metadata)
     assert found == []
 
 
