@@ -172,12 +172,16 @@ def print_run(run: pb.SettlementRun, statements: list[pb.HospitalStatement]) -> 
     kind = "advance" if run.run_type == pb.SETTLEMENT_RUN_TYPE_ADVANCE else "clearing"
     out = Console()
     table = Table(title=f"{run.name} ({kind}): {run.cases:,} cases, point value {run.point_value or '-'}")
-    for column in ("hospital", "cases", "points", "CMI", "gross", "advances", "adjustments", "balance"):
+    for column in ("hospital", "cases", "points", "CMI", "gross", "advances", "adjustments", "deductions",
+                   "balance"):
         table.add_column(column, justify="left" if column == "hospital" else "right")
     for s in statements:
         table.add_row(s.fixmedins_code, f"{s.cases:,}", s.points or "-", s.cmi, str(Money.from_proto(s.gross)),
                       str(Money.from_proto(s.advances)), str(Money.from_proto(s.adjustments)),
-                      str(Money.from_proto(s.balance)))
+                      str(Money.from_proto(s.deductions)), str(Money.from_proto(s.balance)))
     out.print(table)
+    if run.HasField("total_review_deductions"):  # the clearing read smart review's confirmed deductions
+        print(f"of the deductions, {Money.from_proto(run.total_review_deductions)} confirmed by smart review "
+              f"({sum(1 for s in statements if s.review_deductions.fen)} hospital(s))", file=sys.stdout)
     print(f"total balance {Money.from_proto(run.total_balance)}; statements digest {run.statements_digest}",
           file=sys.stdout)

@@ -6,7 +6,7 @@ import math
 import random
 
 from .catalogue import DrgRecipe
-from .mix import COST_HINTS
+from .mix import COST_HINTS, TAIL_COSTS
 from .params import SynthParams
 
 SEVERITY_COST = {"1": 1.75, "3": 1.3, "5": 1.0, "9": 1.15}
@@ -57,9 +57,11 @@ class CostModel:
             if hint is not None:  # a common group: its reported mean, give or take 10%
                 cost, los = hint[0] * rng.uniform(0.9, 1.1), hint[1] * rng.uniform(0.9, 1.1)
             elif recipe.surgical:
-                cost, los = 26_000 * rng.lognormvariate(0, 0.45), 9 * rng.uniform(0.7, 1.4)
+                median, sigma, days = TAIL_COSTS["surgical"]
+                cost, los = median * rng.lognormvariate(0, sigma), days * rng.uniform(0.7, 1.4)
             else:
-                cost, los = 8_500 * rng.lognormvariate(0, 0.4), 8 * rng.uniform(0.7, 1.3)
+                median, sigma, days = TAIL_COSTS["medical"]
+                cost, los = median * rng.lognormvariate(0, sigma), days * rng.uniform(0.7, 1.3)
             base = (cost * SEVERITY_COST.get(recipe.severity, 1.0), los * SEVERITY_LOS.get(recipe.severity, 1.0))
             self._cache[recipe.drg] = base
         return base[0] * self._params.level_cost_factor[level], base[1]

@@ -21,6 +21,14 @@ Sources of the proportions (rounded, illustrative: shaped like the national figu
   advanced cancer) and among the elderly; near zero in obstetric, eye and elective surgical groups, which is
   what makes low-risk group mortality (低风险组死亡率) a safety signal.
 - Departments: 《医疗机构诊疗科目名录》 codes as the national settlement list uses them (A03.01 呼吸内科 ...).
+- Costs, and so the relative weights and CMIs: the common groups' mean costs as prefecture reports show them
+  (``COST_HINTS``), the rest around ``TAIL_COSTS``; the prefecture's mean cost per discharge then sits near the
+  yearbook's (次均住院费用), so that a pneumonia weighs about 0.5-0.8, a delivery 0.3-0.4 and a hip replacement
+  about 4, as in the weight tables pilot cities publish. Case-mix indices (CMI) against the region's own weights
+  come out about 1.1 at tertiary hospitals, 0.9-1.0 at secondary ones, 0.85 at primary ones (elderly medical
+  patients, few births) and at maternal and child health hospitals (births are light, their neonatal intensive
+  care and caesareans are not); real prefectures report primary and maternal hospitals lower still (0.6-0.8),
+  the synthetic one keeps every hospital within about 0.8-1.2 (tests/unit/synth/test_case_mix.py).
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from dataclasses import dataclass
 MDC_SHARES: Mapping[str, float] = {
     "F": 11.0, "B": 7.5, "E": 12.0, "G": 8.0, "H": 3.5, "I": 8.5, "O": 6.0, "P": 2.5, "R": 5.0, "L": 4.5,
     "N": 3.5, "M": 1.2, "K": 3.0, "D": 2.5, "C": 2.5, "J": 2.5, "Q": 1.0, "S": 1.2, "T": 1.0, "U": 0.2,
-    "V": 2.5, "W": 0.3, "X": 2.0, "Y": 0.05, "Z": 0.4, "A": 0.6,
+    "V": 2.5, "W": 0.3, "X": 2.0, "Y": 0.05, "Z": 0.4, "A": 0.4,
 }
 """Percent of discharges per MDC (normalised over the MDCs a scheme has)."""
 
@@ -78,13 +86,23 @@ def adrg_kind(adrg: str) -> str:
 
 
 LEVEL_FACTORS: Mapping[str, Mapping[int, float]] = {
-    "surgical": {1: 0.45, 2: 0.85, 3: 1.3},
-    "procedural": {1: 0.6, 2: 0.9, 3: 1.2},
-    "medical": {1: 1.2, 2: 1.05, 3: 0.92},
+    "surgical": {1: 0.45, 2: 0.92, 3: 1.18},
+    "procedural": {1: 0.6, 2: 0.92, 3: 1.18},
+    "medical": {1: 1.2, 2: 1.04, 3: 0.96},
 }
-"""How much more (or less) of each kind of group a hospital level treats than the prefecture as a whole."""
-PRE_MDC_BY_LEVEL: Mapping[int, float] = {1: 0.0, 2: 0.08, 3: 1.6}
-"""Transplants, ECMO and long ventilation (MDC A) happen at tertiary hospitals, rarely at secondary ones."""
+"""How much more (or less) of each kind of group a hospital level treats than the prefecture as a whole: OR
+groups make about 35% of a tertiary hospital's discharges, 28% of a secondary and 15% of a primary one's."""
+PRE_MDC_BY_LEVEL: Mapping[int, float] = {1: 0.0, 2: 0.08, 3: 1.4}
+"""Transplants, ECMO and long ventilation (MDC A) happen at tertiary hospitals, rarely at secondary ones (about
+0.7% of a tertiary hospital's discharges, 0.4% of the prefecture's)."""
+PRIMARY_MDC_FACTORS: Mapping[str, float] = {"O": 0.3, "P": 0.1, "X": 2.0}
+"""Primary hospitals deliver few babies and have no neonatal ward: births have moved to county hospitals and
+maternal and child health hospitals (the yearbook's 住院分娩 figures), and a newborn who needs a ward goes there.
+They keep the long rehabilitation stays (MDC X) the larger hospitals hand on."""
+PRIMARY_ELDERLY_FACTOR = 1.5
+"""Primary hospitals' beds hold more of the elderly's chronic stays (strokes, COPD, heart failure) than the
+prefecture's as a whole; their children go to the county hospital (``PRIMARY_CHILD_FACTOR``)."""
+PRIMARY_CHILD_FACTOR = 0.4
 
 KIND_FACTORS: Mapping[str, Mapping[str, float]] = {
     # maternal and child health hospitals (妇幼保健院): obstetrics, newborns, gynaecology, children's illnesses
@@ -93,6 +111,14 @@ KIND_FACTORS: Mapping[str, Mapping[str, float]] = {
     "tcm": {"I": 1.5, "B": 1.3, "X": 2.0, "*": 1.0},
 }
 """MDC multipliers by hospital kind (``*``: every other MDC)."""
+KIND_ADRG_FACTORS: Mapping[str, Mapping[str, float]] = {
+    # The prefecture's critical maternal and neonatal care centres (危重孕产妇/新生儿救治中心, required of every
+    # prefecture and county since the 2017 母婴安全 notice) sit mostly in its maternal and child health
+    # hospitals: very preterm and ventilated newborns, respiratory distress; and more caesareans than the
+    # national 37% of births (Li HT et al., JAMA 2020, 2018 data), the high-risk pregnancies being theirs.
+    "specialty": {"PS1": 3.0, "PS2": 3.0, "PR1": 3.0, "PK1": 3.0, "OB1": 1.3},
+}
+"""ADRG multipliers by hospital kind, on top of ``KIND_FACTORS``."""
 
 
 AGE_LEANS: Mapping[str, Mapping[str, float]] = {
@@ -186,9 +212,38 @@ COST_HINTS: Mapping[str, tuple[float, float]] = {
     "CB3": (7_800, 3), "HC2": (15_000, 6), "IU2": (7_000, 9), "IC2": (60_000, 12), "KS1": (7_500, 9),
     "ET2": (10_000, 9), "GE1": (11_000, 5), "PU1": (3_500, 5), "AH1": (180_000, 22), "LB1": (18_000, 6),
     "GK3": (6_500, 4), "DT1": (4_000, 5), "IR2": (28_000, 14), "GW1": (4_800, 5),
+    # obstetrics: assisted delivery, abortion and its disorders, ectopic pregnancy, other pregnancy disorders
+    "OC1": (5_500, 4), "OF1": (5_500, 4), "OF2": (2_800, 2), "OS1": (5_000, 5), "OS2": (3_000, 3),
+    "OT1": (5_000, 5), "OE1": (10_500, 6), "OJ1": (6_500, 5), "OZ1": (4_500, 5),
+    # newborns: the sick full-term baby is cheap, the very preterm baby and the ventilated one are not
+    "PS4": (6_500, 8), "PS3": (12_000, 12), "PS2": (32_000, 24), "PS1": (85_000, 45), "PR1": (28_000, 16),
+    "PK1": (45_000, 18), "PV1": (5_000, 6), "PC1": (55_000, 18), "PB1": (90_000, 20),
+    # gynaecology: hysteroscopy, hysterectomy and myomectomy, adnexal, cervical and vaginal surgery
+    "NE1": (7_000, 4), "NC1": (18_000, 8), "ND1": (13_000, 6), "NF1": (6_500, 4), "NB1": (16_000, 7),
+    "NZ1": (4_000, 5), "NS1": (4_500, 6), "NR1": (9_000, 8), "NA1": (45_000, 15), "NA2": (25_000, 10),
+    # the other frequent ADRGs of ADRG_SHARES, so that none of them gets a seeded cost a real report would not show
+    "EX2": (4_500, 6), "ER1": (10_000, 9), "ER3": (12_000, 10), "BR1": (18_000, 14), "BX2": (6_500, 9),
+    "BV1": (6_000, 7), "FU2": (6_500, 6), "FR1": (16_000, 9), "FM3": (12_000, 5), "GU2": (7_000, 7),
+    "GK2": (9_000, 6), "GD2": (11_000, 6), "GS1": (9_000, 8), "GR1": (11_000, 10), "GF1": (7_000, 6),
+    "GV1": (6_000, 7), "HU1": (8_500, 8), "HT2": (11_000, 10), "HS2": (10_000, 11), "IU1": (7_500, 10),
+    "IF4": (30_000, 14), "IF1": (20_000, 10), "IB2": (65_000, 14), "RW2": (8_000, 8), "RC1": (35_000, 25),
+    "RG1": (20_000, 6), "RS1": (15_000, 12), "LX1": (5_500, 6), "LR1": (10_000, 11), "LU1": (6_000, 8),
+    "LL1": (12_000, 10), "MB1": (16_000, 9), "MS1": (5_000, 7), "KT1": (7_000, 8), "KD2": (14_000, 6),
+    "DD2": (11_000, 6), "DE2": (7_500, 5), "DT2": (3_500, 5), "CB1": (15_000, 7), "CW1": (4_000, 4),
+    "JB2": (14_000, 8), "JR1": (8_000, 6), "JU1": (5_500, 8), "JV2": (5_000, 4), "JA2": (25_000, 12),
+    "QS4": (6_500, 8), "QS1": (5_500, 7), "ST1": (6_000, 8), "SU1": (4_500, 6), "SR1": (18_000, 11),
+    "TS1": (14_000, 35), "TR1": (16_000, 45), "VR1": (6_000, 8), "VS2": (6_000, 5), "VJ1": (18_000, 10),
+    "XR2": (16_000, 22), "XR3": (12_000, 18), "XS1": (5_500, 7), "ZZ1": (15_000, 12), "WZ1": (8_000, 10),
+    "UR1": (7_000, 10), "YR1": (15_000, 14),
 }
 """Mean cost (yuan, at a secondary hospital without complications) and length of stay of common ADRGs, as
-the prefecture reports show them; other ADRGs get a seeded cost around the surgical or medical mean."""
+the prefecture reports show them (neonatal groups: the range Chinese NICU cost reports give, tens of thousands
+of yuan for babies under 2,000 g); other ADRGs get a seeded cost around ``TAIL_COSTS``."""
+TAIL_COSTS: Mapping[str, tuple[float, float, float]] = {"surgical": (18_000, 0.45, 9), "medical": (7_500, 0.4, 8)}
+"""(median cost in yuan, log-normal sigma across ADRGs, length of stay) of an ADRG without a hint: with them
+the prefecture's mean cost per discharge is about 13,000 yuan at secondary prices (the yearbook's 2021 public
+hospital mean is about 11,000 yuan), a common medical group weighs 0.5-0.9 and a delivery about 0.3-0.4, the
+relative weights pilot cities publish; a heavier tail makes the common groups too light against the mean."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,9 +347,15 @@ def hospital_mix(adrgs: Sequence[tuple[str, str]], base: Sequence[float], level:
     """A hospital's weights: the prefecture's, by how much surgery its level does, pre-MDC groups at tertiary
     hospitals only, and its kind's specialties."""
     factors = KIND_FACTORS.get(kind, {})
+    adrg_factors = KIND_ADRG_FACTORS.get(kind, {})
     out = []
     for (adrg, mdc), weight in zip(adrgs, base, strict=True):
-        factor = LEVEL_FACTORS[adrg_kind(adrg)][level] * factors.get(mdc, factors.get("*", 1.0))
+        factor = (LEVEL_FACTORS[adrg_kind(adrg)][level] * factors.get(mdc, factors.get("*", 1.0))
+                  * adrg_factors.get(adrg, 1.0))
+        if level == 1 and kind != "specialty":
+            factor *= PRIMARY_MDC_FACTORS.get(mdc, 1.0) * (
+                PRIMARY_ELDERLY_FACTOR if adrg in ELDERLY_ADRGS else PRIMARY_CHILD_FACTOR if adrg in CHILD_ADRGS
+                else 1.0)
         out.append(weight * factor * (PRE_MDC_BY_LEVEL[level] if mdc == "A" else 1.0))
     if not any(out):  # a scheme with nothing this hospital does: fall back to the prefecture's mix
         return list(base)

@@ -109,8 +109,10 @@ class SynthParams:
     # Hospital levels: shares of tertiary (3), secondary (2), primary (1) hospitals.
     level_mix: tuple[float, float, float] = (0.15, 0.55, 0.30)
     # Probability that a case carries an MCC / CC secondary diagnosis where its DRG allows a split, by level.
-    mcc_rate_by_level: dict[int, float] = field(default_factory=lambda: {1: 0.08, 2: 0.14, 3: 0.22})
-    cc_rate_by_level: dict[int, float] = field(default_factory=lambda: {1: 0.15, 2: 0.22, 3: 0.28})
+    # Tertiary hospitals see sicker patients and code them more fully; primary hospitals' elderly carry their
+    # comorbidities too (services/synth/mix.py: these rates and the mix give CMIs of about 0.8-1.2).
+    mcc_rate_by_level: dict[int, float] = field(default_factory=lambda: {1: 0.12, 2: 0.14, 3: 0.19})
+    cc_rate_by_level: dict[int, float] = field(default_factory=lambda: {1: 0.20, 2: 0.22, 3: 0.25})
     # Deaths: base rate, multiplied in MCC groups.
     death_rate: float = 0.006
     death_rate_mcc_factor: float = 6.0

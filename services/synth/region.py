@@ -10,6 +10,8 @@ from .mix import GENERAL, Department, department_shares
 from .params import SynthParams
 
 _TYPES = (("general", "人民医院", 0.7), ("tcm", "中医院", 0.2), ("specialty", "妇幼保健院", 0.1))
+"""(kind, name suffix, share of hospitals). Maternal and child health hospitals are county (secondary) or
+prefecture (tertiary) institutions under the 妇幼保健机构评审 grading: a primary hospital is never one."""
 _BEDS = {3: (800, 2500), 2: (200, 800), 1: (30, 150)}
 _ORDINALS = "第一第二第三第四第五第六"
 
@@ -74,6 +76,8 @@ def build_hospitals(params: SynthParams, counties: list[tuple[str, str]], prefec
     for i, level in enumerate(levels):
         county, county_name = counties[0] if level == 3 and i == 0 else rng.choice(counties)
         kind, suffix, _ = rng.choices(_TYPES, [w for *_, w in _TYPES])[0]
+        if kind == "specialty" and level == 1:  # the same draws as before: the rest of the prefecture stays
+            kind, suffix, _ = _TYPES[0]
         serials[county] = serials.get(county, 0) + 1
         code = f"H{county}{rng.randint(1, 899) * 100 + serials[county]:05d}"
         place = prefecture_name if level == 3 else county_name

@@ -320,6 +320,9 @@ CALLS: dict[str, tuple[str, Call]] = {
                                              .StartSettlementRun(spb.StartSettlementRunRequest(
                                                  parent=f"regions/{w.region}", settlement_run=spb.SettlementRun(
                                                      settlement_period=_month(w))))),  # settled already: no new run
+    "SettlementService/CreatePolicy": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch).CreatePolicy(
+        spb.CreatePolicyRequest(parent=f"regions/{w.region}", policy=spb.Policy(
+            year=w.a.settlement_month.year, parameters_json=json.dumps(POLICY))))),  # a draft: nothing in force
     "LedgerService/ListLedgerAccounts": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch)
                                          .ListLedgerAccounts(lpb.ListLedgerAccountsRequest(
                                              parent=f"regions/{w.region}", fixmedins_code=w.a.fixmedins_code))),
@@ -356,11 +359,12 @@ SUCCEEDS = {
     "EvaluationService/ListIndicators", "EvaluationService/ListGroupProfiles", "EvaluationService/ListEvaluationRuns",
     "SettlementService/GetCaseSettlement", "SettlementService/ListCaseSettlements",
     "SettlementService/ListHospitalStatements", "SettlementService/GetSettlementRun",
-    "SettlementService/ListSettlementRuns", "LedgerService/ListLedgerAccounts", "LedgerService/ListLedgerEntries",
+    "SettlementService/ListSettlementRuns", "SettlementService/CreatePolicy", "LedgerService/ListLedgerAccounts",
+    "LedgerService/ListLedgerEntries",
     "SpecialCaseService/ListSpecialCases",
 }
-"""Reads of data that exists: a caller allowed A's data gets it (so "other tenant refused" is refused for being
-the other tenant, not for asking after nothing)."""
+"""Reads of data that exists (and a policy draft): a caller allowed A's data gets it (so "other tenant refused" is
+refused for being the other tenant, not for asking after nothing)."""
 
 
 def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:

@@ -86,16 +86,6 @@ fee_stay = Table(
 )
 
 
-class SerialTaken(Exception):
-    """A line's feedetl_sn became current for the stay in a concurrent upload."""
-
-
-@dataclass(frozen=True)
-class StoredDetail:
-    row: DetailRow
-    mdtrt_id: str
-
-
 @dataclass(frozen=True)
 class StaySummary:
     fixmedins_code: str

@@ -89,10 +89,6 @@ class DipCatalogueRepository:
                                            .order_by(t.c.scheme_id, t.c.version))).all()
         return [_stored(r) for r in rows]
 
-    async def list_versions(self, scheme_id: str) -> list[StoredVersion]:
-        rows = (await self.session.execute(select(t).where(t.c.scheme_id == scheme_id).order_by(t.c.version))).all()
-        return [_stored(r) for r in rows]
-
 
 def _stored(row: object) -> StoredVersion:
     r = row._mapping  # type: ignore[attr-defined]

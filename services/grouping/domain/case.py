@@ -42,10 +42,6 @@ class GroupStatus(enum.Enum):
     SEX_DIAGNOSIS_CONFLICT = "SEX_DIAGNOSIS_CONFLICT"
     INVALID_INPUT = "INVALID_INPUT"
 
-    @property
-    def is_check_failure(self) -> bool:
-        return self not in (GroupStatus.GROUPED, GroupStatus.UNGROUPABLE)
-
 
 @dataclass(frozen=True, slots=True)
 class GroupResult:

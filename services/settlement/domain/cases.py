@@ -19,10 +19,6 @@ def month_key(year: int, month: int) -> int:
     return year * 12 + month - 1
 
 
-def month_of(key: int) -> tuple[int, int]:
-    return key // 12, key % 12 + 1
-
-
 @dataclass
 class CaseTable:
     """The cases of one settlement year; row ``i`` of every column is case ``i`` (in input order)."""

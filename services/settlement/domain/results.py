@@ -26,11 +26,6 @@ class Kind(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
-    @property
-    def has_standard(self) -> bool:
-        """Normal, high and low cases carry their group's base points (or payment standard)."""
-        return self <= Kind.LOW
-
 
 @dataclass(frozen=True)
 class CaseResults:

@@ -71,13 +71,6 @@ class SpecialCaseRepository(Protocol):
         ...
 
 
-class NoSpecialCases:
-    """The repository before the special-case workflow exists: nothing is approved."""
-
-    async def approved(self, region: str, year: int) -> frozenset[str]:
-        return frozenset()
-
-
 async def complete_run(uow: SettlementUnitOfWork, completed: CompletedRun,
                        hooks: tuple[RunCompletionHook, ...]) -> None:
     """Run every completion hook in the run's unit of work, in the order given (before the caller commits)."""

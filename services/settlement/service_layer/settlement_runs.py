@@ -292,12 +292,11 @@ class SettlementRuns:
         stored = await self.finished(run, "name")
         async with self._uows() as uow:
             case = await uow.runs.case(stored.run_id, list_id)
-        if case is None:
+        # Another hospital's case does not exist for a hospital: its list ids do not leak (README "Tenant
+        # isolation": a single resource of another tenant is NOT_FOUND).
+        if case is None or (tenant is not None and case.hospital != tenant):
             raise NotFound(f"run {run} did not settle list {list_id}", reason="CASE_NOT_FOUND",
                            metadata={"name": name})
-        if tenant is not None and case.hospital != tenant:
-            raise PermissionDenied(f"list {list_id} is not a case of {tenant}", reason="OTHER_HOSPITAL",
-                                   metadata={"name": name})
         return stored, case
 
 

@@ -105,8 +105,9 @@ def test_departments_match_the_case_and_the_doctor() -> None:
 
 
 def test_case_mix_index_is_plausible_and_highest_at_tertiary_hospitals() -> None:
-    """Weights as a settlement run makes them (group mean cost over the mean cost): tertiary CMIs about 1.0-1.35,
-    general secondary hospitals about 0.75-1.05, and tertiary above secondary above primary on average."""
+    """Weights as a settlement run makes them (group mean cost over the mean cost): every hospital's CMI within
+    0.8-1.2 (maternal ones from 0.75; those with too few cases for a stable CMI pooled per level and kind), the
+    general tertiary hospitals above every other hospital, tertiary above secondary above primary on average."""
     lists = [t for _, t in his_run().lists if not t["faults"]]
     costs: dict[str, list[Decimal]] = defaultdict(list)
     for t in lists:
@@ -116,13 +117,24 @@ def test_case_mix_index_is_plausible_and_highest_at_tertiary_hospitals() -> None
     by_hospital: dict[tuple[str, int, str], list[Decimal]] = defaultdict(list)
     for t in lists:
         by_hospital[(t["fixmedins_code"], t["hospital_level"], t["hospital_kind"])].append(rw[t["intended_drg"]])
-    cmi = {key: statistics.mean(v) for key, v in by_hospital.items() if len(v) >= 200}
+    cmi = {key: statistics.mean(v) for key, v in by_hospital.items()}
     by_level = {level: statistics.mean(v for (_, lv, _), v in cmi.items() if lv == level)
                 for level in {lv for _, lv, _ in cmi}}
     assert by_level[3] > by_level[2] and (1 not in by_level or by_level[2] > by_level[1]), by_level
-    if scheme_id() == "chs-drg-1.1":
-        for (code, level, kind), value in cmi.items():
-            if level == 3:
-                assert Decimal("1.0") < value < Decimal("1.35"), (code, value)
-            elif level == 2 and kind == "general":
-                assert Decimal("0.75") < value < Decimal("1.05"), (code, value)
+    if scheme_id() != "chs-drg-1.1":
+        return
+    # A CMI over a few hundred cases moves by +-0.1 (one ventilated patient weighs 10): hospitals with fewer
+    # than 400 cases count pooled with the others of their level and kind. Maternal and child health hospitals
+    # may sit a little lower (0.75): half their discharges are births, the lightest groups there are.
+    small: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
+    low = {"general": Decimal("0.8"), "tcm": Decimal("0.8"), "specialty": Decimal("0.75")}
+    for key, weights in by_hospital.items():
+        if len(weights) >= 400:
+            assert low[key[2]] < cmi[key] < Decimal("1.2"), (key, cmi[key])
+        else:
+            small[key[1:]] += weights
+    for pooled, weights in small.items():
+        assert low[pooled[1]] < statistics.mean(weights) < Decimal("1.2"), (pooled, len(weights))
+    tertiary = min(v for (_, level, kind), v in cmi.items() if level == 3 and kind == "general")
+    assert all(v < tertiary for (_, level, _), v in cmi.items() if level < 3), (tertiary, cmi)
+    assert {1, 2, 3} <= set(by_level) and any(kind == "specialty" for _, _, kind in cmi)  # every kind measured

