@@ -8,10 +8,11 @@ checkpoint. Re-running the same inputs reads the same cases and gives the same f
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,8 @@ class CaseFeed(Protocol):
     def cases(self, region: str, months: Sequence[Any], sequence: int) -> Any: ...
 
     async def first_accepted(self, region: str, months: Sequence[Any], up_to: int) -> dict[str, datetime]: ...
+
+    async def upload_statistics(self, region: str, first: date, last: date) -> dict[str, tuple[int, int]]: ...
 
 
 class SettlementSource(Protocol):
@@ -137,6 +140,9 @@ class EvaluationRuns:
         active = [case for case in cases if case.active]
         await ctx.report(len(active), total=len(active), message="reading upload times")
         accepted = await self.feed.first_accepted(region, period.months(), sequence)
+        first_day, last_day = upload_window(period, int(p["upload_deadline_days"]))
+        await ctx.report(len(active), message=f"reading upload QC statistics of {first_day} to {last_day}")
+        uploads = await self.feed.upload_statistics(region, first_day, last_day)
         table, months, schemes = case_table(active, weights.scheme_id)
         try:
             result = evaluate(table, months, weights.rw)
@@ -147,10 +153,10 @@ class EvaluationRuns:
         institutions = await self._institutions(active)
         review, review_version = await self._review_figures(region, period, active)
         contributions = Contributions(
-            quality=quality_figures(active, accepted, int(p["upload_deadline_days"])),
+            quality=quality_figures(active, accepted, int(p["upload_deadline_days"]), uploads),
             payment=settlement.payment if settlement else {}, review=review)
         versions = {"case_feed_sequence": str(sequence), "weights": weights.version,
-                    "schemes": ",".join(sorted(schemes))}
+                    "schemes": ",".join(sorted(schemes)), "upload_dates": f"{first_day}/{last_day}"}
         if review_version:
             versions["review_flags"] = review_version
         if settlement:
@@ -232,10 +238,12 @@ def case_table(cases: Sequence[FeedCase], scheme_id: str) -> tuple[CaseTable, li
     return builder.build(), [c.month for c in cases], schemes
 
 
-def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime],
-                    deadline_days: int) -> dict[str, QualityFigures]:
+def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime], deadline_days: int,
+                    uploads: Mapping[str, tuple[int, int]] | None = None) -> dict[str, QualityFigures]:
     """Per hospital and for the region: lists accepted, and uploaded within ``deadline_days`` of discharge
-    (the day of the first accepted upload in Asia/Shanghai)."""
+    (the day of the first accepted upload in Asia/Shanghai); with ``uploads`` (institution -> attempts received,
+    passed, from collection's ``ListUploadStatistics`` over the run's upload window) the QC pass rate of each
+    evaluated hospital and of the region (over every institution of the region that uploaded)."""
     totals: dict[str, list[int]] = {}
     for case in cases:
         first = accepted.get(case.list_id)
@@ -244,7 +252,21 @@ def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime],
             counts = totals.setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += in_time
-    return {key: QualityFigures.of(n, on_time) for key, (n, on_time) in totals.items()}
+    if uploads is None:
+        return {key: QualityFigures.of(n, on_time) for key, (n, on_time) in totals.items()}
+    region = (sum(r for r, _ in uploads.values()), sum(p for _, p in uploads.values()))
+    return {key: QualityFigures.of(n, on_time, *(region if key == REGION else uploads.get(key, (0, 0))))
+            for key, (n, on_time) in totals.items()}
+
+
+def upload_window(period: EvaluationPeriod, deadline_days: int) -> tuple[date, date]:
+    """The days (Asia/Shanghai) whose uploads the QC pass rate counts: the period's first day to its last day plus
+    the upload deadline, the time its lists are due in."""
+    months = period.months()
+    first, last = months[0], months[-1]
+    assert first.month is not None and last.month is not None
+    end = date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+    return date(first.year, first.month, 1), end + timedelta(days=deadline_days)
 
 
 def input_digest(cases: Sequence[FeedCase], weights: WeightTable) -> str:
