@@ -19,7 +19,6 @@ from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from libs.common.auth.context import check_access, scope_institution, scope_region
 from libs.common.dates import Period, date_from_proto, date_to_proto
-from libs.common.decimals import decimal_text
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
 from libs.common.money import Money
 from libs.common.paging import decode_token, encode_token, page_size
@@ -125,7 +124,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
         return pb.ListUploadStatisticsResponse(
             upload_statistics=[pb.UploadStatistics(fixmedins_code=s.fixmedins_code, uploads_received=s.received,
                                                    uploads_passed=s.passed, uploads_rejected=s.rejected,
-                                                   qc_pass_rate=decimal_text(s.pass_rate, 4)) for s in page.items],
+                                                   qc_pass_rate=f"{s.pass_rate:f}") for s in page.items],
             next_page_token=encode_token(page.cursor))
 
     async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
