@@ -1,11 +1,13 @@
 """The QC pass rate over real servers: lists of a prefecture of this module's own uploaded through the national
 door (most accepted, some rejected by quality control, one uploaded again as a new revision), collection's
 ListUploadStatistics counting the attempts per institution, and an evaluation run putting the rate of each hospital
-and of the region into its data-quality figures."""
+and of the region into its data-quality figures. With a settlement server on the same lists: a half year, which has
+no settlement run, is evaluated against the weight table of its year's advance run without weights given."""
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,11 +23,15 @@ from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 from medpay.common.v1 import common_pb2
 from medpay.evaluation.v1 import evaluation_service_pb2 as pb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
+from medpay.settlement.v1 import settlement_pb2 as spb
+from medpay.settlement.v1 import settlement_pb2_grpc as sgrpc
 
-from libs.common.dates import date_to_proto
+from libs.common.dates import Period, date_to_proto
 from libs.common.grpc.server import RunningServer, start_server
 from libs.common.runtime import Runtime
 from services.evaluation.bootstrap import build_app, service_spec
+from services.settlement.bootstrap import build_app as build_settlement
+from services.settlement.bootstrap import service_spec as settlement_spec
 from services.synth.generator import Generator
 from services.synth.params import SynthParams
 from services.synth.sources import load_reference
@@ -48,6 +54,9 @@ class Uploaded:
     collection: collection_grpc.CollectionServiceStub
     evaluation: pb_grpc.EvaluationServiceStub
     operations: operations_pb2_grpc.OperationsStub
+    settlement: sgrpc.SettlementServiceStub
+    settlement_operations: operations_pb2_grpc.OperationsStub
+    levels: dict[str, int]
     received: dict[str, int]
     passed: dict[str, int]
     today: date
@@ -90,13 +99,19 @@ async def uploaded(runtime: Runtime, coding_server: RunningServer, collection_ap
         (r.get("infcode"), str(r)[:300]) for r in replies if r["infcode"] != 0]
     settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding_server.port}",
                                                    "collection_address": f"127.0.0.1:{running_collection.port}"})
+    settling = await start_server(settlement_spec(build_settlement(Runtime(settings))), settings, "127.0.0.1:0")
+    settings = settings.model_copy(update={"settlement_address": f"127.0.0.1:{settling.port}"})
     app = await build_app(Runtime(settings))
     running = await start_server(service_spec(app), settings, "127.0.0.1:0")
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel, \
-            grpc.aio.insecure_channel(f"127.0.0.1:{running_collection.port}") as collection:
+            grpc.aio.insecure_channel(f"127.0.0.1:{running_collection.port}") as collection, \
+            grpc.aio.insecure_channel(f"127.0.0.1:{settling.port}") as settlement:
         yield Uploaded(collection_grpc.CollectionServiceStub(collection), pb_grpc.EvaluationServiceStub(channel),
-                       operations_pb2_grpc.OperationsStub(channel), received, passed, today)
+                       operations_pb2_grpc.OperationsStub(channel), sgrpc.SettlementServiceStub(settlement),
+                       operations_pb2_grpc.OperationsStub(settlement), {h.code: h.level for h in ref.hospitals},
+                       received, passed, today)
     await running.stop()
+    await settling.stop()
 
 
 def rate(passed: int, received: int) -> str:
@@ -174,3 +189,66 @@ async def test_an_evaluation_run_reports_the_qc_pass_rate_of_each_hospital_and_t
     for code, quality in hospitals.items():
         assert quality.lists_received == uploaded.received[code]
         assert quality.qc_pass_rate == rate(uploaded.passed[code], uploaded.received[code])
+
+
+async def _finished(operations: operations_pb2_grpc.OperationsStub, operation: operations_pb2.Operation,
+                    result: Any) -> Any:
+    done = await operations.WaitOperation(operations_pb2.WaitOperationRequest(name=operation.name,
+                                                                              timeout={"seconds": 120}))
+    assert done.done and not done.HasField("error"), done.error
+    assert done.response.Unpack(result)
+    return result
+
+
+async def test_a_half_year_is_evaluated_against_its_years_advance_run_weight_table(uploaded: Uploaded) -> None:
+    parent, month = f"regions/{REGION}", Period(YEAR, MONTH).to_proto()
+    policy = await uploaded.settlement.CreatePolicy(spb.CreatePolicyRequest(parent=parent, policy=spb.Policy(
+        year=YEAR, hospital_levels=uploaded.levels, parameters_json=json.dumps({
+            "method": "points", "weights": {"years": [YEAR]}, "budget": "1000000.00",
+            "levels": {"1": {"coefficient": "0.85"}, "2": {"coefficient": "0.92"}, "3": {"coefficient": "1.00"}}}))))
+    await uploaded.settlement.ActivatePolicy(spb.ActivatePolicyRequest(name=policy.name, approved_by="qc test"))
+    await _finished(uploaded.settlement_operations, await uploaded.settlement.ComputeWeights(
+        spb.ComputeWeightsRequest(parent=parent, weight_table=spb.WeightTable(year=YEAR))), spb.WeightTable())
+    advance = await _finished(uploaded.settlement_operations, await uploaded.settlement.StartSettlementRun(
+        spb.StartSettlementRunRequest(parent=parent, settlement_run=spb.SettlementRun(settlement_period=month))),
+        spb.SettlementRun())
+    # A later table of the year: the year's latest, but the half year takes the one its advance run settled with.
+    later = await uploaded.settlement.ImportWeightTable(spb.ImportWeightTableRequest(
+        parent=parent, year=YEAR, avg_all="10000",
+        groups=[spb.GroupWeight(group="ZZ99", rw="1", standard_cost=common_pb2.Money(fen=100))]))
+    assert later.name != advance.weight_table
+
+    half = pb.EvaluationPeriod(year=YEAR, kind=pb.PERIOD_KIND_HALF_YEAR, number=1 if MONTH <= 6 else 2)
+    run = await _finished(uploaded.operations, await uploaded.evaluation.StartEvaluationRun(
+        pb.StartEvaluationRunRequest(parent=parent, evaluation_run=pb.EvaluationRun(period=half))), pb.EvaluationRun())
+    assert run.versions["weights"] == advance.weight_table and not run.settlement_run
+    weights = [pb.GroupWeight(group=g.group, rw=g.rw) for g in (await uploaded.settlement.ListGroupWeights(
+        spb.ListGroupWeightsRequest(parent=advance.weight_table, page_size=5000))).group_weights]
+    given = await _finished(uploaded.operations, await uploaded.evaluation.StartEvaluationRun(
+        pb.StartEvaluationRunRequest(parent=parent, evaluation_run=pb.EvaluationRun(period=half, weights=weights))),
+        pb.EvaluationRun())
+    figures = [(i.level, i.unit, i.cmi, i.total_weight) for i in (await uploaded.evaluation.ListIndicators(
+        pb.ListIndicatorsRequest(parent=run.name, page_size=1000))).indicators]
+    assert figures == [(i.level, i.unit, i.cmi, i.total_weight) for i in (await uploaded.evaluation.ListIndicators(
+        pb.ListIndicatorsRequest(parent=given.name, page_size=1000))).indicators]
+    region = next(f for f in figures if f[0] == pb.UNIT_LEVEL_REGION)
+    assert region[2] and region[2] != "0.0000"  # the region's CMI, from the advance run's weights
+
+    with pytest.raises(grpc.aio.AioRpcError) as failed:  # a year with neither an advance run nor a weight table
+        await uploaded.evaluation.StartEvaluationRun(pb.StartEvaluationRunRequest(
+            parent=parent, evaluation_run=pb.EvaluationRun(period=pb.EvaluationPeriod(
+                year=YEAR - 3, kind=pb.PERIOD_KIND_HALF_YEAR, number=1))))
+    assert failed.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(failed.value)[0].reason == "WEIGHTS_NOT_FOUND"
+
+    # Once that year has a weight table (and still no advance run) the half year takes it: the run starts, and
+    # fails only for having no cases.
+    await uploaded.settlement.ImportWeightTable(spb.ImportWeightTableRequest(
+        parent=parent, year=YEAR - 3, avg_all="10000",
+        groups=[spb.GroupWeight(group="ZZ99", rw="1", standard_cost=common_pb2.Money(fen=100))]))
+    operation = await uploaded.evaluation.StartEvaluationRun(pb.StartEvaluationRunRequest(
+        parent=parent, evaluation_run=pb.EvaluationRun(period=pb.EvaluationPeriod(
+            year=YEAR - 3, kind=pb.PERIOD_KIND_HALF_YEAR, number=1))))
+    done = await uploaded.operations.WaitOperation(operations_pb2.WaitOperationRequest(
+        name=operation.name, timeout={"seconds": 60}))
+    assert done.done and "no active case" in done.error.message, done

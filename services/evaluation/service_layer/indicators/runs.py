@@ -1,7 +1,8 @@
 """Evaluation runs: start one (idempotent by its inputs), and the job that computes and stores it.
 
 A run of region R and period P pins collection's case feed at a sequence S (the head when not given) and a weight
-table (a settlement run's, or one given with the request), reads the active cases of P's months as of S, computes
+table (a settlement run's; for a half year, which has no settlement run, the weight table of its year's advance
+runs or the year's latest; or one given with the request), reads the active cases of P's months as of S, computes
 every indicator, and stores the results, the pinned versions and an input digest in one transaction with its
 checkpoint. Re-running the same inputs reads the same cases and gives the same figures.
 """
@@ -25,7 +26,7 @@ from ...adapters.indicators.review_flags import review_counts
 from ...domain.indicators.compute import UNGROUPABLE, Level, NoCasesError
 from ...domain.indicators.context import PaymentFigures, QualityFigures, ReviewFigures, review_figures
 from ...domain.indicators.evaluation import evaluate
-from ...domain.indicators.periods import EvaluationPeriod
+from ...domain.indicators.periods import EvaluationPeriod, PeriodKind
 from ...domain.indicators.table import CaseTable, CaseTableBuilder, CaseValueError
 from .results import REGION, Contributions, Institution, stored_units
 from .unit_of_work import EvaluationUnitOfWork
@@ -71,6 +72,10 @@ class SettlementSource(Protocol):
 
     async def figures(self, run: str) -> SettlementFigures: ...
 
+    async def year_weight_table(self, region: str, year: int) -> str | None: ...
+
+    async def weight_table(self, table: str) -> WeightTable: ...
+
 
 class InstitutionNames(Protocol):
     async def name(self, code: str) -> str: ...
@@ -107,6 +112,9 @@ class EvaluationRuns:
         if request.weights is not None:
             parameters["weights"] = dict(sorted(request.weights.items()))
             source = "weights:" + digest(parameters["weights"])[:16]
+        elif request.period.kind is PeriodKind.HALF_YEAR and not request.settlement_run:
+            parameters["weight_table"] = await self._year_weight_table(request)
+            source = f"weight_table:{parameters['weight_table']}"
         else:
             settlement_run = request.settlement_run or await self._latest_settlement_run(request)
             parameters["settlement_run"] = settlement_run
@@ -125,6 +133,18 @@ class EvaluationRuns:
                 metadata={"region": request.region, "period": str(request.period)})
         return latest
 
+    async def _year_weight_table(self, request: RunRequest) -> str:
+        """A half year has no settlement run: the weight table of its year's advance runs (or the year's latest)."""
+        table = await self.settlement.year_weight_table(request.region, request.period.year) \
+            if self.settlement else None
+        if table is None:
+            raise FailedPrecondition(
+                f"no weight table for {request.region} {request.period}: no advance run and no weight table of "
+                f"{request.period.year}" + ("" if self.settlement else " (no settlement service is configured)")
+                + "; give the weights", reason="WEIGHTS_NOT_FOUND",
+                metadata={"region": request.region, "period": str(request.period)})
+        return table
+
     async def job(self, ctx: RunContext) -> dict[str, Any]:
         """Reads, computes and stores the run (everything in one transaction with the checkpoint)."""
         if ctx.checkpoint:  # stored by an earlier attempt that ended before the run was marked finished
@@ -134,7 +154,7 @@ class EvaluationRuns:
         sequence = int(p["feed_sequence"])
         await ctx.report(0, message="pinning the weight table")
         settlement = await self._settlement(p)
-        weights = settlement.weights if settlement else given_weights(p["weights"])
+        weights = settlement.weights if settlement else await self._weights(p)
         await ctx.report(0, message=f"reading cases of {period} as of feed sequence {sequence}")
         cases = [case async for case in self.feed.cases(region, period.months(), sequence)]
         active = [case for case in cases if case.active]
@@ -172,8 +192,17 @@ class EvaluationRuns:
             await uow.commit()
         return summary
 
-    async def _settlement(self, parameters: Mapping[str, Any]) -> SettlementFigures | None:
+    async def _weights(self, parameters: Mapping[str, Any]) -> WeightTable:
+        """The weights given with the request, or the weight table pinned for a half year."""
         if "weights" in parameters:
+            return given_weights(parameters["weights"])
+        if self.settlement is None:
+            raise FailedPrecondition("the run needs a weight table of the settlement service, and none is "
+                                     "configured", reason="WEIGHTS_NOT_FOUND")
+        return await self.settlement.weight_table(str(parameters["weight_table"]))
+
+    async def _settlement(self, parameters: Mapping[str, Any]) -> SettlementFigures | None:
+        if "weights" in parameters or "weight_table" in parameters:
             return None
         if self.settlement is None:
             raise FailedPrecondition("the run needs a settlement run's weights, and no settlement service is "
