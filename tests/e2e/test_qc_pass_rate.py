@@ -1,5 +1,6 @@
 """The QC pass rate over real servers: lists of a prefecture of this module's own uploaded through the national
-door (most accepted, some rejected by quality control, one uploaded again as a new revision), collection's
+door (most accepted, some rejected by quality control, one uploaded again as a new revision, one stored waiting for
+its settlement record and rejected when it met it), collection's
 ListUploadStatistics counting the attempts per institution, and an evaluation run putting the rate of each hospital
 and of the region into its data-quality figures. With a settlement server on the same lists: a half year, which has
 no settlement run, is evaluated against the weight table of its year's advance run without weights given."""
@@ -37,6 +38,7 @@ from services.synth.params import SynthParams
 from services.synth.sources import load_reference
 
 from ..support import reference_dir
+from .his import his_form, settlement_record
 from .lists import own_ids, post_all, scheme_id
 from .rpc_errors import error_info
 
@@ -87,6 +89,20 @@ async def uploaded(runtime: Runtime, coding_server: RunningServer, collection_ap
            for n in range(count)]
     replies = await post_all(http_base, clean + bad)
     replies += await post_all(http_base, [again])
+    # A stay of the second hospital sent in the HIS form: stored PENDING, then rejected when its settlement record
+    # names another person (QC-REC-001, an ERROR): an attempt that did not pass.
+    joined = own_ids([copy.deepcopy(first_of[hospitals[1]])], "J")[0]
+    joined["msgid"] = f"{joined['msgid'][:-4]}7001"
+    [pending] = await post_all(http_base, [his_form(joined)])
+    assert pending["infcode"] == 0 and pending["output"]["status"] == "PENDING", pending.get("err_msg")
+    other = next(r for r in clean if r["input"]["setlinfo"]["psn_no"] != joined["input"]["setlinfo"]["psn_no"])
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running_collection.port}") as channel:
+        stub = collection_grpc.CollectionServiceStub(channel)
+        await stub.UploadSettlementRecords(collection_pb.UploadSettlementRecordsRequest(records=[json.dumps(
+            settlement_record(joined, psn_no=other["input"]["setlinfo"]["psn_no"]), ensure_ascii=False).encode()]))
+        stored = await stub.GetSettlementList(collection_pb.GetSettlementListRequest(
+            fixmedins_code=joined["fixmedins_code"], setl_id=joined["input"]["setlinfo"]["setl_id"]))
+    assert stored.status == collection_pb.LIST_STATUS_REJECTED, stored.status
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     received = {code: 0 for code in hospitals}
     passed = {code: 0 for code in hospitals}
@@ -94,8 +110,9 @@ async def uploaded(runtime: Runtime, coding_server: RunningServer, collection_ap
         code = request["fixmedins_code"]
         received[code] += 1
         passed[code] += reply["infcode"] == 0
+    received[hospitals[1]] += 1  # the list rejected when it met its record
     assert all(r["infcode"] != 0 for r in replies[len(clean):len(clean) + len(bad)])  # the rejected ones
-    assert sum(received.values()) - sum(passed.values()) == sum(REJECTED), [
+    assert sum(received.values()) - sum(passed.values()) == sum(REJECTED) + 1, [
         (r.get("infcode"), str(r)[:300]) for r in replies if r["infcode"] != 0]
     settings = runtime.settings.model_copy(update={"coding_address": f"127.0.0.1:{coding_server.port}",
                                                    "collection_address": f"127.0.0.1:{running_collection.port}"})
@@ -138,7 +155,7 @@ async def test_collection_counts_each_institutions_attempts_and_those_that_passe
         assert (row.uploads_received, row.uploads_passed) == (uploaded.received[code], uploaded.passed[code])
         assert row.uploads_rejected == row.uploads_received - row.uploads_passed
         assert row.qc_pass_rate == rate(uploaded.passed[code], uploaded.received[code])
-    assert [r.uploads_rejected for r in rows] == list(REJECTED)
+    assert [r.uploads_rejected for r in rows] == [REJECTED[0], REJECTED[1] + 1, REJECTED[2]]
 
     first = sorted(uploaded.received)[0]
     one = await uploaded.collection.ListUploadStatistics(_request(uploaded.today, fixmedins_code=first))
