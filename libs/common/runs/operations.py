@@ -24,6 +24,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from medpay.common.v1 import common_pb2
 
+from ..auth.context import current_principal, region_covers
+from ..auth.roles import Role
 from ..errors import InvalidArgument, MedpayError, NotFound
 from ..paging import decode_token, encode_token, page_size
 from .model import OPERATION_PREFIX, Run, RunState, canonical_json
@@ -117,6 +119,17 @@ def parse_filter(text: str) -> dict[str, Any]:
     return found
 
 
+def visible(run: Run) -> bool:
+    """Whether the caller may see a run: a prefecture the runs of its region only (a run names its region in its
+    parameters; another region's is NOT_FOUND to it, as its resources are), every other caller every run (hospitals
+    are not let in: OPERATIONS_ACCESS)."""
+    principal = current_principal()
+    region = run.parameters.get("region")
+    if principal is None or principal.role is not Role.PREFECTURE or not isinstance(region, str):
+        return True
+    return region_covers(region, principal.subject)
+
+
 class OperationsServicer(operations_pb2_grpc.OperationsServicer):
     """google.longrunning.Operations over the runs of one or more schemas (ids are unique across them)."""
 
@@ -129,7 +142,7 @@ class OperationsServicer(operations_pb2_grpc.OperationsServicer):
         run_id = run_id_of(name)
         for runs in self._runs:
             run = await runs.store.get(run_id)
-            if run is not None:
+            if run is not None and visible(run):
                 return runs, run
         raise NotFound(f"no operation {name}", reason="OPERATION_NOT_FOUND", metadata={"name": name})
 
@@ -162,7 +175,8 @@ class OperationsServicer(operations_pb2_grpc.OperationsServicer):
         if len(found) > size:
             last = page[-1][1]
             token = encode_token(f"{last.created_at.isoformat()}|{last.id}")
-        return operations_pb2.ListOperationsResponse(operations=[runs.operation(run) for runs, run in page],
+        return operations_pb2.ListOperationsResponse(operations=[runs.operation(run) for runs, run in page
+                                                                 if visible(run)],  # a page may come out short
                                                      next_page_token=token)
 
     async def WaitOperation(self, request: operations_pb2.WaitOperationRequest,
