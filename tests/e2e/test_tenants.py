@@ -67,6 +67,7 @@ OTHER_PREFECTURE = "330800"
 REGION = "331100"
 """A prefecture no other test posts lists for: the runs of its month are over this module's lists only."""
 POLICY = {"method": "points", "weights": {"years": [2025]}, "budget": "1000000.00",
+          "provisional_point_value": "10.00", "advance_share": "0.90",  # monthly advances: ledger entries
           "levels": {"1": {"coefficient": "0.85"}, "2": {"coefficient": "0.92"}, "3": {"coefficient": "1.00"}}}
 
 
@@ -83,6 +84,11 @@ class World:
     settlement_run: str  # a finished settlement run that settled A's list
     evaluation_run: str  # a finished evaluation run with A's scorecard
     flag: str  # a confirmed review flag of A's list (B has one too)
+    operation: str  # the operation of the settlement run
+    weights_sequence: int  # the case feed sequence the world's weight table was computed at
+    evaluation_sequence: int  # and the evaluation run's
+    special_case: str  # A's special case (applied for by A, for A's settled list)
+    ledger_entry: str  # an entry of A's in the ledger (posted by the settlement run)
 
 
 def _free() -> str:
@@ -137,14 +143,19 @@ async def world(runtime: Runtime, database_url: str,
                 fixmedins_code=a["fixmedins_code"], input_json=json.dumps({"feedetail": details_of(a)}).encode()))
         settlement_address = f"127.0.0.1:{stack[4].port}"
         async with tls_channel(auth_dir, settlement_address, province) as channel:
-            settlement_run = await _settled(channel, stored, levels)
+            settlement_run, operation, weights_sequence = await _settled(channel, stored, levels)
+            entries = await lgrpc.LedgerServiceStub(channel).ListLedgerEntries(lpb.ListLedgerEntriesRequest(
+                parent=f"regions/{REGION}", fixmedins_code=stored.fixmedins_code))
+        async with tls_channel(auth_dir, settlement_address, token(auth_dir, "hospital", stored.fixmedins_code)) as ch:
+            special_case = await xgrpc.SpecialCaseServiceStub(ch).ApplySpecialCase(_apply(stored.setl_list_id))
         evaluation_address = f"127.0.0.1:{stack[3].port}"
         async with tls_channel(auth_dir, evaluation_address, province) as channel:
-            evaluation_run = await _evaluated(channel, stored)
+            evaluation = await _evaluated(channel, stored)
         flag_ids = [await _confirmed_flag(database_url, request, stored) for request in (a, b)]
         yield World(auth_dir, collection_address, evaluation_address, settlement_address, stored,
                     b["fixmedins_code"], stored.region, a["input"]["setlinfo"]["mdtrt_id"], settlement_run,
-                    evaluation_run, f"regions/{REGION}/flags/{flag_ids[0]}")
+                    evaluation.name, f"regions/{REGION}/flags/{flag_ids[0]}", operation, weights_sequence,
+                    evaluation.case_feed_sequence, special_case.name, entries.ledger_entries[0].name)
     finally:
         for running in reversed(stack):
             await running.stop()
@@ -168,23 +179,31 @@ async def _done(channel: grpc.aio.Channel, operation: operations_pb2.Operation, 
     return result
 
 
-async def _settled(channel: grpc.aio.Channel, a: cpb.SettlementList, levels: dict[str, int]) -> str:
-    """A finished settlement run of A's month (the policy's weights from the same year's cases)."""
+def _apply(setl_list_id: str) -> xpb.ApplySpecialCaseRequest:
+    """A's application for its list (the same request_id: a replay of it answers the case as stored)."""
+    return xpb.ApplySpecialCaseRequest(parent=f"regions/{REGION}", request_id="tenant-apply",
+                                       special_case=xpb.SpecialCase(setl_list_id=setl_list_id, reason="tenant test"))
+
+
+async def _settled(channel: grpc.aio.Channel, a: cpb.SettlementList, levels: dict[str, int]) -> tuple[str, str, int]:
+    """A finished settlement run of A's month (the policy's weights from the same year's cases): the run, its
+    operation and the case feed sequence of the weights."""
     stub = sgrpc.SettlementServiceStub(channel)
     policy = await stub.CreatePolicy(spb.CreatePolicyRequest(parent=f"regions/{REGION}", policy=spb.Policy(
         year=a.settlement_month.year, parameters_json=json.dumps(POLICY), hospital_levels=levels)))
     await stub.ActivatePolicy(spb.ActivatePolicyRequest(name=policy.name, approved_by="tenant test"))
-    await _done(channel, await stub.ComputeWeights(spb.ComputeWeightsRequest(
+    weights = await _done(channel, await stub.ComputeWeights(spb.ComputeWeightsRequest(
         parent=f"regions/{REGION}", weight_table=spb.WeightTable(year=a.settlement_month.year))), spb.WeightTable())
-    run = await _done(channel, await stub.StartSettlementRun(spb.StartSettlementRunRequest(
-        parent=f"regions/{REGION}", settlement_run=spb.SettlementRun(settlement_period=a.settlement_month))),
-        spb.SettlementRun())
-    return str(run.name)
+    operation = await stub.StartSettlementRun(spb.StartSettlementRunRequest(
+        parent=f"regions/{REGION}", settlement_run=spb.SettlementRun(settlement_period=a.settlement_month)))
+    run = await _done(channel, operation, spb.SettlementRun())
+    return str(run.name), str(operation.name), int(weights.case_feed_sequence)
 
 
-async def _confirmed_flag(database_url: str, request: dict[str, Any], a: cpb.SettlementList) -> int:
-    """A confirmed flag of the list's stay, stored as a review run stores one (the tenant rules are the subject
-    here, not the review rules that find flags)."""
+async def _confirmed_flag(database_url: str, request: dict[str, Any], a: cpb.SettlementList,
+                          state: str = "CONFIRMED") -> int:
+    """A confirmed flag (or one in ``state``) of the list's stay, stored as a review run stores one (the tenant
+    rules are the subject here, not the review rules that find flags)."""
     s = request["input"]["setlinfo"]
     conn = await asyncpg.connect(database_url)
     try:
@@ -193,21 +212,28 @@ async def _confirmed_flag(database_url: str, request: dict[str, Any], a: cpb.Set
             "rule_id, rule_version, rule_name, category, severity, found_fen, amount_fen, evidence, lines, "
             "related_setl_id, state, fingerprint) VALUES ($1, 'tenant-test', 'tenant-test', $2, $3, $4, $5, $6, "
             "'R-DUP', '1', 'duplicate charge', 'duplicate_charge', 'error', 1200, 1200, 'twice', '[]', '', "
-            "'CONFIRMED', $3) RETURNING flag_id",
+            "$7, $3 || $7) RETURNING flag_id",
             REGION, request["fixmedins_code"], s["setl_id"], s["mdtrt_id"], s["psn_no"],
-            f"{a.settlement_month.year}-{a.settlement_month.month:02d}"))
+            f"{a.settlement_month.year}-{a.settlement_month.month:02d}", state))
     finally:
         await conn.close()
 
 
-async def _evaluated(channel: grpc.aio.Channel, a: cpb.SettlementList) -> str:
-    """A finished evaluation run of A's month (weights given: it needs no settlement service)."""
-    run = await _done(channel, await egrpc.EvaluationServiceStub(channel).StartEvaluationRun(
-        epb.StartEvaluationRunRequest(parent=f"regions/{REGION}", evaluation_run=epb.EvaluationRun(
-            period=epb.EvaluationPeriod(year=a.settlement_month.year, kind=epb.PERIOD_KIND_MONTH,
-                                        number=a.settlement_month.month),
-            weights=[epb.GroupWeight(group="FM19", rw="1.0000")]))), epb.EvaluationRun())
-    return str(run.name)
+def _evaluation_start(a: cpb.SettlementList, sequence: int = 0) -> epb.StartEvaluationRunRequest:
+    """The evaluation run of A's month, with weights given (it needs no settlement service); at ``sequence``, the
+    run of the world (started again, the same run)."""
+    return epb.StartEvaluationRunRequest(parent=f"regions/{REGION}", evaluation_run=epb.EvaluationRun(
+        period=epb.EvaluationPeriod(year=a.settlement_month.year, kind=epb.PERIOD_KIND_MONTH,
+                                    number=a.settlement_month.month),
+        weights=[epb.GroupWeight(group="FM19", rw="1.0000")], case_feed_sequence=sequence))
+
+
+async def _evaluated(channel: grpc.aio.Channel, a: cpb.SettlementList) -> epb.EvaluationRun:
+    """A finished evaluation run of A's month."""
+    result: epb.EvaluationRun = await _done(
+        channel, await egrpc.EvaluationServiceStub(channel).StartEvaluationRun(_evaluation_start(a)),
+        epb.EvaluationRun())
+    return result
 
 
 def _upload(request: dict[str, Any], request_id: str = "") -> cpb.SettlementListUpload:
@@ -348,6 +374,36 @@ CALLS: dict[str, tuple[str, Call]] = {
         rpb.ListReviewRunsRequest(parent=f"regions/{w.region}"))),
     "ReviewService/ListRuleStatistics": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ListRuleStatistics(
         rpb.ListRuleStatisticsRequest(parent=f"regions/{w.region}"))),
+    # An appeal without a reason: refused for that (INVALID_ARGUMENT) only once the flag is found to be the
+    # caller's; the flag stays as it is (test_a_hospital_appeals_its_own_flag_only takes a real step).
+    "ReviewService/ReviewFlag": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).ReviewFlag(
+        rpb.ReviewFlagRequest(name=w.flag, step=rpb.REVIEW_STEP_APPEAL))),
+    # No settlement period: INVALID_ARGUMENT after the region check (a review run would add flags to A's lists).
+    "ReviewService/StartReviewRun": ("evaluation", lambda w, ch: rgrpc.ReviewServiceStub(ch).StartReviewRun(
+        rpb.StartReviewRunRequest(parent=f"regions/{w.region}"))),
+    "EvaluationService/StartEvaluationRun": ("evaluation", lambda w, ch: egrpc.EvaluationServiceStub(ch)
+                                             .StartEvaluationRun(_evaluation_start(w.a, w.evaluation_sequence))),
+    "SettlementService/ComputeWeights": ("settlement", lambda w, ch: sgrpc.SettlementServiceStub(ch).ComputeWeights(
+        spb.ComputeWeightsRequest(parent=f"regions/{w.region}", weight_table=spb.WeightTable(
+            year=w.a.settlement_month.year, case_feed_sequence=w.weights_sequence)))),  # the world's run again
+    "Operations/GetOperation": ("settlement", lambda w, ch: operations_pb2_grpc.OperationsStub(ch).GetOperation(
+        operations_pb2.GetOperationRequest(name=w.operation))),
+    "LedgerService/GetLedgerEntry": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch).GetLedgerEntry(
+        lpb.GetLedgerEntryRequest(name=w.ledger_entry))),
+    "LedgerService/ReverseLedgerEntry": ("settlement", lambda w, ch: lgrpc.LedgerServiceStub(ch).ReverseLedgerEntry(
+        lpb.ReverseLedgerEntryRequest(name=w.ledger_entry, reason="tenant test", request_id="tenant-reverse"))),
+    "SpecialCaseService/GetSpecialCase": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                          .GetSpecialCase(xpb.GetSpecialCaseRequest(name=w.special_case))),
+    "SpecialCaseService/ApplySpecialCase": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                            .ApplySpecialCase(_apply(w.a.setl_list_id))),  # a replay for A
+    "SpecialCaseService/ApproveSpecialCase": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                              .ApproveSpecialCase(xpb.ApproveSpecialCaseRequest(
+                                                  name=w.special_case, note="tenant test",
+                                                  request_id="tenant-approve"))),
+    "SpecialCaseService/RejectSpecialCase": ("settlement", lambda w, ch: xgrpc.SpecialCaseServiceStub(ch)
+                                             .RejectSpecialCase(xpb.RejectSpecialCaseRequest(
+                                                 name=w.special_case, note="tenant test",
+                                                 request_id="tenant-reject"))),
 }
 """Every RPC that reads or changes one hospital's or one region's data, called on hospital A's data."""
 
@@ -366,7 +422,9 @@ SUCCEEDS = {
     "SettlementService/ListHospitalStatements", "SettlementService/GetSettlementRun",
     "SettlementService/ListSettlementRuns", "SettlementService/CreatePolicy", "LedgerService/ListLedgerAccounts",
     "LedgerService/ListLedgerEntries",
-    "SpecialCaseService/ListSpecialCases",
+    "SpecialCaseService/ListSpecialCases", "SpecialCaseService/GetSpecialCase", "LedgerService/GetLedgerEntry",
+    "Operations/GetOperation", "SettlementService/ComputeWeights", "EvaluationService/StartEvaluationRun",
+    "SpecialCaseService/ApplySpecialCase",
 }
 """Reads of data that exists (and a policy draft): a caller allowed A's data gets it (so "other tenant refused" is
 refused for being the other tenant, not for asking after nothing)."""
@@ -386,6 +444,7 @@ def _caller(w: World, role: Role, own: bool) -> tuple[str, str]:
 def _expected(method: str, role: Role, own: bool) -> str:
     service = {"Review": "medpay.review.v1", "Evaluation": "medpay.evaluation.v1", "Settlement": "medpay.settlement.v1",
                "Ledger": "medpay.settlement.v1", "SpecialCase": "medpay.settlement.v1",
+               "Operations/GetOperation": "google.longrunning",
                }.get(method.partition("Service")[0], "medpay.collection.v1")
     roles = services().access_table()[f"/{service}.{method}"]
     if role not in roles:
@@ -433,6 +492,23 @@ async def test_a_hospital_sees_only_its_own_rows_of_region_wide_answers(world: W
     async with tls_channel(world.auth_dir, world.collection, token(world.auth_dir, "province", "ops")) as ch:
         everyone = await cgrpc.CollectionServiceStub(ch).ListSettlementLists(cpb.ListSettlementListsRequest())
     assert {world.a.fixmedins_code, world.b_code} <= {s.fixmedins_code for s in everyone.settlement_lists}
+
+
+async def test_a_hospital_appeals_its_own_flag_only(world: World, database_url: str) -> None:
+    """The workflow step the table calls without a reason, taken on a re-reviewed flag of B's: B appeals it; A
+    cannot see it to appeal."""
+    b = next(r for r in _lists()[0] if r["fixmedins_code"] == world.b_code)
+    flag_id = await _confirmed_flag(database_url, b, world.a, "RE_REVIEWED")
+    appeal = rpb.ReviewFlagRequest(name=f"regions/{REGION}/flags/{flag_id}", step=rpb.REVIEW_STEP_APPEAL,
+                                   reason="the charge was once")
+    async with tls_channel(world.auth_dir, world.evaluation,
+                           token(world.auth_dir, "hospital", world.a.fixmedins_code)) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await rgrpc.ReviewServiceStub(channel).ReviewFlag(appeal)
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    async with tls_channel(world.auth_dir, world.evaluation, token(world.auth_dir, "hospital", world.b_code)) as ch:
+        flag = await rgrpc.ReviewServiceStub(ch).ReviewFlag(appeal)
+    assert flag.state == rpb.FLAG_STATE_APPEALED and flag.fixmedins_code == world.b_code
 
 
 async def test_request_ids_are_scoped_by_institution(world: World) -> None:
