@@ -137,7 +137,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--import-lists", type=int, default=20_000)
     parser.add_argument("--import-only", action="store_true", help="only the bulk import and its COPY floor")
-    parser.add_argument("--workers", type=int, default=None, help="reader processes of the import (default: cores)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="reader processes of the import (default: none on 2 cores or fewer, where one reader "
+                             "thread parses ahead; else cores - 2, at most 4)")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -173,7 +175,7 @@ def main() -> None:
         ("plain COPY of the same lines into a JSONB table",
          f"{floor:.2f} s ({args.import_lists / floor:,.0f} lines/s; {copy_before:.2f} s before the import, "
          f"{copy_after:.2f} s after; {size / 1e6:.0f} MB)"),
-        ("bulk import (readers in worker processes, QC and grouping in bulk, COPY)",
+        ("bulk import (a reader parsing ahead, QC and grouping in bulk, COPY)",
          f"{args.import_lists / import_seconds:,.0f} lists/s ({imported.accepted:,} accepted, "
          f"{imported.rejected:,} rejected, {import_seconds:.1f} s; "
          + ", ".join(f"{k} {v:.1f} s" for k, v in imported.seconds.items()) + ")"),

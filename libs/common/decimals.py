@@ -3,8 +3,6 @@ documented number of places on the wire, rounded only where a format says so, ha
 
     >>> round_half_up(Decimal("1.23445"), 4)
     Decimal('1.2345')
-    >>> decimal_text(Decimal("1.2"), 4)          # the wire form of a weight with 4 places
-    '1.2000'
     >>> parse_decimal("0.85", 6, "fund_ratio")    # what a client sent: exact, at most 6 places
     Decimal('0.85')
 
@@ -35,16 +33,6 @@ def round_half_up(value: Decimal | int, places: int) -> Decimal:
     ``round_half_up(Decimal("-2.5"), 0) == Decimal("-3")``; the result has exactly ``places`` places.
     """
     return Decimal(value).quantize(quantum(places), rounding=ROUND_HALF_UP)
-
-
-def decimal_text(value: Decimal | int, places: int) -> str:
-    """The wire form of an exact decimal with its documented places: ``decimal_text(Decimal("1.2"), 4)`` is
-    "1.2000". A value with more places than documented is an error (round it first where the format says)."""
-    amount = Decimal(value)
-    fixed = amount.quantize(quantum(places))
-    if fixed != amount:
-        raise DecimalError(f"{amount} has more than {places} decimal places; round it first")
-    return f"{fixed:f}"
 
 
 def parse_decimal(text: str, places: int, field: str) -> Decimal:

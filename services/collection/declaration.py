@@ -34,6 +34,8 @@ ACCESS = {
         "RevokeSettlementList": EVERYONE, "RestoreSettlementList": EVERYONE,
         # The case feed carries every hospital's cases: the bureaus' and the services' (a prefecture its region).
         "StreamCaseEvents": BUREAUS, "StreamCases": BUREAUS, "GetCaseFeed": BUREAUS,
+        # Upload QC statistics compare a region's hospitals: the bureaus' and the services' (evaluation's QC pass rate).
+        "ListUploadStatistics": BUREAUS,
         # Settlement records come from the core settlement system, run by the bureaus.
         "UploadSettlementRecords": (PROVINCE, Role.SERVICE), "StreamSettlementRecords": (PROVINCE, Role.SERVICE),
     }),

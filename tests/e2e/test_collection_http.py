@@ -15,6 +15,7 @@ from libs.common.runtime import Runtime
 from services.grouping.bootstrap import build_registry
 
 from ..support import case_of
+from .doors import with_gateway
 from .lists import FAULT_RULES, fresh, post_all, scheme_id
 
 App = tuple[Any, str, Any]
@@ -197,7 +198,7 @@ async def bad_signatures(template: dict[str, Any], app: Any) -> None:
     from services.collection.api.gateway import Gateway, signature
 
     code = template["fixmedins_code"]
-    interface = app.interface.with_gateway(Gateway.parse(f"pa:sa:{code}"))
+    interface = with_gateway(app.interface, Gateway.parse(f"pa:sa:{code}"))
     now = str(int(time.time()))
     broken = [
         {},  # no headers at all
@@ -231,7 +232,7 @@ async def test_with_gateway_authentication_a_hospital_reaches_only_its_own_lists
     b = next(r for r in rows if r["fixmedins_code"] != a["fixmedins_code"])
     await post_all(base, [b])  # B's list exists
     gateway = Gateway.parse(f"pa:sa:{a['fixmedins_code']},pb:sb:{b['fixmedins_code']}")
-    interface = app.interface.with_gateway(gateway)
+    interface = with_gateway(app.interface, gateway)
 
     def headers(paasid: str, secret: str) -> dict[str, str]:
         stamp, nonce = str(int(time.time())), uuid.uuid4().hex

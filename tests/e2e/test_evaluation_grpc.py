@@ -210,12 +210,12 @@ async def test_bad_requests_name_the_field(posted: Posted) -> None:
             await posted.evaluation.StartEvaluationRun(request)
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error_info(raised.value)[0].metadata["field"] == field
-    with pytest.raises(grpc.aio.AioRpcError) as raised:  # no weights and a half year: no settlement run of its own
+    with pytest.raises(grpc.aio.AioRpcError) as raised:  # a half year's weight table comes from settlement too
         await posted.evaluation.StartEvaluationRun(pb.StartEvaluationRunRequest(
             parent=f"regions/{REGION}", evaluation_run=pb.EvaluationRun(period=pb.EvaluationPeriod(
                 year=YEAR, kind=pb.PERIOD_KIND_HALF_YEAR, number=1))))
-    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert error_info(raised.value)[0].reason == "WEIGHTS_NOT_FOUND"
+    assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(raised.value)[0].reason == "UPSTREAM_UNAVAILABLE"
     with pytest.raises(grpc.aio.AioRpcError) as raised:  # a month's weights come from settlement: not running here
         await posted.evaluation.StartEvaluationRun(pb.StartEvaluationRunRequest(
             parent=f"regions/{REGION}", evaluation_run=pb.EvaluationRun(period=period)))

@@ -30,6 +30,7 @@ from services.collection.api.http_server import HttpDoor, HttpDoorConfig
 from services.collection.bootstrap import service_spec
 
 from ..support import free_port
+from .doors import with_gateway, with_policy
 from .lists import fresh
 from .rpc_errors import error_info
 
@@ -170,7 +171,7 @@ async def test_connections_over_the_cap_are_answered_busy_and_idle_ones_are_clos
 
 async def test_a_slow_request_is_cut_off(collection_app: App) -> None:
     _, _, app = collection_app
-    slow = app.interface.with_policy(body_timeout_seconds=0.5)
+    slow = with_policy(app.interface, body_timeout_seconds=0.5)
     door = HttpDoor(slow.app(), HttpDoorConfig(f"127.0.0.1:{free_port()}", header_timeout_seconds=0.5), slow.busy)
     await door.start()
     try:
@@ -200,7 +201,7 @@ async def test_every_answer_is_an_envelope(live_door: tuple[HttpDoor, str], coll
 
 async def test_credentials_are_checked_before_the_body_is_read(collection_app: App) -> None:
     _, _, app = collection_app
-    door = app.interface.with_gateway(Gateway.parse(apikeys="H33070300089:a-sixteen-char-key"))
+    door = with_gateway(app.interface, Gateway.parse(apikeys="H33070300089:a-sixteen-char-key"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=door.app()), base_url="http://gw") as client:
         too_big = await client.post("/api/v1/hsa", content=b"x" * (3 * 1024 * 1024))
         broken = await client.post("/api/v1/hsa", content=b"[1,", headers={"apikey": "wrong-key-1234567"})

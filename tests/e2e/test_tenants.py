@@ -32,6 +32,7 @@ from medpay.collection.v1 import collection_service_pb2 as cpb
 from medpay.collection.v1 import collection_service_pb2_grpc as cgrpc
 from medpay.collection.v1 import fee_detail_service_pb2 as fpb
 from medpay.collection.v1 import fee_detail_service_pb2_grpc as fgrpc
+from medpay.common.v1 import common_pb2
 from medpay.evaluation.v1 import evaluation_service_pb2 as epb
 from medpay.evaluation.v1 import evaluation_service_pb2_grpc as egrpc
 from medpay.review.v1 import review_service_pb2 as rpb
@@ -262,6 +263,10 @@ CALLS: dict[str, tuple[str, Call]] = {
     "CollectionService/ListPendingItems": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                            .ListPendingItems(cpb.ListPendingItemsRequest(
                                                fixmedins_code=w.a.fixmedins_code))),
+    "CollectionService/ListUploadStatistics": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                               .ListUploadStatistics(cpb.ListUploadStatisticsRequest(
+                                                   region=w.region, upload_dates=common_pb2.DateRange(
+                                                       start_date=date_pb2.Date(year=2020, month=1, day=1))))),
     "CollectionService/UploadSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                                .UploadSettlementList(cpb.UploadSettlementListRequest(
                                                    upload=cpb.SettlementListUpload(
@@ -353,7 +358,7 @@ never naming hospital A."""
 
 SUCCEEDS = {
     "CollectionService/GetSettlementList", "CollectionService/ListSettlementLists",
-    "FeeDetailService/GetStayFeeDetails",
+    "CollectionService/ListUploadStatistics", "FeeDetailService/GetStayFeeDetails",
     "ReviewService/GetFlag", "ReviewService/ListFlags", "ReviewService/ListDeductions", "ReviewService/ListReviewRuns",
     "ReviewService/ListRuleStatistics", "EvaluationService/GetHospitalScorecard", "EvaluationService/GetEvaluationRun",
     "EvaluationService/ListIndicators", "EvaluationService/ListGroupProfiles", "EvaluationService/ListEvaluationRuns",

@@ -272,6 +272,29 @@ class CollectionRepository:
             {"region": region, "code": fixmedins_code})).one()
         return int(lists.n), lists.since, int(records.n), records.since
 
+    async def upload_statistics(self, *, region: str, since: datetime, until: datetime | None, fixmedins_code: str,
+                                after: str, limit: int) -> list[Any]:
+        """Per institution of ``region`` (by code, after ``after``): upload attempts received in
+        [``since``, ``until``) (stored revisions and rejection records) and those stored without an ERROR finding."""
+        return list((await self.session.execute(text(f"""
+            WITH attempt AS (
+                SELECT l.fixmedins_code AS code,
+                       NOT EXISTS (SELECT 1 FROM {S}.list_finding f WHERE f.list_id = r.list_id
+                                   AND f.revision = r.revision AND f.severity = 'ERROR') AS passed
+                FROM {S}.list_revision r JOIN {S}.settlement_list l ON l.list_id = r.list_id
+                WHERE r.region = :region AND l.region = :region AND r.received_time >= :since
+                  AND (CAST(:until AS timestamptz) IS NULL OR r.received_time < :until)
+                  AND (:code = '' OR l.fixmedins_code = :code) AND l.fixmedins_code COLLATE "C" > :after
+                UNION ALL
+                SELECT j.fixmedins_code, false FROM {S}.rejection j
+                WHERE j.region = :region AND j.received_time >= :since
+                  AND (CAST(:until AS timestamptz) IS NULL OR j.received_time < :until)
+                  AND (:code = '' OR j.fixmedins_code = :code) AND j.fixmedins_code COLLATE "C" > :after)
+            SELECT code AS fixmedins_code, count(*) AS received, count(*) FILTER (WHERE passed) AS passed
+            FROM attempt GROUP BY code ORDER BY code COLLATE "C" LIMIT :limit"""),
+            {"region": region, "since": since, "until": until, "code": fixmedins_code, "after": after,
+             "limit": limit})).all())
+
     async def cases(self, region: str, period: str, after: int, limit: int, scheme_id: str = "") -> list[Any]:
         """Compact grouped cases of active lists (current revision), keyset-paged by list id."""
         return list((await self.session.execute(text(f"""

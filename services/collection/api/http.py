@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -79,15 +79,6 @@ class NationalInterface:
         self.policy = policy or DoorPolicy()
         self.nonces = nonces or MemoryNonces(gateway.window_seconds)
         self.serials = serials or ProcessSerials()
-
-    def with_gateway(self, gateway: Gateway, policy: DoorPolicy | None = None) -> NationalInterface:
-        """The same door with other credentials (and policy)."""
-        return NationalInterface(self.transactions, gateway, region=self.region, policy=policy or self.policy,
-                                 nonces=self.nonces, serials=self.serials)
-
-    def with_policy(self, **changes: Any) -> NationalInterface:
-        return NationalInterface(self.transactions, self.gateway, region=self.region,
-                                 policy=replace(self.policy, **changes), nonces=self.nonces, serials=self.serials)
 
     def app(self, base: str = "/api/v1/hsa") -> Starlette:
         base = "/" + base.strip("/")

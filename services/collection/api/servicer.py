@@ -18,18 +18,19 @@ from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from libs.common.auth.context import check_access, scope_institution, scope_region
-from libs.common.dates import Period, date_to_proto
+from libs.common.dates import Period, date_from_proto, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
 from libs.common.money import Money
 from libs.common.paging import decode_token, encode_token, page_size
 
 from ..domain.envelope import INSTITUTION, content_digest, error_message, read_json
 from ..domain.feed import EventKind, FeedCase
-from ..domain.model import Finding, GroupRow, ListStatus, Severity, StoredList
+from ..domain.model import Finding, GroupRow, ListStatus, Severity, StoredList, region_of
 from ..service_layer.feed import CaseFeed
 from ..service_layer.pending import pending
 from ..service_layer.queries import Lists
 from ..service_layer.records import NotJson, RecordIntake, RecordOutcome
+from ..service_layer.upload_statistics import upload_statistics
 from ..service_layer.uploads import Accepted, Outcome, UploadCommand, Uploads
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CollectionService"].full_name
@@ -106,6 +107,25 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
             records_waiting=page.records_waiting,
             oldest_list_wait=_duration(now - page.oldest_list_since) if page.oldest_list_since else None,
             oldest_record_wait=_duration(now - page.oldest_record_since) if page.oldest_record_since else None)
+
+    async def ListUploadStatistics(self, request: pb.ListUploadStatisticsRequest,
+                                   context: Any) -> pb.ListUploadStatisticsResponse:
+        size = page_size(request.page_size, 100, 1000)
+        if not request.region:
+            raise InvalidArgument.field("region", "is required")
+        region, code = scope_region(request.region), request.fixmedins_code
+        if code and region_of(code) != region:
+            raise InvalidArgument.field("fixmedins_code", f"{code} is not an institution of region {region}")
+        page = await upload_statistics(
+            self._lists.new_uow, region=region, fixmedins_code=code,
+            start=date_from_proto(request.upload_dates.start_date, "upload_dates.start_date"),
+            end=date_from_proto(request.upload_dates.end_date, "upload_dates.end_date"),
+            cursor=decode_token(request.page_token), limit=size)
+        return pb.ListUploadStatisticsResponse(
+            upload_statistics=[pb.UploadStatistics(fixmedins_code=s.fixmedins_code, uploads_received=s.received,
+                                                   uploads_passed=s.passed, uploads_rejected=s.rejected,
+                                                   qc_pass_rate=f"{s.pass_rate:f}") for s in page.items],
+            next_page_token=encode_token(page.cursor))
 
     async def UploadSettlementList(self, request: pb.UploadSettlementListRequest,
                                    context: Any) -> pb.UploadSettlementListResponse:

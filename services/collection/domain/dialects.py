@@ -42,6 +42,7 @@ _LONGEST_READ = 40
 """Longer numbers and times are not read (they are refused by the input limits, untouched)."""
 _TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,9}))?)?)?"
                    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?")
 
 
@@ -203,6 +204,11 @@ def read_time(value: Any) -> datetime | None:
         value = str(value)
     if not isinstance(value, str) or len(value) > _LONGEST_READ:
         return None
+    if _ISO.fullmatch(value):  # the internal form itself (quality control reads it on every list): C-fast
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None  # e.g. 2026-02-30: not a time, as below
     compact = _COMPACT.fullmatch(value)
     match = compact or _TIME.fullmatch(value)
     if match is None:

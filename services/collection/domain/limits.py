@@ -320,8 +320,10 @@ def _checked_entry(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Chec
     """An object of known fields, as ``dialects._entry`` and ``_Check.object`` read it."""
     if len(obj) > MAX_PROPERTIES:
         return None
-    out: dict[str, Any] = {}
     latest, earliest = check.latest, check.earliest
+    if aliases is None and _in_form(obj, specs, check):  # a node entry already in the internal form
+        return dict(obj)
+    out: dict[str, Any] = {}
     for name, sent in obj.items():
         if sent is None or sent == "":
             continue
@@ -369,6 +371,62 @@ def _checked_entry(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Chec
             return None
         out[key] = plain
     return out
+
+
+def _in_form(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Check) -> bool:
+    """Whether every value of the entry is a text already in the internal form and within its limits: one
+    regex over the values (most node entries are), instead of value by value."""
+    shape = _shape(specs, tuple(obj))
+    if shape is None:
+        return False
+    pattern, stay = shape
+    try:
+        joined = "\x1f".join(obj.values())
+    except TypeError:  # a value that is not a text: read value by value
+        return False
+    return pattern.fullmatch(joined) is not None and all(
+        check.earliest <= obj[k][:10] and obj[k] <= check.latest for k in stay)
+
+
+_EntryShape = tuple[re.Pattern[str], tuple[str, ...]]
+_shapes: dict[tuple[int, tuple[str, ...]], _EntryShape | None] = {}
+_NOT_BLANK = r"[^\s\x00-\x1f\x7f-\x9f]"
+_ANY = r"[^\x00-\x1f\x7f-\x9f]"
+
+
+def _shape(specs: Mapping[str, _Spec], keys: tuple[str, ...]) -> _EntryShape | None:
+    """For an entry of these properties, all texts: a pattern over its values joined by a unit separator that
+    matches only when every value is already in the internal form and within its limits (a text with no blank
+    at either end and no control character within its length, money "d.dd", a canonical date or time), and the
+    properties that are times of the stay (their window is checked apart). None when a property is not a text
+    field."""
+    cache = (id(specs), keys)
+    if cache in _shapes:
+        return _shapes[cache]
+    parts: list[str] = []
+    stay: list[str] = []
+    for key in keys:
+        spec = specs.get(key)
+        if spec is None:
+            parts = []
+            break
+        kind, size, _, _, is_stay, _ = spec
+        if kind in _TEXT_KINDS:
+            parts.append(_NOT_BLANK if size == 1 else f"{_NOT_BLANK}(?:{_ANY}{{0,{size - 2}}}{_NOT_BLANK})?")
+        elif kind is Kind.MONEY:
+            parts.append(rf"[0-9]{{1,{_LONGEST_AMOUNT - 4}}}\.[0-9]{{2}}")
+        elif kind in (Kind.DATE, Kind.DATETIME):
+            parts.append(r"[0-9]{4}-[0-9]{2}-[0-9]{2}" + (" [0-9]{2}:[0-9]{2}:[0-9]{2}" if kind is Kind.DATETIME
+                                                          else ""))
+            if is_stay:
+                stay.append(key)
+        else:
+            parts = []
+            break
+    shape = (re.compile("\x1f".join(parts)), tuple(stay)) if parts else None
+    if len(_shapes) < 1024:  # entries of a few shapes each; a file of odd ones does not grow this
+        _shapes[cache] = shape
+    return shape
 
 
 def _other(key: str, value: Any) -> Any:

@@ -11,6 +11,7 @@ grouped without waiting for its record, and every list is cross-checked against 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,10 +124,23 @@ def _structure(body: Mapping[str, Any]) -> list[Finding]:
 _PARTS = ("claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt")
 
 
+_FIVE_AMOUNTS = re.compile(r"[0-9]{1,10}\.[0-9]{2}(?:,[0-9]{1,10}\.[0-9]{2}){4}")
+
+
 def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list[Finding]]:
     """Per iteminfo entry (amt, sum of its class parts or None), in fen; bad amounts as findings."""
-    out, problems = [], []
+    out: list[tuple[int, int | None]] = []
+    problems: list[Finding] = []
     for i, item in enumerate(entries):
+        try:  # the common entry: all five amounts in the internal form, read at once
+            amounts = (item["amt"], item["claa_sumfee"], item["clab_amt"], item["fulamt_ownpay_amt"], item["oth_amt"])
+            joined = ",".join(amounts)
+        except (KeyError, TypeError):
+            joined = ""
+        if _FIVE_AMOUNTS.fullmatch(joined):
+            fens = [int(a.replace(".", "")) for a in amounts]
+            out.append((fens[0], fens[1] + fens[2] + fens[3] + fens[4]))
+            continue
         amount = wire_fen(item.get("amt"))
         if amount is None:
             problems.append(_bad_amount(f"iteminfo[{i}].amt", item.get("amt")))

@@ -52,8 +52,9 @@ class ImportReport:
     already_done: bool = False
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("read", "qc and grouping", "write", "waiting for writes"), 0.0))
-    """Where the time went: waiting for the reader processes, checking and grouping (here), writing (COPY and
-    set-based statements, overlapping the next chunk's checks), waiting for a write to end."""
+    """Where the time went: waiting for the reader (processes, or a thread on two cores), checking and grouping
+    (here), writing (COPY and set-based statements, overlapping the next chunk's reading and checks), waiting
+    for a write to end."""
 
 
 Progress = Callable[[int], None]

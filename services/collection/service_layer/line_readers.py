@@ -3,7 +3,11 @@
 Parsing a list (JSON, the envelope, the dialect normaliser, the input limits) is the heaviest part of a bulk
 import; worker processes do it for the next chunks while this process checks, groups and writes the current one.
 Workers are spawned (never forked from a process holding gRPC channels) and given only the lines; they return the
-parsed lists. With no workers the lines are read here, in order, the same way.
+parsed lists. With no worker processes (two cores or fewer, where they only compete with PostgreSQL and grouping
+for the cores) one thread of this process reads a chunk ahead: parsing holds the interpreter lock, but the event
+loop still gets it between switch intervals, so the previous chunk's statements and the current chunk's coding
+and grouping calls go on in their servers while the next chunk is parsed (before, parsing stopped the loop and
+the database and grouping waited for it).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from types import TracebackType
 
 from ..domain.reading import ReadLine, read_lines
@@ -32,13 +36,15 @@ def default_workers() -> int:
 class LineReaders:
     def __init__(self, workers: int) -> None:
         self._workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Executor | None = None
         self.waited = 0.0
         """Seconds the import waited for read chunks (reading is otherwise hidden behind the rest)."""
 
     def __enter__(self) -> LineReaders:
         if self._workers > 0:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        else:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="import-reader")
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -48,18 +54,12 @@ class LineReaders:
 
     async def read(self, batches: Iterator[list[tuple[int, bytes]]], digest: str) -> AsyncIterator[list[ReadLine]]:
         """The chunks, read, in file order."""
-        if self._pool is None:
-            for batch in batches:
-                clock = time.perf_counter()
-                read = read_lines(batch, digest)
-                self.waited += time.perf_counter() - clock
-                yield read
-            return
+        assert self._pool is not None, "LineReaders is a context manager"
         loop = asyncio.get_running_loop()
         ahead: deque[asyncio.Future[list[ReadLine]]] = deque()
         for batch in batches:
             ahead.append(loop.run_in_executor(self._pool, read_lines, batch, digest))
-            if len(ahead) > self._workers:
+            if len(ahead) > max(self._workers, 1):
                 yield await self._next(ahead)
         while ahead:
             yield await self._next(ahead)

@@ -12,6 +12,7 @@ from services.collection.api.gateway import Gateway
 from services.collection.api.http_server import HttpDoor, HttpDoorConfig
 
 from ...support import free_port
+from ..doors import with_gateway
 from ..lists import fresh
 
 SEED, CASES = 61, 300
@@ -37,7 +38,7 @@ async def his_door(collection_app: tuple[Any, str, Any]) -> AsyncIterator[HisDoo
     apikeys = {code: f"apikey-{code}-4f1c9e07b2" for code in codes}
     gateway = Gateway.parse(",".join(f"tif{code}:s3cret:{code}" for code in codes),
                             ",".join(f"{code}:{key}" for code, key in apikeys.items()))
-    door = HttpDoor(app.interface.with_gateway(gateway).app(), HttpDoorConfig(f"127.0.0.1:{free_port()}"),
+    door = HttpDoor(with_gateway(app.interface, gateway).app(), HttpDoorConfig(f"127.0.0.1:{free_port()}"),
                     app.interface.busy)
     await door.start()
     yield HisDoor(f"http://127.0.0.1:{door.port}/api/v1/hsa", f"127.0.0.1:{running.port}", apikeys, rows, app)

@@ -25,6 +25,7 @@ from services.collection.domain.dialects import SETLINFO_ALIASES, normalise
 from services.collection.domain.fields import NODES, SETLINFO
 
 from ...support import free_port, shared_or_skip
+from ..doors import with_gateway
 from ..his import settlement_record
 from . import his
 from .conftest import HisDoor
@@ -162,7 +163,8 @@ async def test_authentication_failures_are_answered_in_the_envelope_401_or_200(h
     async with httpx.AsyncClient() as client:  # no credentials and no valid body: 401, not a validation error
         bare = await client.post(his_door.base, content=b"{not json", headers={"content-type": "application/json"})
     assert bare.status_code == 401 and "no credentials" in bare.json()["err_msg"]
-    lenient = his_door.app.interface.with_gateway(
+    lenient = with_gateway(
+        his_door.app.interface,
         Gateway.parse(apikeys=f"{plain['fixmedins_code']}:{his_door.key(plain['fixmedins_code'])}"),
         DoorPolicy(failure_status=200))
     door = HttpDoor(lenient.app(), HttpDoorConfig(f"127.0.0.1:{free_port()}"), lenient.busy)

@@ -40,7 +40,7 @@ async def store(uows: Uows, tmp_path: Path, period: str, seed: int) -> tuple[str
     run_id = uuid.uuid4().hex
     institutions = {u.figures.unit: Institution(f"医院{i}", 1 + i % 3)
                     for i, u in enumerate(u for u in result.units if u.figures.level is Level.HOSPITAL)}
-    quality = {"ALL": QualityFigures.of(1500, 1400, 1600)}
+    quality = {"ALL": QualityFigures.of(1500, 1400, 1600, 1500)}
     async with uows() as uow:
         await uow.results.save(StoredRun(run_id, REGION, EvaluationPeriod.parse(period), 42, "", "w1", {"seed": seed},
                                          result.region.cases, len(institutions)),

@@ -131,3 +131,26 @@ def test_a_list_the_one_pass_leaves_is_judged_by_the_precise_path() -> None:
     assert checked_form(his, CODE, NOW) is None
     parsed, findings = parse_list(CODE, "", his)
     assert parsed is None and [f.code for f in findings] == ["QC-LIM-001"]
+
+
+def test_every_field_at_its_limits_is_judged_alike_in_setlinfo_and_in_each_node() -> None:
+    answered = 0
+    for node, fields in [("setlinfo", SETLINFO), *NODES.items()]:
+        for name, field in fields.items():
+            for value in fitting(field):
+                body = copy.deepcopy(SAMPLE["input"])
+                if node == "setlinfo":
+                    body["setlinfo"][name] = value
+                else:
+                    template = {k: "1" if f.kind in (Kind.ID, Kind.TEXT) else "2026-02-01 08:00:00"
+                                if f.kind is Kind.DATETIME else "2026-02-01" if f.kind is Kind.DATE else "1.00"
+                                for k, f in fields.items() if f.kind not in (Kind.INT, Kind.AGE, Kind.GRAMS)}
+                    body[node] = [template | {name: value}]
+                checked = checked_form(body, CODE, NOW)
+                internal = normalise(body)
+                if checked is not None:
+                    answered += 1
+                    assert checked == internal and input_limits(internal, CODE, NOW) == [], (node, name, value)
+                elif field.kind in (Kind.ID, Kind.TEXT) and value == "x" * field.size:
+                    raise AssertionError(f"{node}.{name} at its length is not answered by the one pass")
+    assert answered > 300

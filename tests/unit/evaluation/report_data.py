@@ -61,14 +61,14 @@ def build_report(folder: Path, cases: list[dict[str, Any]], weights: dict[str, s
     hospitals = tuple(
         HospitalEntry(code=row.unit, name=f"第{i + 1}人民医院", level=1 + i % 3, figures=row,
                       quadrant=quadrant(row, region),
-                      quality=QualityFigures.of(row.cases, row.cases - i, row.cases + i),
+                      quality=QualityFigures.of(row.cases, row.cases - i, row.cases + i, row.cases),
                       payment=PaymentFigures(Decimal("0.0312"), Decimal("0.0101"), i, (i - 3) * 123_456))
         for i, row in enumerate(r for r in result.rows if r.level is Level.HOSPITAL))
     return EvaluationReport(
         region="330700", region_name="金华市 (synthetic)", period="2026", run="regions/330700/evaluationRuns/2026-r1",
         generated_at=datetime(2027, 1, 15, 9, 30), inputs=(("case feed sequence", "12345"), ("weights", "w-2026")),
         region_figures=region, hospitals=hospitals, groups=group_profiles(table, rw), trends=tuple(trends),
-        region_quality=QualityFigures.of(3000, 2900, 3100),
+        region_quality=QualityFigures.of(3000, 2900, 3100, 3000),
         region_payment=PaymentFigures(Decimal("0.0312"), Decimal("0.0101"), 28, 1_234_567),
         notes=("Review figures are not shown: no review run of the period.",))
 

@@ -10,6 +10,7 @@ import pytest
 
 from libs.common.errors import FailedPrecondition, InvalidArgument
 from services.evaluation.adapters.indicators.collection_feed import FeedCase
+from services.evaluation.domain.indicators.periods import EvaluationPeriod
 from services.evaluation.service_layer.indicators.runs import (
     WeightTable,
     case_table,
@@ -17,6 +18,7 @@ from services.evaluation.service_layer.indicators.runs import (
     given_weights,
     input_digest,
     quality_figures,
+    upload_window,
 )
 
 
@@ -95,3 +97,19 @@ def test_review_figures_per_thousand_lists_rounded_once() -> None:
     assert "H3" not in figures and "H9" not in figures  # no lists, no rate; not evaluated, not shown
     assert figures["ALL"] == ReviewFigures(Decimal("111.1111"), 500)  # 1 finding over 9 lists
     assert review_figures({}, {}) == {}
+
+
+def test_the_qc_pass_rate_is_each_hospitals_passed_attempts_over_received_and_the_regions_over_all() -> None:
+    cases = [feed_case("a", hospital="H1"), feed_case("b", hospital="H2"), feed_case("c", hospital="H3")]
+    uploads = {"H1": (3, 2), "H2": (7, 7), "H9": (5, 0)}  # H3 uploaded nothing in the window; H9 has no case
+    figures = quality_figures(cases, {}, 30, uploads)
+    assert (figures["H1"].lists_received, figures["H1"].qc_pass_rate) == (3, Decimal("0.6667"))
+    assert (figures["H2"].lists_received, figures["H2"].qc_pass_rate) == (7, Decimal("1.0000"))
+    assert (figures["H3"].lists_received, figures["H3"].qc_pass_rate) == (0, None)
+    assert (figures["ALL"].lists_received, figures["ALL"].qc_pass_rate) == (15, Decimal("0.6000"))
+
+
+def test_the_upload_window_runs_from_the_periods_first_day_to_its_last_plus_the_deadline() -> None:
+    assert upload_window(EvaluationPeriod.parse("2024-02"), 30) == (date(2024, 2, 1), date(2024, 3, 30))
+    assert upload_window(EvaluationPeriod.parse("2026-H2"), 0) == (date(2026, 7, 1), date(2026, 12, 31))
+    assert upload_window(EvaluationPeriod.parse("2025"), 30) == (date(2025, 1, 1), date(2026, 1, 30))

@@ -1,5 +1,6 @@
-"""Collection's case feed as an evaluation run reads it: the head, the as-of read of a region's months, and when
-each list was first accepted (for upload timeliness)."""
+"""Collection's case feed as an evaluation run reads it: the head, the as-of read of a region's months, when
+each list was first accepted (for upload timeliness), and the upload QC statistics per institution (for the QC pass
+rate)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from datetime import UTC, date, datetime
 import grpc
 from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
+from medpay.common.v1 import common_pb2 as common_pb
 
-from libs.common.dates import Period
+from libs.common.dates import Period, date_to_proto
 from libs.common.errors import MedpayError
 from libs.common.grpc.case_feed import as_of_cases, case_dates, feed_head
 from libs.common.grpc.streams import StreamConsumer
+from libs.common.paging import every_page
 
 from .upstream import upstream_error
 
@@ -82,6 +85,19 @@ class CollectionFeed:
             raise upstream_error("collection", failed) from None
         return first
 
+
+    async def upload_statistics(self, region: str, first: date, last: date) -> dict[str, tuple[int, int]]:
+        """Per institution of the region: (upload attempts received, attempts that passed quality control) on the
+        days ``first`` to ``last`` (Asia/Shanghai, inclusive), from ``ListUploadStatistics``."""
+        request = collection_pb.ListUploadStatisticsRequest(
+            region=region, page_size=1000, upload_dates=common_pb.DateRange(start_date=date_to_proto(first),
+                                                                             end_date=date_to_proto(last)))
+        try:
+            return {s.fixmedins_code: (s.uploads_received, s.uploads_passed)
+                    async for s in every_page(self._stub.ListUploadStatistics, request, "upload_statistics",
+                                              timeout=STREAM_DEADLINE_SECONDS)}
+        except grpc.aio.AioRpcError as failed:
+            raise upstream_error("collection", failed) from None
 
 def _feed_case(case: collection_pb.Case) -> FeedCase:
     admission, discharge, month = case_dates(case)

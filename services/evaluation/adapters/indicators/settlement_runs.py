@@ -1,8 +1,9 @@
 """The period's settlement run, from the settlement service: its weight table (the run's CMI weights) and, per
 hospital, how it settled the cases (outlier shares, special cases, surplus where the method has one).
 
-A month is evaluated against that month's advance run, a year against its clearing; a half year has no run of
-its own (give weights with the request). The latest finished run of the period is the one read."""
+A month is evaluated against that month's advance run, a year against its clearing (the latest finished run of the
+period is the one read). A half year has no run of its own: it takes the weight table of the year's latest finished
+advance run, else the year's latest weight table, and has no payment figures."""
 
 from __future__ import annotations
 
@@ -44,6 +45,34 @@ class SettlementRuns:
         except grpc.aio.AioRpcError as failed:
             raise upstream_error("settlement", failed) from None
         return found
+
+    async def year_weight_table(self, region: str, year: int) -> str | None:
+        """The weight table a half year of ``year`` is evaluated against: the latest finished advance (month) run's
+        of the year, else the year's latest stored weight table; ``None`` when the year has neither."""
+        try:
+            advance = None
+            async for run in every_page(self._stub.ListSettlementRuns, pb.ListSettlementRunsRequest(
+                    parent=f"regions/{region}", year=year, page_size=1000), "settlement_runs"):
+                if run.state == common_pb2.RUN_STATE_SUCCEEDED and run.settlement_period.year == year \
+                        and run.settlement_period.month and run.weight_table:
+                    advance = str(run.weight_table)  # oldest first: the last match is the latest
+            if advance:
+                return advance
+            latest = None
+            async for table in every_page(self._stub.ListWeightTables, pb.ListWeightTablesRequest(
+                    parent=f"regions/{region}", year=year, page_size=1000), "weight_tables"):
+                if table.year == year and table.state in (common_pb2.RUN_STATE_UNSPECIFIED,
+                                                          common_pb2.RUN_STATE_SUCCEEDED):
+                    latest = str(table.name)  # by version: the last is the latest
+            return latest
+        except grpc.aio.AioRpcError as failed:
+            raise upstream_error("settlement", failed) from None
+
+    async def weight_table(self, table: str) -> WeightTable:
+        try:
+            return WeightTable(version=table, scheme_id="", rw=await self._weights(table))
+        except grpc.aio.AioRpcError as failed:
+            raise upstream_error("settlement", failed) from None
 
     async def figures(self, run: str) -> SettlementFigures:
         try:

@@ -13,23 +13,27 @@ from .rounding import figure, round4_ratio
 @dataclass(frozen=True, slots=True)
 class QualityFigures:
     """Data quality of a hospital's lists in the period (from collection): lists accepted, how many of them were
-    uploaded in time, and (where collection reports rejections) upload attempts received. Rates have 4 places."""
+    uploaded in time, and (where collection reports them) the upload attempts it received in the period's upload
+    window and the QC pass rate of those attempts. Rates have 4 places."""
 
     lists_accepted: int
     uploaded_in_time: int
     timeliness: Decimal | None
     """``uploaded_in_time / lists_accepted``; ``None`` without lists."""
     lists_received: int | None = None
-    """Accepted and rejected upload attempts; ``None`` when collection does not report rejections."""
+    """Upload attempts received (stored revisions and uploads rejected at the door); ``None`` when collection does
+    not report them."""
     qc_pass_rate: Decimal | None = None
-    """``lists_accepted / lists_received``; ``None`` when that is unknown or 0."""
+    """Attempts that passed quality control (stored without an ERROR finding) over ``lists_received``; ``None``
+    when that is unknown or 0."""
 
     @classmethod
-    def of(cls, accepted: int, in_time: int, received: int | None = None) -> QualityFigures:
+    def of(cls, accepted: int, in_time: int, received: int | None = None,
+           passed: int | None = None) -> QualityFigures:
         return cls(lists_accepted=accepted, uploaded_in_time=in_time,
                    timeliness=figure(round4_ratio(in_time, accepted)) if accepted else None,
                    lists_received=received,
-                   qc_pass_rate=figure(round4_ratio(accepted, received)) if received else None)
+                   qc_pass_rate=figure(round4_ratio(passed, received)) if received and passed is not None else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,19 @@
 """Evaluation runs: start one (idempotent by its inputs), and the job that computes and stores it.
 
 A run of region R and period P pins collection's case feed at a sequence S (the head when not given) and a weight
-table (a settlement run's, or one given with the request), reads the active cases of P's months as of S, computes
+table (a settlement run's; for a half year, which has no settlement run, the weight table of its year's advance
+runs or the year's latest; or one given with the request), reads the active cases of P's months as of S, computes
 every indicator, and stores the results, the pinned versions and an input digest in one transaction with its
 checkpoint. Re-running the same inputs reads the same cases and gives the same figures.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -24,7 +26,7 @@ from ...adapters.indicators.review_flags import review_counts
 from ...domain.indicators.compute import UNGROUPABLE, Level, NoCasesError
 from ...domain.indicators.context import PaymentFigures, QualityFigures, ReviewFigures, review_figures
 from ...domain.indicators.evaluation import evaluate
-from ...domain.indicators.periods import EvaluationPeriod
+from ...domain.indicators.periods import EvaluationPeriod, PeriodKind
 from ...domain.indicators.table import CaseTable, CaseTableBuilder, CaseValueError
 from .results import REGION, Contributions, Institution, stored_units
 from .unit_of_work import EvaluationUnitOfWork
@@ -62,11 +64,17 @@ class CaseFeed(Protocol):
 
     async def first_accepted(self, region: str, months: Sequence[Any], up_to: int) -> dict[str, datetime]: ...
 
+    async def upload_statistics(self, region: str, first: date, last: date) -> dict[str, tuple[int, int]]: ...
+
 
 class SettlementSource(Protocol):
     async def latest_run(self, region: str, period: EvaluationPeriod) -> str | None: ...
 
     async def figures(self, run: str) -> SettlementFigures: ...
+
+    async def year_weight_table(self, region: str, year: int) -> str | None: ...
+
+    async def weight_table(self, table: str) -> WeightTable: ...
 
 
 class InstitutionNames(Protocol):
@@ -104,6 +112,9 @@ class EvaluationRuns:
         if request.weights is not None:
             parameters["weights"] = dict(sorted(request.weights.items()))
             source = "weights:" + digest(parameters["weights"])[:16]
+        elif request.period.kind is PeriodKind.HALF_YEAR and not request.settlement_run:
+            parameters["weight_table"] = await self._year_weight_table(request)
+            source = f"weight_table:{parameters['weight_table']}"
         else:
             settlement_run = request.settlement_run or await self._latest_settlement_run(request)
             parameters["settlement_run"] = settlement_run
@@ -122,6 +133,18 @@ class EvaluationRuns:
                 metadata={"region": request.region, "period": str(request.period)})
         return latest
 
+    async def _year_weight_table(self, request: RunRequest) -> str:
+        """A half year has no settlement run: the weight table of its year's advance runs (or the year's latest)."""
+        table = await self.settlement.year_weight_table(request.region, request.period.year) \
+            if self.settlement else None
+        if table is None:
+            raise FailedPrecondition(
+                f"no weight table for {request.region} {request.period}: no advance run and no weight table of "
+                f"{request.period.year}" + ("" if self.settlement else " (no settlement service is configured)")
+                + "; give the weights", reason="WEIGHTS_NOT_FOUND",
+                metadata={"region": request.region, "period": str(request.period)})
+        return table
+
     async def job(self, ctx: RunContext) -> dict[str, Any]:
         """Reads, computes and stores the run (everything in one transaction with the checkpoint)."""
         if ctx.checkpoint:  # stored by an earlier attempt that ended before the run was marked finished
@@ -131,12 +154,15 @@ class EvaluationRuns:
         sequence = int(p["feed_sequence"])
         await ctx.report(0, message="pinning the weight table")
         settlement = await self._settlement(p)
-        weights = settlement.weights if settlement else given_weights(p["weights"])
+        weights = settlement.weights if settlement else await self._weights(p)
         await ctx.report(0, message=f"reading cases of {period} as of feed sequence {sequence}")
         cases = [case async for case in self.feed.cases(region, period.months(), sequence)]
         active = [case for case in cases if case.active]
         await ctx.report(len(active), total=len(active), message="reading upload times")
         accepted = await self.feed.first_accepted(region, period.months(), sequence)
+        first_day, last_day = upload_window(period, int(p["upload_deadline_days"]))
+        await ctx.report(len(active), message=f"reading upload QC statistics of {first_day} to {last_day}")
+        uploads = await self.feed.upload_statistics(region, first_day, last_day)
         table, months, schemes = case_table(active, weights.scheme_id)
         try:
             result = evaluate(table, months, weights.rw)
@@ -147,10 +173,10 @@ class EvaluationRuns:
         institutions = await self._institutions(active)
         review, review_version = await self._review_figures(region, period, active)
         contributions = Contributions(
-            quality=quality_figures(active, accepted, int(p["upload_deadline_days"])),
+            quality=quality_figures(active, accepted, int(p["upload_deadline_days"]), uploads),
             payment=settlement.payment if settlement else {}, review=review)
         versions = {"case_feed_sequence": str(sequence), "weights": weights.version,
-                    "schemes": ",".join(sorted(schemes))}
+                    "schemes": ",".join(sorted(schemes)), "upload_dates": f"{first_day}/{last_day}"}
         if review_version:
             versions["review_flags"] = review_version
         if settlement:
@@ -166,8 +192,17 @@ class EvaluationRuns:
             await uow.commit()
         return summary
 
-    async def _settlement(self, parameters: Mapping[str, Any]) -> SettlementFigures | None:
+    async def _weights(self, parameters: Mapping[str, Any]) -> WeightTable:
+        """The weights given with the request, or the weight table pinned for a half year."""
         if "weights" in parameters:
+            return given_weights(parameters["weights"])
+        if self.settlement is None:
+            raise FailedPrecondition("the run needs a weight table of the settlement service, and none is "
+                                     "configured", reason="WEIGHTS_NOT_FOUND")
+        return await self.settlement.weight_table(str(parameters["weight_table"]))
+
+    async def _settlement(self, parameters: Mapping[str, Any]) -> SettlementFigures | None:
+        if "weights" in parameters or "weight_table" in parameters:
             return None
         if self.settlement is None:
             raise FailedPrecondition("the run needs a settlement run's weights, and no settlement service is "
@@ -232,10 +267,12 @@ def case_table(cases: Sequence[FeedCase], scheme_id: str) -> tuple[CaseTable, li
     return builder.build(), [c.month for c in cases], schemes
 
 
-def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime],
-                    deadline_days: int) -> dict[str, QualityFigures]:
+def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime], deadline_days: int,
+                    uploads: Mapping[str, tuple[int, int]] | None = None) -> dict[str, QualityFigures]:
     """Per hospital and for the region: lists accepted, and uploaded within ``deadline_days`` of discharge
-    (the day of the first accepted upload in Asia/Shanghai)."""
+    (the day of the first accepted upload in Asia/Shanghai); with ``uploads`` (institution -> attempts received,
+    passed, from collection's ``ListUploadStatistics`` over the run's upload window) the QC pass rate of each
+    evaluated hospital and of the region (over every institution of the region that uploaded)."""
     totals: dict[str, list[int]] = {}
     for case in cases:
         first = accepted.get(case.list_id)
@@ -244,7 +281,21 @@ def quality_figures(cases: Sequence[FeedCase], accepted: Mapping[str, datetime],
             counts = totals.setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += in_time
-    return {key: QualityFigures.of(n, on_time) for key, (n, on_time) in totals.items()}
+    if uploads is None:
+        return {key: QualityFigures.of(n, on_time) for key, (n, on_time) in totals.items()}
+    region = (sum(r for r, _ in uploads.values()), sum(p for _, p in uploads.values()))
+    return {key: QualityFigures.of(n, on_time, *(region if key == REGION else uploads.get(key, (0, 0))))
+            for key, (n, on_time) in totals.items()}
+
+
+def upload_window(period: EvaluationPeriod, deadline_days: int) -> tuple[date, date]:
+    """The days (Asia/Shanghai) whose uploads the QC pass rate counts: the period's first day to its last day plus
+    the upload deadline, the time its lists are due in."""
+    months = period.months()
+    first, last = months[0], months[-1]
+    assert first.month is not None and last.month is not None
+    end = date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+    return date(first.year, first.month, 1), end + timedelta(days=deadline_days)
 
 
 def input_digest(cases: Sequence[FeedCase], weights: WeightTable) -> str:
