@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from services.evaluation.adapters.review.files import DEFAULT_RULESET, read_knowledge, read_ruleset
+from services.evaluation.adapters.review.files import DEFAULT_RULESET, read_knowledge, read_levels, read_ruleset
 from services.evaluation.domain.review.engine import Reviewer
 from services.evaluation.domain.review.rules import Context
 from services.evaluation.service_layer.review.batch import BatchReview, open_lines
@@ -77,7 +77,7 @@ def _files(folder: Path) -> dict[str, Path | None] | None:
         return None
     return {"lists": lists, "fee_details": details, "knowledge": knowledge,
             "records": first("settlement_records.jsonl", "settlement_records.jsonl.gz"),
-            "truth": first("truth.jsonl", "truth.jsonl.gz")}
+            "truth": first("truth.jsonl", "truth.jsonl.gz"), "institutions": first("institutions.jsonl")}
 
 
 def _world(folder: Path, lists: int) -> dict[str, Path | None]:
@@ -93,7 +93,7 @@ def _world(folder: Path, lists: int) -> dict[str, Path | None]:
                                              "behaviours": sorted(c.upper() for c in s.planted),
                                              "related_setl_id": s.related}) + b"\n"
                                for s in w.stays))
-    return {**paths, "records": None, "truth": truth}
+    return {**paths, "records": None, "truth": truth, "institutions": None}
 
 
 def _measure(files: dict[str, Path | None], scheme_id: str) -> None:
@@ -104,8 +104,10 @@ def _measure(files: dict[str, Path | None], scheme_id: str) -> None:
     reviewer = Reviewer(read_ruleset(DEFAULT_RULESET), Context(knowledge, codes.diagnoses, codes.procedures))
     scheme = load_scheme(ref, scheme_id)
     out = files["lists"].parent / "flags.jsonl"
+    levels = read_levels(files["institutions"]) if files.get("institutions") else None  # peers by hospital level
     cpu, wall = time.process_time(), time.perf_counter()
-    batch = BatchReview(reviewer, scheme).run(files["lists"], files["fee_details"], out, files["records"])
+    batch = BatchReview(reviewer, scheme, levels=levels).run(files["lists"], files["fee_details"], out,
+                                                             files["records"])
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     flags = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     rows = [

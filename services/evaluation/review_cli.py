@@ -11,7 +11,7 @@ from rich.console import Console
 from libs.common.runtime import Runtime
 from services.grouping.adapters.scheme_files import available_schemes, load_code_tables, load_scheme
 
-from .adapters.review.files import DEFAULT_RULESET, read_knowledge, read_ruleset
+from .adapters.review.files import DEFAULT_RULESET, read_knowledge, read_levels, read_ruleset
 from .domain.review.engine import Reviewer
 from .domain.review.knowledge import KnowledgeError
 from .domain.review.rules import Context
@@ -31,6 +31,8 @@ def add_commands(sub: Any) -> None:
     batch.add_argument("--knowledge", required=True, type=Path, help="knowledge library items.csv")
     batch.add_argument("--out", required=True, type=Path, help="flags file to write (JSON lines)")
     batch.add_argument("--records", type=Path, help="settlement records (2304/2305 lines) for HIS-form lists")
+    batch.add_argument("--institutions", type=Path, help="institutions, JSON lines with fixmedins_code and hosp_lv "
+                       "(as `medpay synth` writes them): upcoding compares hospitals with those of their level")
     batch.add_argument("--scheme", help=f"CHS-DRG scheme for the statistical rules (default {NATIONAL_SCHEME}, or "
                        "the bundled sample pack where the reference material has none)")
     batch.add_argument("--rules", type=Path, help=f"rule set file, TOML or JSON (default {DEFAULT_RULESET.name})")
@@ -72,7 +74,7 @@ def add_commands(sub: Any) -> None:
 
 
 def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
-    for name in ("lists", "fee_details", "knowledge", "records", "rules"):
+    for name in ("lists", "fee_details", "knowledge", "records", "rules", "institutions"):
         path = getattr(args, name)
         if path is not None and not path.is_file():
             console.print(f"medpay review batch: --{name.replace('_', '-')} {path} does not exist")
@@ -80,7 +82,8 @@ def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
     try:
         ruleset = read_ruleset(args.rules or DEFAULT_RULESET)
         knowledge = read_knowledge(args.knowledge)
-    except (RuleSetError, KnowledgeError) as bad:
+        levels = read_levels(args.institutions) if args.institutions else {}
+    except (RuleSetError, KnowledgeError, ValueError) as bad:
         console.print(f"medpay review batch: {bad}")
         return 2
     reference = runtime.reference_dir
@@ -95,7 +98,7 @@ def run_batch(args: argparse.Namespace, runtime: Runtime) -> int:
         wanted = args.scheme or (NATIONAL_SCHEME if NATIONAL_SCHEME in available_schemes(reference)
                                  else "medpay-sample")
         scheme = load_scheme(reference, wanted)
-    report = BatchReview(reviewer, scheme).run(args.lists, args.fee_details, args.out, args.records)
+    report = BatchReview(reviewer, scheme, levels=levels).run(args.lists, args.fee_details, args.out, args.records)
     _summary(report, ruleset, args.out, scheme.scheme_id if scheme else "")
     return 0
 

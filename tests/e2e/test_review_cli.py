@@ -37,6 +37,11 @@ def test_bad_inputs_are_messages_not_tracebacks(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("code,name\nA,b\n", encoding="utf-8")
     bad = medpay(*base, "--knowledge", str(tmp_path / "bad.csv"), env=SAMPLE)
     assert bad.returncode == 2 and "header must be exactly" in bad.stderr and "Traceback" not in bad.stderr
+    (tmp_path / "inst.jsonl").write_text('{"fixmedins_code": "H1", "hosp_lv": 3}\n{"fixmedins_code": "H2", '
+                                         '"hosp_lv": 7}\n', encoding="utf-8")
+    level = medpay(*base, "--knowledge", str(paths["knowledge"]), "--institutions", str(tmp_path / "inst.jsonl"),
+                   env=SAMPLE)
+    assert level.returncode == 2 and "inst.jsonl line 2: hosp_lv must be 1, 2 or 3" in level.stderr
 
 
 def test_check_rules_lists_the_rules_or_every_problem(tmp_path: Path) -> None:

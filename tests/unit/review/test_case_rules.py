@@ -151,3 +151,42 @@ def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without(
     assert {f.setl_id for f in found} <= {s.setl_id for s in upcoded}
     assert len(found) >= 30
     assert "z = " in found[0].evidence and "population:" in found[0].evidence and found[0].amount > 0
+
+
+def test_upcoding_a_large_hospital_is_compared_with_its_peers_not_with_a_pool_it_dominates() -> None:
+    """Three fifths of the ADRG's stays are the upcoder's: a share pooled over everyone (itself included) would
+    expect 0.26 of it and see a ratio of 1.15; its peers' share, 0.2, shows the 1.5 it is."""
+    honest = []
+    for h in range(4):
+        plain = population("ES25", 40, 6, 600_000, seed=h, fixmedins_code=f"H{h}")
+        mcc = population("ES21", 10, 9, 1_100_000, seed=h + 50, fixmedins_code=f"H{h}")
+        honest += plain + [dataclasses.replace(s, setl_id=f"H{h}{s.setl_id}") for s in mcc]
+    upcoder_plain = population("ES25", 210, 6, 600_000, seed=99, fixmedins_code="HUP")
+    upcoded = [dataclasses.replace(s, setl_id=f"UP{i}") for i, s in
+               enumerate(population("ES21", 90, 6, 640_000, seed=98, fixmedins_code="HUP"))]
+    found = [f for f in reviewer().check_population([*honest, *upcoder_plain, *upcoded])
+             if f.rule_id == "RV-UPC-01"]
+    assert {f.setl_id for f in found} == {s.setl_id for s in upcoded}
+    assert "90 of 300 stays" in found[0].evidence and "60.0 expected from its peers' shares" in found[0].evidence
+    assert "ratio 1.50 >= 1.3" in found[0].evidence and "population: 500 stays, 5 hospitals" in found[0].evidence
+
+
+def test_upcoding_compares_a_hospital_with_hospitals_of_its_level() -> None:
+    """A tertiary hospital's sicker patients are not upcoding, and its share is not the bar for a secondary one:
+    pooled over every level, the tertiary hospital would be flagged (1.5 x the others) and the secondary upcoder
+    missed (1.14 x); among secondary hospitals the upcoder stands at 1.67 x and the tertiary one has no peers."""
+    def unit(code: str, level: int, plain: int, mcc: int, mcc_cost: int, *, seed: int) -> list[Stay]:
+        stays = population("ES25", plain, 6, 600_000, seed=seed, fixmedins_code=code, hospital_level=level)
+        stays += [dataclasses.replace(s, setl_id=f"{code}{s.setl_id}") for s in
+                  population("ES21", mcc, 6, mcc_cost, seed=seed + 50, fixmedins_code=code, hospital_level=level)]
+        return stays
+    peers = [s for h in range(4) for s in unit(f"H{h}", 2, 40, 10, 1_100_000, seed=h)]
+    tertiary = unit("T", 3, 60, 40, 640_000, seed=7)
+    upcoder = unit("S", 2, 120, 60, 640_000, seed=8)
+    found = [f for f in reviewer().check_population([*peers, *tertiary, *upcoder]) if f.rule_id == "RV-UPC-01"]
+    assert {f.fixmedins_code for f in found} == {"S"} and len(found) == 60
+    assert "36.0 expected" in found[0].evidence and "ratio 1.67" in found[0].evidence
+    assert "peers: the other stays at hospitals of its level;" in found[0].evidence
+    unknown = [dataclasses.replace(s, hospital_level=0) for s in [*peers, *tertiary, *upcoder]]
+    pooled = {f.fixmedins_code for f in reviewer().check_population(unknown) if f.rule_id == "RV-UPC-01"}
+    assert pooled == {"T"}

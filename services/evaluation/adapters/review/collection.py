@@ -81,7 +81,8 @@ def stay_of_case(c: pb.Case) -> Stay:
                 sex=_SEX.get(c.sex), age_years=c.age_years, stated_age=c.age_years, admitted=admitted,
                 discharged=discharged, discharge_way=c.discharge_way, dept=c.department, doctor=c.attending_doctor,
                 diagnoses=tuple(c.diagnosis_codes), procedures=tuple(c.procedure_codes),
-                total_fen=c.total_cost.fen if c.HasField("total_cost") else None, category_fen=None, group=group)
+                total_fen=c.total_cost.fen if c.HasField("total_cost") else None, category_fen=None, group=group,
+                hospital_level=c.hospital_level)
 
 
 def lines_of(details: fee_pb.StayFeeDetails) -> list[FeeLine]:

@@ -45,3 +45,23 @@ def ruleset_document(data: bytes, suffix: str) -> Any:
 
 def default_ruleset() -> RuleSet:
     return read_ruleset(DEFAULT_RULESET)
+
+
+def read_levels(path: Path) -> dict[str, int]:
+    """Each institution's level (``hosp_lv``, 1-3) by ``fixmedins_code`` from a JSON-lines institutions file, as
+    ``medpay synth`` writes ``institutions.jsonl``; a line without a level in 1-3 is an error naming the line."""
+    levels: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+                code, level = row["fixmedins_code"], row["hosp_lv"]
+            except (ValueError, KeyError, TypeError):
+                problem = "not a JSON object with fixmedins_code and hosp_lv"
+                raise ValueError(f"{path.name} line {number}: {problem}") from None
+            if not isinstance(code, str) or not code or level not in (1, 2, 3) or isinstance(level, bool):
+                raise ValueError(f"{path.name} line {number}: hosp_lv must be 1, 2 or 3 and fixmedins_code a code")
+            levels[code] = level
+    return levels

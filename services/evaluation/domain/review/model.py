@@ -98,6 +98,7 @@ class Stay:
     detail_problems: tuple[str, ...] = ()
     group: Group | None = None
     birth: date | None = None
+    hospital_level: int = 0  # the institution's level, 1-3; 0 unknown (peer comparisons then pool all levels)
 
     @property
     def los_days(self) -> int | None:

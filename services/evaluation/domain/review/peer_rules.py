@@ -1,9 +1,13 @@
-"""Upcoding (高编高套) against peers: a hospital's (or doctor's) share of MCC/CC groups far above what the region's
+"""Upcoding (高编高套) against peers: a hospital's (or doctor's) share of MCC/CC groups far above what its peers'
 shares for the same ADRGs predict, and, among its MCC/CC stays, those whose cost does not show the extra
 severity (no more resources than the same ADRG's stays without complications).
 
-The expected count is the sum, over the unit's stays in ADRGs with a severity split, of the region's MCC/CC
-share of that ADRG; the z-score is (observed - expected) / sqrt(sum p(1 - p)) (indirect standardisation).
+The expected count is the sum, over the unit's stays in ADRGs with a severity split, of its peers' MCC/CC share
+of that ADRG; the z-score is (observed - expected) / sqrt(sum p(1 - p)) (indirect standardisation). Peers are
+the other units' stays at hospitals of the same level (同级医院; all together where levels are unknown): tertiary
+hospitals treat sicker patients, and a pool of every level sets a secondary upcoder's bar at the tertiary
+hospitals' share. The unit's own stays are left out of its expectation: a large upcoder otherwise raises the
+share it is compared with (one with a third of an ADRG's stays hides a third of its excess).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ COMPLICATED = frozenset({"1", "3"})
 PLAIN = "5"
 UNITS: dict[str, Callable[[Stay], str]] = {"hospital": lambda s: s.fixmedins_code, "doctor": lambda s: s.doctor}
 OWN_BASIS_MIN = 5
+PEERS_MIN = 5  # a unit's stays of an ADRG are compared when its peers have at least this many there
 
 
 @dataclass
@@ -46,29 +51,48 @@ def severity_share(stays: Sequence[Stay], ctx: Context, params: Params) -> Itera
         g = stay.group
         if g is not None and (g.severity in COMPLICATED or g.severity == PLAIN) and unit_of(stay):
             by_adrg.setdefault(g.adrg, []).append(stay)
-    share: dict[str, float] = {}
+    split: set[str] = set()  # ADRGs with stays both with and without MCC/CC
+    peers: dict[tuple[int, str], list[int]] = {}  # (hospital level, ADRG) -> [stays, MCC/CC stays]
+    own: dict[tuple[str, int, str], list[int]] = {}  # (unit, hospital level, ADRG) -> [stays, MCC/CC stays]
     for adrg, members in by_adrg.items():
-        complicated = sum(1 for s in members if s.group and s.group.severity in COMPLICATED)
+        complicated = 0
+        for s in members:
+            hard = int(s.group is not None and s.group.severity in COMPLICATED)
+            complicated += hard
+            for counts in (peers.setdefault((s.hospital_level, adrg), [0, 0]),
+                           own.setdefault((unit_of(s), s.hospital_level, adrg), [0, 0])):
+                counts[0] += 1
+                counts[1] += hard
         if 0 < complicated < len(members):
-            share[adrg] = complicated / len(members)
+            split.add(adrg)
     units: dict[str, _Unit] = {}
-    for adrg, p in share.items():
-        for stay in by_adrg[adrg]:
-            u = units.setdefault(unit_of(stay), _Unit())
-            u.stays += 1
-            u.observed += stay.group is not None and stay.group.severity in COMPLICATED
-            u.expected += p
-            u.variance += p * (1 - p)
-    population = sum(len(by_adrg[a]) for a in share)
+    for (key, level, adrg), (n, mcc_cc) in own.items():
+        if adrg not in split:
+            continue
+        total, complicated = peers[(level, adrg)]
+        if total - n < PEERS_MIN:  # no peers of its level to compare with in this ADRG
+            continue
+        p = (complicated - mcc_cc) / (total - n)  # the peers' share: every other unit's stays there, same level
+        u = units.setdefault(key, _Unit())
+        u.stays += n
+        u.observed += mcc_cc
+        u.expected += n * p
+        u.variance += n * p * (1 - p)
+    population = sum(len(by_adrg[a]) for a in split)
+    levels = sorted({level for level, _ in peers})
+    compared = ("the other stays at hospitals of its level" if 0 not in levels else
+                "the other stays, hospital levels unknown" if levels == [0] else
+                "the other stays at hospitals of its level, or of unknown level where its level is unknown")
     for key, u in sorted(units.items()):
         ratio = u.observed / u.expected if u.expected else 0.0
         if u.stays < least or u.z <= z_min or ratio < min_ratio:
             continue
-        peer = (f"{params['unit']} {key} has MCC/CC groups in {u.observed} of {u.stays} stays of ADRGs with a "
-                f"severity split, {u.expected:.1f} expected from the review's shares per ADRG (z = {u.z:.1f} > "
-                f"{z_min:g}, ratio {ratio:.2f} >= {min_ratio:g}; population: {population} stays, {len(units)} "
-                f"{params['unit']}s, {len(share)} ADRGs)")
-        yield from _unsupported(key, unit_of, {a: by_adrg[a] for a in share}, cost_ratio, peer)
+        unit = params["unit"]
+        peer = (f"{unit} {key} has MCC/CC groups in {u.observed} of {u.stays} stays of ADRGs with a severity split, "
+                f"{u.expected:.1f} expected from its peers' shares per ADRG (peers: {compared}; "
+                f"z = {u.z:.1f} > {z_min:g}, ratio {ratio:.2f} >= {min_ratio:g}; population: {population} stays, "
+                f"{len(units)} {unit}s, {len(split)} ADRGs)")
+        yield from _unsupported(key, unit_of, {a: by_adrg[a] for a in sorted(split)}, cost_ratio, peer)
 
 
 def _unsupported(key: str, unit_of: Callable[[Stay], str], split_adrgs: dict[str, list[Stay]],

@@ -99,8 +99,10 @@ def open_lines(path: Path) -> IO[bytes]:
 
 class BatchReview:
     def __init__(self, reviewer: Reviewer, scheme: Scheme | None = None,
-                 progress: Callable[[str, int], None] | None = None) -> None:
+                 progress: Callable[[str, int], None] | None = None, levels: Mapping[str, int] | None = None) -> None:
+        """``levels``: each institution's level (1-3), which peer comparisons compare hospitals within."""
         self.reviewer = reviewer
+        self.levels = levels or {}
         self.scheme = scheme if reviewer.needs_groups else None
         self.progress = progress or (lambda stage, n: None)
         self.report = BatchReport()
@@ -149,10 +151,11 @@ class BatchReview:
             stay = reading.stay
             if record is None and stay.sex is None and records:
                 self.report.lists_without_record += 1
+            level = self.levels.get(stay.fixmedins_code, 0)
             if self.scheme is not None:
                 g = group(reading.case)
                 if g is not None:
-                    stay = dataclasses.replace(stay, group=g)
+                    stay = dataclasses.replace(stay, group=g, hospital_level=level)
                     self.report.grouped += 1
             key = (stay.fixmedins_code, stay.setl_id)
             self._stays.pop(key, None)  # a revision replaces the earlier list and takes its place in the order
