@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.auth.material import AuthMaterial
 from libs.common.db.engine import session_factory
 from libs.common.grpc.client import caller_auth
-from libs.common.grpc.server import ServiceSpec
+from libs.common.grpc.server import ServiceSpec, is_loopback
 from libs.common.runs.operations import OPERATIONS_SERVICE, add_operations
 from libs.common.runtime import Runtime
 from libs.common.telemetry import traced_asgi
@@ -137,7 +136,7 @@ def service_spec(app: CollectionApp, http_address: str, http_base: str, *, reuse
     s = app.runtime.settings
     servicer = CollectionServicer(app.uploads, app.lists, CaseFeed(app.new_uow), app.records,
                                   max_list_bytes=s.max_body_bytes)
-    if not app.interface.gateway.enabled and not _loopback(http_address):
+    if not app.interface.gateway.enabled and not is_loopback(http_address):
         raise GatewayConfigError(
             f"the national HTTP door has no credentials (MEDPAY_GATEWAY_KEYS or MEDPAY_GATEWAY_APIKEYS, or their "
             f"_FILE forms): it serves loopback only in development, not {http_address}")
@@ -183,12 +182,3 @@ def grpc_message_limits(max_list_bytes: int) -> list[tuple[str, int]]:
     receive = max(MAX_MESSAGE_BYTES, max_list_bytes + 64 * 1024)
     return [("grpc.max_receive_message_length", receive), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
-
-def _loopback(address: str) -> bool:
-    host = address.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
