@@ -21,7 +21,7 @@ from libs.common.paging import decode_token, encode_token, page_size
 from ..adapters.policy_repository import PolicyRepository
 from ..adapters.special_case_repository import SpecialCaseRepository, StoredSpecialCase
 from ..adapters.tables import audit
-from ..domain.special_cases import SpecialCase, SpecialCaseState, apply_for, approve, reject, special_case_cap
+from ..domain.special_cases import Decision, SpecialCase, SpecialCaseState, apply_for, approve, reject, special_case_cap
 
 CASE_NAME = re.compile(r"regions/(\d{6})/specialCases/([^/]{1,64})")
 LIST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -82,9 +82,7 @@ class SpecialCases:
             replay = await self._replay(repo, region, setl_list_id, request_id, digest)
             if replay is not None:
                 return replay
-            case = await self._case(repo, region, setl_list_id)
-            await repo.lock_year(region, case.year)
-            case = await self._case(repo, region, setl_list_id)  # as of the lock
+            case = await self._locked_case(repo, region, setl_list_id)
             policy = await PolicyRepository(uow.session).active(region, case.year)
             if policy is None:
                 raise FailedPrecondition(f"{region} has no active policy for {case.year}: the cap is the policy's",
@@ -92,14 +90,9 @@ class SpecialCases:
             cap = special_case_cap(Decimal(policy.policy().special_cap_share), await repo.year_cases(region, case.year))
             decided, decision = approve(case, actor, note, approved=await repo.count_approved(region, case.year),
                                         cap=cap)
-            await repo.save(decided, decision, request_id, digest)
-            await record(uow.session, audit, "special_case.approve", decided.name,
-                         fixmedins_code=decided.fixmedins_code, region=region,
-                         detail={"note": decision.note, "cap": cap})
-            stored = await repo.get(region, setl_list_id)
-            await uow.commit()
-        assert stored is not None
-        return stored
+            return await self._store_decision(uow, repo, decided, decision, request_id=request_id, digest=digest,
+                                              action="special_case.approve",
+                                              detail={"note": decision.note, "cap": cap})
 
     async def reject(self, name: str, note: str, *, request_id: str, actor: str) -> StoredSpecialCase:
         region, setl_list_id = parse_case_name(name)
@@ -109,14 +102,26 @@ class SpecialCases:
             replay = await self._replay(repo, region, setl_list_id, request_id, digest)
             if replay is not None:
                 return replay
-            case = await self._case(repo, region, setl_list_id)
-            await repo.lock_year(region, case.year)
-            decided, decision = reject(await self._case(repo, region, setl_list_id), actor, note)
-            await repo.save(decided, decision, request_id, digest)
-            await record(uow.session, audit, "special_case.reject", decided.name,
-                         fixmedins_code=decided.fixmedins_code, region=region, detail={"note": decision.note})
-            stored = await repo.get(region, setl_list_id)
-            await uow.commit()
+            decided, decision = reject(await self._locked_case(repo, region, setl_list_id), actor, note)
+            return await self._store_decision(uow, repo, decided, decision, request_id=request_id, digest=digest,
+                                              action="special_case.reject", detail={"note": decision.note})
+
+    async def _locked_case(self, repo: SpecialCaseRepository, region: str, setl_list_id: str) -> SpecialCase:
+        """The case as of its region and year's lock: decisions of one year are serialised, so a decision reads
+        the case (and the cap's count) only after it holds the lock."""
+        case = await self._case(repo, region, setl_list_id)
+        await repo.lock_year(region, case.year)
+        return await self._case(repo, region, setl_list_id)
+
+    async def _store_decision(self, uow: UnitOfWork, repo: SpecialCaseRepository, decided: SpecialCase,
+                              decision: Decision, *, request_id: str, digest: str, action: str,
+                              detail: dict[str, object]) -> StoredSpecialCase:
+        """Saves a bureau's decision with its audit record (``action``) and commits."""
+        await repo.save(decided, decision, request_id, digest)
+        await record(uow.session, audit, action, decided.name,
+                     fixmedins_code=decided.fixmedins_code, region=decided.region, detail=detail)
+        stored = await repo.get(decided.region, decided.setl_list_id)
+        await uow.commit()
         assert stored is not None
         return stored
 
