@@ -341,7 +341,7 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     load = await asyncio.to_thread(medpay, "review", "load-rules", "--activate", "the default, again",
                                    "--address", address, env={})
     assert load.returncode == 0, load.stderr
-    assert "stored ruleSets/medpay-review/versions/2026.1 (14 rules" in load.stdout and "active:" in load.stdout
+    assert "stored ruleSets/medpay-review/versions/2026.1 (16 rules" in load.stdout and "active:" in load.stdout
     broken = tmp_path / "rules.toml"
     broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
     refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
