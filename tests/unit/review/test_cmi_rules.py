@@ -4,6 +4,7 @@ summed weights against its peers' mean weight per ADRG, and the stays whose cost
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from services.evaluation.domain.review.cmi_rules import relative_weights
 from services.evaluation.domain.review.model import Flag, Stay
@@ -53,14 +54,24 @@ def test_a_cc_coded_up_to_an_mcc_is_seen_by_the_cmi_not_by_the_mcc_cc_share() ->
     assert not [f for f in reviewer().check_population(stays) if f.rule_id == "RV-UPC-01"]
     found = cmi_flags(stays)
     assert {f.fixmedins_code for f in found} == {"HUP"}
-    assert {f.setl_id for f in found} == {s.setl_id for s in upcoder if s.group and s.group.drg == "ES21"}
+    upcoded = [s for s in upcoder if s.group and s.group.drg == "ES21"]
+    assert {f.setl_id for f in found} <= {s.setl_id for s in upcoded}
+    w = relative_weights(stays, 5)
+    # Its peers' mix would have 20 of its 50 complicated stays as MCCs: the excess weight is 30 CCs coded up, so
+    # about 30 stays are flagged (those costing least first), each giving back RW(ES21) - RW(ES23).
+    bar = sum(w.rw[s.group.drg] for s in peers() if s.group) / 680
+    excess = sum(w.rw[s.group.drg] for s in upcoder if s.group) - 170 * bar
+    step = w.rw["ES21"] - w.rw["ES23"]
+    assert len(found) == math.ceil(excess / step) and 25 <= len(found) <= 35
+    cheapest = sorted(upcoded, key=lambda s: (s.total_fen or 0, s.setl_id))[:len(found)]
+    assert {f.setl_id for f in found} == {s.setl_id for s in cheapest}
     evidence = found[0].evidence
     assert "hospital HUP has a CMI of" in evidence and "over its 170 stays in 1 ADRGs" in evidence
     assert "peers: the other stays at hospitals of its level" in evidence and "> 3," in evidence
     assert "population: 850 stays, 9 hospitals, 1 ADRGs" in evidence and ">= 1.05" in evidence
     assert "nearer the peers' median cost" in evidence and "of ES23" in evidence
-    w = relative_weights(stays, 10)
-    assert found[0].amount == round((w.rw["ES21"] - w.rw["ES23"]) * w.avg_all) > 0
+    assert f"in ADRG ES2 its 170 stays weigh {excess:.4f} more than as many at its peers' mean" in evidence
+    assert found[0].amount == round(step * w.avg_all) > 0
 
 
 def test_an_honest_hospital_with_the_peers_mix_or_costly_mcc_stays_is_not_flagged() -> None:
@@ -93,3 +104,20 @@ def test_a_group_the_level_rarely_codes_is_judged_by_the_anchor_median_times_the
     found = cmi_flags([*peers(), *primary, *upcoder])
     assert {f.setl_id for f in found} == {s.setl_id for s in upcoder if s.group and s.group.drg == "ES21"}
     assert "a median not observed is the peers' median cost of ES25 x the weights' ratio" in found[0].evidence
+
+
+def heavy(code: str, seed: int, level: int = 2) -> list[Stay]:
+    """A few stays of a very heavy ADRG (AH1, tracheostomies: weights of 15-40) with the usual spread of severity."""
+    return [dataclasses.replace(s, setl_id=f"{code}{s.setl_id}", doctor=f"D{code}") for drg, cost in
+            (("AH11", 40_000_000), ("AH15", 15_000_000))
+            for s in population(drg, 3, 20, cost, seed=seed, fixmedins_code=code, hospital_level=level)]
+
+
+def test_a_few_stays_of_a_very_heavy_adrg_do_not_drown_an_excess_over_common_ones() -> None:
+    """Weighed raw, AH1's spread (15 to 40) would be nearly all of the variance and put the upcoder's z near 0;
+    each stay's weight relative to its peers' mean in the ADRG counts every ADRG by its stays."""
+    upcoder = unit("HUP", plain=120, cc=0, mcc=50, mcc_cost=800_000, seed=99) + heavy("HUP", 5)
+    stays = [*peers(), *[s for h in range(8) for s in heavy(f"H{h}", 10 + h)], *upcoder]
+    found = cmi_flags(stays)
+    assert {f.fixmedins_code for f in found} == {"HUP"} and "in 2 ADRGs" in found[0].evidence
+    assert "its stays weigh on average" in found[0].evidence

@@ -9,14 +9,18 @@ little in weight counts little.
   CHS-DRG definition of a relative weight, over the review's own population; costs outside the 5th-95th
   percentile of their group left out), for DRGs with at least ``min_group_stays`` stays. The review has no
   settlement weight table of its own; the population's costs are what its reviewers can check.
-- **Unit**: over its stays in ADRGs with more than one weighted DRG, observed ``O`` = sum of their weights,
-  expected ``E`` = sum of the peers' mean weight in each stay's ADRG, ``V`` = sum of the peers' variance of the
-  weight there; ``z = (O - E) / sqrt(V)`` and ``O / E`` is its CMI over its peers' CMI for the same ADRG mix
-  (indirect standardisation). Peers: the other units' stays at hospitals of the same level, the unit's own left
-  out (as ``peer_rules.py`` does, for the same reasons).
+- **Unit**: over its stays in ADRGs with more than one weighted DRG, its CMI ``O / n`` against ``E / n``, the CMI
+  its peers' mean weight in each stay's ADRG predicts (indirect standardisation). The test is on each stay's
+  weight relative to that mean, ``r = RW / mean_ADRG``: the index ``R = mean r`` (its CMI for the same ADRGs over
+  its peers', each ADRG counting by its stays, not by its weight) and ``z = (sum r - n) / sqrt(sum var_ADRG /
+  mean_ADRG^2)``. On raw weights a handful of very heavy ADRGs (tracheostomy groups weigh 15-40) would carry
+  nearly all the variance and hide an excess spread over common ones. Peers: the other units' stays at hospitals
+  of the same level, the unit's own left out (as ``peer_rules.py`` does, for the same reasons).
 - **Stays** of an outlier unit: those in a DRG heavier than its peers' mean in the ADRG whose cost is nearer (on a
   log scale) to the peers' median cost of a lighter DRG of the ADRG than to that of its own DRG: the coding says
-  one DRG, the resources another. At stake: ``(RW_own - RW_fitted) x`` the review's mean cost.
+  one DRG, the resources another. Honest heavy stays are sometimes cheap too, so per ADRG no more are flagged than
+  the unit's excess weight there explains, those costing least against their own DRG's median first. At stake:
+  ``(RW_own - RW_fitted) x`` the review's mean cost.
 """
 
 from __future__ import annotations
@@ -80,14 +84,19 @@ class _Sums:
 @dataclass
 class _Unit:
     stays: int = 0
-    observed: float = 0.0
-    expected: float = 0.0
-    variance: float = 0.0
+    observed: float = 0.0  # sum of weights
+    expected: float = 0.0  # sum of the peers' mean weight of each stay's ADRG
+    relative: float = 0.0  # sum of r = weight / the peers' mean weight of its ADRG
+    variance: float = 0.0  # sum of the peers' variance of r in each stay's ADRG
     adrgs: int = 0
 
     @property
+    def index(self) -> float:
+        return self.relative / self.stays if self.stays else 0.0
+
+    @property
     def z(self) -> float:
-        return (self.observed - self.expected) / math.sqrt(self.variance) if self.variance > 0 else 0.0
+        return (self.relative - self.stays) / math.sqrt(self.variance) if self.variance > 0 else 0.0
 
 
 def cmi_peers(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[Hit]:
@@ -119,7 +128,8 @@ def cmi_peers(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[H
         u.stays += mine.n
         u.observed += mine.w
         u.expected += mine.n * mean
-        u.variance += mine.n * variance
+        u.relative += mine.w / mean
+        u.variance += mine.n * variance / (mean * mean)
         u.adrgs += 1
     population = sum(len(by_adrg[a]) for a in split)
     levels = sorted({level for level, _ in peers})
@@ -127,12 +137,12 @@ def cmi_peers(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[H
                 "the other stays, hospital levels unknown" if levels == [0] else
                 "the other stays at hospitals of its level, or of unknown level where its level is unknown")
     for key, u in sorted(units.items()):
-        ratio = u.observed / u.expected if u.expected else 0.0
-        if u.stays < least or u.z <= z_min or ratio < min_ratio:
+        if u.stays < least or u.z <= z_min or u.index < min_ratio:
             continue
         why = (f"{unit} {key} has a CMI of {u.observed / u.stays:.4f} over its {u.stays} stays in {u.adrgs} ADRGs "
-               f"with more than one DRG, {u.expected / u.stays:.4f} expected from its peers' mean weights per ADRG "
-               f"(peers: {compared}; z = {u.z:.1f} > {z_min:g}, ratio {ratio:.3f} >= {min_ratio:g}; population: "
+               f"with more than one DRG, {u.expected / u.stays:.4f} expected from its peers' mean weights per ADRG; "
+               f"its stays weigh on average {u.index:.3f} x its peers' mean weight in the same ADRG (peers: "
+               f"{compared}; z = {u.z:.1f} > {z_min:g}, index {u.index:.3f} >= {min_ratio:g}; population: "
                f"{population} stays, {len(units)} {unit}s, {len(split)} ADRGs; weights: each DRG's mean cost over "
                f"the mean cost {fen_text(round(weights.avg_all))} yuan of the review's {weights.stays} grouped "
                f"stays, costs outside their group's 5th-95th percentile left out)")
@@ -141,7 +151,10 @@ def cmi_peers(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[H
 
 def _unsupported(key: str, unit_of: Callable[[Stay], str], by_adrg: dict[str, list[Stay]], split: set[str], *,
                  weights: Weights, why: str) -> Iterator[Hit]:
-    """The unit's stays in a DRG heavier than its peers' mean in the ADRG whose cost fits a lighter DRG better."""
+    """The unit's stays in a DRG heavier than its peers' mean in the ADRG whose cost fits a lighter DRG better; per
+    ADRG, no more of them than its excess weight there explains (its weights minus its stays x the peers' mean):
+    honest heavy stays cost little too at times, so the ones whose cost is furthest below their own DRG's median
+    go first, and a stay is flagged while the weight the stays before it give back is below the excess."""
     rw = weights.rw
     for adrg in sorted(split):
         members = by_adrg[adrg]
@@ -159,30 +172,42 @@ def _unsupported(key: str, unit_of: Callable[[Stay], str], by_adrg: dict[str, li
         if len(peer_weights) < PEERS_MIN:
             continue
         bar = sum(peer_weights) / len(peer_weights)
+        excess = sum(rw[s.group.drg] for s in mine if s.group) - len(mine) * bar
+        if excess <= 0:
+            continue
         medians, anchor = _expected_costs(peer_costs, rw, {s.group.drg for s in members if s.group})
-        basis = (f"; a median not observed is the peers' median cost of {anchor} x the weights' ratio"
-                 if anchor else "")
+        found: list[tuple[float, str, Stay, str]] = []
         for stay in mine:
             assert stay.group is not None and stay.total_fen
             drg = stay.group.drg
-            own_rw = rw[drg]
-            if own_rw <= bar or drg not in medians:
+            if rw[drg] <= bar or drg not in medians:
                 continue
-            lighter = [d for d in medians if rw[d] < own_rw]
-            if not lighter:
-                continue
+            lighter = [d for d in medians if rw[d] < rw[drg]]
             cost = math.log(stay.total_fen)
             fit = min([drg, *sorted(lighter)], key=lambda d: abs(cost - math.log(medians[d])))
-            if fit == drg:
-                continue
-            at_stake = max(0, round((own_rw - rw[fit]) * weights.avg_all))
+            if fit != drg:
+                found.append((cost - math.log(medians[drg]), stay.setl_id, stay, fit))
+        found.sort(key=lambda f: (f[0], f[1]))
+        given_back = 0.0
+        where = (f"; in ADRG {adrg} its {len(mine)} stays weigh {excess:.4f} more than as many at its peers' mean "
+                 f"{bar:.4f}: of its {len(found)} stays in a heavier DRG whose cost fits a lighter one, those costing "
+                 f"least against their own DRG's peer median are flagged while the weight they give back stays "
+                 f"below that excess")
+        basis = (f"; a median not observed is the peers' median cost of {anchor} x the weights' ratio"
+                 if anchor else "")
+        for _, _, stay, fit in found:
+            if given_back >= excess:
+                break
+            assert stay.group is not None and stay.total_fen
+            drg = stay.group.drg
+            given_back += rw[drg] - rw[fit]
+            at_stake = max(0, round((rw[drg] - rw[fit]) * weights.avg_all))
             yield Hit(stay, at_stake,
-                      f"{why}; this stay's DRG {drg} (RW {own_rw:.4f}, above the peers' mean {bar:.4f} in ADRG "
-                      f"{adrg}) cost {fen_text(stay.total_fen)} yuan, nearer the peers' median cost "
-                      f"{fen_text(round(medians[fit]))} of {fit} (RW {rw[fit]:.4f}) than their median "
-                      f"{fen_text(round(medians[drg]))} of {drg}{basis}: the weight is not borne out by resource "
-                      f"use; at stake: ({own_rw:.4f} - {rw[fit]:.4f}) x {fen_text(round(weights.avg_all))} = "
-                      f"{fen_text(at_stake)} yuan")
+                      f"{why}{where}; this stay's DRG {drg} (RW {rw[drg]:.4f}) cost {fen_text(stay.total_fen)} "
+                      f"yuan, nearer the peers' median cost {fen_text(round(medians[fit]))} of {fit} (RW "
+                      f"{rw[fit]:.4f}) than their median {fen_text(round(medians[drg]))} of {drg}{basis}: the weight "
+                      f"is not borne out by resource use; at stake: ({rw[drg]:.4f} - {rw[fit]:.4f}) x "
+                      f"{fen_text(round(weights.avg_all))} = {fen_text(at_stake)} yuan")
 
 
 def _expected_costs(peer_costs: dict[str, list[int]], rw: dict[str, float],
@@ -204,8 +229,8 @@ def _params(unit: str) -> dict[str, Param]:
     return {"unit": Param(ParamType.CHOICE, unit, "who is compared with peers: hospital or doctor",
                           choices=frozenset(UNITS)),
             "z": decimal("3", "z-score of the unit's summed weights above which it is an outlier", "1", "20"),
-            "min_ratio": decimal("1.05", "the unit's CMI over its peers' CMI for the same ADRG mix at least", "1",
-                                 "10"),
+            "min_ratio": decimal("1.05", "the unit's stays' mean weight relative to its peers' mean weight in the "
+                                 "same ADRG at least", "1", "10"),
             "min_stays": integer(30, "stays in ADRGs with more than one DRG a unit needs to be judged", 5, 1_000_000),
             "min_group_stays": integer(5, "stays a DRG needs in the review to have a weight", 2, 1_000_000)}
 
