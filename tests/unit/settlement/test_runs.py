@@ -184,3 +184,26 @@ def test_every_case_carries_the_terms_of_its_formula() -> None:
     assert kinds["2"][0] == "high" and kinds["2"][1]["k"] == "3" and kinds["2"][1]["standard_cost"] == "2000.00"
     assert kinds["3"][0] == "low" and "total_cost / standard_cost" in kinds["3"][1]["formula"]
     assert kinds["4"][0] == "by_item" and kinds["4"][1]["avg_all"] == "2666.666667"
+
+
+def test_a_month_holds_approved_special_cases_to_the_years_cap_not_a_cap_of_its_own() -> None:
+    """The bureau approves within the cap of the year's cases (service_layer/special_cases.py); a month of 40
+    cases has a cap of floor(0.05 x 40) = 2 of its own, and its advance (or an adjustment recomputing it) must
+    not fail because three of the year's approvals fell in it. The clearing is FORMAT's run of the year: its cap
+    is the year's."""
+    january = month_cases("2026-01", 0)
+    approved = frozenset(c.list_id for c in january[:3])
+    inputs = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved)
+    outcome = advance(inputs, "2026-01", january, {})
+    kinds = {c.list_id: c.kind.label for c in outcome.cases}
+    assert [kinds[i] for i in sorted(approved)] == ["special"] * 3
+    paid = {(s.hospital, m.month): Paid(m.amount, m.cases_digest) for s in outcome.statements for m in s.months}
+    revised = [case(0, january[0].hospital, "2026-01", january[0].total_fen + 100, revision=2,
+                    group=january[0].group(GroupScheme.DRG), level=january[0].hospital_level), *january[1:]]
+    later = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved, paid=paid), "2026-02",
+                    month_cases("2026-02", 100), {"2026-01": revised})
+    assert any(m.kind == "adjustment" for s in later.statements for m in s.months)
+    year = [*january, *(c for m in range(2, 13) for c in month_cases(f"2026-{m:02d}", 100 * m))]
+    assert sum(c.kind.label == "special" for c in clearing(inputs, year).cases) == 3
+    with pytest.raises(CalculationError, match="cap"):  # 3 approvals of a year of 40 cases: over its cap of 2
+        clearing(inputs, january)
