@@ -175,15 +175,16 @@ class RunInputs:
     """hospital -> fen smart review confirmed for the year (its flags' amounts), deducted by the clearing."""
 
 
-def _settle(inputs: RunInputs, active: Sequence[CollectedCase], *,
-            whole_year: bool) -> tuple[Settlement, CaseTable]:
-    """FORMAT's calculation over ``active`` with the year's approved special cases among them. Only the year
-    (the clearing) holds them to FORMAT's cap: the bureau approved each within the cap of the year's cases, and
-    a month's few cases would otherwise have a cap of their own (0 below 20 cases at a share of 0.05)."""
+def _settle(inputs: RunInputs, active: Sequence[CollectedCase]) -> tuple[Settlement, CaseTable]:
+    """FORMAT's calculation over ``active`` with the year's approved special cases among them, not held to
+    FORMAT's cap again: the bureau approved each within the cap of the year's cases (the approval that would
+    pass it is refused), while a month's few cases would have a cap of their own (0 below 20 cases at a share of
+    0.05), and lists revoked after the approvals would lower the year's, leaving a clearing that no decision
+    could unblock (an approval is final)."""
     table = case_table(active, inputs.scheme)
     ids = set(table.case_ids)
     approved = tuple(sorted(i for i in inputs.approved if i in ids))
-    return settle(inputs.policy.with_approved(approved), inputs.weights, table, special_cap=whole_year), table
+    return settle(inputs.policy.with_approved(approved), inputs.weights, table, special_cap=False), table
 
 
 def _by_hospital(cases: Sequence[CollectedCase]) -> dict[str, list[CollectedCase]]:
@@ -197,7 +198,7 @@ def month_advances(inputs: RunInputs, active: Sequence[CollectedCase]) -> dict[s
     """Each hospital's advance for one month's active cases (fen)."""
     if not active:
         return {}
-    settlement, _ = _settle(inputs, active, whole_year=False)
+    settlement, _ = _settle(inputs, active)
     return {h.hospital: h.advances for h in settlement.hospitals}
 
 
@@ -232,7 +233,7 @@ def advance(inputs: RunInputs, month: str, cases: Sequence[CollectedCase],
     active = [c for c in cases if c.active]
     lines = adjustments(inputs, earlier)
     if active:
-        settlement, table = _settle(inputs, active, whole_year=False)
+        settlement, table = _settle(inputs, active)
         outcomes = case_outcomes(inputs, settlement, table, active)
     else:
         settlement, outcomes = None, ()
@@ -256,7 +257,7 @@ def advance(inputs: RunInputs, month: str, cases: Sequence[CollectedCase],
 def clearing(inputs: RunInputs, cases: Sequence[CollectedCase]) -> RunOutcome:
     """The year-end clearing over the year's cases (as of the run's sequence) against what was advanced."""
     active = [c for c in cases if c.active]
-    settlement, table = _settle(inputs, active, whole_year=True) if active else (None, None)
+    settlement, table = _settle(inputs, active) if active else (None, None)
     outcomes = case_outcomes(inputs, settlement, table, active) if settlement and table else ()
     advanced: dict[str, int] = defaultdict(int)
     for (hospital, _), paid in inputs.paid.items():
