@@ -39,3 +39,14 @@ def test_a_bad_parameter_and_a_missing_file_are_messages(tmp_path: Path) -> None
     out = medpay("settlement", "simulate", "--cases", str(tmp_path / "nope.jsonl"), "--history",
                  str(inputs.history), "--params", str(inputs.params), "--out", str(tmp_path / "out"), env={})
     assert out.returncode != 0 and "nope.jsonl" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_refuses_a_month_or_year_that_is_not_one_before_calling_the_service(tmp_path: Path) -> None:
+    policy = tmp_path / "params.json"
+    policy.write_text(json.dumps(BASE))
+    for option, value in (("--month", "13"), ("--month", "0"), ("--year", "0"), ("--year", "20x5")):
+        args = {"--year": "2025", "--month": "3", option: value}
+        out = medpay("settlement", "run", "--region", "330700", "--policy", str(policy),
+                     *(a for pair in args.items() for a in pair), env={"MEDPAY_SETTLEMENT_ADDRESS": "127.0.0.1:1"})
+        assert out.returncode == 2 and f"argument {option}: '{value}' is not a" in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr
