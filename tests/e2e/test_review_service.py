@@ -140,7 +140,7 @@ async def test_knowledge_and_rule_sets_are_versioned_and_validated(channels: Any
             source_format=pb.RULE_SET_FORMAT_TOML)))
     assert error_info(same_version.value)[0].reason == "RULE_VERSION_CHANGED"
     active = await review.GetRuleSet(pb.GetRuleSetRequest(name="ruleSets/-/versions/active"))
-    assert active.state == pb.RULE_SET_STATE_ACTIVE and len(active.rules) == 14
+    assert active.state == pb.RULE_SET_STATE_ACTIVE and len(active.rules) == 16
     with pytest.raises(grpc.aio.AioRpcError) as hospital_denied:
         await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=active.name, reason="x"),
                                      metadata=hospital("H33070200011"))
