@@ -388,16 +388,20 @@ async def test_a_refusing_completion_hook_stores_nothing_of_the_run(runtime: Run
         await refusing.close()
 
 
-def medpay(posted: Posted, *args: str) -> subprocess.CompletedProcess[str]:
+def medpay(posted: Posted, *args: str, terminal: bool = False) -> subprocess.CompletedProcess[str]:
+    """The command as a process; ``terminal``: its console believes it writes to an interactive terminal (so
+    the progress bar is drawn, as an operator sees it)."""
     env = {**os.environ, "MEDPAY_SETTLEMENT_ADDRESS": posted.address}
+    if terminal:
+        env |= {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
     return subprocess.run([sys.executable, "-m", "services.cli", "settlement", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
 async def test_the_command_line_computes_weights_and_settles_a_month(posted: Posted, tmp_path: Path) -> None:
     """`medpay settlement weights|run` against the service: the file's policy (with the synthetic institutions'
-    levels) for 2015 from the base year 2014, February 2015 advanced, the same command again the same run, and a
-    bad parameter named with exit 2."""
+    levels) for 2015 from the base year 2014, February 2015 advanced with a progress bar, the same command again
+    the same run, and a bad parameter or a file that is not JSON named with the file and exit 2."""
     policy = tmp_path / "params.json"
     policy.write_text(json.dumps({**PARAMS, "weights": {"years": [2014]}}))
     institutions = tmp_path / "institutions.jsonl"
@@ -407,15 +411,21 @@ async def test_the_command_line_computes_weights_and_settles_a_month(posted: Pos
     weights = await asyncio.to_thread(medpay, posted, "weights", *common)
     assert weights.returncode == 0, weights.stderr[-2000:]
     assert re.match(r"regions/330700/weightTables/2015-w\d+: \d+ groups from \d+ base-year cases", weights.stdout)
-    first = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
+    first = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2", terminal=True)
     assert first.returncode == 0, first.stderr[-2000:]
+    bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", first.stderr)  # the bar as drawn, without the terminal codes
+    assert re.search(r"settling 2015-02 .*━.* \d+ cases", bar), bar[-2000:]
     digest = re.search(r"statements digest ([0-9a-f]{64})", first.stdout)
     assert digest is not None and "advance" in first.stdout and "H33" in first.stdout
     again = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
     assert again.returncode == 0 and digest[1] in again.stdout
     policy.write_text(json.dumps({**PARAMS, "levels": {"2": {"high_k": "three"}}}))
     bad = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "3")
-    assert bad.returncode == 2 and "levels.2.high_k" in bad.stderr
+    assert bad.returncode == 2 and f"{policy}: levels.2.high_k: " in bad.stderr
+    policy.write_text('{"method": "points",\n "scale": 100,,\n}')
+    broken = await asyncio.to_thread(medpay, posted, "weights", *common)
+    assert broken.returncode == 2 and f"{policy}:2: not JSON" in broken.stderr and "Traceback" not in broken.stderr
+    policy.write_text(json.dumps({**PARAMS, "weights": {"years": [2014]}}))
     institutions.write_text("{\"fixmedins_code\": \"H33070000001\"}\n")
     worse = await asyncio.to_thread(medpay, posted, "weights", *common)
     assert worse.returncode == 2 and f"{institutions}:1" in worse.stderr

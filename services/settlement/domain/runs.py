@@ -176,10 +176,15 @@ class RunInputs:
 
 
 def _settle(inputs: RunInputs, active: Sequence[CollectedCase]) -> tuple[Settlement, CaseTable]:
+    """FORMAT's calculation over ``active`` with the year's approved special cases among them, not held to
+    FORMAT's cap again: the bureau approved each within the cap of the year's cases (the approval that would
+    pass it is refused), while a month's few cases would have a cap of their own (0 below 20 cases at a share of
+    0.05), and lists revoked after the approvals would lower the year's, leaving a clearing that no decision
+    could unblock (an approval is final)."""
     table = case_table(active, inputs.scheme)
     ids = set(table.case_ids)
     approved = tuple(sorted(i for i in inputs.approved if i in ids))
-    return settle(inputs.policy.with_approved(approved), inputs.weights, table), table
+    return settle(inputs.policy.with_approved(approved), inputs.weights, table, special_cap=False), table
 
 
 def _by_hospital(cases: Sequence[CollectedCase]) -> dict[str, list[CollectedCase]]:

@@ -105,6 +105,11 @@ def test_discharge_before_admission(tmp_path: Path) -> None:
     ({"hospitals": {"H1": {"deductions": "12.345"}}}, "hospitals.H1.deductions"),
     ({"special_cases": {"approved": "c1"}}, "special_cases.approved"),
     ({"rates": {"fixed": {"9": "1"}}}, "rates.fixed.9"), ({"scale": 0}, "scale"),
+    # empty or false values of the wrong type are wrong too, not the default
+    ({"special_cases": []}, "special_cases"), ({"special_cases": {"approved": ""}}, "special_cases.approved"),
+    ({"rates": []}, "rates"), ({"rates": {"fixed": []}}, "rates.fixed"), ({"levels": []}, "levels"),
+    ({"weights": {"years": [2025], "exclude": ""}}, "weights.exclude"),
+    ({"weights": {"years": [2025], "fixed": []}}, "weights.fixed"), ({"hospitals": False}, "hospitals"),
 ])
 def test_parameters_are_validated_by_name(tmp_path: Path, params: dict[str, Any], name: str) -> None:
     merged = {k: v for k, v in {**BASE, **params}.items() if v is not None}

@@ -206,3 +206,25 @@ def test_every_case_carries_the_terms_of_its_formula() -> None:
     assert kinds["2"][0] == "high" and kinds["2"][1]["k"] == "3" and kinds["2"][1]["standard_cost"] == "2000.00"
     assert kinds["3"][0] == "low" and "total_cost / standard_cost" in kinds["3"][1]["formula"]
     assert kinds["4"][0] == "by_item" and kinds["4"][1]["avg_all"] == "2666.666667"
+
+
+def test_runs_do_not_hold_approved_special_cases_to_a_cap_of_their_own_cases() -> None:
+    """The bureau approves within the cap of the year's cases (service_layer/special_cases.py); a month of 40
+    cases has a cap of floor(0.05 x 40) = 2 of its own, and its advance (or an adjustment recomputing it) must
+    not fail because three of the year's approvals fell in it; nor may a clearing whose year lost lists after
+    the approvals (here: a year of the 40 only)."""
+    january = month_cases("2026-01", 0)
+    approved = frozenset(c.list_id for c in january[:3])
+    inputs = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved)
+    outcome = advance(inputs, "2026-01", january, {})
+    kinds = {c.list_id: c.kind.label for c in outcome.cases}
+    assert [kinds[i] for i in sorted(approved)] == ["special"] * 3
+    paid = {(s.hospital, m.month): Paid(m.amount, m.cases_digest) for s in outcome.statements for m in s.months}
+    revised = [case(0, january[0].hospital, "2026-01", january[0].total_fen + 100, revision=2,
+                    group=january[0].group(GroupScheme.DRG), level=january[0].hospital_level), *january[1:]]
+    later = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved, paid=paid), "2026-02",
+                    month_cases("2026-02", 100), {"2026-01": revised})
+    assert any(m.kind == "adjustment" for s in later.statements for m in s.months)
+    year = [*january, *(c for m in range(2, 13) for c in month_cases(f"2026-{m:02d}", 100 * m))]
+    assert sum(c.kind.label == "special" for c in clearing(inputs, year).cases) == 3
+    assert sum(c.kind.label == "special" for c in clearing(inputs, january).cases) == 3
