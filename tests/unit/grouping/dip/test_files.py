@@ -50,7 +50,7 @@ def test_the_typed_reading_reads_what_the_checking_reading_reads() -> None:
     assert got == [(case([" K35.300 ", ""], "47.0100", "47.0100", ""), Decimal("10.50")),
                    (case([]), Decimal(12)), (case(["I10"]), Decimal("3.25")), (case(["I10"]), Decimal(4))]
     assert [c.cost for c in read_cases(lines(*texts), "c.jsonl")] == ["10.50", 12, 3.25, " 4.00 "]
-    with pytest.raises(DipFileError, match="h.jsonl:2: case_id is required"):
+    with pytest.raises(DipFileError, match=r"h\.jsonl:2: case_id is required"):
         list(read_history(lines(texts[0], '{"case_id": null, "dx": ["I10"], "total_cost": "1.00"}'), "h.jsonl"))
 
 
