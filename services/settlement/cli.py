@@ -81,10 +81,29 @@ def run_settlement(args: argparse.Namespace, runtime: Runtime) -> int:
     return asyncio.run(settle_on_service(args, runtime))
 
 
+_STAGES = {"history": ("reading {history}", "lines"), "cases": ("reading {cases}", "lines"),
+           "settle": ("settling", "cases")}
+"""simulate's stages as the progress bar names them, and what it counts."""
+
+
 def run_simulate(args: argparse.Namespace, runtime: Runtime) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     started = time.perf_counter()
+    names = {"history": args.history.name, "cases": args.cases.name}
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} {task.fields[unit]}"),
+               TimeElapsedColumn())
     try:
-        settlement = simulate(SimulationInputs(args.cases, args.history, args.params), args.out)
+        console = Console(stderr=True, soft_wrap=True)
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task("reading", total=None, unit="")
+
+            def stage(name: str, done: int) -> None:
+                label, unit = _STAGES[name]
+                bar.update(task, description=label.format(**names), completed=done, unit=unit)
+
+            settlement = simulate(SimulationInputs(args.cases, args.history, args.params), args.out, stage)
     except ParameterError as failed:
         print(f"medpay settlement simulate: {args.params}: {failed.message}", file=sys.stderr)
         return 2

@@ -75,6 +75,16 @@ def settle(policy: Policy, weights: WeightTable, cases: CaseTable, progress: Pro
     cap of the year's cases when they were approved, and a month is not held to a cap of its own."""
     _check_levels(policy, cases)
     approved = check_special_cases(policy, cases, enforce_cap=special_cap)
+    try:
+        return _settle(policy, weights, cases, approved, progress)
+    except OverflowError:  # a result column holds 64-bit integers
+        raise CalculationError("cases", "a case's points, standard or amount is beyond the largest figure "
+                               "settlement holds (2**63 - 1 units of 1/10,000 point or of a fen): look at the "
+                               "scale, the weights and the costs") from None
+
+
+def _settle(policy: Policy, weights: WeightTable, cases: CaseTable, approved: set[str],
+            progress: ProgressFn | None) -> Settlement:
     if policy.method is Method.POINTS:
         results = _point_cases(policy, weights, cases, approved, progress)
         if policy.readmission_days > 0:

@@ -234,8 +234,8 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
         active = [c for c in earlier[month] if c.active]
         by_hospital = _by_hospital(active)
         hospitals = sorted(set(by_hospital) | paid_hospitals[month])
-        changed = [h for h in hospitals
-                   if cases_digest(by_hospital.get(h, ())) != inputs.paid.get((h, month), Paid()).cases_digest]
+        changed = [h for h in hospitals if cases_digest(by_hospital.get(h, ()), inputs.scheme)
+                   != inputs.paid.get((h, month), Paid()).cases_digest]
         if not changed:
             continue
         now = month_advances(inputs, active)
@@ -243,7 +243,7 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
             before = inputs.paid.get((h, month), Paid())
             mine = by_hospital.get(h, [])
             out[h].append(MonthLine(month, "adjustment", now.get(h, 0) - before.amount, len(mine),
-                                    cases_digest(mine)))
+                                    cases_digest(mine, inputs.scheme)))
     return out
 
 
@@ -267,7 +267,7 @@ def advance(inputs: RunInputs, month: str, cases: Sequence[CollectedCase],
         adjusted = sum(line.amount for line in lines.get(code, ()))
         paid = h.advances if h else 0
         mine = by_hospital.get(code, [])
-        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine)),) if h else ()) \
+        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine, inputs.scheme)),) if h else ()) \
             + tuple(lines.get(code, ()))
         review = carried.get(code, ())
         deducted = sum(fen for _, fen in review)

@@ -5,6 +5,7 @@ less what was advanced, and the same inputs give the same statement bytes in any
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -96,7 +97,28 @@ def test_unchanged_earlier_months_are_not_adjusted_and_a_revised_list_is() -> No
                    {"2026-01": revised})
     lines = [(s.hospital, m) for s in loud.statements for m in s.months if m.kind == "adjustment"]
     assert [h for h, _ in lines] == [old.hospital]
-    assert lines[0][1].cases_digest == cases_digest([c for c in revised if c.hospital == old.hospital])
+    assert lines[0][1].cases_digest == cases_digest([c for c in revised if c.hospital == old.hospital], GroupScheme.DRG)
+
+
+def test_a_stay_whose_settlement_record_was_revised_after_its_month_was_paid_is_adjusted() -> None:
+    """The core system revises a stay's record: the list keeps its revision, the case its money or its group
+    (the record's person regroups it). Either is an adjustment; a DIP regrouping under a DRG policy is not."""
+    january = month_cases("2026-01", 0)
+    paid = _paid_after("2026-01", january)
+    inputs = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid)
+    old = january[7]
+    for revised_case in (replace(old, total_fen=old.total_fen * 9),
+                         replace(old, groups=((GroupScheme.DRG, "chs-drg-1.1", "B1" if old.group(GroupScheme.DRG)
+                                                                             != "B1" else "A1"),))):
+        assert revised_case.revision == old.revision
+        now = [revised_case if c is old else c for c in january]
+        outcome = advance(inputs, "2026-02", [], {"2026-01": now})
+        lines = [(s.hospital, m) for s in outcome.statements for m in s.months if m.kind == "adjustment"]
+        assert [h for h, _ in lines] == [old.hospital]
+        expected = month_advances(INPUTS, now)[old.hospital] - paid[(old.hospital, "2026-01")].amount
+        assert lines[0][1].amount == expected != 0
+    dip = [replace(c, groups=((GroupScheme.DIP, "dip-x", "K35.3|47.0100"), *c.groups)) for c in january]
+    assert not advance(inputs, "2026-02", [], {"2026-01": dip}).statements
 
 
 def test_a_hospital_whose_every_list_of_a_month_was_revoked_pays_the_advance_back() -> None:
