@@ -247,6 +247,8 @@ async def test_records_and_his_lists_from_files_join_and_what_waits_is_shown(
     assert accepted == 0 and waiting + rejected == half and waiting >= 0.9 * half, out
     code, out = await medpay("collection", "pending", "--limit", "3")
     assert code == 0 and "lists waiting for their settlement record:" in out, out
+    # And how long they have waited: the oldest one's wait in the summary line.
+    assert re.search(r"lists waiting for their settlement record: [\d,]+ \(oldest \d+[dhm] \d+[hms]\)", out), out
     # Then the core system's records: the waiting lists are checked and grouped; the others' records wait.
     code, out = await medpay("collection", "import-records", str(records_file))
     stays = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records}

@@ -176,10 +176,15 @@ class RunInputs:
 
 
 def _settle(inputs: RunInputs, active: Sequence[CollectedCase]) -> tuple[Settlement, CaseTable]:
+    """FORMAT's calculation over ``active`` with the year's approved special cases among them, not held to
+    FORMAT's cap again: the bureau approved each within the cap of the year's cases (the approval that would
+    pass it is refused), while a month's few cases would have a cap of their own (0 below 20 cases at a share of
+    0.05), and lists revoked after the approvals would lower the year's, leaving a clearing that no decision
+    could unblock (an approval is final)."""
     table = case_table(active, inputs.scheme)
     ids = set(table.case_ids)
     approved = tuple(sorted(i for i in inputs.approved if i in ids))
-    return settle(inputs.policy.with_approved(approved), inputs.weights, table), table
+    return settle(inputs.policy.with_approved(approved), inputs.weights, table, special_cap=False), table
 
 
 def _by_hospital(cases: Sequence[CollectedCase]) -> dict[str, list[CollectedCase]]:
@@ -208,8 +213,8 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
         active = [c for c in earlier[month] if c.active]
         by_hospital = _by_hospital(active)
         hospitals = sorted(set(by_hospital) | paid_hospitals[month])
-        changed = [h for h in hospitals
-                   if cases_digest(by_hospital.get(h, ())) != inputs.paid.get((h, month), Paid()).cases_digest]
+        changed = [h for h in hospitals if cases_digest(by_hospital.get(h, ()), inputs.scheme)
+                   != inputs.paid.get((h, month), Paid()).cases_digest]
         if not changed:
             continue
         now = month_advances(inputs, active)
@@ -217,7 +222,7 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
             before = inputs.paid.get((h, month), Paid())
             mine = by_hospital.get(h, [])
             out[h].append(MonthLine(month, "adjustment", now.get(h, 0) - before.amount, len(mine),
-                                    cases_digest(mine)))
+                                    cases_digest(mine, inputs.scheme)))
     return out
 
 
@@ -240,7 +245,7 @@ def advance(inputs: RunInputs, month: str, cases: Sequence[CollectedCase],
         adjusted = sum(line.amount for line in lines.get(code, ()))
         paid = h.advances if h else 0
         mine = by_hospital.get(code, [])
-        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine)),) if h else ()) \
+        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine, inputs.scheme)),) if h else ()) \
             + tuple(lines.get(code, ()))
         statements.append(RunStatement(
             hospital=code, cases=h.cases if h else 0, points=h.points if h else None, cmi=h.cmi if h else 0,
