@@ -173,6 +173,25 @@ async def test_weights_are_formats_weights_of_the_base_years_of_the_feed(posted:
     table = pb.WeightTable()
     again.response.Unpack(table)
     assert (table.name, table.input_digest) == (weights.name, weights.input_digest)
+    # The stored table as Get and List show it (List pages by one here), with the figures its run answered.
+    stored = await posted.settlement.GetWeightTable(pb.GetWeightTableRequest(name=weights.name))
+    fields = ("name", "year", "version", "source", "policy", "case_feed_sequence", "input_digest", "base_cases",
+              "avg_all", "groups", "state", "operation")
+    assert [getattr(stored, f) for f in fields] == [getattr(weights, f) for f in fields]
+    assert stored.HasField("create_time") and stored.state == common_pb2.RUN_STATE_SUCCEEDED
+    tables, token = [], ""
+    while True:
+        page = await posted.settlement.ListWeightTables(pb.ListWeightTablesRequest(
+            parent=f"regions/{REGION}", year=YEAR, page_size=1, page_token=token))
+        tables += page.weight_tables
+        token = page.next_page_token
+        if not token:
+            break
+    assert stored in tables and all(t.year == YEAR for t in tables)
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await posted.settlement.GetWeightTable(pb.GetWeightTableRequest(name=f"regions/{REGION}/weightTables/"
+                                                                             f"{YEAR}-w999"))
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def a_stay_of_january_from_the_core_system(posted: Posted) -> tuple[dict[str, Any], str]:
@@ -209,6 +228,9 @@ async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.Wei
     assert {h: s.advances.fen for h, s in got.items()} == expected
     assert sum(expected.values()) == first.total_advances.fen == first.total_balance.fen > 0
 
+    got_run = await posted.settlement.GetSettlementRun(pb.GetSettlementRunRequest(name=first.name))
+    assert got_run == first  # the run resource: state, progress and totals as the operation answered them
+    assert got_run.progress.done == got_run.cases == len([c for c in cases if c.active])
     # The same start again is the same run; January cannot be advanced twice (at another sequence).
     assert (await start(posted, january, first.case_feed_sequence)).name == first.operation
     assert (await start(posted, january)).name == first.operation  # the head has not moved: the same inputs
