@@ -228,6 +228,14 @@ async def test_4101a_as_the_national_node_set_waits_for_its_record_then_is_group
                       key)).json()["output"]
     assert [(i["med_chrgitm"], i["amt"], i["claa_sumfee"]) for i in out["iteminfo"]] == sorted(
         (i["med_chrgitm"], i["amt"], "") for i in plain["input"]["iteminfo"])
+    # 2302 in the HIS form revokes them all ("0000"); the answer has no fee categories again.
+    revoke = his.envelope(plain, "2302", {"data": {"mdtrt_id": s["mdtrt_id"], "feedetl_sn": "0000",
+                                                   "psn_no": s["psn_no"]}}, dialect, rng)
+    revoked = (await post(his_door.base, revoke, dialect, key)).json()
+    assert revoked["infcode"] == 0 and revoked["output"]["stay_line_count"] == 0, revoked
+    out = (await post(his_door.base, his.query_4103(plain, s["psn_no"], s["setl_id"], dialect, rng), dialect,
+                      key)).json()["output"]
+    assert out["iteminfo"] == []
 
 
 async def test_4101a_after_its_record_is_grouped_at_once_and_newborns_keep_their_age_in_days(
