@@ -82,7 +82,8 @@ def weight_table_operation(run: Run) -> pb.WeightTable:
             name=f"regions/{r['region']}/weightTables/{r['year']}-w{r['version']}", version=int(r["version"]),
             source=pb.WEIGHT_TABLE_SOURCE_COMPUTED, input_digest=str(r["input_digest"]),
             base_cases=int(r["base_cases"]), groups=int(r["groups"]),
-            avg_all=fixed(round_units(Fraction(int(r["avg_all"][0]), int(r["avg_all"][1])), SCALE6), 6)))
+            avg_all=fixed(round_units(Fraction(int(r["avg_all"][0]), int(r["avg_all"][1])), SCALE6), 6),
+            create_time=timestamp(datetime.fromisoformat(r["created_at"]) if r.get("created_at") else None)))
     return message
 
 
