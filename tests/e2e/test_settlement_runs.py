@@ -31,6 +31,7 @@ from sqlalchemy import text
 from libs.common.dates import Period
 from libs.common.errors import FailedPrecondition
 from libs.common.grpc.server import RunningServer, start_server
+from libs.common.money import Money
 from libs.common.runtime import Runtime
 from services.settlement.adapters.collection_feed import feed_case
 from services.settlement.bootstrap import SettlementApp, build_app, service_spec
@@ -438,7 +439,13 @@ async def test_the_command_line_computes_weights_and_settles_a_month(posted: Pos
     bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", first.stderr)  # the bar as drawn, without the terminal codes
     assert re.search(r"settling 2015-02 .*━.* \d+ cases", bar), bar[-2000:]
     digest = re.search(r"statements digest ([0-9a-f]{64})", first.stdout)
-    assert digest is not None and "advance" in first.stdout and "H33" in first.stdout
+    assert digest is not None and "advance" in first.stdout
+    # Every statement whole on its line (piped, the table is as wide as it needs, nothing cut short).
+    run_name = re.search(r"(regions/330700/settlementRuns/\S+) \(advance\)", first.stdout)
+    assert run_name is not None, first.stdout
+    for code, statement in (await statements(posted, run_name[1])).items():
+        assert re.search(rf"│ {code} .*│ +{re.escape(str(Money.from_proto(statement.balance)))} │",
+                         first.stdout), (code, first.stdout)
     again = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
     assert again.returncode == 0 and digest[1] in again.stdout
     policy.write_text(json.dumps({**PARAMS, "levels": {"2": {"high_k": "three"}}}))
