@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     settlement_review_deductions: bool = False
     """Settlement's year-end clearings read smart review's confirmed deductions for the year from the evaluation
     service (``medpay.review.v1`` ListDeductions at ``evaluation_address``) and deduct them besides the policy's,
-    pinned in each run's parameters. Off: the policy's deductions only (a settlement without review)."""
+    pinned in each run's parameters; later runs deduct what was confirmed for a cleared year after its clearing.
+    Off: the policy's deductions only (a settlement without review)."""
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""

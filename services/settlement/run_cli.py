@@ -191,11 +191,13 @@ async def _statements(stub: pb_grpc.SettlementServiceAsyncStub, run: str) -> Any
 
 def print_run(run: pb.SettlementRun, statements: list[pb.HospitalStatement]) -> None:
     kind = "advance" if run.run_type == pb.SETTLEMENT_RUN_TYPE_ADVANCE else "clearing"
-    out = Console()
+    # Piped or redirected, the table takes the width it needs (rich would squeeze it into 80 columns and cut
+    # codes and amounts short with an ellipsis); on a narrow terminal a cell folds rather than loses digits.
+    out = Console() if sys.stdout.isatty() else Console(width=1_000)
     table = Table(title=f"{run.name} ({kind}): {run.cases:,} cases, point value {run.point_value or '-'}")
     for column in ("hospital", "cases", "points", "CMI", "gross", "advances", "adjustments", "deductions",
                    "balance"):
-        table.add_column(column, justify="left" if column == "hospital" else "right")
+        table.add_column(column, justify="left" if column == "hospital" else "right", overflow="fold")
     for s in statements:
         table.add_row(s.fixmedins_code, f"{s.cases:,}", s.points or "-", s.cmi, str(Money.from_proto(s.gross)),
                       str(Money.from_proto(s.advances)), str(Money.from_proto(s.adjustments)),

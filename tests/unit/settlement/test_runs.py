@@ -208,6 +208,44 @@ def test_every_case_carries_the_terms_of_its_formula() -> None:
     assert kinds["4"][0] == "by_item" and kinds["4"][1]["avg_all"] == "2666.666667"
 
 
+def test_the_next_run_deducts_what_review_confirmed_after_a_clearing_and_names_the_year() -> None:
+    """2026 was cleared; flags of it confirmed since are deducted by 2027-01's advance (an adjustment-like line of
+    the next run): a hospital with cases there and one with none; the others' statements keep their bytes."""
+    cases = month_cases("2027-01", 300)
+    plain = {s.hospital: s for s in advance(INPUTS, "2027-01", cases, {}).statements}
+    carried = {"2026": {H1: 2_500, "H33070000009": 700}, "2025": {H1: 100}}
+    outcome = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, review_carried=carried), "2027-01", cases, {})
+    by_hospital = {s.hospital: s for s in outcome.statements}
+    one = by_hospital[H1]
+    assert (one.advances, one.deductions, one.review_deductions) == (plain[H1].advances, 2_600, 2_600)
+    assert one.balance == plain[H1].balance - 2_600 and one.review_carried == (("2025", 100), ("2026", 2_500))
+    lone = by_hospital["H33070000009"]
+    assert (lone.cases, lone.advances, lone.deductions, lone.balance, lone.months) == (0, 0, 700, -700, ())
+    header = {"region": "330700", "period": "2027-01"}
+    assert b'"review_carried":{"2025":"1.00","2026":"25.00"}' in one.document(header)
+    assert by_hospital[H2].document(header) == plain[H2].document(header)
+    assert outcome.totals()["deductions"] == "33.00"
+    cleared = clearing(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, review_deductions={H1: 1_000},
+                                 review_carried={"2026": {H1: 2_500}}), month_cases("2027-02", 400))
+    mine = next(s for s in cleared.statements if s.hospital == H1)  # a clearing carries too, besides its own year
+    assert (mine.review_deductions, mine.review_carried) == (3_500, (("2026", 2_500),))
+
+
+def test_what_is_carried_is_what_review_confirmed_less_what_any_run_deducted_never_less_than_nothing() -> None:
+    from services.settlement.service_layer import review
+
+    clearing_2026 = ("2026", True, {review.PARAMETER: {H1: "10.00", H2: "5.00"}})
+    january = ("2027-01", False, {review.CARRIED: review.by_year_text({"2026": {H1: 300}})})
+    advance_2026 = ("2026-03", False, {})  # a month of the year deducts nothing of it
+    done = review.deducted([clearing_2026, advance_2026, january])
+    assert done == {"2026": {H1: 1_300, H2: 500}}
+    confirmed = {"2026": {H1: 1_300, H2: 900, H3: 50}, "2025": {H1: 40}}
+    assert review.to_carry(confirmed, done) == {"2025": {H1: 40}, "2026": {H2: 400, H3: 50}}
+    assert review.to_carry({"2026": {H1: 1_000}}, done) == {}  # read before another run carried more: nothing back
+    totals = {review.PARAMETER: {H1: "1.00"}, review.CARRIED: {"2025": {H1: "2.00", H2: "0.50"}}}
+    assert review.review_fen(totals) == {H1: 300, H2: 50}
+
+
 def test_runs_do_not_hold_approved_special_cases_to_a_cap_of_their_own_cases() -> None:
     """The bureau approves within the cap of the year's cases (service_layer/special_cases.py); a month of 40
     cases has a cap of floor(0.05 x 40) = 2 of its own, and its advance (or an adjustment recomputing it) must
