@@ -248,7 +248,7 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
     assert dup.lists_reviewed == len(loaded.stays) and float(dup.activity) > 0
     by_cmi = {s.rule_id: s for s in statistics.statistics if s.rule_id in ("RV-UPC-03", "RV-UPC-04")}
     assert [(r, s.rule_version, s.lists_reviewed) for r, s in sorted(by_cmi.items())] == [
-        ("RV-UPC-03", "1", len(loaded.stays)), ("RV-UPC-04", "1", len(loaded.stays))]  # ran in the review run
+        ("RV-UPC-03", "2", len(loaded.stays)), ("RV-UPC-04", "1", len(loaded.stays))]  # ran in the review run
     # Both Lists page (AIP-158): one row a page gives the same rows; a forged token is INVALID_PAGE_TOKEN.
     assert len(statistics.statistics) > 1 and not statistics.next_page_token
     paged = [s async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
