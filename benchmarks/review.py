@@ -40,6 +40,8 @@ from .support import ROOT, reference_dir, report
 BEHAVIOURS = {"SPLIT_ADMISSION": "split_admission", "UPCODED": "upcoding", "UPCODING": "upcoding",
               "LOW_STANDARD_ADMISSION": "low_standard_admission", "OVER_LONG_STAY": "over_long_stay"}
 
+STATISTICAL = frozenset({"upcoding", "low_standard_admission", "over_long_stay"})
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -140,8 +142,10 @@ def _quality(flags: list[dict[str, Any]], truth_path: Path) -> list[tuple[str, s
             if fact.get("faults"):  # synth's data-quality faults (codes, dates, fees): data_quality's truth
                 planted["data_quality"].add(key)
     flagged: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    by_rule: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     for f in flags:
         flagged[f["category"]].add((f["fixmedins_code"], f["setl_id"]))
+        by_rule[(f["category"], f["rule_id"])].add((f["fixmedins_code"], f["setl_id"]))
     dirty = set().union(*planted.values()) | partners if planted else set()
     clean = everything - dirty
     rows = []
@@ -152,6 +156,11 @@ def _quality(flags: list[dict[str, Any]], truth_path: Path) -> list[tuple[str, s
         precision = f"precision {len(right) / len(found):.3f} of {len(found):,}" if found else "no flags"
         on_clean = len(found & clean) / max(len(clean), 1)
         rows.append((f"  {category}", f"{recall}, {precision}, {100 * on_clean:.2f}% of clean lists flagged"))
+        if category in STATISTICAL and truth:  # each statistical rule on its own (several find one category)
+            for (of, rule), mine in sorted(by_rule.items()):
+                if of == category:
+                    rows.append((f"    {rule}", f"recall {len(mine & truth) / len(truth):.3f}, precision "
+                                               f"{len(mine & truth) / len(mine):.3f} of {len(mine):,}"))
     by_clean = Counter(f["category"] for f in flags if (f["fixmedins_code"], f["setl_id"]) in clean)
     any_clean = len({(f["fixmedins_code"], f["setl_id"]) for f in flags} & clean)
     rows.append(("clean lists with any flag", f"{100 * any_clean / max(len(clean), 1):.2f}% of {len(clean):,} "

@@ -42,11 +42,17 @@ def with_database(url: str, name: str) -> str:
 
 
 async def create_database(url: str) -> tuple[str, str]:
-    """A fresh database on the server of ``url``: (its URL, its name)."""
+    """A fresh database on the server of ``url``: (its URL, its name).
+
+    Its commits do not wait for the WAL flush (``synchronous_commit = off`` for every session on it): a commit is
+    still atomic and visible to every other session at once, only a crash of the PostgreSQL server itself could
+    lose the last fraction of a second, and no test crashes the server. Each commit costs about 0.2 ms instead of
+    2 ms on the test machine's disk,."""
     name = f"medpay_test_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     finally:
         await conn.close()
     return with_database(url, name), name

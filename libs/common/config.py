@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     gateway_failure_status: Literal[401, 200] = 401
     """401: failures answer with their HTTP status (401, 403, 408, 413, 503); 200: always HTTP 200, for clients
     that discard the body of a non-2xx answer (the envelope's infcode -1 and err_msg say what failed)."""
+
+    @field_validator("gateway_failure_status", mode="before")
+    @classmethod
+    def _status_from_text(cls, value: object) -> object:
+        """An environment variable is text: "200" is the status 200 (a Literal of ints takes only ints)."""
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
     max_body_bytes: int = 2 * 1024 * 1024
     """Largest national-interface request accepted; gRPC list uploads are held to the same size."""
     http_max_connections: int = 1000
@@ -66,7 +73,8 @@ class Settings(BaseSettings):
     settlement_review_deductions: bool = False
     """Settlement's year-end clearings read smart review's confirmed deductions for the year from the evaluation
     service (``medpay.review.v1`` ListDeductions at ``evaluation_address``) and deduct them besides the policy's,
-    pinned in each run's parameters. Off: the policy's deductions only (a settlement without review)."""
+    pinned in each run's parameters; later runs deduct what was confirmed for a cleared year after its clearing.
+    Off: the policy's deductions only (a settlement without review)."""
 
     grouping_schemes: str = ""
     """Comma-separated scheme ids the grouping service loads; empty for every pack found."""

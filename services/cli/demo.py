@@ -138,7 +138,7 @@ def run_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             running["collection"].address, running["settlement"].address, runtime.reference_dir,
             hospitals=args.hospitals, per_month=args.settlement_lists, scheme=params.scheme,
             step=lambda text: console.print(f"settlement: {text}"), channel=auth.channel,
-            before_clearing=review_before_clearing))
+            hospital_channel=_hospital_channels(auth), before_clearing=review_before_clearing))
         settled_year = asyncio.run(evaluate_month(
             running["evaluation"].address, runtime, region=params.region, region_name=region_name,
             period=str(results.settlement.year), out=args.out / "evaluation" / str(results.settlement.year),
@@ -333,6 +333,15 @@ def _print_checks(checks: list[tuple[str, str, bool]]) -> None:
     for attempt, answer, right in checks:
         table.add_row(attempt, answer, "yes" if right else "[red]NO[/]")
     console.print(table)
+
+
+def _hospital_channels(auth: DemoAuth) -> Any:
+    """A channel that calls as the given hospital (its special-case applications)."""
+    from libs.common.auth.roles import Role
+
+    def open_as(address: str, code: str) -> grpc.aio.Channel:
+        return auth.channel(address, Role.HOSPITAL, code)
+    return open_as
 
 
 def _review_channels(auth: DemoAuth) -> Any:

@@ -4,10 +4,11 @@ Three synthetic years of rich lists (two base years and the settlement year) go 
 region's policy is stored (a first version to compute weights from the base years, a second with the budget and
 the provisional point value derived from them, approved); the weight table is computed from the base years of
 the case feed; the twelve months are advanced one run after another; a list of an advanced month is revoked and
-comes back as an adjustment in the next month's run; smart review goes over the year and the bureau confirms some
-flags (``before_clearing``); the year is cleared against the advances, the settlement service deducting the
-confirmed amounts it reads from review itself. The results feed
-the report's settlement section (``report_settlement.py``).
+comes back as an adjustment in the next month's run; three hospitals apply for their costliest stay of the year as
+a special case (特病单议) and the bureau approves two and rejects one; smart review goes over the year and the
+bureau confirms some flags (``before_clearing``); the year is cleared against the advances, settling the approved
+special cases by their cost and deducting the confirmed amounts the settlement service reads from review itself.
+The results feed the report's settlement section (``report_settlement.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from medpay.collection.v1 import collection_service_pb2 as collection_pb
 from medpay.collection.v1 import collection_service_pb2_grpc as collection_grpc
 from medpay.settlement.v1 import settlement_pb2 as pb
 from medpay.settlement.v1 import settlement_pb2_grpc as pb_grpc
+from medpay.settlement.v1 import special_cases_pb2 as cpb
+from medpay.settlement.v1 import special_cases_pb2_grpc as cpb_grpc
 
 from libs.common.dates import Period
 from libs.common.grpc.client import open_channel
@@ -45,6 +48,29 @@ BATCH = 2000
 Step = Callable[[str], None]
 BeforeClearing = Callable[[str, int, list[dict[str, Any]]], Awaitable[Any]]
 """(region, year, the synthetic truth of the lists) -> what to report; awaited after the advances."""
+HospitalChannel = Callable[[str, str], grpc.aio.Channel]
+"""(address, institution code) -> a channel that calls as that hospital (special-case applications are theirs)."""
+SPECIAL_APPLICATIONS, SPECIAL_APPROVALS = 3, 2
+
+
+@dataclass
+class SpecialCaseShown:
+    """One special-case application of the demo: the stay as its month's advance paid it, the bureau's decision
+    and the stay as the clearing settled it."""
+
+    setl_list_id: str
+    fixmedins_code: str
+    total_cost: int
+    """fen"""
+    month: str
+    advance_kind: str
+    advance_points: str
+    reason: str
+    decision: str
+    """``approved`` or ``rejected``."""
+    note: str
+    clearing_kind: str = ""
+    clearing_points: str = ""
 
 
 @dataclass
@@ -63,6 +89,7 @@ class SettlementDemo:
     adjustment: int = 0
     adjusted_in: str = ""
     names: dict[str, str] = field(default_factory=dict)
+    special_cases: list[SpecialCaseShown] = field(default_factory=list)
     review: Any = None
     """What ``before_clearing`` returned (the demo: ``demo_review.YearReview``)."""
 
@@ -86,7 +113,9 @@ def policy_parameters(years: tuple[int, int], budget: str = "1.00", provisional:
 async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *, hospitals: int,
                         per_month: int, scheme: str, step: Step,
                         channel: Callable[[str], grpc.aio.Channel] = open_channel,
+                        hospital_channel: HospitalChannel | None = None,
                         before_clearing: BeforeClearing | None = None) -> SettlementDemo:
+    """``channel`` calls as the bureau; ``hospital_channel`` as a hospital (default: ``channel``, dev mode)."""
     params = SynthParams(cases=per_month * 36, year=YEAR - 2, months=36, hospitals=hospitals, scheme=scheme,
                          rich_lists=True, seed=7)
     ref, _ = load_reference(params, reference_dir)
@@ -125,14 +154,66 @@ async def settle_a_year(collection: str, settlement: str, reference_dir: Path, *
                 if moved:
                     demo.adjusted_in, demo.adjustment = run.name, sum(s.adjustments.fen for s in moved)
             step(f"advance {YEAR}-{month:02d}: {run.cases:,} cases, {_yuan(run.total_balance.fen)} paid")
+        as_hospital = hospital_channel or (lambda address, _code: channel(address))
+        demo.special_cases = await _special_cases(stub, cpb_grpc.SpecialCaseServiceStub(s_channel),
+                                                  lambda code: as_hospital(settlement, code), parent, demo)
+        for shown in demo.special_cases:
+            step(f"special case {shown.setl_list_id} of {shown.fixmedins_code} ({_yuan(shown.total_cost)} yuan, "
+                 f"{shown.advance_kind} in {shown.month}): applied, {shown.decision}")
         if before_clearing is not None:
             demo.review = await before_clearing(params.region, YEAR, [t for _, t in written])
         demo.clearing = await _settle(stub, operations, parent, Period(YEAR))
         demo.statements = await _statements(stub, demo.clearing.name)
+        for shown in demo.special_cases:
+            cleared = await stub.GetCaseSettlement(pb.GetCaseSettlementRequest(
+                name=f"{demo.clearing.name}/caseSettlements/{shown.setl_list_id}"))
+            shown.clearing_kind, shown.clearing_points = _kind(cleared.kind), cleared.points
         step(f"clearing {YEAR}: point value {demo.clearing.point_value}, balance "
              f"{_yuan(demo.clearing.total_balance.fen)}, review deductions "
              f"{_yuan(demo.clearing.total_review_deductions.fen)}")
     return demo
+
+
+def _kind(kind: int) -> str:
+    return pb.CaseKind.Name(pb.CaseKind.ValueType(kind)).removeprefix("CASE_KIND_").lower()
+
+
+async def _special_cases(stub: Any, bureau: Any, as_hospital: Callable[[str], grpc.aio.Channel], parent: str,
+                         demo: SettlementDemo) -> list[SpecialCaseShown]:
+    """Hospitals apply for their costliest stay of the advanced months (high outliers first), three hospitals
+    one stay each; the bureau approves the first two and rejects the third. Request ids make a second demo run
+    on the same database find the same decisions."""
+    stays = []
+    for run in demo.advances:
+        async for c in every_page(stub.ListCaseSettlements, pb.ListCaseSettlementsRequest(
+                parent=run.name, page_size=1000), "case_settlements"):
+            if c.setl_list_id != demo.revoked and c.kind != pb.CASE_KIND_SPECIAL:
+                stays.append((c.kind != pb.CASE_KIND_HIGH, -c.total_cost.fen, c.setl_list_id, c))
+    chosen: dict[str, pb.CaseSettlement] = {}
+    for *_, c in sorted(stays, key=lambda s: s[:3]):
+        if c.fixmedins_code not in chosen and len(chosen) < SPECIAL_APPLICATIONS:
+            chosen[c.fixmedins_code] = c
+    shown = []
+    for i, c in enumerate(chosen.values()):
+        reason = (f"demo: a stay of {_yuan(c.total_cost.fen)} yuan in group {c.group}, far above the group's "
+                  f"standard (rare complications, long intensive care)")
+        async with as_hospital(c.fixmedins_code) as channel:
+            applied = await cpb_grpc.SpecialCaseServiceStub(channel).ApplySpecialCase(cpb.ApplySpecialCaseRequest(
+                parent=parent, special_case=cpb.SpecialCase(setl_list_id=c.setl_list_id, reason=reason),
+                request_id=f"demo-apply-{c.setl_list_id}"))
+        if i < SPECIAL_APPROVALS:
+            note = "the medical record supports the costs"
+            decided = await bureau.ApproveSpecialCase(cpb.ApproveSpecialCaseRequest(
+                name=applied.name, note=note, request_id=f"demo-approve-{c.setl_list_id}"))
+        else:
+            note = "the high-outlier payment of the group covers this stay"
+            decided = await bureau.RejectSpecialCase(cpb.RejectSpecialCaseRequest(
+                name=applied.name, note=note, request_id=f"demo-reject-{c.setl_list_id}"))
+        month = f"{c.settlement_month.year}-{c.settlement_month.month:02d}"
+        shown.append(SpecialCaseShown(
+            c.setl_list_id, c.fixmedins_code, c.total_cost.fen, month, _kind(c.kind), c.points, reason,
+            "approved" if decided.state == cpb.SPECIAL_CASE_STATE_APPROVED else "rejected", decided.decision_note))
+    return shown
 
 
 async def _upload(stub: Any, requests: list[dict[str, Any]]) -> int:

@@ -73,10 +73,24 @@ gives; statements digest <code>{_e(run.statements_digest[:16])}</code>.</p>{kpis
 <p>{outliers:,} of {total:,} cases ({_share(outliers, 0, total)}) were paid as outliers: {kinds.get('high', 0):,}
 high, {kinds.get('low', 0):,} low; {kinds.get('by_item', 0):,} by item (ungroupable or unweighted groups).</p>
 <h3>特病单议 / special cases</h3>
-<p>{f"{specials:,} approved special cases were settled by their cost." if specials else
-   "No special case was approved for this year: every case was paid by its group."}</p>
+<p>{f"{specials:,} approved special cases were settled by their cost (points = cost / avg_all x scale), within "
+    f"the cap of the policy's share of the year's cases." if specials else
+   "No special case was approved for this year: every case was paid by its group."}</p>{_special_table(demo)}
 <h3>月度预付 / monthly advances</h3>{adjusted}
 <table><tr><th>month</th><th>cases</th><th>advances</th><th>adjustments</th><th>paid</th></tr>{months}</table>"""
+
+
+def _special_table(demo: SettlementDemo) -> str:
+    """Each application: the stay as its month's advance paid it, the bureau's decision, the stay in the clearing."""
+    if not demo.special_cases:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{_e(c.setl_list_id)}</code></td><td>{_e(c.fixmedins_code)}</td>"
+        f"<td class='num'>{yuan(c.total_cost)}</td><td>{_e(c.month)}: {_e(c.advance_kind)}, "
+        f"{_e(c.advance_points)} points</td><td>{_e(c.decision)}: {_e(c.note)}</td>"
+        f"<td>{_e(c.clearing_kind)}, {_e(c.clearing_points)} points</td></tr>" for c in demo.special_cases)
+    return ("<table><tr><th>list</th><th>institution</th><th>cost</th><th>advanced as</th><th>bureau</th>"
+            f"<th>cleared as</th></tr>{rows}</table>")
 
 
 def _review_paragraph(demo: SettlementDemo) -> str:

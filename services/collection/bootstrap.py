@@ -11,6 +11,7 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.auth.material import AuthMaterial
+from libs.common.config import Settings
 from libs.common.db.engine import session_factory
 from libs.common.grpc.client import caller_auth
 from libs.common.grpc.server import ServiceSpec, is_loopback
@@ -106,19 +107,29 @@ async def national_interface(runtime: Runtime, engine: AsyncEngine, uploads: Upl
                              settlement: SettlementClient | None = None) -> NationalInterface:
     """The hospitals' door: its dispatch table, credentials, nonces and serials shared through PostgreSQL."""
     s = runtime.settings
-    gateway = Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
-                            s.gateway_apikeys.get_secret_value() if s.gateway_apikeys else "",
-                            keys_file=s.gateway_keys_file, apikeys_file=s.gateway_apikeys_file,
-                            window_seconds=s.gateway_window_seconds)
+    gateway = gateway_of(s)
     serials = PostgresSerials(engine)
     await serials.start()
-    policy = DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
-                        failure_status=s.gateway_failure_status)
     table = national_transactions(uploads, lists, s.platform_region, serials, fee_details=fee_details, review=review,
                                   settlement=settlement)
     return NationalInterface(table, gateway,
-                             region=s.platform_region, policy=policy,
+                             region=s.platform_region, policy=door_policy(s),
                              nonces=PostgresNonces(engine, s.gateway_window_seconds), serials=serials)
+
+
+def gateway_of(s: Settings) -> Gateway:
+    """The door's credentials: x-tif keys and API keys from MEDPAY_GATEWAY_KEYS / MEDPAY_GATEWAY_APIKEYS and
+    their _FILE forms (a malformed entry stops start-up)."""
+    return Gateway.parse(s.gateway_keys.get_secret_value() if s.gateway_keys else "",
+                         s.gateway_apikeys.get_secret_value() if s.gateway_apikeys else "",
+                         keys_file=s.gateway_keys_file, apikeys_file=s.gateway_apikeys_file,
+                         window_seconds=s.gateway_window_seconds)
+
+
+def door_policy(s: Settings) -> DoorPolicy:
+    """Body limits and the HTTP status of failures (MEDPAY_GATEWAY_FAILURE_STATUS: 401, or 200 throughout)."""
+    return DoorPolicy(max_body_bytes=s.max_body_bytes, body_timeout_seconds=s.http_body_timeout_seconds,
+                      failure_status=s.gateway_failure_status)
 
 
 async def _default_scheme(grouping: GroupingClient) -> str:

@@ -36,8 +36,9 @@ ACCESS = {
         "StreamCaseEvents": BUREAUS, "StreamCases": BUREAUS, "GetCaseFeed": BUREAUS,
         # Upload QC statistics compare a region's hospitals: the bureaus' and the services' (evaluation's QC pass rate).
         "ListUploadStatistics": BUREAUS,
-        # Settlement records come from the core settlement system, run by the bureaus.
-        "UploadSettlementRecords": (PROVINCE, Role.SERVICE), "StreamSettlementRecords": (PROVINCE, Role.SERVICE),
+        # Settlement records come from the core settlement system, run by the bureaus (a prefecture's for the
+        # institutions of its region only).
+        "UploadSettlementRecords": BUREAUS, "StreamSettlementRecords": BUREAUS,
     }),
     **access_table("medpay.collection.v1.FeeDetailService", {
         "UploadFeeDetails": (HOSPITAL, PROVINCE, Role.SERVICE), "RevokeFeeDetails": (HOSPITAL, PROVINCE, Role.SERVICE),

@@ -63,7 +63,8 @@ def build_app(runtime: Runtime, completion_hooks: tuple[RunCompletionHook, ...] 
               feed: CaseFeed | None = None, review: ReviewDeductions | None = None) -> SettlementApp:
     """The service's parts; ``completion_hooks`` are called in each settlement run's last transaction
     (``service_layer/completion.py``): by default the ledger posts the run; ``feed`` defaults to collection's, at
-    its configured address; ``review`` (the deductions a clearing applies) to smart review's at the evaluation
+    its configured address; ``review`` (the deductions a clearing applies, and those confirmed for a cleared year
+    that the next runs carry) to smart review's at the evaluation
     service's address when ``settlement_review_deductions`` is on, else none."""
     engine = runtime.engine(pool_size=8)
     sessions = session_factory(engine)

@@ -28,10 +28,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from libs.common.dates import Period
+from libs.common.errors import MedpayError
 from libs.common.grpc.client import open_service_channel
 from libs.common.money import Money
 from libs.common.paging import every_page
 from libs.common.runtime import Runtime
+
+from .adapters.files import read_policy
+from .domain.errors import ParameterError
 
 console = Console(stderr=True, soft_wrap=True)  # messages stay one line when piped
 POLL_SECONDS = 0.5
@@ -57,7 +61,26 @@ async def _guarded(work: Any, command: str) -> int:
     except InstitutionsError as failed:
         console.print(f"medpay settlement {command}: {failed}")
         return 2
+    except PolicyFileError as failed:
+        console.print(f"medpay settlement {command}: {failed}")
+        return 2
     return result
+
+
+class PolicyFileError(ValueError):
+    """The policy file is not FORMAT's params.json: the message names the file and the line or parameter."""
+
+
+def policy_text(path: Path) -> str:
+    """The policy file's text, checked here first (as ``simulate`` checks it), so that a bad file is named with
+    its line or parameter before anything is sent; the service checks it again."""
+    try:
+        read_policy(path)
+    except ParameterError as bad:
+        raise PolicyFileError(f"{path}: {bad.message}") from None
+    except MedpayError as bad:  # not UTF-8 or not JSON: the message holds the file and line
+        raise PolicyFileError(bad.message) from None
+    return path.read_text(encoding="utf-8")
 
 
 class InstitutionsError(ValueError):
@@ -97,9 +120,8 @@ async def store_policy(stub: pb_grpc.SettlementServiceAsyncStub, region: str, ye
 async def _weights(args: argparse.Namespace, runtime: Runtime) -> int:
     async with _channel(runtime) as channel:
         stub = pb_grpc.SettlementServiceStub(channel)
-        policy = await store_policy(stub, args.region, args.year, args.policy.read_text(encoding="utf-8"),
-                                    dip=args.dip, label=args.policy.name,
-                                    levels=read_levels(args.institutions))
+        policy = await store_policy(stub, args.region, args.year, policy_text(args.policy), dip=args.dip,
+                                    label=args.policy.name, levels=read_levels(args.institutions))
         operation = await stub.ComputeWeights(pb.ComputeWeightsRequest(
             parent=f"regions/{args.region}", weight_table=pb.WeightTable(year=args.year, policy=policy.name)))
         done = await follow(operations_pb2_grpc.OperationsStub(channel), operation, pb.WeightTable(), "weights")
@@ -116,9 +138,8 @@ async def _settle(args: argparse.Namespace, runtime: Runtime) -> int:
     period = Period(args.year, args.month)
     async with _channel(runtime) as channel:
         stub = pb_grpc.SettlementServiceStub(channel)
-        policy = await store_policy(stub, args.region, args.year, args.policy.read_text(encoding="utf-8"),
-                                    dip=args.dip, label=args.policy.name,
-                                    levels=read_levels(args.institutions))
+        policy = await store_policy(stub, args.region, args.year, policy_text(args.policy), dip=args.dip,
+                                    label=args.policy.name, levels=read_levels(args.institutions))
         operation = await stub.StartSettlementRun(pb.StartSettlementRunRequest(
             parent=f"regions/{args.region}", settlement_run=pb.SettlementRun(
                 settlement_period=period.to_proto(), policy=policy.name, weight_table=args.weight_table,
@@ -170,11 +191,13 @@ async def _statements(stub: pb_grpc.SettlementServiceAsyncStub, run: str) -> Any
 
 def print_run(run: pb.SettlementRun, statements: list[pb.HospitalStatement]) -> None:
     kind = "advance" if run.run_type == pb.SETTLEMENT_RUN_TYPE_ADVANCE else "clearing"
-    out = Console()
+    # Piped or redirected, the table takes the width it needs (rich would squeeze it into 80 columns and cut
+    # codes and amounts short with an ellipsis); on a narrow terminal a cell folds rather than loses digits.
+    out = Console() if sys.stdout.isatty() else Console(width=1_000)
     table = Table(title=f"{run.name} ({kind}): {run.cases:,} cases, point value {run.point_value or '-'}")
     for column in ("hospital", "cases", "points", "CMI", "gross", "advances", "adjustments", "deductions",
                    "balance"):
-        table.add_column(column, justify="left" if column == "hospital" else "right")
+        table.add_column(column, justify="left" if column == "hospital" else "right", overflow="fold")
     for s in statements:
         table.add_row(s.fixmedins_code, f"{s.cases:,}", s.points or "-", s.cmi, str(Money.from_proto(s.gross)),
                       str(Money.from_proto(s.advances)), str(Money.from_proto(s.adjustments)),

@@ -12,12 +12,14 @@ import orjson
 import pytest
 
 from libs.common.runtime import Runtime
+from services.collection.adapters import staging
+from services.collection.service_layer import bulk_import
 from services.collection.service_layer.bulk_import import BulkImport
 from services.collection.service_layer.regroup import regroup
 from services.grouping.bootstrap import build_registry
 
 from ..support import case_of
-from .lists import fresh, post_all, scheme_id
+from .lists import fresh, own_ids, post_all, scheme_id
 
 App = tuple[Any, str, Any]
 
@@ -247,6 +249,8 @@ async def test_records_and_his_lists_from_files_join_and_what_waits_is_shown(
     assert accepted == 0 and waiting + rejected == half and waiting >= 0.9 * half, out
     code, out = await medpay("collection", "pending", "--limit", "3")
     assert code == 0 and "lists waiting for their settlement record:" in out, out
+    # And how long they have waited: the oldest one's wait in the summary line.
+    assert re.search(r"lists waiting for their settlement record: [\d,]+ \(oldest \d+[dhm] \d+[hms]\)", out), out
     # Then the core system's records: the waiting lists are checked and grouped; the others' records wait.
     code, out = await medpay("collection", "import-records", str(records_file))
     stays = {(r["fixmedins_code"], r["setlinfo"]["setl_id"]) for r in records}
@@ -400,3 +404,102 @@ async def test_import_commands_killed_midway_resume_and_store_everything_exactly
             operation = await operations.GetOperation(
                 operations_pb2.GetOperationRequest(name=f"operations/{run['id']}"))
             assert operation.done and operation.HasField("response")
+
+
+_STORED_AS = """
+SELECT jsonb_build_object(
+  'list', (SELECT to_jsonb(x) FROM (SELECT status, current_revision, psn_no, region, period
+                                    FROM collection.settlement_list WHERE list_id = $1) x),
+  'revisions', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.revision) FROM (
+      SELECT revision, region, body, ruleset, total_fen, fund_fen, los_days, sex, age_years, discharge_date,
+             discharge_type, principal_dx, record_revision FROM collection.list_revision WHERE list_id = $1) x),
+  'groups', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.revision, x.scheme_id) FROM (
+      SELECT revision, scheme_id, region, scheme_version, drg, adrg, mdc, status, kind
+      FROM collection.group_result WHERE list_id = $1) x),
+  'findings', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.revision, x.code, x.field) FROM (
+      SELECT revision, region, code, severity, field, message_zh, message_en
+      FROM collection.list_finding WHERE list_id = $1) x),
+  'history', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.change_id) FROM (
+      SELECT change_id, revision, region, status, reason FROM collection.status_history WHERE list_id = $1) x),
+  'events', (SELECT jsonb_agg(to_jsonb(x) - 'event_id' - 'event_time' - 'sequence' - 'list_id' - 'setl_list_id'
+                              ORDER BY x.event_id) FROM collection.case_event x WHERE list_id = $1))::text"""
+
+
+async def stored_as(conn: asyncpg.Connection, request: dict[str, Any], tag: str) -> tuple[str, list[Any]]:
+    """Everything stored of the request's list, its stay's tag and the storing path's words taken out (ids and
+    times aside), and the stored responses of its msgids (the request's but the last three digits)."""
+    s = request["input"]["setlinfo"]
+    list_id, setl_list_id = await conn.fetchrow(
+        "SELECT list_id, setl_list_id FROM collection.settlement_list WHERE fixmedins_code = $1 AND setl_id = $2",
+        request["fixmedins_code"], s["setl_id"])
+    text = await conn.fetchval(_STORED_AS, list_id)
+    responses = [orjson.loads(r) for r in await conn.fetchval(
+        "SELECT array_agg(response::text ORDER BY response->'output'->>'revision') FROM collection.idempotency "
+        "WHERE key LIKE $1", f"msgid:{request['fixmedins_code']}:{request['msgid'][:-3]}%")]
+    for r in responses:
+        assert r["output"].pop("setl_list_id") == setl_list_id
+    stored = orjson.loads(text)
+    for i, change in enumerate(stored["history"]):
+        change["change_id"] = i
+    return orjson.dumps(stored).decode().replace(tag, "").replace('"import', '"upload'), [r["output"]
+                                                                                         for r in responses]
+
+
+async def test_an_imported_list_is_stored_as_the_door_stores_it(collection_app: App, database_url: str,
+                                                                  tmp_path: Path) -> None:
+    """The import COPYs what the door's one statement writes: the list, its revisions, group, findings,
+    history, feed events and responses agree column by column, for a new list and for a second revision
+    (at the door one after the other, in the file a later wave of the same chunk)."""
+    _, base, app = collection_app
+    clean = [r for r, t in fresh(seed=61, cases=60) if not t["faults"]][:5]
+
+    def tagged(tag: str, serial: int) -> list[dict[str, Any]]:
+        out = own_ids([orjson.loads(orjson.dumps(r)) for r in clean], tag)
+        for r in out:
+            r["msgid"] = f"{r['msgid'][:-4]}{serial}"
+        return out
+
+    imported, uploaded = tagged("IMP", 7001), tagged("UPL", 8001)
+    revised = {**imported[0], "msgid": imported[0]["msgid"][:-4] + "7002"}
+    await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+        write(tmp_path / "lists.jsonl", [(r, {}) for r in [*imported, revised]]))
+    assert all(r["infcode"] == 0 for r in await post_all(base, uploaded))
+    second = await post_all(base, [{**uploaded[0], "msgid": uploaded[0]["msgid"][:-4] + "8002"}])
+    assert second[0]["infcode"] == 0 and second[0]["output"]["revision"] == 2
+    conn = await asyncpg.connect(database_url)
+    try:
+        for a, b in zip(imported, uploaded, strict=True):
+            assert await stored_as(conn, a, "IMP") == await stored_as(conn, b, "UPL")
+        first, _ = await stored_as(conn, imported[0], "IMP")
+        assert [e["kind"] for e in orjson.loads(first)["events"]] == ["ACCEPTED", "REVISED"]
+        assert "revision 2" in first
+    finally:
+        await conn.close()
+
+
+async def test_a_key_the_door_takes_while_a_chunk_is_written_is_skipped_when_it_is_written_again(
+        collection_app: App, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are written once, complete, after the lists: a key taken at the door between the chunk's look at
+    its keys and their COPY loses the chunk's transaction, and the chunk written again skips it."""
+    _, base, app = collection_app
+    clean = own_ids([r for r, t in fresh(seed=62, cases=40) if not t["faults"]][:6], "RACE")
+    at_door = (await post_all(base, [clean[2]]))[0]
+    assert at_door["infcode"] == 0
+    writes: list[int] = []
+    free = staging._CLAIM
+
+    async def racing(session: Any, rows: Any, waves: int) -> Any:
+        writes.append(len(rows))
+        # The first write sees every key free, as if the door's upload had come in just after it looked.
+        staging._CLAIM = "UPDATE stage SET claimed = true" if len(writes) == 1 else free
+        return await staging.write_staged(session, rows, waves)
+
+    monkeypatch.setattr(bulk_import, "write_staged", racing)
+    try:
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+            write(tmp_path / "race.jsonl", [(r, {}) for r in clean]))
+    finally:
+        staging._CLAIM = free
+    assert writes == [6, 6] and (report.accepted, report.skipped) == (5, 1)
+    assert await count_lists(database_url, clean) == (6, 6)  # the door's list was not stored a second time
+    assert (await post_all(base, [clean[2]]))[0] == at_door  # and its key still answers the door's response

@@ -67,6 +67,18 @@ def test_the_demo_posts_a_month_and_writes_its_report(demo_run: tuple[subprocess
     assert "settlement: weight table regions/330700/weightTables/2024-w" in text, text[-3000:]
     assert len(re.findall(r"settlement: advance 2024-\d\d: ", text)) == 12
     assert re.search(r"settlement: clearing 2024: point value \d+\.\d{6}", text)
+    # Three hospitals applied for a special case each; the bureau approved two, rejected one; the clearing
+    # settled the two by their cost and the report lists all three.
+    specials = re.findall(r"settlement: special case (\S+) of (H\d{11}) \([\d,]+\.\d\d yuan, \w+ in 2024-\d\d\): "
+                          r"applied, (approved|rejected)", text)
+    assert [decision for *_, decision in specials] == ["approved", "approved", "rejected"], text[-3000:]
+    assert len({hospital for _, hospital, _ in specials}) == 3
+    page = " ".join((out_dir / "report.html").read_text(encoding="utf-8").split())
+    assert "2 approved special cases were settled by their cost" in page
+    for list_id, _, decision in specials:
+        cleared = "special" if decision == "approved" else r"(?:normal|high|low|by_item)"
+        assert re.search(rf"<code>{list_id}</code>.*?<td>{decision}: .*?</td><td>{cleared}, [\d.]+ points</td>",
+                         page), list_id
     # Review went over 2024 before the clearing; the clearing deducted exactly what the workflow confirmed.
     review = re.search(r"settlement: review regions/330700/reviewRuns/2024~medpay-review~2024\.1: (\d+) lists, "
                        r"(\d+) flags; (\d+) confirmed, (\d+) dismissed: ([\d,.]+) yuan for the clearing to deduct",

@@ -46,7 +46,7 @@ def test_bad_inputs_are_messages_not_tracebacks(tmp_path: Path) -> None:
 
 def test_check_rules_lists_the_rules_or_every_problem(tmp_path: Path) -> None:
     good = medpay("review", "check-rules", env=SAMPLE)
-    assert good.returncode == 0 and "RV-SPLIT-01" in good.stdout and "14 rules" in good.stdout
+    assert good.returncode == 0 and "RV-SPLIT-01" in good.stdout and "16 rules" in good.stdout
     broken = tmp_path / "rules.json"
     broken.write_text('{"id": "x", "version": "1", "rules": [{"id": "A", "kind": "nope"}]}', encoding="utf-8")
     out = medpay("review", "check-rules", str(broken), env=SAMPLE)

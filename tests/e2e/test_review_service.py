@@ -140,7 +140,7 @@ async def test_knowledge_and_rule_sets_are_versioned_and_validated(channels: Any
             source_format=pb.RULE_SET_FORMAT_TOML)))
     assert error_info(same_version.value)[0].reason == "RULE_VERSION_CHANGED"
     active = await review.GetRuleSet(pb.GetRuleSetRequest(name="ruleSets/-/versions/active"))
-    assert active.state == pb.RULE_SET_STATE_ACTIVE and len(active.rules) == 14
+    assert active.state == pb.RULE_SET_STATE_ACTIVE and len(active.rules) == 16
     with pytest.raises(grpc.aio.AioRpcError) as hospital_denied:
         await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=active.name, reason="x"),
                                      metadata=hospital("H33070200011"))
@@ -246,6 +246,9 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
     dup = next(s for s in statistics.statistics if s.rule_id == "RV-DUP-01")
     assert (dup.decided_count, dup.confirmed_count, dup.precision) == (1, 1, "1.000")
     assert dup.lists_reviewed == len(loaded.stays) and float(dup.activity) > 0
+    by_cmi = {s.rule_id: s for s in statistics.statistics if s.rule_id in ("RV-UPC-03", "RV-UPC-04")}
+    assert [(r, s.rule_version, s.lists_reviewed) for r, s in sorted(by_cmi.items())] == [
+        ("RV-UPC-03", "2", len(loaded.stays)), ("RV-UPC-04", "1", len(loaded.stays))]  # ran in the review run
     # Both Lists page (AIP-158): one row a page gives the same rows; a forged token is INVALID_PAGE_TOKEN.
     assert len(statistics.statistics) > 1 and not statistics.next_page_token
     paged = [s async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
@@ -341,7 +344,7 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     load = await asyncio.to_thread(medpay, "review", "load-rules", "--activate", "the default, again",
                                    "--address", address, env={})
     assert load.returncode == 0, load.stderr
-    assert "stored ruleSets/medpay-review/versions/2026.1 (14 rules" in load.stdout and "active:" in load.stdout
+    assert "stored ruleSets/medpay-review/versions/2026.1 (16 rules" in load.stdout and "active:" in load.stdout
     broken = tmp_path / "rules.toml"
     broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
     refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
@@ -375,7 +378,8 @@ async def _open_flag(review: Any, category: int) -> pb.Flag:
 async def test_a_confirmed_flag_is_deducted_by_the_year_end_clearing_and_posted_to_the_ledger(
         runtime: Runtime, review_server: RunningServer, collection_app: App, channels: Any, loaded: World) -> None:
     """Settlement reads review's confirmed deductions itself (ListDeductions with its own credentials) when a
-    clearing starts, pins them in the run, deducts them besides the policy's and the ledger posts them."""
+    clearing starts, pins them in the run, deducts them besides the policy's and the ledger posts them; a flag
+    confirmed after the clearing is deducted by the next run, once."""
     from medpay.settlement.v1 import ledger_pb2 as lpb
     from medpay.settlement.v1 import ledger_pb2_grpc as lpb_grpc
     from medpay.settlement.v1 import settlement_pb2 as spb
@@ -473,5 +477,55 @@ async def test_a_confirmed_flag_is_deducted_by_the_year_end_clearing_and_posted_
                 await stub.StartSettlementRun(spb.StartSettlementRunRequest(
                     parent="regions/330700", settlement_run=spb.SettlementRun(settlement_period=year)))
             assert error_info(settled.value)[0].reason == "PERIOD_ALREADY_SETTLED"
+
+            # The flag confirmed after the clearing is deducted by the next run (2027-01's advance), once: the
+            # cleared run keeps its figures, a replay of the next run is that run, and the run after carries nothing.
+            now = {d.fixmedins_code: d.amount.fen for d in (await review.ListDeductions(pb.ListDeductionsRequest(
+                parent="regions/330700", settlement_period=year))).deductions}
+            late = {code: fen - confirmed.get(code, 0) for code, fen in now.items() if fen != confirmed.get(code, 0)}
+            assert late == {other.fixmedins_code: other.amount.fen} and other.amount.fen > 0
+            later_levels = dict(levels)
+            async for chunk in app.feed.cases("330700", [Period(2027)], await app.feed.head()):
+                later_levels.update({c.hospital: c.hospital_level or 2 for c in chunk})
+            params_2027 = {**params, "weights": {"years": [2026], "min_cases": 1}, "hospitals": {}}
+            policy = await stub.CreatePolicy(spb.CreatePolicyRequest(parent="regions/330700", policy=spb.Policy(
+                year=2027, parameters_json=json.dumps(params_2027), hospital_levels=later_levels)))
+            await stub.ActivatePolicy(spb.ActivatePolicyRequest(name=policy.name, approved_by="e2e bureau"))
+            await done(await stub.ComputeWeights(spb.ComputeWeightsRequest(
+                parent="regions/330700", weight_table=spb.WeightTable(year=2027))))
+            january = date_pb2.Date(year=2027, month=1)
+            ledger = lpb_grpc.LedgerServiceStub(channel)
+
+            async def next_run(period: date_pb2.Date) -> tuple[spb.SettlementRun, dict[str, spb.HospitalStatement]]:
+                finished = await done(await stub.StartSettlementRun(spb.StartSettlementRunRequest(
+                    parent="regions/330700", settlement_run=spb.SettlementRun(settlement_period=period))))
+                advanced = spb.SettlementRun()
+                finished.response.Unpack(advanced)
+                listed = await stub.ListHospitalStatements(spb.ListHospitalStatementsRequest(
+                    parent=advanced.name, page_size=1000))
+                return advanced, {s.fixmedins_code: s for s in listed.hospital_statements}
+
+            async def adjustment_fund_credits() -> list[tuple[str, str, int]]:
+                entries = (await ledger.ListLedgerEntries(lpb.ListLedgerEntriesRequest(
+                    parent="regions/330700", page_size=1000))).ledger_entries
+                return [(e.name, e.fixmedins_code, line.credit.fen) for e in entries for line in e.lines
+                        if line.account.endswith("/adjustment-fund") and line.credit.fen]
+
+            before = await adjustment_fund_credits()
+            advanced, by_code = await next_run(january)
+            assert advanced.total_review_deductions.fen == other.amount.fen
+            carried = by_code[other.fixmedins_code]
+            assert (carried.review_deductions.fen, carried.deductions.fen) == (other.amount.fen, other.amount.fen)
+            assert carried.balance.fen == carried.advances.fen + carried.adjustments.fen - other.amount.fen
+            assert not [s for code, s in by_code.items() if code != other.fixmedins_code and s.deductions.fen]
+            posted = [c for c in await adjustment_fund_credits() if c not in before]
+            assert [(code, fen) for _, code, fen in posted] == [(other.fixmedins_code, other.amount.fen)]
+            kept_again, again = await app.settlement.reproduce(run.name.rsplit("/", 1)[1])
+            assert kept_again == kept == again  # the cleared run was not touched
+            replay, _ = await next_run(january)  # the same request: the same run, nothing posted
+            assert replay.name == advanced.name and await adjustment_fund_credits() == [*before, *posted]
+            february, by_code = await next_run(date_pb2.Date(year=2027, month=2))
+            assert february.total_review_deductions.fen == 0 and not [s for s in by_code.values() if s.deductions.fen]
+            assert await adjustment_fund_credits() == [*before, *posted]
     finally:
         await settlement.stop()

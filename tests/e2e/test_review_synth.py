@@ -3,7 +3,8 @@ an MCC, their cost that of the plain stay), the batch review over the year's lis
 
 Fast scale (6,000 lists, 8 hospitals, so an upcoder has a few hundred stays in split ADRGs). Before hospitals were
 compared with peers of their level, this year's upcoder (a secondary hospital) stood at 1.17 x a share pooled over
-every level, its own stays and the tertiary hospital's included, under the rule's 1.3: recall 0 of 90."""
+every level, its own stays and the tertiary hospital's included, under the rule's 1.3: recall 0 of 90. The CMI rule
+(RV-UPC-03) is held to the same bar on its own."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def test_upcoding_on_a_synthetic_year_is_found_with_sensible_recall_and_precisio
     recall, precision = len(found & planted) / len(planted), len(found & planted) / max(len(found), 1)
     assert recall >= 0.3, (recall, precision, len(planted), len(found))
     assert precision >= 0.25, (recall, precision, len(planted), len(found))
+    cmi = {f["setl_id"] for f in flags if f["rule_id"] == "RV-UPC-03"}  # the CMI rule on its own
+    cmi_recall, cmi_precision = len(cmi & planted) / len(planted), len(cmi & planted) / max(len(cmi), 1)
+    assert cmi_recall >= 0.3 and cmi_precision >= 0.3, (cmi_recall, cmi_precision, len(cmi))
     evidence = next(f["evidence"] for f in flags if f["category"] == "upcoding")
     assert "population:" in evidence and "z = " in evidence and "peers: the other stays at hospitals of its level" \
         in evidence

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import text
 from libs.common.dates import Period
 from libs.common.errors import FailedPrecondition
 from libs.common.grpc.server import RunningServer, start_server
+from libs.common.money import Money
 from libs.common.runtime import Runtime
 from services.settlement.adapters.collection_feed import feed_case
 from services.settlement.bootstrap import SettlementApp, build_app, service_spec
@@ -46,7 +48,8 @@ from services.synth.params import SynthParams
 from services.synth.sources import load_reference
 
 from ..support import ROOT, reference_dir
-from .lists import post_all, scheme_id
+from .his import his_form, settlement_record
+from .lists import own_ids, post_all, scheme_id
 from .rpc_errors import error_info
 
 REGION, BASE, YEAR = "330700", (2014, 2015), 2016
@@ -69,6 +72,7 @@ class Posted:
     hooked: list[CompletedRun]
     levels: dict[str, int]
     address: str
+    http_base: str
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +101,7 @@ async def posted(runtime: Runtime, coding_server: RunningServer, collection_app:
         await stub.ActivatePolicy(pb.ActivatePolicyRequest(name=policy.name, approved_by="test bureau"))
         yield Posted(stub, operations_pb2_grpc.OperationsStub(channel),
                      collection_grpc.CollectionServiceStub(collection), app, policy, hooked, levels,
-                     f"127.0.0.1:{running.port}")
+                     f"127.0.0.1:{running.port}", http_base)
     await running.stop()
 
 
@@ -170,10 +174,48 @@ async def test_weights_are_formats_weights_of_the_base_years_of_the_feed(posted:
     table = pb.WeightTable()
     again.response.Unpack(table)
     assert (table.name, table.input_digest) == (weights.name, weights.input_digest)
+    # The stored table as Get and List show it (List pages by one here), with the figures its run answered.
+    stored = await posted.settlement.GetWeightTable(pb.GetWeightTableRequest(name=weights.name))
+    answered = pb.WeightTable()
+    answered.CopyFrom(weights)
+    answered.ClearField("progress")  # the run's progress is the operation's; the stored table has none
+    assert stored == answered and stored.HasField("create_time") and stored.state == common_pb2.RUN_STATE_SUCCEEDED
+    tables, token = [], ""
+    while True:
+        page = await posted.settlement.ListWeightTables(pb.ListWeightTablesRequest(
+            parent=f"regions/{REGION}", year=YEAR, page_size=1, page_token=token))
+        tables += page.weight_tables
+        token = page.next_page_token
+        if not token:
+            break
+    assert stored in tables and all(t.year == YEAR for t in tables)
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await posted.settlement.GetWeightTable(pb.GetWeightTableRequest(name=f"regions/{REGION}/weightTables/"
+                                                                             f"{YEAR}-w999"))
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def a_stay_of_january_from_the_core_system(posted: Posted) -> tuple[dict[str, Any], str]:
+    """One more January stay of the settlement year as a hospital and the core system send it: the list in the
+    HIS form, its money in the settlement record. Accepted (ACTIVE) before January is advanced; with its list id."""
+    params = SynthParams(cases=420, year=BASE[0], months=36, hospitals=5, seed=29, scheme=scheme_id(),
+                         rich_lists=True)
+    ref, _ = load_reference(params, reference_dir())
+    request = next(r for r, truth in Generator(params, ref).lists()
+                   if not truth["faults"] and r["input"]["setlinfo"]["setl_end_date"].startswith(f"{YEAR}-01"))
+    [request] = own_ids([request], "ADJ")
+    request["msgid"] = request["msgid"][:-4] + "7301"
+    answer = await posted.collection.UploadSettlementRecords(collection_pb.UploadSettlementRecordsRequest(
+        records=[json.dumps(settlement_record(request), ensure_ascii=False).encode()]))
+    assert answer.stored_count == 1, answer
+    [reply] = await post_all(posted.http_base, [his_form(request)])
+    assert reply["infcode"] == 0 and reply["output"]["status"] == "ACTIVE", reply
+    return request, reply["output"]["setl_list_id"]
 
 
 async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.WeightTable) -> None:
     january, february, march = Period(YEAR, 1), Period(YEAR, 2), Period(YEAR, 3)
+    resettled, resettled_id = await a_stay_of_january_from_the_core_system(posted)
     first = await settled(posted, january)
     assert (first.run_type, first.state, first.weight_table) == (pb.SETTLEMENT_RUN_TYPE_ADVANCE,
                                                                  common_pb2.RUN_STATE_SUCCEEDED, weights.name)
@@ -187,6 +229,9 @@ async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.Wei
     assert {h: s.advances.fen for h, s in got.items()} == expected
     assert sum(expected.values()) == first.total_advances.fen == first.total_balance.fen > 0
 
+    got_run = await posted.settlement.GetSettlementRun(pb.GetSettlementRunRequest(name=first.name))
+    assert got_run == first  # the run resource: state, progress and totals as the operation answered them
+    assert got_run.progress.done == got_run.cases == len([c for c in cases if c.active])
     # The same start again is the same run; January cannot be advanced twice (at another sequence).
     assert (await start(posted, january, first.case_feed_sequence)).name == first.operation
     assert (await start(posted, january)).name == first.operation  # the head has not moved: the same inputs
@@ -197,21 +242,41 @@ async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.Wei
     second = await settled(posted, february)
     assert all(s.adjustments.fen == 0 for s in (await statements(posted, second.name)).values())
 
-    # A January list revoked after January was advanced: an adjustment in March's run, of that hospital only.
-    gone = next(c for c in cases if c.active)
+    # After January was advanced, one of its lists is revoked, and the core system revises the settlement record
+    # of a stay of another hospital (eight times the cost: a high outlier). The list's revision stays 1, the case
+    # changes: both are adjustments in March's run, of those two hospitals only.
+    resettled_hospital = resettled["fixmedins_code"]
+    gone = next(c for c in cases if c.active and c.hospital != resettled_hospital)
     await posted.collection.RevokeSettlementList(collection_pb.RevokeSettlementListRequest(
         fixmedins_code=gone.hospital, setl_id=next(
             c.setl_id for c in await feed(posted, [january], 0) if c.setl_list_id == gone.list_id),
         reason="settlement test"))
+    record = settlement_record(resettled)["setlinfo"]
+    total = Decimal(record["medfee_sumamt"]) * 8
+    personal = total - Decimal(record["fund_pay_sumamt"])
+    revised = settlement_record(resettled, medfee_sumamt=f"{total:.2f}", psn_part_amt=f"{personal:.2f}",
+                                psn_cash_pay=f"{personal - Decimal(record['acct_pay']):.2f}")
+    answer = await posted.collection.UploadSettlementRecords(collection_pb.UploadSettlementRecordsRequest(
+        records=[json.dumps(revised, ensure_ascii=False).encode()]))
+    assert answer.results[0].outcome == collection_pb.RECORD_OUTCOME_REVISED, answer
     third = await settled(posted, march)
     assert third.builds_on == [first.name, second.name]
     by_hospital = await statements(posted, third.name)
-    expected_now = month_advances(inputs, [c for c in cases if c.active and c.list_id != gone.list_id])
-    [line] = [m for m in by_hospital[gone.hospital].months if m.kind == pb.MONTH_LINE_KIND_ADJUSTMENT]
-    assert (line.settlement_month.month, line.amount.fen) == (1, expected_now.get(gone.hospital, 0)
-                                                              - expected[gone.hospital])
-    assert line.amount.fen < 0 and by_hospital[gone.hospital].adjustments.fen == line.amount.fen
-    assert all(s.adjustments.fen == 0 for h, s in by_hospital.items() if h != gone.hospital)
+    now = with_levels([feed_case(c) for c in await feed(posted, [january], third.case_feed_sequence)],
+                      posted.levels)
+    [before] = [c for c in cases if c.list_id == resettled_id]
+    [again] = [c for c in now if c.list_id == resettled_id]
+    assert before.active and (again.revision, again.total_fen) == (1, int(total * 100))
+    expected_now = month_advances(inputs, [c for c in now if c.active])
+    for hospital in (gone.hospital, resettled_hospital):
+        [line] = [m for m in by_hospital[hospital].months if m.kind == pb.MONTH_LINE_KIND_ADJUSTMENT]
+        assert (line.settlement_month.month, line.amount.fen) == (1, expected_now.get(hospital, 0)
+                                                                  - expected[hospital])
+        assert by_hospital[hospital].adjustments.fen == line.amount.fen
+    assert [m.amount.fen < 0 for h in (gone.hospital, resettled_hospital) for m in by_hospital[h].months
+            if m.kind == pb.MONTH_LINE_KIND_ADJUSTMENT] == [True, False]
+    assert all(s.adjustments.fen == 0 for h, s in by_hospital.items() if h not in (gone.hospital,
+                                                                                   resettled_hospital))
 
     # The clearing: assessed less what the three runs paid, less deductions.
     year = await settled(posted, Period(YEAR))
@@ -346,16 +411,20 @@ async def test_a_refusing_completion_hook_stores_nothing_of_the_run(runtime: Run
         await refusing.close()
 
 
-def medpay(posted: Posted, *args: str) -> subprocess.CompletedProcess[str]:
+def medpay(posted: Posted, *args: str, terminal: bool = False) -> subprocess.CompletedProcess[str]:
+    """The command as a process; ``terminal``: its console believes it writes to an interactive terminal (so
+    the progress bar is drawn, as an operator sees it)."""
     env = {**os.environ, "MEDPAY_SETTLEMENT_ADDRESS": posted.address}
+    if terminal:
+        env |= {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
     return subprocess.run([sys.executable, "-m", "services.cli", "settlement", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
 async def test_the_command_line_computes_weights_and_settles_a_month(posted: Posted, tmp_path: Path) -> None:
     """`medpay settlement weights|run` against the service: the file's policy (with the synthetic institutions'
-    levels) for 2015 from the base year 2014, February 2015 advanced, the same command again the same run, and a
-    bad parameter named with exit 2."""
+    levels) for 2015 from the base year 2014, February 2015 advanced with a progress bar, the same command again
+    the same run, and a bad parameter or a file that is not JSON named with the file and exit 2."""
     policy = tmp_path / "params.json"
     policy.write_text(json.dumps({**PARAMS, "weights": {"years": [2014]}}))
     institutions = tmp_path / "institutions.jsonl"
@@ -365,15 +434,27 @@ async def test_the_command_line_computes_weights_and_settles_a_month(posted: Pos
     weights = await asyncio.to_thread(medpay, posted, "weights", *common)
     assert weights.returncode == 0, weights.stderr[-2000:]
     assert re.match(r"regions/330700/weightTables/2015-w\d+: \d+ groups from \d+ base-year cases", weights.stdout)
-    first = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
+    first = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2", terminal=True)
     assert first.returncode == 0, first.stderr[-2000:]
+    bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", first.stderr)  # the bar as drawn, without the terminal codes
+    assert re.search(r"settling 2015-02 .*━.* \d+ cases", bar), bar[-2000:]
     digest = re.search(r"statements digest ([0-9a-f]{64})", first.stdout)
-    assert digest is not None and "advance" in first.stdout and "H33" in first.stdout
+    assert digest is not None and "advance" in first.stdout
+    # Every statement whole on its line (piped, the table is as wide as it needs, nothing cut short).
+    run_name = re.search(r"(regions/330700/settlementRuns/\S+) \(advance\)", first.stdout)
+    assert run_name is not None, first.stdout
+    for code, statement in (await statements(posted, run_name[1])).items():
+        assert re.search(rf"│ {code} .*│ +{re.escape(str(Money.from_proto(statement.balance)))} │",
+                         first.stdout), (code, first.stdout)
     again = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
     assert again.returncode == 0 and digest[1] in again.stdout
     policy.write_text(json.dumps({**PARAMS, "levels": {"2": {"high_k": "three"}}}))
     bad = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "3")
-    assert bad.returncode == 2 and "levels.2.high_k" in bad.stderr
+    assert bad.returncode == 2 and f"{policy}: levels.2.high_k: " in bad.stderr
+    policy.write_text('{"method": "points",\n "scale": 100,,\n}')
+    broken = await asyncio.to_thread(medpay, posted, "weights", *common)
+    assert broken.returncode == 2 and f"{policy}:2: not JSON" in broken.stderr and "Traceback" not in broken.stderr
+    policy.write_text(json.dumps({**PARAMS, "weights": {"years": [2014]}}))
     institutions.write_text("{\"fixmedins_code\": \"H33070000001\"}\n")
     worse = await asyncio.to_thread(medpay, posted, "weights", *common)
     assert worse.returncode == 2 and f"{institutions}:1" in worse.stderr

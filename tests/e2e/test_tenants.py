@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 import grpc
+import orjson
 import pytest
 from google.longrunning import operations_pb2, operations_pb2_grpc
 from google.protobuf import message
@@ -276,6 +277,13 @@ async def _batch_upload(w: World, channel: grpc.aio.Channel) -> message.Message:
     return reply
 
 
+def _record_of(w: World) -> bytes:
+    """A 2304 record of hospital A for a stay no list names (it waits; sent again it is UNCHANGED)."""
+    return orjson.dumps({"infno": "2304", "fixmedins_code": w.a.fixmedins_code, "setlinfo": {
+        "setl_id": "TENANT-RECORD-1", "psn_no": w.a.psn_no, "mdtrt_id": "TENANT-MDTRT-1", "medfee_sumamt": "100.00",
+        "fund_pay_sumamt": "60.00"}})
+
+
 CALLS: dict[str, tuple[str, Call]] = {
     "CollectionService/GetSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                             .GetSettlementList(cpb.GetSettlementListRequest(name=w.a.name))),
@@ -293,6 +301,9 @@ CALLS: dict[str, tuple[str, Call]] = {
                                                .ListUploadStatistics(cpb.ListUploadStatisticsRequest(
                                                    region=w.region, upload_dates=common_pb2.DateRange(
                                                        start_date=date_pb2.Date(year=2020, month=1, day=1))))),
+    "CollectionService/UploadSettlementRecords": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
+                                                  .UploadSettlementRecords(cpb.UploadSettlementRecordsRequest(
+                                                      request_id="tenant-record", records=[_record_of(w)]))),
     "CollectionService/UploadSettlementList": ("collection", lambda w, ch: cgrpc.CollectionServiceStub(ch)
                                                .UploadSettlementList(cpb.UploadSettlementListRequest(
                                                    upload=cpb.SettlementListUpload(

@@ -17,7 +17,8 @@ from medpay.collection.v1 import collection_service_pb2 as pb
 from medpay.collection.v1 import collection_service_pb2_grpc as pb_grpc
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
-from libs.common.auth.context import check_access, scope_institution, scope_region
+from libs.common.auth.context import check_access, principal_var, scope_institution, scope_region
+from libs.common.auth.roles import Role
 from libs.common.dates import Period, date_from_proto, date_to_proto
 from libs.common.errors import FieldViolation, InvalidArgument, MedpayError, check_batch_size
 from libs.common.money import Money
@@ -73,7 +74,7 @@ class CollectionServicer(pb_grpc.CollectionServiceServicer):
                                       context: Any) -> pb.UploadSettlementRecordsResponse:
         check_batch_size("records", len(request.records), MAX_RECORDS)
         lines = [_record_line(raw) for raw in request.records]
-        results = await self._records.upload(lines, request_id=request.request_id)
+        results = await self._records.upload(lines, request_id=request.request_id, scope=_record_scope(lines))
         return pb.UploadSettlementRecordsResponse(
             results=[pb.SettlementRecordResult(index=r.index, outcome=_OUTCOME[r.outcome],
                                                fixmedins_code=r.fixmedins_code, setl_id=r.setl_id,
@@ -360,6 +361,20 @@ def _months(periods: Any, field: str) -> list[str]:
 
 
 _STORED = (RecordOutcome.CREATED, RecordOutcome.REVISED, RecordOutcome.REVERSED)
+
+
+def _record_scope(lines: list[Any]) -> str:
+    """A prefecture's core system sends the records of its own region's institutions only (PERMISSION_DENIED
+    TENANT_MISMATCH for a batch naming another's, before anything is stored), and its request ids are its own;
+    the province and the services send any region's ("" scope)."""
+    principal = principal_var.get()
+    if principal is None or principal.role is not Role.PREFECTURE:
+        return ""
+    for line in lines:
+        code = line.get("fixmedins_code") if isinstance(line, dict) else None
+        if isinstance(code, str) and code.strip():
+            check_access(code.strip(), region_of(code.strip()), f"settlement records of {code.strip()}")
+    return principal.subject
 
 
 def _record_line(raw: bytes) -> Any:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from libs.common.errors import MedpayError, NotFound
+from libs.national.fees import FeeLine
 
 from ..adapters.door_store import Serials
 from ..adapters.review_client import ReviewClient
@@ -65,7 +66,7 @@ def national_transactions(uploads: Uploads, lists: Lists, region: str, serials: 
         "9001": Transaction("签到", sign_in(region, serials)),
         "4101A": Transaction("医疗保障基金结算清单信息上传", upload(uploads)),
         "4102": Transaction("医疗保障基金结算清单状态修改", change_status(lists)),
-        "4103": Transaction("医疗保障基金结算清单信息查询", query(lists)),
+        "4103": Transaction("医疗保障基金结算清单信息查询", query(lists, fee_details)),
     }
     if fee_details is not None:
         table["2301"] = Transaction("住院费用明细上传", upload_fee_details(fee_details))
@@ -198,13 +199,30 @@ async def _change(lists: Lists, owner: str, entry: Mapping[str, Any]) -> Any:
                                   owner=owner)
 
 
-def query(lists: Lists) -> Handler:
+def query(lists: Lists, fee_details: FeeDetails | None = None) -> Handler:
     """4103: ``input.data.{psn_no, setl_id}`` or the flat ``input.{setl_id | setl_list_id}``; the answer carries
-    the national output nodes at the top of ``output``."""
+    the national output nodes at the top of ``output`` (``iteminfo`` from the stay's fee details where neither
+    the list nor its record has one)."""
     async def handle(call: Call) -> dict[str, Any]:
         entry = normalise_entry(_data(call.envelope.body), _WHO)
         problems = object_limits(entry, _WHO, "input") + _identity(entry, "input.")
         if problems:
             return call.fail(problems)
-        return call.ok(stored_list_view(await _find(lists, call.envelope.fixmedins_code, entry)))
+        stored = await _find(lists, call.envelope.fixmedins_code, entry)
+        return call.ok(stored_list_view(stored, await _fee_lines(fee_details, stored)))
     return handle
+
+
+async def _fee_lines(fee_details: FeeDetails | None, stored: Any) -> list[FeeLine]:
+    """The stay's current fee details when the answer needs them for ``iteminfo`` (none: no details)."""
+    body = stored.body if isinstance(stored.body, Mapping) else {}
+    if fee_details is None or body.get("iteminfo") or (isinstance(stored.record, Mapping)
+                                                       and stored.record.get("iteminfo")):
+        return []
+    mdtrt_id = str((body.get("setlinfo") or {}).get("mdtrt_id") or "")
+    if not mdtrt_id:
+        return []
+    try:
+        return [row.line for row in (await fee_details.stay(stored.fixmedins_code, mdtrt_id)).rows]
+    except NotFound:
+        return []

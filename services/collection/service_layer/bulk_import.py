@@ -27,8 +27,7 @@ from libs.common.runs import RunContext
 from ..adapters.records import add_join_tasks, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN as PENDING_ID
 from ..adapters.repository import PENDING_REVISION_TOKEN as PENDING_REVISION
-from ..adapters.repository import writer_row
-from ..adapters.staging import STAGE_COLUMNS, write_staged
+from ..adapters.staging import KeysTaken, StagedList, accepted_list, rejected_list, write_staged
 from ..domain.limits import bounded
 from ..domain.model import Finding, ListStatus, ParsedList
 from ..domain.qc import RULESET_VERSION
@@ -36,7 +35,7 @@ from ..domain.reading import ReadLine
 from .cases import CaseChecker, Verdict
 from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, chunks, numbered, open_lines, save_checkpoint
 from .joins import Joiner
-from .line_readers import LineReaders, default_workers
+from .line_readers import LineReaders, default_workers, few_collections
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
 
@@ -58,6 +57,9 @@ class ImportReport:
 
 
 Progress = Callable[[int], None]
+KEY_RACES = 5
+"""Times a chunk is written again after uploads at the door took some of its keys meanwhile (each time the
+keys taken are skipped; a sixth race in a row fails the import, which resumes at that chunk)."""
 
 
 Reply = Callable[[int, str, Any], dict[str, Any]]
@@ -74,7 +76,7 @@ class _Prepared:
     """A chunk checked and grouped, ready to be written."""
 
     last_line: int
-    rows: list[dict[str, Any]]
+    rows: list[StagedList]
     stays: list[tuple[str, str]]
     records: dict[tuple[str, str], Any]
     waves: int
@@ -101,7 +103,8 @@ class BulkImport:
             state = checkpoint_of(ctx)
             _restore(report, state)
             writing: asyncio.Task[None] | None = None
-            with open_lines(path) as f, LineReaders(default_workers() if workers is None else workers) as readers:
+            with (open_lines(path) as f, LineReaders(default_workers() if workers is None else workers) as readers,
+                  few_collections()):
                 try:
                     async for batch in readers.read(chunks(numbered(f, skip=state["lines"]), chunk), digest):
                         clock = time.perf_counter()
@@ -137,7 +140,7 @@ class BulkImport:
 
     async def _prepare(self, batch: list[ReadLine], report: ImportReport) -> _Prepared:
         readable: list[tuple[int, str, str, ParsedList]] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[StagedList] = []
         keys: set[str] = set()
         skipped = 0
         for number, key, content, parsed, findings in batch:
@@ -166,8 +169,22 @@ class BulkImport:
 
     async def _write(self, chunk: _Prepared, report: ImportReport, ctx: RunContext, path: Path) -> None:
         """Write the chunk and its checkpoint in one transaction holding its stays' locks. Chunks are written
-        one after the other, in file order (the next write starts after this one's commit)."""
+        one after the other, in file order (the next write starts after this one's commit). A key that an
+        upload at the door took while the chunk was written rolls it back; written again, it skips that key."""
         clock = time.perf_counter()
+        for attempt in range(1, KEY_RACES + 1):
+            try:
+                moved = await self._write_once(chunk, report, ctx, path)
+                break
+            except KeysTaken:
+                if attempt == KEY_RACES:
+                    raise
+        if moved:
+            await self._joiner.run(moved)
+        _lap(report, "write", clock)
+
+    async def _write_once(self, chunk: _Prepared, report: ImportReport, ctx: RunContext,
+                          path: Path) -> list[tuple[str, str]]:
         async with self._new_uow() as uow:
             await lock_keys(uow.session, chunk.stays)
             now = await current_records(uow.session, chunk.stays)
@@ -183,27 +200,24 @@ class BulkImport:
             await save_checkpoint(ctx, after, path, await uow.session.connection())
             await uow.commit()
         _restore(report, after)
-        if moved:
-            await self._joiner.run(moved)
-        _lap(report, "write", clock)
+        return moved
 
-    def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> dict[str, Any]:
+    def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> StagedList:
         warnings = bounded(v.findings)
         output = accepted_output(Accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status))
-        row = writer_row(v.case, key=key, digest=content, status=v.status, record_revision=v.record_revision,
-                         group=v.group, findings=warnings, ruleset=RULESET_VERSION, hospital_level=v.hospital_level,
-                         rownum=number)
-        return row | {"wave": wave, "accepted": True, "response": _json(self._reply(0, "", output))}
+        return accepted_list(v.case, wave=wave, rownum=number, key=key, digest=content, status=v.status,
+                             record_revision=v.record_revision, group=v.group, findings=warnings,
+                             ruleset=RULESET_VERSION, hospital_level=v.hospital_level,
+                             response=_json(self._reply(0, "", output)))
 
     def _rejected_row(self, number: int, key: str, content: str, findings: list[Finding],
-                      parsed: ParsedList | None = None) -> dict[str, Any]:
+                      parsed: ParsedList | None = None) -> StagedList:
         errors = bounded(findings)
         err_msg, output = rejected_output(Rejected(errors))
-        row: dict[str, Any] = dict.fromkeys(STAGE_COLUMNS)
-        return row | {"wave": 0, "accepted": False, "rownum": number, "key": key, "digest": content or key,
-                      "status": ListStatus.REJECTED.value, "fixmedins_code": parsed.fixmedins_code if parsed else "",
-                      "setl_id": parsed.setl_id if parsed else "", "findings": _findings_json(errors),
-                      "response": _json(self._reply(-1, err_msg, output))}
+        return rejected_list(rownum=number, key=key, digest=content or key,
+                             fixmedins_code=parsed.fixmedins_code if parsed else "",
+                             setl_id=parsed.setl_id if parsed else "", findings=errors,
+                             response=_json(self._reply(-1, err_msg, output)))
 
 
 def _json(value: Any) -> str:
@@ -228,7 +242,3 @@ def _lap(report: ImportReport, phase: str, since: float) -> float:
     now = time.perf_counter()
     report.seconds[phase] += now - since
     return now
-
-
-def _findings_json(findings: Any) -> str:
-    return orjson.dumps([f.to_json() for f in findings]).decode()

@@ -78,12 +78,13 @@ class RecordIntake:
         self._new_uow = new_uow
         self._joiner = joiner
 
-    async def upload(self, lines: Sequence[Any], *, request_id: str = "") -> list[RecordResult]:
-        """Store a batch of record lines (in order); join what waited for them. Idempotent by request_id."""
-        key = f"records:{request_id}" if request_id else None
+    async def upload(self, lines: Sequence[Any], *, request_id: str = "", scope: str = "") -> list[RecordResult]:
+        """Store a batch of record lines (in order); join what waited for them. Idempotent by request_id, within
+        ``scope`` (a prefecture's request ids are its own; "" for the province's and the services')."""
+        key = (f"records:{scope}/{request_id}" if scope else f"records:{request_id}") if request_id else None
         digest = hashlib.sha256(orjson.dumps(list(lines), option=orjson.OPT_SORT_KEYS)).hexdigest()
         if key is not None:
-            replay = await self._replayed(key, digest)
+            replay = await self._replayed(key, digest, request_id)
             if replay is not None:
                 return replay
         try:
@@ -93,7 +94,7 @@ class RecordIntake:
                     await uow.lists.save_response(key, digest, [r.as_dict() for r in results])
                 await uow.commit()
         except IdempotencyKeyTaken:
-            replay = await self._replayed(key or "", digest)
+            replay = await self._replayed(key or "", digest, request_id)
             if replay is None:
                 raise Aborted(f"request_id {request_id} is being processed; retry",
                               reason="REQUEST_IN_FLIGHT") from None
@@ -110,13 +111,13 @@ class RecordIntake:
         except MedpayError as failed:
             log.warning("settlement records stored; joining their lists waits: %s", failed.message)
 
-    async def _replayed(self, key: str, digest: str) -> list[RecordResult] | None:
+    async def _replayed(self, key: str, digest: str, request_id: str) -> list[RecordResult] | None:
         async with self._new_uow() as uow:
             stored = await uow.lists.stored_response(key)
         if stored is None or stored[1] is None:
             return None
         if stored[0] != digest:
-            raise AlreadyExists(f"request_id {key.split(':', 1)[1]} was used before for other records: a replay must "
+            raise AlreadyExists(f"request_id {request_id} was used before for other records: a replay must "
                                 f"carry the same records", reason="REQUEST_ID_REUSED", metadata={"key": key})
         return [RecordResult.of_dict(d) for d in stored[1]]
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 import orjson
 
 from ..domain.dip.case import CaseType, DipCase, ProcedureClasses
@@ -94,25 +95,63 @@ def open_lines(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+class _Line(msgspec.Struct, gc=False):
+    """The fields of a case line that are read, typed: a line that decodes into this is well formed (the others
+    are skipped by the decoder); any other line takes the checking path, which says what is wrong with it."""
+
+    case_id: str | int | None = None
+    dx: list[str] | None = None
+    px: list[str] | None = None
+    total_cost: str | int | float | None = None
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+
+
+def _well_formed(raw: bytes) -> _Line | None:
+    """The line typed in one C call (the common case, about twice as fast as decoding to a dict and checking each
+    field in Python); ``None`` for a line the checking path must read (malformed, or without a ``case_id``)."""
+    try:
+        line = _decode_line(raw)
+    except msgspec.MsgspecError:
+        return None
+    return line if line.case_id is not None else None
+
+
 def read_cases(lines: Iterable[bytes], source: str) -> Iterator[CaseLine]:
     """The cases of a JSON-lines file in order; blank lines are skipped, anything else malformed is an error."""
     for number, raw in enumerate(lines, start=1):
-        if raw.strip():
-            obj = _object(raw, source, number)
-            yield CaseLine(number, _case_id(obj, source, number),
-                           DipCase(_codes(obj, "dx", source, number), _codes(obj, "px", source, number)),
-                           obj.get("total_cost"))
+        if not raw.strip():
+            continue
+        line = _well_formed(raw)
+        if line is not None:
+            yield CaseLine(number, line.case_id,  # type: ignore[arg-type]  # not None: _well_formed
+                           DipCase(tuple(line.dx) if line.dx else (), tuple(line.px) if line.px else ()),
+                           line.total_cost)
+            continue
+        obj = _object(raw, source, number)
+        yield CaseLine(number, _case_id(obj, source, number),
+                       DipCase(_codes(obj, "dx", source, number), _codes(obj, "px", source, number)),
+                       obj.get("total_cost"))
 
 
 def read_history(lines: Iterable[bytes], source: str) -> Iterator[tuple[DipCase, Decimal]]:
     """Base-year cases with their costs. A case without a principal diagnosis is skipped by the builder, but its
     ``total_cost`` must still be an amount: the file is checked as a whole."""
+    amount = _AMOUNT.fullmatch
     for number, raw in enumerate(lines, start=1):
-        if raw.strip():
-            obj = _object(raw, source, number)
-            _case_id(obj, source, number)
-            yield (DipCase(_codes(obj, "dx", source, number), _codes(obj, "px", source, number)),
-                   parse_cost(obj.get("total_cost"), source, number))
+        if not raw.strip():
+            continue
+        line = _well_formed(raw)
+        if line is not None:
+            cost = line.total_cost
+            yield (DipCase(tuple(line.dx) if line.dx else (), tuple(line.px) if line.px else ()),
+                   Decimal(cost) if type(cost) is str and amount(cost) else parse_cost(cost, source, number))
+            continue
+        obj = _object(raw, source, number)
+        _case_id(obj, source, number)
+        yield (DipCase(_codes(obj, "dx", source, number), _codes(obj, "px", source, number)),
+               parse_cost(obj.get("total_cost"), source, number))
 
 
 def parse_cost(value: Any, source: str, line: int) -> Decimal:

@@ -39,6 +39,8 @@ _CHUNK_BYTES = 1 << 16
 CASE_FIELDS = ("case_id", "hospital", "level", "psn_no", "adm_date", "dscg_date", "group", "total_cost",
                "fund_paid", "personal_paid")
 HISTORY_FIELDS = ("group", "level", "dscg_date", "total_cost")
+MAX_FEN = 2**63 - 1
+"""The largest amount a money column holds (a 64-bit count of fen: about 92 thousand trillion yuan)."""
 
 
 class _Unusual(Exception):
@@ -124,6 +126,9 @@ class LineChecks:
         amount = fen(self.value(row, line, field))
         if amount is None:
             raise self.fail(line, field, f"{row[field]!r} is not a money string (digits, at most 2 decimals)")
+        if amount > MAX_FEN:
+            raise self.fail(line, field, f"{row[field]!r} is more than the largest amount settlement holds "
+                            f"({MAX_FEN // 100:,}.{MAX_FEN % 100:02d})")
         return amount
 
     def date(self, row: dict[str, Any], line: int, field: str) -> tuple[int, int, int]:
@@ -208,7 +213,10 @@ def _fen(column: tuple[Any, ...]) -> array[int]:
         if not _AMOUNTS.fullmatch(text):
             raise _Unusual
         text = _TEN_FEN.sub(r".\g<1>0", _WHOLE_YUAN.sub(r"\g<1>.00", text))
-    return array("q", map(int, text.replace(".", "").split("\n")[:-1]))
+    try:
+        return array("q", map(int, text.replace(".", "").split("\n")[:-1]))
+    except OverflowError:  # an amount beyond MAX_FEN: the line-by-line checks name it
+        raise _Unusual from None
 
 
 class _Interned(dict[str, int]):

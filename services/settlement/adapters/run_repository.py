@@ -90,12 +90,24 @@ class SettlementRunRepository:
         await self._session.execute(select(func.pg_advisory_xact_lock(
             func.hashtext(f"settlement.runs/{region}"), year)))
 
+    async def lock_carry(self, region: str) -> None:
+        """Serialise the runs of a region (of any year) that carry review deductions of cleared years, so that two
+        runs never carry the same amount (transaction-scoped; taken after :meth:`lock`, always in that order)."""
+        await self._session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtext(f"settlement.review-carry/{region}"), 0)))
+
     async def of_year(self, region: str, year: int) -> list[StoredRun]:
         """The finished runs of a region's year (its months and its clearing), oldest first."""
         rows = await self._session.execute(select(settlement_run).where(
             settlement_run.c.region == region,
             (settlement_run.c.period == str(year)) | settlement_run.c.period.like(f"{year}-%"),
         ).order_by(settlement_run.c.created_at, settlement_run.c.run_id))
+        return [_run(r) for r in rows]
+
+    async def of_region(self, region: str) -> list[StoredRun]:
+        """Every finished run of a region, oldest first (a few a month: what carried deductions are read from)."""
+        rows = await self._session.execute(select(settlement_run).where(settlement_run.c.region == region)
+                                           .order_by(settlement_run.c.created_at, settlement_run.c.run_id))
         return [_run(r) for r in rows]
 
     async def get(self, run_id: str) -> StoredRun | None:

@@ -22,8 +22,9 @@ from ..domain.results import Kind
 from ..domain.runs import CaseOutcome
 from ..domain.weight_tables import TableSource, WeightTableVersion
 from ..domain.weights import GroupWeight
+from ..service_layer.review import CARRIED as REVIEW_CARRIED
 from ..service_layer.review import PARAMETER as REVIEW_DEDUCTIONS
-from ..service_layer.review import pinned_fen
+from ..service_layer.review import review_fen
 
 _STATES = {PolicyState.DRAFT: pb.POLICY_STATE_DRAFT, PolicyState.ACTIVE: pb.POLICY_STATE_ACTIVE,
            PolicyState.SUPERSEDED: pb.POLICY_STATE_SUPERSEDED}
@@ -81,7 +82,8 @@ def weight_table_operation(run: Run) -> pb.WeightTable:
             name=f"regions/{r['region']}/weightTables/{r['year']}-w{r['version']}", version=int(r["version"]),
             source=pb.WEIGHT_TABLE_SOURCE_COMPUTED, input_digest=str(r["input_digest"]),
             base_cases=int(r["base_cases"]), groups=int(r["groups"]),
-            avg_all=fixed(round_units(Fraction(int(r["avg_all"][0]), int(r["avg_all"][1])), SCALE6), 6)))
+            avg_all=fixed(round_units(Fraction(int(r["avg_all"][0]), int(r["avg_all"][1])), SCALE6), 6),
+            create_time=timestamp(datetime.fromisoformat(r["created_at"]) if r.get("created_at") else None)))
     return message
 
 
@@ -159,8 +161,8 @@ def settlement_run_to_proto(run: Run | None, stored: StoredRun | None) -> pb.Set
         total_deductions=Money.parse(t["deductions"]).to_proto(), total_balance=Money.parse(t["balance"]).to_proto(),
         statements_digest=stored.statements_digest, builds_on=stored.builds_on,
         case_kinds={k.removeprefix("cases_"): int(v) for k, v in t.items() if k.startswith("cases_") and int(v)}))
-    if REVIEW_DEDUCTIONS in t:  # the run read smart review's confirmed deductions when it started
-        message.total_review_deductions.CopyFrom(common_pb2.Money(fen=sum(pinned_fen(t).values())))
+    if REVIEW_DEDUCTIONS in t or REVIEW_CARRIED in t:  # the run read smart review's confirmed deductions
+        message.total_review_deductions.CopyFrom(common_pb2.Money(fen=sum(review_fen(t).values())))
     if run is None:
         message.state = common_pb2.RUN_STATE_SUCCEEDED
         created = timestamp(stored.created_at)
@@ -185,7 +187,7 @@ def statement_to_proto(run: StoredRun, stored: StoredStatement) -> pb.HospitalSt
         months=[pb.MonthLine(settlement_month=Period.parse(m.month).to_proto(), kind=_LINE_KINDS[m.kind],
                              amount=common_pb2.Money(fen=m.amount), cases=m.cases) for m in s.months],
         document_digest=stored.digest, case_kinds=s.case_kinds,
-        review_deductions=common_pb2.Money(fen=pinned_fen(run.totals).get(s.hospital, 0)))
+        review_deductions=common_pb2.Money(fen=review_fen(run.totals).get(s.hospital, 0)))
 
 
 def case_to_proto(run: StoredRun, case: CaseOutcome) -> pb.CaseSettlement:

@@ -23,13 +23,16 @@ from .weights import GroupWeight, WeightTable
 ProgressFn = Callable[[int], None]
 
 
-def check_special_cases(policy: Policy, cases: CaseTable) -> set[str]:
-    """The approved special cases, after FORMAT's checks: each is a case id, and they are within the cap."""
+def check_special_cases(policy: Policy, cases: CaseTable, *, enforce_cap: bool = True) -> set[str]:
+    """The approved special cases, after FORMAT's checks: each is a case id, and (``enforce_cap``) they are within the
+    cap of ``cases``."""
     approved = set(policy.approved_special_cases)
     known = set(cases.case_ids) if approved else set()
     for case_id in policy.approved_special_cases:
         if case_id not in known:
             raise CalculationError("special_cases.approved", f"{case_id!r} is not a case id of the cases")
+    if not enforce_cap:
+        return approved
     cap = math.floor(Fraction(policy.special_cap_share) * len(cases))
     if len(approved) > cap:
         raise CalculationError("special_cases.cap_share", f"{len(approved)} approved special cases exceed the "
@@ -64,10 +67,24 @@ def _group_weights(cases: CaseTable, weights: WeightTable) -> list[GroupWeight |
     return [weights.groups.get(code) for code in cases.group_codes]
 
 
-def settle(policy: Policy, weights: WeightTable, cases: CaseTable, progress: ProgressFn | None = None) -> Settlement:
-    """The settlement of ``cases`` (FORMAT steps 2-4) under ``policy`` with ``weights``."""
+def settle(policy: Policy, weights: WeightTable, cases: CaseTable, progress: ProgressFn | None = None, *,
+           special_cap: bool = True) -> Settlement:
+    """The settlement of ``cases`` (FORMAT steps 2-4) under ``policy`` with ``weights``.
+
+    ``special_cap=False`` for a part of the year (a month's advance): the approved special cases were held to the
+    cap of the year's cases when they were approved, and a month is not held to a cap of its own."""
     _check_levels(policy, cases)
-    approved = check_special_cases(policy, cases)
+    approved = check_special_cases(policy, cases, enforce_cap=special_cap)
+    try:
+        return _settle(policy, weights, cases, approved, progress)
+    except OverflowError:  # a result column holds 64-bit integers
+        raise CalculationError("cases", "a case's points, standard or amount is beyond the largest figure "
+                               "settlement holds (2**63 - 1 units of 1/10,000 point or of a fen): look at the "
+                               "scale, the weights and the costs") from None
+
+
+def _settle(policy: Policy, weights: WeightTable, cases: CaseTable, approved: set[str],
+            progress: ProgressFn | None) -> Settlement:
     if policy.method is Method.POINTS:
         results = _point_cases(policy, weights, cases, approved, progress)
         if policy.readmission_days > 0:

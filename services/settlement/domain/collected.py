@@ -68,11 +68,14 @@ def case_table(cases: Sequence[CollectedCase], scheme: GroupScheme, source: str 
     return builder.build()
 
 
-def cases_digest(cases: Iterable[CollectedCase]) -> str:
-    """Which revisions of which lists a figure was computed from (order-free): a change of it is a revised or
-    revoked list."""
-    text = "\n".join(sorted(f"{c.list_id}:{c.revision}" for c in cases))
+def cases_digest(cases: Iterable[CollectedCase], scheme: GroupScheme) -> str:
+    """Which cases a figure was computed from (order-free): each list's revision and what its payment depends on
+    besides, its money and its group under the policy's scheme. A change of it is a revised or revoked list, or a
+    stay whose settlement record the core system revised after the month was paid (the list's revision stays,
+    its money or, through the record's person, its group changes)."""
+    text = "\n".join(sorted(f"{c.list_id}:{c.revision}:{c.total_fen}:{c.fund_fen}:{c.personal_fen}:{c.group(scheme)}"
+                             for c in cases))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-EMPTY_DIGEST = cases_digest(())
+EMPTY_DIGEST = cases_digest((), GroupScheme.DRG)  # the same under either scheme

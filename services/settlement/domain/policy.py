@@ -110,6 +110,13 @@ _KEYS = {
 }
 
 
+def _given(raw: dict[str, Any], key: str, default: Any) -> Any:
+    """The value of an optional key, ``default`` when it is absent or null; any other value, even an empty or
+    false one of the wrong type (``[]`` for an object), is the caller's to check."""
+    value = raw.get(key)
+    return default if value is None else value
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -188,10 +195,10 @@ def _weights(raw: Any) -> WeightParams:
         low, high = (_decimal(v, f"weights.trim_percentiles[{i}]") for i, v in enumerate(trim))
         if not low <= high <= 100:
             raise ParameterError("weights.trim_percentiles", "must satisfy 0 <= low <= high <= 100")
-    exclude = w.get("exclude") or []
+    exclude = _given(w, "exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(g, str) for g in exclude):
         raise ParameterError("weights.exclude", "must be a list of group codes")
-    fixed = w.get("fixed") or {}
+    fixed = _given(w, "fixed", {})
     if not isinstance(fixed, dict):
         raise ParameterError("weights.fixed", "must be an object: group -> weight string")
     return WeightParams(
@@ -258,12 +265,12 @@ def policy_from_json(raw: Any) -> Policy:
     scale = _optional(p, "scale", "", Decimal(100))
     if scale == 0:
         raise ParameterError("scale", "must be positive")
-    special = _object(p.get("special_cases") or {}, "special_cases", "special_cases")
-    approved = special.get("approved") or []
+    special = _object(_given(p, "special_cases", {}), "special_cases", "special_cases")
+    approved = _given(special, "approved", [])
     if not isinstance(approved, list) or not all(isinstance(a, str) for a in approved):
         raise ParameterError("special_cases.approved", "must be a list of case ids")
-    rates = _object(p.get("rates") or {}, "rates", "rates")
-    fixed_rates = rates.get("fixed") or {}
+    rates = _object(_given(p, "rates", {}), "rates", "rates")
+    fixed_rates = _given(rates, "fixed", {})
     if not isinstance(fixed_rates, dict):
         raise ParameterError("rates.fixed", "must be an object: level -> rate")
     for name in fixed_rates:

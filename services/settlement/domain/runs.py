@@ -10,7 +10,11 @@ before) and the year-end clearing, from collected cases, a policy, a weight tabl
   hospital's balance is ``assessed - advances paid over the year (adjustments included) - deductions``, where
   ``deductions`` = the policy's (FORMAT's ``hospitals.<code>.deductions``) + what smart review confirmed for the
   year (``RunInputs.review_deductions``, pinned when the run started). FORMAT deducts at the year's balance only:
-  an advance deducts nothing.
+  an advance deducts nothing of its own year.
+- **Carried review deductions**: what review confirmed for an earlier year after that year's clearing, not
+  deducted by any run yet (``RunInputs.review_carried``, worked out by the service layer), is deducted by the
+  next run, advance or clearing, like an adjustment: ``deductions`` and ``review_deductions`` include it, the
+  balance goes down by it and the statement names it by year (``review_carried``). Cleared runs are never edited.
 
 Everything here is a function of its arguments: the same inputs give byte-identical statement documents.
 """
@@ -85,11 +89,14 @@ class RunStatement:
     case_kinds: dict[str, int] = field(default_factory=dict)
     """Its cases per kind (``normal``, ``high``, ``low``, ``by_item``, ``special``; kinds with cases only)."""
     review_deductions: int = 0
-    """Of ``deductions``, the amounts smart review confirmed (clearing); the rest is the policy's."""
+    """Of ``deductions``, the amounts smart review confirmed (its year's in a clearing, and carried ones); the rest
+    is the policy's."""
+    review_carried: tuple[tuple[str, int], ...] = ()
+    """(year, fen) of ``review_deductions`` confirmed for an earlier year after its clearing."""
 
     def document(self, header: Mapping[str, str]) -> bytes:
         """The statement as canonical JSON (keys sorted, fixed places): the bytes a re-run reproduces."""
-        body = {**header, "hospital": self.hospital, "cases": self.cases,
+        body: dict[str, Any] = {**header, "hospital": self.hospital, "cases": self.cases,
                 "points": None if self.points is None else fixed(self.points, 4), "cmi": fixed(self.cmi, 4),
                 "gross": fixed(self.gross, 2), "assessed": fixed(self.assessed, 2),
                 "advances": fixed(self.advances, 2), "adjustments": fixed(self.adjustments, 2),
@@ -98,6 +105,8 @@ class RunStatement:
                 "months": [m.to_json() for m in self.months], "case_kinds": self.case_kinds}
         if self.review_deductions:  # only then: statements of runs without them keep their bytes
             body["review_deductions"] = fixed(self.review_deductions, 2)
+        if self.review_carried:
+            body["review_carried"] = {year: fixed(fen, 2) for year, fen in self.review_carried}
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -173,13 +182,30 @@ class RunInputs:
     """(hospital, month) -> what earlier runs of the year paid."""
     review_deductions: Mapping[str, int] = field(default_factory=dict)
     """hospital -> fen smart review confirmed for the year (its flags' amounts), deducted by the clearing."""
+    review_carried: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """year -> hospital -> fen review confirmed for an earlier, cleared year and no run deducted yet: this run
+    deducts it (advance or clearing)."""
+
+    def carried(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        """hospital -> its carried amounts as (year, fen), years in order, zeros left out."""
+        out: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for year in sorted(self.review_carried):
+            for code, fen in sorted(self.review_carried[year].items()):
+                if fen:
+                    out[code].append((year, fen))
+        return {code: tuple(lines) for code, lines in out.items()}
 
 
 def _settle(inputs: RunInputs, active: Sequence[CollectedCase]) -> tuple[Settlement, CaseTable]:
+    """FORMAT's calculation over ``active`` with the year's approved special cases among them, not held to
+    FORMAT's cap again: the bureau approved each within the cap of the year's cases (the approval that would
+    pass it is refused), while a month's few cases would have a cap of their own (0 below 20 cases at a share of
+    0.05), and lists revoked after the approvals would lower the year's, leaving a clearing that no decision
+    could unblock (an approval is final)."""
     table = case_table(active, inputs.scheme)
     ids = set(table.case_ids)
     approved = tuple(sorted(i for i in inputs.approved if i in ids))
-    return settle(inputs.policy.with_approved(approved), inputs.weights, table), table
+    return settle(inputs.policy.with_approved(approved), inputs.weights, table, special_cap=False), table
 
 
 def _by_hospital(cases: Sequence[CollectedCase]) -> dict[str, list[CollectedCase]]:
@@ -208,8 +234,8 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
         active = [c for c in earlier[month] if c.active]
         by_hospital = _by_hospital(active)
         hospitals = sorted(set(by_hospital) | paid_hospitals[month])
-        changed = [h for h in hospitals
-                   if cases_digest(by_hospital.get(h, ())) != inputs.paid.get((h, month), Paid()).cases_digest]
+        changed = [h for h in hospitals if cases_digest(by_hospital.get(h, ()), inputs.scheme)
+                   != inputs.paid.get((h, month), Paid()).cases_digest]
         if not changed:
             continue
         now = month_advances(inputs, active)
@@ -217,7 +243,7 @@ def adjustments(inputs: RunInputs, earlier: Mapping[str, Sequence[CollectedCase]
             before = inputs.paid.get((h, month), Paid())
             mine = by_hospital.get(h, [])
             out[h].append(MonthLine(month, "adjustment", now.get(h, 0) - before.amount, len(mine),
-                                    cases_digest(mine)))
+                                    cases_digest(mine, inputs.scheme)))
     return out
 
 
@@ -234,18 +260,22 @@ def advance(inputs: RunInputs, month: str, cases: Sequence[CollectedCase],
         settlement, outcomes = None, ()
     by_hospital = _by_hospital(active)
     own = {h.hospital: h for h in settlement.hospitals} if settlement else {}
+    carried = inputs.carried()
     statements = []
-    for code in sorted(set(own) | set(lines)):
+    for code in sorted(set(own) | set(lines) | set(carried)):  # a carried deduction needs no cases of the month
         h = own.get(code)
         adjusted = sum(line.amount for line in lines.get(code, ()))
         paid = h.advances if h else 0
         mine = by_hospital.get(code, [])
-        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine)),) if h else ()) \
+        months = ((MonthLine(month, "advance", paid, len(mine), cases_digest(mine, inputs.scheme)),) if h else ()) \
             + tuple(lines.get(code, ()))
+        review = carried.get(code, ())
+        deducted = sum(fen for _, fen in review)
         statements.append(RunStatement(
             hospital=code, cases=h.cases if h else 0, points=h.points if h else None, cmi=h.cmi if h else 0,
-            gross=0, assessed=0, advances=paid, adjustments=adjusted, deductions=0, balance=paid + adjusted,
-            surplus=h.surplus if h else None, months=months))
+            gross=0, assessed=0, advances=paid, adjustments=adjusted, deductions=deducted,
+            balance=paid + adjusted - deducted, surplus=h.surplus if h else None, months=months,
+            review_deductions=deducted, review_carried=review))
     return _outcome(inputs, settlement, outcomes, statements)
 
 
@@ -259,16 +289,18 @@ def clearing(inputs: RunInputs, cases: Sequence[CollectedCase]) -> RunOutcome:
         advanced[hospital] += paid.amount
     own = {h.hospital: h for h in settlement.hospitals} if settlement else {}
     review = {code: fen for code, fen in inputs.review_deductions.items() if fen}
+    carried = inputs.carried()
     statements = []
-    for code in sorted(set(own) | set(advanced) | set(review)):  # a deduction is never dropped for want of cases
+    for code in sorted(set(own) | set(advanced) | set(review) | set(carried)):  # never dropped for want of cases
         h = own.get(code)
         assessed, deductions = (h.assessed, h.deductions) if h else (0, 0)
-        deductions += review.get(code, 0)
+        confirmed = review.get(code, 0) + sum(fen for _, fen in carried.get(code, ()))
+        deductions += confirmed
         statements.append(RunStatement(
             hospital=code, cases=h.cases if h else 0, points=h.points if h else None, cmi=h.cmi if h else 0,
             gross=h.gross if h else 0, assessed=assessed, advances=advanced[code], adjustments=0,
             deductions=deductions, balance=assessed - advanced[code] - deductions,
-            surplus=h.surplus if h else None, review_deductions=review.get(code, 0)))
+            surplus=h.surplus if h else None, review_deductions=confirmed, review_carried=carried.get(code, ())))
     return _outcome(inputs, settlement, outcomes, statements)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -29,12 +29,13 @@ from ..domain.exact import SCALE6, round_units
 from ..domain.policies import PolicyVersion
 from ..domain.runs import CaseOutcome, Paid, RunInputs, RunOutcome, RunType, advance, clearing
 from ..domain.weight_tables import WeightTableVersion
+from . import review
 from .completion import CompletedRun, RunCompletionHook, StatementTotals, complete_run
 from .feed import CaseFeed, pin_sequence
 from .names import parse_case_name, parse_run_name
 from .policies import Policies
+from .review import CARRIED, CONFIRMED, ReviewDeductions, pinned_fen, pinned_text
 from .review import PARAMETER as REVIEW_DEDUCTIONS
-from .review import ReviewDeductions, pinned_fen, pinned_text
 from .unit_of_work import SettlementUnitOfWork
 from .weight_tables import WeightTables
 
@@ -110,6 +111,11 @@ class SettlementRuns:
             parameters[REVIEW_DEDUCTIONS] = deductions
             if deductions:  # other confirmed amounts are another run (which a cleared year refuses)
                 key += f"/review-{digest(deductions)[:16]}"
+        if self._review is not None:
+            confirmed = await self._confirmed_after_clearing(request.region, year)
+            if confirmed:  # earlier cleared years' confirmed amounts now: the job carries what is not deducted
+                parameters[CONFIRMED] = confirmed
+                key += f"/carry-{digest(confirmed)[:16]}"
         if request.request_id:
             key = f"{request.region}/request/{request.request_id}"
             parameters["request"] = asked
@@ -124,6 +130,26 @@ class SettlementRuns:
                         input_digest=digest(parameters, policy.parameters_digest, table.input_digest),
                         versions={"policy": policy.name, "weight_table": table.name,
                                   "case_feed": str(parameters["feed_sequence"])}, unit="cases")
+
+    async def _confirmed_after_clearing(self, region: str, year: int) -> dict[str, dict[str, str]]:
+        """What review confirms now for each year before ``year`` whose clearing read review (``review.py``): a
+        year cleared without review had its deductions set otherwise, and carrying them would deduct twice."""
+        assert self._review is not None
+        async with self._uows() as uow:
+            finished = await uow.runs.of_region(region)
+        cleared = sorted({int(r.period) for r in finished
+                          if r.run_type is RunType.CLEARING and REVIEW_DEDUCTIONS in r.totals and int(r.period) < year})
+        return review.by_year_text({str(y): await self._review.confirmed(region, y) for y in cleared})
+
+    async def _carry(self, uow: SettlementUnitOfWork, run_id: str, parameters: Any) -> dict[str, dict[str, int]]:
+        """The part of the pinned confirmed amounts no finished run has deducted yet (under the carry lock)."""
+        confirmed = review.by_year_fen(parameters.get(CONFIRMED))
+        if not confirmed:
+            return {}
+        await uow.runs.lock_carry(str(parameters["region"]))
+        finished = [r for r in await uow.runs.of_region(str(parameters["region"])) if r.run_id != run_id]
+        done = review.deducted((r.period, r.run_type is RunType.CLEARING, r.totals) for r in finished)
+        return review.to_carry(confirmed, done)
 
     async def _check_open(self, region: str, period: Period) -> None:
         async with self._uows() as uow:
@@ -151,6 +177,7 @@ class SettlementRuns:
             _refuse_settled(finished, region, period, ctx.run.id)
             prior = [r for r in finished if r.run_type is RunType.ADVANCE]
             approved = await uow.special_cases.approved(region, period.year)
+            pinned = replace(pinned, review_carried=await self._carry(uow, ctx.run.id, ctx.run.parameters))
             await ctx.report(len(own), message="settling", force=True)
             outcome, documents, paid = await self._compute(uow, ctx, pinned, own, prior, approved=approved)
             policy = pinned.policy.policy()
@@ -161,6 +188,8 @@ class SettlementRuns:
                 "months_adjusted": sorted({m for (_, m) in paid} - {str(period)}) if period.is_month else []}
             if REVIEW_DEDUCTIONS in ctx.run.parameters:  # read from review when it started (maybe none confirmed)
                 totals[REVIEW_DEDUCTIONS] = pinned_text(pinned.review_deductions)
+            if CONFIRMED in ctx.run.parameters:  # what it deducted of earlier cleared years (maybe nothing)
+                totals[CARRIED] = review.by_year_text(pinned.review_carried)
             stored = StoredRun(
                 run_id=ctx.run.id, region=region, period=str(period), run_type=_type(period),
                 policy=pinned.policy.name, weight_table=pinned.table.name, feed_sequence=pinned.sequence,
@@ -191,7 +220,8 @@ class SettlementRuns:
             kept = [s.document for s in await uow.runs.statements(run_id, None, "", 1 << 30)]
             pinned = Pinned(stored.region, Period.parse(stored.period), stored.feed_sequence,
                             await self._policies.get(stored.policy), await self._tables.get(stored.weight_table),
-                            review_deductions=pinned_fen(stored.totals))
+                            review_deductions=pinned_fen(stored.totals),
+                            review_carried=review.carried_fen(stored.totals))
             own = await self._read(None, pinned, [pinned.period])
             _, again, _ = await self._compute(uow, None, pinned, own, prior,
                                               approved=frozenset(stored.totals.get("special_cases", [])))
@@ -212,7 +242,7 @@ class SettlementRuns:
         """The outcome of a run over its own cases, given the earlier runs it builds on."""
         paid = _paid(await uow.runs.month_lines([r.run_id for r in prior]))
         inputs = RunInputs(pinned.policy.policy(), pinned.table.table, pinned.policy.group_scheme, approved, paid,
-                           review_deductions=pinned.review_deductions)
+                           review_deductions=pinned.review_deductions, review_carried=pinned.review_carried)
         period = pinned.period
         if period.is_month:
             months = sorted({m for (_, m) in paid} - {str(period)})
@@ -311,6 +341,9 @@ class Pinned:
     table: WeightTableVersion
     review_deductions: dict[str, int] = field(default_factory=dict)
     """hospital -> fen smart review confirmed, as read when a clearing started (empty otherwise)."""
+    review_carried: dict[str, dict[str, int]] = field(default_factory=dict)
+    """year -> hospital -> fen of earlier cleared years' confirmed amounts this run deducts (worked out by the job
+    under the carry lock; read back from the stored totals when reproduced)."""
 
 
 def _type(period: Period) -> RunType:

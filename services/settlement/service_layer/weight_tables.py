@@ -65,7 +65,8 @@ def table_result(version: WeightTableVersion) -> dict[str, Any]:
             "input_digest": version.input_digest, "feed_sequence": version.feed_sequence,
             "base_cases": version.base_cases, "avg_all": [version.table.avg_all.numerator,
                                                           version.table.avg_all.denominator],
-            "groups": len(version.table.groups)}
+            "groups": len(version.table.groups),
+            "created_at": None if version.created_at is None else version.created_at.isoformat()}
 
 
 class WeightTables:

@@ -27,6 +27,7 @@ from services.collection.domain.fields import NODES, SETLINFO
 from ...support import free_port, shared_or_skip
 from ..doors import with_gateway
 from ..his import settlement_record
+from ..lists import details_of
 from . import his
 from .conftest import HisDoor
 
@@ -216,6 +217,25 @@ async def test_4101a_as_the_national_node_set_waits_for_its_record_then_is_group
     assert {k: out["setlinfo"][k] for k in ("gend", "brdy", "insutype")} == {
         k: record["setlinfo"][k] for k in ("gend", "brdy", "insutype")}
     assert out["payinfo"] == record["setldetail"] and out["setlinfo"]["stas_type"] == "1"
+    # No iteminfo in the list nor in the record: once the stay's fee details (2301) are in, 4103 sums them by
+    # fee category (the class amounts stay unset: details do not carry them).
+    assert out["iteminfo"] == []
+    key = his_door.key(plain["fixmedins_code"])
+    fees = await post(his_door.base, his.envelope(plain, "2301", {"feedetail": details_of(plain)}, dialect, rng),
+                      dialect, key)
+    assert fees.json()["infcode"] == 0, fees.json()["err_msg"]
+    out = (await post(his_door.base, his.query_4103(plain, s["psn_no"], s["setl_id"], dialect, rng), dialect,
+                      key)).json()["output"]
+    assert [(i["med_chrgitm"], i["amt"], i["claa_sumfee"]) for i in out["iteminfo"]] == sorted(
+        (i["med_chrgitm"], i["amt"], "") for i in plain["input"]["iteminfo"])
+    # 2302 in the HIS form revokes them all ("0000"); the answer has no fee categories again.
+    revoke = his.envelope(plain, "2302", {"data": {"mdtrt_id": s["mdtrt_id"], "feedetl_sn": "0000",
+                                                   "psn_no": s["psn_no"]}}, dialect, rng)
+    revoked = (await post(his_door.base, revoke, dialect, key)).json()
+    assert revoked["infcode"] == 0 and revoked["output"]["stay_line_count"] == 0, revoked
+    out = (await post(his_door.base, his.query_4103(plain, s["psn_no"], s["setl_id"], dialect, rng), dialect,
+                      key)).json()["output"]
+    assert out["iteminfo"] == []
 
 
 async def test_4101a_after_its_record_is_grouped_at_once_and_newborns_keep_their_age_in_days(

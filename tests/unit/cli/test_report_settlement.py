@@ -8,7 +8,7 @@ import re
 from medpay.common.v1 import common_pb2
 from medpay.settlement.v1 import settlement_pb2 as pb
 
-from services.cli.demo_settlement import SettlementDemo
+from services.cli.demo_settlement import SettlementDemo, SpecialCaseShown
 from services.cli.report_settlement import balance_chart, settlement_section, yuan
 
 
@@ -40,3 +40,21 @@ def test_the_section_shows_point_value_statements_outliers_and_the_adjustment() 
     assert "3 of 10 cases (30.0%)" in html and "-7.77 yuan" in html
     assert "No special case was approved" in html
     assert settlement_section(None) == ""
+
+
+def test_the_section_lists_each_special_case_with_its_decision_and_how_it_was_cleared() -> None:
+    clearing = pb.SettlementRun(name="regions/330700/settlementRuns/" + "b" * 32, point_value="10.000000", cases=40,
+                                case_kinds={"normal": 38, "special": 1, "high": 1})
+    shown = [SpecialCaseShown("330700L7", "H33070000001", 12_345_678, "2024-05", "high", "812.5000",
+                              "long ICU stay", "approved", "the record supports it", "special",
+                              "1234.5678"),
+             SpecialCaseShown("330700L9", "H33070000002", 99_000_00, "2024-07", "high", "400.0000", "rare",
+                              "rejected", "the outlier payment <covers> it", "high", "400.0000")]
+    demo = SettlementDemo("330700", 2024, clearing=clearing, special_cases=shown)
+    html = " ".join(settlement_section(demo).split())
+    assert "1 approved special cases were settled by their cost" in html
+    assert ("<td><code>330700L7</code></td><td>H33070000001</td><td class='num'>123,456.78</td>"
+            "<td>2024-05: high, 812.5000 points</td><td>approved: the record supports it</td>"
+            "<td>special, 1234.5678 points</td>") in html
+    assert "rejected: the outlier payment &lt;covers&gt; it" in html and "<td>high, 400.0000 points</td>" in html
+

@@ -264,3 +264,32 @@ def test_malformed_keys_stop_start_up_without_echoing_secrets(keys: str, apikeys
 def test_a_missing_key_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(GatewayConfigError, match="MEDPAY_GATEWAY_KEYS_FILE"):
         Gateway.parse(keys_file=tmp_path / "absent")
+
+
+def test_the_door_reads_api_keys_and_the_failure_status_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDPAY_GATEWAY_APIKEYS (comma-separated), MEDPAY_GATEWAY_APIKEYS_FILE (one a line) and
+    MEDPAY_GATEWAY_FAILURE_STATUS as an operator sets them, read into the door the service starts."""
+    from libs.common.config import Settings
+    from services.collection.bootstrap import door_policy, gateway_of
+
+    file = tmp_path / "apikeys"
+    file.write_text("# mounted secret\nH33070300091:key-of-the-third-hospital\n", encoding="utf-8")
+    monkeypatch.setenv("MEDPAY_GATEWAY_APIKEYS", "H33070300089:key-of-the-first-hospital,"
+                                                 "H33070300090:key-of-the-second-hospital")
+    monkeypatch.setenv("MEDPAY_GATEWAY_APIKEYS_FILE", str(file))
+    monkeypatch.delenv("MEDPAY_GATEWAY_KEYS", raising=False)
+    monkeypatch.delenv("MEDPAY_GATEWAY_KEYS_FILE", raising=False)
+    monkeypatch.delenv("MEDPAY_GATEWAY_FAILURE_STATUS", raising=False)
+    settings = Settings()
+    gateway = gateway_of(settings)
+    assert gateway.enabled and not gateway.keys and "key-of-the-first-hospital" not in repr(gateway)
+    for code, key in (("H33070300089", "key-of-the-first-hospital"), ("H33070300090", "key-of-the-second-hospital"),
+                      ("H33070300091", "key-of-the-third-hospital")):
+        assert gateway.authenticate({"apikey": key}, now=0).institution == code
+    assert door_policy(settings).failure_status == 401
+    monkeypatch.setenv("MEDPAY_GATEWAY_FAILURE_STATUS", "200")
+    assert door_policy(Settings()).failure_status == 200
+    monkeypatch.setenv("MEDPAY_GATEWAY_FAILURE_STATUS", "500")
+    with pytest.raises(ValueError, match="gateway_failure_status"):
+        Settings()

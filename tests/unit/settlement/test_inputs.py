@@ -105,6 +105,11 @@ def test_discharge_before_admission(tmp_path: Path) -> None:
     ({"hospitals": {"H1": {"deductions": "12.345"}}}, "hospitals.H1.deductions"),
     ({"special_cases": {"approved": "c1"}}, "special_cases.approved"),
     ({"rates": {"fixed": {"9": "1"}}}, "rates.fixed.9"), ({"scale": 0}, "scale"),
+    # empty or false values of the wrong type are wrong too, not the default
+    ({"special_cases": []}, "special_cases"), ({"special_cases": {"approved": ""}}, "special_cases.approved"),
+    ({"rates": []}, "rates"), ({"rates": {"fixed": []}}, "rates.fixed"), ({"levels": []}, "levels"),
+    ({"weights": {"years": [2025], "exclude": ""}}, "weights.exclude"),
+    ({"weights": {"years": [2025], "fixed": []}}, "weights.fixed"), ({"hospitals": False}, "hospitals"),
 ])
 def test_parameters_are_validated_by_name(tmp_path: Path, params: dict[str, Any], name: str) -> None:
     merged = {k: v for k, v in {**BASE, **params}.items() if v is not None}
@@ -143,3 +148,19 @@ def test_a_missing_output_directory_is_created_only_on_success(tmp_path: Path) -
     simulate(inputs, tmp_path / "new" / "out")
     assert sorted(p.name for p in (tmp_path / "new" / "out").iterdir()) == \
         ["cases.csv", "hospitals.csv", "summary.json", "weights.csv"]
+
+
+def test_an_amount_beyond_what_a_column_holds_is_an_error_of_its_line_not_a_crash(tmp_path: Path) -> None:
+    # 2**63 fen is one fen more than the largest amount: refused on its line, in the cases and in the history.
+    too_much = "92233720368547758.08"
+    error = fails(tmp_path / "c", [case("c1", "A1", "2000"), case("c2", "A1", too_much)])
+    assert (error.line, error.field_name) == (2, "total_cost") and "largest amount" in error.problem
+    error = fails(tmp_path / "h", [case("c1", "A1", "2000")], [*SMALL_HISTORY, past("A1", too_much)])
+    assert (error.line, error.field_name) == (4, "total_cost")
+    out = run(tmp_path / "ok", [case("c1", "A1", "92233720368547758.07", fund="1")], method="rate")
+    assert out["cases"]["c1"]["basis"] == "92233720368547758.07"  # the largest amount itself is taken
+
+
+def test_points_beyond_what_a_column_holds_fail_the_run_by_name(tmp_path: Path) -> None:
+    with pytest.raises(CalculationError, match="beyond the largest figure"):
+        run(tmp_path, [case("c1", "0000", "1000000")], scale="100000000000000000")

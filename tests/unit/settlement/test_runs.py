@@ -5,6 +5,7 @@ less what was advanced, and the same inputs give the same statement bytes in any
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -96,7 +97,28 @@ def test_unchanged_earlier_months_are_not_adjusted_and_a_revised_list_is() -> No
                    {"2026-01": revised})
     lines = [(s.hospital, m) for s in loud.statements for m in s.months if m.kind == "adjustment"]
     assert [h for h, _ in lines] == [old.hospital]
-    assert lines[0][1].cases_digest == cases_digest([c for c in revised if c.hospital == old.hospital])
+    assert lines[0][1].cases_digest == cases_digest([c for c in revised if c.hospital == old.hospital], GroupScheme.DRG)
+
+
+def test_a_stay_whose_settlement_record_was_revised_after_its_month_was_paid_is_adjusted() -> None:
+    """The core system revises a stay's record: the list keeps its revision, the case its money or its group
+    (the record's person regroups it). Either is an adjustment; a DIP regrouping under a DRG policy is not."""
+    january = month_cases("2026-01", 0)
+    paid = _paid_after("2026-01", january)
+    inputs = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, paid=paid)
+    old = january[7]
+    for revised_case in (replace(old, total_fen=old.total_fen * 9),
+                         replace(old, groups=((GroupScheme.DRG, "chs-drg-1.1", "B1" if old.group(GroupScheme.DRG)
+                                                                             != "B1" else "A1"),))):
+        assert revised_case.revision == old.revision
+        now = [revised_case if c is old else c for c in january]
+        outcome = advance(inputs, "2026-02", [], {"2026-01": now})
+        lines = [(s.hospital, m) for s in outcome.statements for m in s.months if m.kind == "adjustment"]
+        assert [h for h, _ in lines] == [old.hospital]
+        expected = month_advances(INPUTS, now)[old.hospital] - paid[(old.hospital, "2026-01")].amount
+        assert lines[0][1].amount == expected != 0
+    dip = [replace(c, groups=((GroupScheme.DIP, "dip-x", "K35.3|47.0100"), *c.groups)) for c in january]
+    assert not advance(inputs, "2026-02", [], {"2026-01": dip}).statements
 
 
 def test_a_hospital_whose_every_list_of_a_month_was_revoked_pays_the_advance_back() -> None:
@@ -184,3 +206,63 @@ def test_every_case_carries_the_terms_of_its_formula() -> None:
     assert kinds["2"][0] == "high" and kinds["2"][1]["k"] == "3" and kinds["2"][1]["standard_cost"] == "2000.00"
     assert kinds["3"][0] == "low" and "total_cost / standard_cost" in kinds["3"][1]["formula"]
     assert kinds["4"][0] == "by_item" and kinds["4"][1]["avg_all"] == "2666.666667"
+
+
+def test_the_next_run_deducts_what_review_confirmed_after_a_clearing_and_names_the_year() -> None:
+    """2026 was cleared; flags of it confirmed since are deducted by 2027-01's advance (an adjustment-like line of
+    the next run): a hospital with cases there and one with none; the others' statements keep their bytes."""
+    cases = month_cases("2027-01", 300)
+    plain = {s.hospital: s for s in advance(INPUTS, "2027-01", cases, {}).statements}
+    carried = {"2026": {H1: 2_500, "H33070000009": 700}, "2025": {H1: 100}}
+    outcome = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, review_carried=carried), "2027-01", cases, {})
+    by_hospital = {s.hospital: s for s in outcome.statements}
+    one = by_hospital[H1]
+    assert (one.advances, one.deductions, one.review_deductions) == (plain[H1].advances, 2_600, 2_600)
+    assert one.balance == plain[H1].balance - 2_600 and one.review_carried == (("2025", 100), ("2026", 2_500))
+    lone = by_hospital["H33070000009"]
+    assert (lone.cases, lone.advances, lone.deductions, lone.balance, lone.months) == (0, 0, 700, -700, ())
+    header = {"region": "330700", "period": "2027-01"}
+    assert b'"review_carried":{"2025":"1.00","2026":"25.00"}' in one.document(header)
+    assert by_hospital[H2].document(header) == plain[H2].document(header)
+    assert outcome.totals()["deductions"] == "33.00"
+    cleared = clearing(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, review_deductions={H1: 1_000},
+                                 review_carried={"2026": {H1: 2_500}}), month_cases("2027-02", 400))
+    mine = next(s for s in cleared.statements if s.hospital == H1)  # a clearing carries too, besides its own year
+    assert (mine.review_deductions, mine.review_carried) == (3_500, (("2026", 2_500),))
+
+
+def test_what_is_carried_is_what_review_confirmed_less_what_any_run_deducted_never_less_than_nothing() -> None:
+    from services.settlement.service_layer import review
+
+    clearing_2026 = ("2026", True, {review.PARAMETER: {H1: "10.00", H2: "5.00"}})
+    january = ("2027-01", False, {review.CARRIED: review.by_year_text({"2026": {H1: 300}})})
+    advance_2026 = ("2026-03", False, {})  # a month of the year deducts nothing of it
+    done = review.deducted([clearing_2026, advance_2026, january])
+    assert done == {"2026": {H1: 1_300, H2: 500}}
+    confirmed = {"2026": {H1: 1_300, H2: 900, H3: 50}, "2025": {H1: 40}}
+    assert review.to_carry(confirmed, done) == {"2025": {H1: 40}, "2026": {H2: 400, H3: 50}}
+    assert review.to_carry({"2026": {H1: 1_000}}, done) == {}  # read before another run carried more: nothing back
+    totals = {review.PARAMETER: {H1: "1.00"}, review.CARRIED: {"2025": {H1: "2.00", H2: "0.50"}}}
+    assert review.review_fen(totals) == {H1: 300, H2: 50}
+
+
+def test_runs_do_not_hold_approved_special_cases_to_a_cap_of_their_own_cases() -> None:
+    """The bureau approves within the cap of the year's cases (service_layer/special_cases.py); a month of 40
+    cases has a cap of floor(0.05 x 40) = 2 of its own, and its advance (or an adjustment recomputing it) must
+    not fail because three of the year's approvals fell in it; nor may a clearing whose year lost lists after
+    the approvals (here: a year of the 40 only)."""
+    january = month_cases("2026-01", 0)
+    approved = frozenset(c.list_id for c in january[:3])
+    inputs = RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved)
+    outcome = advance(inputs, "2026-01", january, {})
+    kinds = {c.list_id: c.kind.label for c in outcome.cases}
+    assert [kinds[i] for i in sorted(approved)] == ["special"] * 3
+    paid = {(s.hospital, m.month): Paid(m.amount, m.cases_digest) for s in outcome.statements for m in s.months}
+    revised = [case(0, january[0].hospital, "2026-01", january[0].total_fen + 100, revision=2,
+                    group=january[0].group(GroupScheme.DRG), level=january[0].hospital_level), *january[1:]]
+    later = advance(RunInputs(POLICY, WEIGHTS, GroupScheme.DRG, approved=approved, paid=paid), "2026-02",
+                    month_cases("2026-02", 100), {"2026-01": revised})
+    assert any(m.kind == "adjustment" for s in later.statements for m in s.months)
+    year = [*january, *(c for m in range(2, 13) for c in month_cases(f"2026-{m:02d}", 100 * m))]
+    assert sum(c.kind.label == "special" for c in clearing(inputs, year).cases) == 3
+    assert sum(c.kind.label == "special" for c in clearing(inputs, january).cases) == 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DIAGNOSTIC_PREFIXES = ("87.", "88.", "89.", "90.", "91.")
 """ICD-9-CM3 chapters 87-91 (diagnostic radiology, other diagnostic procedures, interviews and evaluations,
@@ -54,9 +55,9 @@ class DipCase:
     px: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CaseKey:
-    """What DIP sees of a case with a principal diagnosis.
+class CaseKey(NamedTuple):
+    """What DIP sees of a case with a principal diagnosis (immutable: a named tuple, which is built several times
+    faster than a frozen dataclass, and one is built per case when building and when grouping).
 
     ``procedures`` is ``P``: the non-diagnostic procedures, without duplicates, in byte order (Python orders
     ``str`` by code point, which is the byte order of their UTF-8 form). ``key`` is ``dx4 + "|" + "+".join(P)``.

@@ -38,6 +38,22 @@ def test_cases_are_read_in_order_with_their_ids_and_costs() -> None:
         (1, "a", ("K35.300",), ("47.0100",), "1.00"), (3, 7, (), (), None), (4, "c", ("I10",), (), None)]
 
 
+def test_the_typed_reading_reads_what_the_checking_reading_reads() -> None:
+    """Well-formed lines are decoded in one typed call; lines it does not take (a missing case_id, codes that are
+    not strings) take the checking path. Both read codes as written, untrimmed, empties kept for the domain."""
+    texts = ('{"case_id": "a", "dx": [" K35.300 ", ""], "px": ["47.0100", "47.0100", ""], "total_cost": "10.50",'
+             ' "dscg_date": "2025-01-02", "extra": {"nested": [1, 2]}}',
+             '{"case_id": 9, "dx": null, "px": null, "total_cost": 12}',
+             '{"case_id": "b", "dx": ["I10"], "total_cost": 3.25}',
+             '{"case_id": "c", "dx": ["I10"], "px": [], "total_cost": " 4.00 "}')
+    got = list(read_history(lines(*texts), "h.jsonl"))
+    assert got == [(case([" K35.300 ", ""], "47.0100", "47.0100", ""), Decimal("10.50")),
+                   (case([]), Decimal(12)), (case(["I10"]), Decimal("3.25")), (case(["I10"]), Decimal(4))]
+    assert [c.cost for c in read_cases(lines(*texts), "c.jsonl")] == ["10.50", 12, 3.25, " 4.00 "]
+    with pytest.raises(DipFileError, match=r"h\.jsonl:2: case_id is required"):
+        list(read_history(lines(texts[0], '{"case_id": null, "dx": ["I10"], "total_cost": "1.00"}'), "h.jsonl"))
+
+
 @pytest.mark.parametrize(("line", "problem"), [
     ('{"case_id": "a", "dx": ["K35"]', "not valid JSON"),
     ('["K35"]', "a case is a JSON object"),
