@@ -10,14 +10,18 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
+from medpay.settlement.v1 import settlement_pb2 as pb
 
+from services.settlement.adapters.run_repository import StoredRun
+from services.settlement.api.mapping import settlement_run_to_proto
 from services.settlement.domain.calculation import settle
 from services.settlement.domain.collected import EMPTY_DIGEST, CollectedCase, case_table, cases_digest
 from services.settlement.domain.errors import CalculationError
 from services.settlement.domain.policies import GroupScheme
 from services.settlement.domain.policy import policy_from_json
-from services.settlement.domain.runs import Paid, RunInputs, advance, clearing, month_advances
+from services.settlement.domain.runs import Paid, RunInputs, RunType, advance, clearing, month_advances
 from services.settlement.domain.weights import GroupWeight, LevelBasis, WeightTable
+from services.settlement.run_cli import print_run
 
 POLICY = policy_from_json({
     "method": "points", "scale": 100, "weights": {"years": [2025]}, "levels": {"2": {"coefficient": "0.9"},
@@ -300,3 +304,18 @@ def test_the_rate_method_advances_due_x_share_and_clears_due_less_advances_with_
     assert normal.terms["formula"].startswith("standard = round_2(rw x rate x coefficient)")
     assert normal.standard == (180_000 if normal.terms["rate"] == "2400.00" else 135_000)
     assert normal.points is None and normal.fund_due is not None
+
+
+def test_a_rate_method_run_shows_each_levels_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """The run resource carries FORMAT's rate_L of each level its cases use (summary.json's ``rates``), and the
+    command line prints them where a point-method run prints its point value."""
+    policy = policy_from_json({"method": "rate", "weights": {"years": [2025]}, "levels": {"2": {}, "3": {}},
+                               "rates": {"fixed": {"2": "2000.00", "3": "2400.50"}}})
+    outcome = clearing(RunInputs(policy, WEIGHTS, GroupScheme.DRG), month_cases("2026-01", 0))
+    stored = StoredRun("r1", "330700", "2026", RunType.CLEARING, "p", "w", 1, "rate", len(outcome.cases),
+                       len(outcome.statements), None, None, None, 0, outcome.totals(), "d" * 64, None)
+    message = settlement_run_to_proto(None, stored)
+    assert {level: rate.fen for level, rate in message.level_rates.items()} == {"2": 200_000, "3": 240_050}
+    assert message.method == pb.PAYMENT_METHOD_RATE and not message.point_value
+    print_run(message, [])
+    assert "rates level 2 2000.00, level 3 2400.50" in capsys.readouterr().out
