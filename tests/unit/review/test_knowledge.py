@@ -49,3 +49,11 @@ def test_the_header_must_be_contracts_and_codes_unique() -> None:
         knowledge("code,name\nA,b\n")
     with pytest.raises(KnowledgeError, match="appears twice"):
         knowledge(HEADER + "A,n,drug,09,1.00,,,,,\nA,n,drug,09,1.00,,,,,\n")
+
+
+def test_the_codes_a_sex_or_an_age_may_not_be_charged_are_those_the_item_limits_say() -> None:
+    library = knowledge()
+    assert library.not_for_sex(1) == {"HPV"} and library.not_for_sex(2) == {"PSA"}
+    assert library.not_for_age(10) == {"ADULT"} and library.not_for_age(30) == {"PED"}
+    assert library.not_for_age(80) == {"PED", "ADULT"} and library.not_for_age(16) == {"PED", "ADULT"}
+    assert library.exclusive_codes == {"LIVER", "ALT", "TBIL"}

@@ -15,7 +15,7 @@ from typing import Any
 from libs.common.money import wire_fen
 from libs.national.fees import normal_time
 from services.collection.domain.case_facts import case_facts
-from services.collection.domain.dialects import normalise
+from services.collection.domain.dialects import SETLINFO_ALIASES, normalise
 from services.grouping.domain.case import Case
 
 from ...domain.review.model import Stay
@@ -66,7 +66,7 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
     body = request.get("input", request)
     if not isinstance(body, Mapping) or not isinstance(body.get("setlinfo"), Mapping):
         raise ListFormatError("no input.setlinfo object")
-    body = normalise(body)
+    body = normalise(_read_part(body))
     s = body["setlinfo"]
     hospital = _text(request.get("fixmedins_code") or s.get("fixmedins_code"))
     setl_id = _text(s.get("setl_id"))
@@ -103,6 +103,40 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
                 age_days=age_days, birth_weight_g=facts.birth_weight_g, los_days=los,
                 discharge_type=stay.discharge_way, dept=stay.dept)
     return ListReading(stay, case)
+
+
+_NODES_READ = frozenset({"setlinfo", "diseinfo", "oprninfo", "iteminfo"})
+_SETLINFO_READ = frozenset({"fixmedins_code", "setl_id", "mdtrt_id", "psn_no", "gend", "brdy", "age", "adm_time",
+                            "dscg_time", "medfee_sumamt", "dscg_way", "dscg_caty", "chfpdr_code", "nwb_age",
+                            "nwb_bir_wt"})
+"""The setlinfo values ``read_list`` and ``case_facts`` read (canonical spellings)."""
+_SETLINFO_SPELLINGS = _SETLINFO_READ | {alias for alias, name in SETLINFO_ALIASES.items() if name in _SETLINFO_READ}
+
+
+def _lower(key: str) -> str:
+    """A property name as ``dialects.normalise`` reads it."""
+    return key if key.islower() or not key.isascii() else key.lower()
+
+
+def _read_part(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a list's ``input`` that review reads: the nodes above, and of setlinfo (a hundred-odd values)
+    the fifteen above, in every spelling ``normalise`` reads as theirs. ``normalise`` of the part gives those
+    values exactly as ``normalise`` of the whole list does (it reads each property name on its own), in a
+    quarter of the time."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        name = _lower(key)
+        if name in _NODES_READ:
+            out[key] = _setlinfo_part(value) if name == "setlinfo" and isinstance(value, Mapping) else value
+    return out
+
+
+def _setlinfo_part(setlinfo: Mapping[str, Any]) -> dict[str, Any]:
+    names = "".join(setlinfo)
+    if names == names.lower():  # no name to lower-case (nearly every list): the spellings themselves
+        return {key: setlinfo[key] for key in setlinfo.keys() & _SETLINFO_SPELLINGS}
+    return {key: value for key, value in setlinfo.items()
+            if SETLINFO_ALIASES.get(_lower(key), _lower(key)) in _SETLINFO_READ}
 
 
 def _categories(items: Any) -> tuple[tuple[str, int], ...] | None:
