@@ -176,6 +176,7 @@ class SettlementRuns:
             finished = await uow.runs.of_year(region, period.year)
             _refuse_settled(finished, region, period, ctx.run.id)
             prior = [r for r in finished if r.run_type is RunType.ADVANCE]
+            await uow.special_cases.lock_year(region, period.year)  # an approval is in this run or sees it stored
             approved = await uow.special_cases.approved(region, period.year)
             pinned = replace(pinned, review_carried=await self._carry(uow, ctx.run.id, ctx.run.parameters))
             await ctx.report(len(own), message="settling", force=True)
