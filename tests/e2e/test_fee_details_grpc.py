@@ -71,6 +71,27 @@ async def test_upload_is_idempotent_and_checked_against_the_list(stubs: Any) -> 
     assert stay.fee_details[0].cnt == "1" and stay.fee_details[0].med_chrgitm_type == lines[0]["med_chrgitm_type"]
 
 
+async def test_details_before_their_list_are_checked_against_it_once_it_arrives(stubs: Any) -> None:
+    """Hospitals upload details during the stay and the list after discharge: reading the stay compares its
+    details with the list as it is now, not as it was at the last upload."""
+    fees, lists = stubs
+    request = clean(66, 1)[0]
+    hospital, lines = request["fixmedins_code"], details_of(request)
+    mdtrt = lines[0]["mdtrt_id"]
+    assert not (await fees.UploadFeeDetails(upload(hospital, lines[:-1]))).findings  # no list yet
+    await lists.UploadSettlementList(list_upload(request))
+    get = fee_pb.GetStayFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt)
+    missing = await fees.GetStayFeeDetails(get)
+    assert [f.code for f in missing.findings] == ["FD-SUM-001"]  # the last line is not there
+    period = request["input"]["setlinfo"]["setl_end_date"][:7]
+    streamed = [s async for chunk in fees.StreamFeeDetails(fee_pb.StreamFeeDetailsRequest(
+        region=hospital[1:5] + "00", settlement_periods=[date_pb2.Date(year=int(period[:4]), month=int(period[5:]))]))
+        for s in chunk.stays if (s.fixmedins_code, s.mdtrt_id) == (hospital, mdtrt)]
+    assert [[f.code for f in s.findings] for s in streamed] == [["FD-SUM-001"]]
+    assert not (await fees.UploadFeeDetails(upload(hospital, lines[-1:]))).findings
+    assert not (await fees.GetStayFeeDetails(get)).findings
+
+
 async def test_a_line_uploaded_twice_is_refused_until_revoked(stubs: Any) -> None:
     fees, _ = stubs
     request = clean(62, 1)[0]

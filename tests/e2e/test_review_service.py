@@ -161,6 +161,32 @@ async def test_check_stay_finds_a_planted_duplicate_in_milliseconds(channels: An
     assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(channels: Any, loaded: World) -> None:
+    review = channels[0]
+    planted = next(s for s in loaded.stays if "duplicate_charge" in s.planted)
+    default = DEFAULT_RULESET.read_text(encoding="utf-8")
+    off = default.replace('version = "2026.1"', 'version = "2026.1-dup-off"', 1).replace(
+        'category = "duplicate_charge"\n', 'category = "duplicate_charge"\nenabled = false\n', 1)
+    source = pb.RuleSet(source=off.encode(), source_format=pb.RULE_SET_FORMAT_TOML)
+    checked = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=source, validate_only=True))
+    assert [r.enabled for r in checked.rules if r.rule_id == "RV-DUP-01"] == [False]
+    with pytest.raises(grpc.aio.AioRpcError) as not_stored:  # validating stored nothing
+        await review.GetRuleSet(pb.GetRuleSetRequest(name="ruleSets/medpay-review/versions/2026.1-dup-off"))
+    assert not_stored.value.code() is grpc.StatusCode.NOT_FOUND
+    created = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=source))
+    await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=created.name, reason="RV-DUP-01 too noisy"))
+    try:
+        answer = await review.CheckStay(check_request(planted))
+        assert answer.rule_set == created.name
+        assert not [v for v in answer.violations if v.rule_id == "RV-DUP-01"]
+    finally:
+        await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name="ruleSets/medpay-review/versions/2026.1",
+                                                               reason="back to the default"))
+    again = await review.CheckStay(check_request(planted))
+    assert again.rule_set == "ruleSets/medpay-review/versions/2026.1"
+    assert [v.rule_version for v in again.violations if v.rule_id == "RV-DUP-01"][:1] == ["1"]
+
+
 async def _run(channels: Any) -> pb.ReviewRun:
     review, operations, _, _ = channels
     operation = await review.StartReviewRun(pb.StartReviewRunRequest(
@@ -263,10 +289,6 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
         assert error_info(refused.value)[0].reason == "INVALID_PAGE_TOKEN"
 
 
-def test_default_rule_set_is_the_packaged_file() -> None:
-    assert Path(DEFAULT_RULESET).is_file()
-
-
 @pytest.fixture(scope="module")
 async def door_to_review(runtime: Runtime, review_server: RunningServer, coding_server: RunningServer,
                          grouping_server: RunningServer) -> AsyncIterator[str]:
@@ -331,6 +353,46 @@ async def test_3101_in_the_national_door_answers_in_the_national_shape(door_to_r
     broken["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["adm_date"] = None
     refused = (await post_all(door_to_review, [broken]))[0]
     assert refused["infcode"] == -1 and "adm_date" in refused["err_msg"]
+
+
+async def test_3101_keeps_the_rules_asked_for_3102_judges_at_settlement_and_a_stay_is_the_callers(
+        door_to_review: str, loaded: World) -> None:
+    from datetime import timedelta
+
+    from .lists import post_all
+
+    planted = next(s for s in loaded.stays if "restricted_sex" in s.planted
+                   and any(ITEMS_BY_CODE.get(x["med_list_codg"]) for x in s.lines))
+    asked = iter(range(10, 99))
+
+    async def ask(change: Any = None, infno: str = "3101", trig_scen: str = "1", **data: Any) -> dict[str, Any]:
+        request = national_3101(planted, f"{planted.hospital}202611011002{next(asked):02d}{infno}", trig_scen)
+        request["infno"] = infno
+        request["input"]["data"].update(data)
+        if change:
+            change(request["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0])
+        return (await post_all(door_to_review, [request]))[0]
+
+    def rules(reply: dict[str, Any]) -> set[str]:
+        assert reply["infcode"] == 0, reply["err_msg"]
+        return {r["rule_id"] for r in reply["output"]["result"]}
+
+    assert rules(await ask(rule_ids=["RV-SEX-01"])) == {"RV-SEX-01"}
+    assert "RV-SEX-01" not in rules(await ask(rule_ids=["RV-DUP-01"]))
+    early = (planted.admitted - timedelta(days=3)).isoformat(" ")
+
+    def charged_before_admission(encounter: dict[str, Any]) -> None:
+        encounter["fsi_order_dtos"][0]["drord_begn_date"] = early
+
+    assert "RV-DQ-03" not in rules(await ask(charged_before_admission))  # before: a reminder stage, no fee dates
+    assert "RV-DQ-03" in rules(await ask(charged_before_admission, trig_scen="6"))  # a settlement scene: during
+    assert "RV-DQ-03" in rules(await ask(charged_before_admission, infno="3102"))
+
+    def elsewhere(encounter: dict[str, Any]) -> None:
+        encounter["medins_id"] = "H33079900001"
+
+    refused = await ask(elsewhere)
+    assert refused["infcode"] == -1 and "medins_id H33079900001 is not the calling institution" in refused["err_msg"]
 
 
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,

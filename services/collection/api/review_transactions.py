@@ -3,7 +3,9 @@ hospital systems describe it (``patient_dtos[].fsi_encounter_dtos[]`` with diagn
 checked by the smart-review service, and the answer is CONTRACT.md's ``output.result[]``.
 
 Each encounter named by ``curr_mdtrt_id`` (every encounter when it is empty) is checked; ``rule_ids`` keeps only
-those rules' findings. 3101 runs the rules of the stage "before" (reminders while orders are placed), or "during"
+those rules' findings. An encounter's ``medins_id`` must be the calling institution (empty means it): the door
+asks review with its own credentials, and a stay names the hospital whose earlier stays of the person review
+reads (split admissions). 3101 runs the rules of the stage "before" (reminders while orders are placed), or "during"
 when ``trig_scen`` is a settlement scene (6-9); 3102 always runs "during".
 """
 
@@ -75,7 +77,10 @@ def stay_of(hospital: str, patient: Mapping[str, Any], e: Mapping[str, Any]) -> 
     admitted = _timestamp(e.get("adm_date"))
     if admitted is None:
         return None, "adm_date must be a date-time yyyy-MM-dd HH:mm:ss"
-    stay = pb.Stay(fixmedins_code=str(e.get("medins_id") or hospital), mdtrt_id=str(e.get("mdtrt_id") or ""),
+    named = str(e.get("medins_id") or "").strip()
+    if named and named != hospital:  # the door forwards with its own credentials: the caller's stays only
+        return None, f"medins_id {named} is not the calling institution {hospital}: a hospital checks its own stays"
+    stay = pb.Stay(fixmedins_code=hospital, mdtrt_id=str(e.get("mdtrt_id") or ""),
                    psn_no=str(patient.get("patn_id") or ""), admission_time=admitted,
                    sex={"1": pb.SEX_MALE, "2": pb.SEX_FEMALE}.get(str(patient.get("gend") or ""), pb.SEX_UNSPECIFIED),
                    attending_doctor=str(e.get("dr_codg") or ""), department=str(e.get("dscg_dept_codg") or
