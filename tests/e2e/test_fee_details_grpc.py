@@ -115,6 +115,12 @@ async def test_a_line_uploaded_twice_is_refused_until_revoked(stubs: Any) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as nothing:
         await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt))
     assert nothing.value.code() is grpc.StatusCode.NOT_FOUND
+    assert nothing.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current fee details"
+    with pytest.raises(grpc.aio.AioRpcError) as no_line:
+        await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt,
+                                                                   feedetl_sn="3"))
+    assert no_line.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current line with feedetl_sn 3"
+    assert error_info(no_line.value)[0].reason == "STAY_NOT_FOUND"
 
 
 async def test_unreadable_lines_and_bad_requests_are_refused_precisely(stubs: Any) -> None:

@@ -184,6 +184,11 @@ async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(ch
                                                                reason="back to the default"))
     again = await review.CheckStay(check_request(planted))
     assert again.rule_set == "ruleSets/medpay-review/versions/2026.1"
+    whole = list((await review.ListRuleSets(pb.ListRuleSetsRequest())).rule_sets)
+    assert {created.name, again.rule_set} <= {r.name for r in whole}
+    assert [r.name for r in whole if r.state == pb.RULE_SET_STATE_ACTIVE] == [again.rule_set]  # one active
+    assert [r async for r in every_page(review.ListRuleSets, pb.ListRuleSetsRequest(page_size=1), "rule_sets")
+            ] == whole  # AIP-158: a page of one gives the same rule sets in the same order
     assert [v.rule_version for v in again.violations if v.rule_id == "RV-DUP-01"][:1] == ["1"]
 
 
