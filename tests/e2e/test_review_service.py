@@ -416,6 +416,17 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
     refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
     assert refused.returncode == 1 and "INVALID_ARGUMENT" in refused.stderr and "nope" in refused.stderr
+    items = tmp_path / "items.csv"
+    items.write_text(items_csv(), encoding="utf-8")
+    imported = await asyncio.to_thread(medpay, "review", "import-knowledge", str(items), "--version", "cli-2027",
+                                       "--effective", "2027-01-01", "--address", address, env={})
+    assert imported.returncode == 0, imported.stderr
+    count = len(items_csv().splitlines()) - 1
+    assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
+    bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
+                                  "cli-bad", "--effective", "2027-01-01", "--address", address, env={})
+    assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr and "kind 'pill'" in bad.stderr, bad.stderr
     run = await asyncio.to_thread(medpay, "review", "run", "--region", "330700", "--period", "2026",
                                   "--address", address, env={})
     assert run.returncode == 0, run.stderr
