@@ -78,7 +78,8 @@ def test_statistical_rules_run_after_only_and_ids_are_unique() -> None:
 def test_parameters_left_out_take_the_kinds_defaults() -> None:
     doc = document(params={"window_days": 10})
     rule = parse_ruleset(doc).rules[0]
-    assert rule.params["window_days"] == 10 and rule.params["exempt_principal"] == ("Z51.0", "Z51.1", "Z51.2")
+    assert rule.params["window_days"] == 10 and rule.params["exempt_principal"] == ()
+    assert rule.params["related"] == ("category", "diagnoses", "adrg", "mdc", "chapter")
 
 
 def test_rules_switched_off_out_of_force_or_of_another_stage_do_not_run() -> None:
