@@ -11,7 +11,8 @@ the project's synth injection or with the review rules: it reads the JSON files 
 - restricted_sex: a sex-limited item on a patient of the other sex (one line, several days, at the admission
   instant, an existing line recoded, the patient fields on the list itself);
 - restricted_age: an age-limited item with the age at admission just outside the limit (birthday on the admission
-  day, the day after it, or months away), the birth date and/or the stated age carrying it;
+  day, the day after it, or months away), the birth date and/or the stated age carrying it (or the stated age
+  alone changed, the birth date left as it was);
 - duplicate_charge: a line charged again with the same item, time, quantity and price (appended, adjacent, in a
   second 2301 request, spelled "2.0"/"12.5" instead of "2"/"12.50", three times);
 - excessive_quantity: a day's quantity above ``max_daily_cnt``, in one line or split over several lines of the
@@ -339,7 +340,7 @@ class Injector:
     def restricted_age(self, n: int) -> None:
         limited = [i for i in self.items.values() if i.min_age is not None or i.max_age is not None]
         births = ("birthday_on_admission", "birthday_after_admission", "months_away")
-        carriers = ("birth_and_age", "birth_only", "age_only", "fields_on_list")
+        carriers = ("birth_and_age", "birth_only", "age_only", "fields_on_list", "age_field_changed")
         for k in range(n):
             item = limited[k % len(limited)]
             birthday, carrier = births[k % len(births)], carriers[(k // len(births)) % len(carriers)]
@@ -361,8 +362,13 @@ class Injector:
             else:
                 birth = _years_before(day, age) - timedelta(days=self.rng.randint(30, 300))
             assert _age(birth, day) == age, (birth, day, age)
-            self._set_birth(stay, None if carrier == "age_only" else birth,
-                            None if carrier == "birth_only" else age)
+            if carrier == "age_field_changed":  # only the stated age says it; the birth date left as it was
+                stay._patient()["age"] = str(age)
+                if "age" in stay.info:
+                    stay.info["age"] = str(age)
+            else:
+                self._set_birth(stay, None if carrier == "age_only" else birth,
+                                None if carrier == "birth_only" else age)
             if carrier == "fields_on_list":
                 self._patient_on_list(stay)
             self.add_line(stay, item.code, self.moment(stay, self.inner_day(stay)), "1")
