@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .builders import flags, line, stay
+from .builders import ITEMS, flags, knowledge, line, stay
 
 
 def categories(s: object, category: str) -> list[str]:
@@ -162,6 +162,14 @@ def test_exclusive_pairs_hold_whichever_item_lists_them() -> None:
     s = stay(line("1", "TBIL", "2026-03-02 08:00:00", pric="6.50"), line("2", "LIVER", "2026-03-02 15:00:00",
                                                                          pric="96.00"))
     assert categories(s, "unbundled_charge")
+
+
+def test_a_partner_that_exclusive_with_names_needs_no_row_of_its_own() -> None:
+    library = knowledge(ITEMS + "PANEL,套餐,service,04,50.00,,,,1,PART9\n")
+    s = stay(line("1", "PART9", "2026-03-02 08:00:00", pric="9.00"), line("2", "PANEL", "2026-03-02 20:00:00",
+                                                                         pric="50.00"))
+    [flag] = flags(s, "unbundled_charge", library=library)
+    assert flag.amount == 900 and "PART9" in flag.evidence and "PANEL" in flag.evidence
 
 
 def test_exclusive_items_on_different_days_or_refunded_or_not_exclusive_are_fine() -> None:

@@ -48,7 +48,7 @@ class Reviewer:
         """Stay-scope rules on one stay; with ``history`` (the person's other stays at the hospital), person-scope
         rules too, reporting only on ``stay``."""
         flags: list[Flag] = []
-        view = StayView(stay, self.context.knowledge.items)
+        view = StayView(stay, self.context.knowledge.indexed_codes)
         on = stay.on
         for rule in self._rules(Scope.STAY):
             if rule.in_force(on) and rule.kind.check_stay is not None:
