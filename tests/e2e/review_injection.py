@@ -11,13 +11,18 @@ the project's synth injection or with the review rules: it reads the JSON files 
 - restricted_sex: a sex-limited item on a patient of the other sex (one line, several days, at the admission
   instant, an existing line recoded, the patient fields on the list itself);
 - restricted_age: an age-limited item with the age at admission just outside the limit (birthday on the admission
-  day, the day after it, or months away), the birth date and/or the stated age carrying it;
+  day, the day after it, or months away), the birth date and/or the stated age carrying it (or the stated age
+  alone changed, the birth date left as it was);
 - duplicate_charge: a line charged again with the same item, time, quantity and price (appended, adjacent, in a
-  second 2301 request, spelled "2.0"/"12.5" instead of "2"/"12.50", three times);
+  second 2301 request, spelled "2.0"/"12.5" instead of "2"/"12.50", three times, copied with its feedetl_sn);
 - excessive_quantity: a day's quantity above ``max_daily_cnt``, in one line or split over several lines of the
   day (whole or fractional excess, on top of the item's existing lines);
 - unbundled_charge: an item and one of its ``exclusive_with`` items on the same day, either order, at different
-  times of day (00:00:00 and 23:59:59 included), or the partner added to an item already charged.
+  times of day (00:00:00 and 23:59:59 included), the partner added to an item already charged, or a partner
+  that ``exclusive_with`` names but that has no row of its own.
+
+A share of the stays, planted and clean, have their details uploaded day by day (several 2301 requests, the
+later ones at the end of the file), and the lists are written in shuffled order.
 
 Clean traps (lists that look suspicious but are not violations by CONTRACT's words) are planted too and counted
 with the clean lists: the right sex, the age exactly at the limit (and a birthday during the stay), the same item
@@ -215,6 +220,7 @@ class Injector:
         self.used: set[str] = set()
         self.out = Injected()
         self.extra_requests: list[Json] = []
+        self.by_day: set[int] = set()  # ids of the requests uploaded day by day
         self.codes3 = self._icd_siblings(icd) if icd else {}
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
@@ -339,7 +345,7 @@ class Injector:
     def restricted_age(self, n: int) -> None:
         limited = [i for i in self.items.values() if i.min_age is not None or i.max_age is not None]
         births = ("birthday_on_admission", "birthday_after_admission", "months_away")
-        carriers = ("birth_and_age", "birth_only", "age_only", "fields_on_list")
+        carriers = ("birth_and_age", "birth_only", "age_only", "fields_on_list", "age_field_changed")
         for k in range(n):
             item = limited[k % len(limited)]
             birthday, carrier = births[k % len(births)], carriers[(k // len(births)) % len(carriers)]
@@ -361,8 +367,13 @@ class Injector:
             else:
                 birth = _years_before(day, age) - timedelta(days=self.rng.randint(30, 300))
             assert _age(birth, day) == age, (birth, day, age)
-            self._set_birth(stay, None if carrier == "age_only" else birth,
-                            None if carrier == "birth_only" else age)
+            if carrier == "age_field_changed":  # only the stated age says it; the birth date left as it was
+                stay._patient()["age"] = str(age)
+                if "age" in stay.info:
+                    stay.info["age"] = str(age)
+            else:
+                self._set_birth(stay, None if carrier == "age_only" else birth,
+                                None if carrier == "birth_only" else age)
             if carrier == "fields_on_list":
                 self._patient_on_list(stay)
             self.add_line(stay, item.code, self.moment(stay, self.inner_day(stay)), "1")
@@ -387,7 +398,7 @@ class Injector:
 
     # ---- duplicate charge -------------------------------------------------------------------------------------
     def duplicate_charge(self, n: int) -> None:
-        variants = ("appended", "adjacent", "second_request", "respelled", "three_times")
+        variants = ("appended", "adjacent", "second_request", "respelled", "three_times", "verbatim_copy")
         for k in range(n):
             stay = self.take()
             if stay is None:
@@ -397,7 +408,7 @@ class Injector:
             at = self.rng.choice(positions)
             line = dict(stay.lines[at])
             sn = 1 + max(int(str(ln["feedetl_sn"])) for ln in stay.lines if str(ln["feedetl_sn"]).isdigit())
-            copy = {**line, "feedetl_sn": str(sn)}
+            copy = {**line, "feedetl_sn": str(sn) if variant != "verbatim_copy" else line["feedetl_sn"]}
             if variant == "adjacent":
                 stay.lines.insert(at + 1, copy)
             elif variant == "second_request":
@@ -493,13 +504,17 @@ class Injector:
     # ---- unbundled charge -------------------------------------------------------------------------------------
     def unbundled_charge(self, n: int) -> None:
         variants = ("listed_first_morning", "partner_first_evening", "midnight_edges", "partner_of_existing",
-                    "file_order_reversed")
+                    "file_order_reversed", "partner_not_in_library")
+        # CONTRACT: exclusive_with lists codes; a code listed there need not have a row of its own
+        row = next(r for r in self.item_rows if not r["exclusive_with"] and r["code"] in self.items)
+        unlisted = "000501009990000"
+        row["exclusive_with"] = unlisted
         for k in range(n):
             variant = variants[k % len(variants)]
             stay = self.take()
             if stay is None:
                 return
-            a, b = self.rng.choice(self.pairs)
+            a, b = (row["code"], unlisted) if variant == "partner_not_in_library" else self.rng.choice(self.pairs)
             day = self.inner_day(stay)
             existing = [(ln, p) for ln in stay.lines for p in self.pairs if ln["med_list_codg"] in p]
             if variant == "partner_of_existing" and existing:
@@ -635,7 +650,7 @@ class Injector:
             self.rng.shuffle(lists)  # input order must not matter (a person's lists across months)
         _jsonl(out / "settlement_lists.jsonl", lists)
         _jsonl(out / "settlement_records.jsonl", self.record_lines)
-        _jsonl(out / "fee_details.jsonl", [*self.requests, *self.extra_requests])
+        _jsonl(out / "fee_details.jsonl", self._uploads())
         (out / "knowledge").mkdir(exist_ok=True)
         with (out / "knowledge" / "items.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(self.item_rows[0]))
@@ -647,6 +662,31 @@ class Injector:
                   for c in ("split_admission",)]
         truth += [{"setl_id": s, "category": "", "variant": f"trap:{v}"} for s, v in self.out.traps.items()]
         _jsonl(out / "truth.jsonl", truth)
+
+    def daily_uploads(self, share: float) -> None:
+        """A share of the planted and of the clean lists have their details uploaded day by day (one 2301 per day,
+        the later days at the end of the file), as hospital systems upload during a stay."""
+        planted = self.out.touched()
+        for stay in self.pool:
+            if stay.request and len({str(ln["fee_ocur_time"])[:10] for ln in stay.lines}) > 1 and \
+                    self.rng.random() < (share if stay.setl_id in planted else share / 4):
+                self.by_day.add(id(stay.request))
+
+    def _uploads(self) -> list[Json]:
+        first: list[Json] = []
+        later: list[Json] = []
+        for request in self.requests:
+            if id(request) not in self.by_day:
+                first.append(request)
+                continue
+            days: dict[str, list[Json]] = defaultdict(list)
+            for line in request["input"]["feedetail"]:
+                days[str(line["fee_ocur_time"])[:10]].append(line)
+            for i, (_, lines) in enumerate(sorted(days.items())):
+                part = {**request, "msgid": f"{request['msgid'][:-3]}{i:03d}", "input": {"feedetail": lines}}
+                (later if i else first).append(part)
+        self.rng.shuffle(later)
+        return [*first, *later, *self.extra_requests]
 
     def clean(self) -> set[str]:
         """Lists untouched by a violation: the pool's lists never planted (traps included)."""

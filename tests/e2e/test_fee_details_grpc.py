@@ -115,6 +115,12 @@ async def test_a_line_uploaded_twice_is_refused_until_revoked(stubs: Any) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as nothing:
         await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt))
     assert nothing.value.code() is grpc.StatusCode.NOT_FOUND
+    assert nothing.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current fee details"
+    with pytest.raises(grpc.aio.AioRpcError) as no_line:
+        await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt,
+                                                                   feedetl_sn="3"))
+    assert no_line.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current line with feedetl_sn 3"
+    assert error_info(no_line.value)[0].reason == "STAY_NOT_FOUND"
 
 
 async def test_unreadable_lines_and_bad_requests_are_refused_precisely(stubs: Any) -> None:
@@ -186,7 +192,14 @@ async def test_2301_and_2302_through_the_national_door(collection_app: App) -> N
     refused = (await post_all(base, [bad]))[0]
     assert refused["infcode"] == -1 and "FD-REQ-003" in refused["err_msg"] and "pric" in refused["err_msg"]
 
+    wrong = {**envelope, "msgid": request["msgid"][:-4] + "2398",
+             "input": {"feedetail": [{**lines[0], "feedetl_sn": "901", "det_item_fee_sumamt": "0.01"}]}}
+    warned = (await post_all(base, [wrong]))[0]
+    assert warned["infcode"] == 0, warned["err_msg"]  # stored, with its data-quality finding
+    assert [(w["code"], w["field"]) for w in warned["output"]["warnings"]] == [("FD-AMT-001", "feedetl_sn 901")]
+    assert "0.01" in warned["output"]["result"][0]["memo"] and warned["output"]["stay_line_count"] == len(lines) + 1
+
     revoke = {**request, "infno": "2302", "msgid": request["msgid"][:-4] + "2302",
               "input": {"data": {"mdtrt_id": lines[0]["mdtrt_id"], "feedetl_sn": "0000", "psn_no": ""}}}
     revoked = (await post_all(base, [revoke]))[0]
-    assert revoked["infcode"] == 0 and revoked["output"] == {"revoked_count": len(lines), "stay_line_count": 0}
+    assert revoked["infcode"] == 0 and revoked["output"] == {"revoked_count": len(lines) + 1, "stay_line_count": 0}

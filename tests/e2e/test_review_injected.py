@@ -4,7 +4,8 @@ synthetic year, then `medpay review batch` over the files. Each category: recall
 the clean lists (clean traps included) flagged with it.
 
 Before RV-SPLIT-01 version 2, split admissions related by MDC or ICD-10 chapter were all missed and so were the
-chemotherapy courses (recall 0.59)."""
+chemotherapy courses (recall 0.59); before the age rule read the stated age too, a changed record age was missed;
+before the stay rules indexed the codes exclusive_with names, a partner without a row of its own was missed."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_independently_planted_violations_are_found_and_clean_lists_left_alone(t
     injector = Injector(base, random.Random(5), ref / "codes" / "icd10_chs_2.0_diagnoses.tsv")
     for category in DETERMINISTIC:
         getattr(injector, category)(PLANTED)
+    injector.daily_uploads(0.3)
     planted = tmp_path / "planted"
     injector.write(planted)
     flags = tmp_path / "flags.jsonl"

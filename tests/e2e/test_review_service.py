@@ -184,6 +184,11 @@ async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(ch
                                                                reason="back to the default"))
     again = await review.CheckStay(check_request(planted))
     assert again.rule_set == "ruleSets/medpay-review/versions/2026.1"
+    whole = list((await review.ListRuleSets(pb.ListRuleSetsRequest())).rule_sets)
+    assert {created.name, again.rule_set} <= {r.name for r in whole}
+    assert [r.name for r in whole if r.state == pb.RULE_SET_STATE_ACTIVE] == [again.rule_set]  # one active
+    assert [r async for r in every_page(review.ListRuleSets, pb.ListRuleSetsRequest(page_size=1), "rule_sets")
+            ] == whole  # AIP-158: a page of one gives the same rule sets in the same order
     assert [v.rule_version for v in again.violations if v.rule_id == "RV-DUP-01"][:1] == ["1"]
 
 
@@ -411,6 +416,17 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
     refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
     assert refused.returncode == 1 and "INVALID_ARGUMENT" in refused.stderr and "nope" in refused.stderr
+    items = tmp_path / "items.csv"
+    items.write_text(items_csv(), encoding="utf-8")
+    imported = await asyncio.to_thread(medpay, "review", "import-knowledge", str(items), "--version", "cli-2027",
+                                       "--effective", "2027-01-01", "--address", address, env={})
+    assert imported.returncode == 0, imported.stderr
+    count = len(items_csv().splitlines()) - 1
+    assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
+    bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
+                                  "cli-bad", "--effective", "2027-01-01", "--address", address, env={})
+    assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr and "kind 'pill'" in bad.stderr, bad.stderr
     run = await asyncio.to_thread(medpay, "review", "run", "--region", "330700", "--period", "2026",
                                   "--address", address, env={})
     assert run.returncode == 0, run.stderr

@@ -123,7 +123,7 @@ class FeeDetails:
             upload_id = await repo.new_upload("2302", cmd.fixmedins_code, mdtrt, cmd.key, 0)
             revoked = await repo.revoke(upload_id, cmd.fixmedins_code, mdtrt, None if sn in ("", REVOKE_ALL) else sn)
             if revoked == 0:
-                what = "current fee details" if sn in ("", REVOKE_ALL) else f"a current line with feedetl_sn {sn}"
+                what = "current fee details" if sn in ("", REVOKE_ALL) else f"current line with feedetl_sn {sn}"
                 raise NotFound(f"{cmd.fixmedins_code} mdtrt_id {mdtrt} has no {what}", reason="STAY_NOT_FOUND",
                                metadata={"mdtrt_id": mdtrt})
             count, _, _ = await self._restate(repo, cmd.fixmedins_code, mdtrt)

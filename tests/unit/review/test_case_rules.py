@@ -159,6 +159,7 @@ def test_low_standard_admission_short_cheap_no_procedure_outpatient_condition() 
              if f.category.value == "low_standard_admission"]
     assert [f.setl_id for f in found] == ["CHEAP"]
     assert "at most 2 days and at most 0.4 x median" in found[0].evidence and found[0].amount == 150_000
+    assert "population: 42 stays of DRG ES25 in this review, median cost 5995.74" in found[0].evidence
 
 
 def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without() -> None:

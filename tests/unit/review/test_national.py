@@ -38,3 +38,9 @@ def test_the_part_read_normalises_as_the_whole_list(setlinfo: dict[str, Any]) ->
     assert "payinfo" not in part and "hi_no" not in part["setlinfo"]
     stay = read_list({"fixmedins_code": "H1", "input": body}).stay
     assert stay.setl_id == "S1" and stay.diagnoses == ("I10.x00", "E11.900") and stay.total_fen == 320000
+
+
+@pytest.mark.parametrize("age", ["16", 16, "16.0", 16.0, "16.5"])
+def test_a_stated_age_is_read_in_whole_years_as_the_national_number_4_1(age: object) -> None:
+    body = {"setlinfo": {**SETLINFO, "brdy": "", "age": age}, **NODES}
+    assert read_list({"fixmedins_code": "H1", "input": body}).stay.stated_age == 16

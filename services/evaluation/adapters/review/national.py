@@ -46,7 +46,7 @@ def record_key(line: Mapping[str, Any]) -> tuple[str, str, str]:
 def read_record(line: Mapping[str, Any]) -> Record:
     s = line.get("setlinfo") or {}
     return Record(_text(s.get("psn_no")), _text(s.get("mdtrt_id")), _int(s.get("gend")), _date(s.get("brdy")),
-                  _int(s.get("age")), wire_fen(s.get("medfee_sumamt")))
+                  _whole_years(s.get("age")), wire_fen(s.get("medfee_sumamt")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
     admitted, discharged = _time(s.get("adm_time")), _time(s.get("dscg_time"))
     sex = _int(s.get("gend"))
     birth = _date(s.get("brdy"))
-    stated = _int(s.get("age"))
+    stated = _whole_years(s.get("age"))
     total = wire_fen(s.get("medfee_sumamt")) if s.get("medfee_sumamt") not in (None, "") else None
     if record is not None:
         sex = sex if sex in (1, 2) else record.sex
@@ -166,6 +166,17 @@ def _int(value: Any) -> int | None:
         return int(str(value).strip())
     except ValueError:
         return None
+
+
+def _whole_years(value: Any) -> int | None:
+    """A stated age in whole years: the national field is number(4,1), so "67", 67 and "67.0" are 67 (a fraction
+    of a year is not a year more)."""
+    whole = _int(value)
+    if whole is not None or not isinstance(value, (str, float)):
+        return whole
+    text = str(value).strip()
+    head, dot, tail = text.partition(".")
+    return int(head) if dot and head.isdigit() and tail.isdigit() else None
 
 
 def _date(value: Any) -> date | None:

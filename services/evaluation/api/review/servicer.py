@@ -129,10 +129,11 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         parts = request.parent.split("/")
         if len(parts) != 2 or parts[0] != "knowledgeVersions":
             raise InvalidArgument.field("parent", "must be knowledgeVersions/{version}")
-        await self._knowledge.get(parts[1])
         size = page_size(request.page_size, 200, 2000)
+        after = decode_token(request.page_token)  # the request's own errors before the version's existence
+        await self._knowledge.get(parts[1])
         async with self._knowledge._new_uow() as uow:
-            rows = await uow.review.knowledge_items(parts[1], decode_token(request.page_token), size + 1)
+            rows = await uow.review.knowledge_items(parts[1], after, size + 1)
         page, more = rows[:size], len(rows) > size
         return pb.ListKnowledgeItemsResponse(
             items=[pb.KnowledgeItem(code=r.code, name=r.name, kind=r.kind, med_chrgitm_type=r.med_chrgitm_type,

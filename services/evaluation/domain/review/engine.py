@@ -65,7 +65,7 @@ class Reviewer:
         """Stay-scope rules on one stay; with ``history`` (the person's other stays at the hospital), person-scope
         rules too, reporting only on ``stay``."""
         flags: list[Flag] = []
-        view = StayView(stay, self.context.knowledge.items)
+        view = StayView(stay, self.context.knowledge.indexed_codes)
         context = self.context
         for rule, check in self._stay_checks(stay.on):
             for hit in check(view, context, rule.params):

@@ -13,7 +13,7 @@ from libs.common.money import fen_text
 from libs.national.fees import scaled_text
 
 from .knowledge import KnowledgeItem
-from .model import Category, FeeLine, Hit, LineRef
+from .model import Category, FeeLine, Hit, LineRef, Stay
 from .rules import Context, Params, RuleKind, Scope
 from .view import StayView
 
@@ -64,21 +64,35 @@ def restricted_sex(view: StayView, ctx: Context, params: Params) -> Iterator[Hit
 
 
 def restricted_age(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
+    """Age at admission from the birth date; where the age the list or record states says otherwise, the stay is
+    judged by both (the two contradict each other: either may be the true one, and each is on the record)."""
     stay = view.stay
-    age = stay.age
-    if age is None or view.codes.isdisjoint(ctx.knowledge.not_for_age(age)):
+    ages = _ages(stay)
+    if not ages or all(view.codes.isdisjoint(ctx.knowledge.not_for_age(age)) for age in ages):
         return
     for item, lines in _limited(view, ctx.knowledge.age_limited):
-        if item.allows_age(age) or sum(line.cnt for line in lines) <= 0:
+        age = next((age for age in ages if not item.allows_age(age)), None)
+        if age is None or sum(line.cnt for line in lines) <= 0:
             continue
         amount = _charged(lines)
-        basis = (f"born {stay.birth}, admitted {stay.admitted.date()}" if stay.age_years is not None and stay.birth
+        basis = (f"born {stay.birth}, admitted {stay.admitted.date()}" if age == stay.age_years and stay.birth
                  and stay.admitted else "as stated on the list")
+        if len(ages) == 2:
+            basis += (f"; the list states {stay.stated_age}" if age == stay.age_years else
+                      f"; the birth date {stay.birth} gives {stay.age_years}")
         yield Hit(stay, amount,
                   f"{_label(item)} is limited to ages {item.age_limits()} (knowledge library "
                   f"{ctx.knowledge.version}); the patient is {age} at admission ({basis}); charged "
                   f"{fen_text(amount)} yuan in {len(lines)} line(s) (feedetl_sn {_sns(lines)})",
                   tuple(LineRef(line.sn, 1, line.amount) for line in lines))
+
+
+def _ages(stay: Stay) -> tuple[int, ...]:
+    """The patient's age at admission from the birth date and, where it differs, the age stated."""
+    known, stated = stay.age_years, stay.stated_age
+    if known is None:
+        return () if stated is None else (stated,)
+    return (known,) if stated is None or stated == known else (known, stated)
 
 
 def duplicate_charge(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:

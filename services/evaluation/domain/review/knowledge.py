@@ -110,6 +110,12 @@ class KnowledgeLibrary:
         """The codes of the items in some exclusive pair."""
         return frozenset(self.exclusive)
 
+    @cached_property
+    def indexed_codes(self) -> frozenset[str]:
+        """The codes the stay rules look at item by item: the items' and the codes their ``exclusive_with`` names
+        (CONTRACT lists codes there: a partner needs no row of its own to make the pair)."""
+        return frozenset(self.items) | self.exclusive_codes
+
     def get(self, code: str) -> KnowledgeItem | None:
         return self.items.get(code)
 

@@ -38,8 +38,8 @@ class StayView:
 
     @cached_property
     def by_code(self) -> dict[str, list[FeeLine]]:
-        """The lines of the items in ``known`` (the knowledge library's), by item code, in the order sent: the
-        items that have limits are the only ones looked at item by item."""
+        """The lines of the codes in ``known`` (the knowledge library's items and the codes their exclusive pairs
+        name), by code, in the order sent: the items that have limits are the only ones looked at item by item."""
         out: dict[str, list[FeeLine]] = {}
         known = self._known
         for line in self.stay.details:
