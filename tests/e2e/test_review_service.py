@@ -399,6 +399,13 @@ async def test_3101_keeps_the_rules_asked_for_3102_judges_at_settlement_and_a_st
     refused = await ask(elsewhere)
     assert refused["infcode"] == -1 and "medins_id H33079900001 is not the calling institution" in refused["err_msg"]
 
+    def uncounted(encounter: dict[str, Any]) -> None:
+        encounter["fsi_order_dtos"][1]["cnt"] = None
+
+    unread = await ask(uncounted)
+    assert unread["infcode"] == -1 and "fsi_order_dtos[1]" in unread["err_msg"] and "cnt and pric are required" in (
+        unread["err_msg"])
+
 
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
                                                                                channels: Any, loaded: World,
