@@ -3,7 +3,9 @@
     .venv/bin/python -m benchmarks.collection [--lists 5000] [--import-lists 20000] [--import-only] [--workers N]
 
 The bulk import is measured against its floor in the same run: a plain COPY of the same file's lines into a
-JSONB table (before and after the import, averaged), and the ratio printed.
+JSONB table (before and after the import, averaged), and the ratio printed. With the server on this machine the
+CPU seconds are printed too (the COPY's backend; the import's process and the database's backends), which
+compare runs at different loads where wall times on two shared cores do not.
 
 The HTTP client is a minimal keep-alive HTTP/1.1 client on asyncio streams, so the measurement is the
 server's, not the client library's (all processes share the machine's two cores).
@@ -17,6 +19,7 @@ import os
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,22 +100,57 @@ def write_month(path: Path, lists: int) -> int:
     return path.stat().st_size
 
 
-async def plain_copy(url: str, path: Path) -> float:
-    """The floor: COPY of the same raw lines into a JSONB table (each line one value), in seconds."""
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process of this machine has used, None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_cpu(url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving the benchmark's database (the import's
+    connections and the services'), when the server runs on this machine; None else. Load-independent, unlike
+    wall time on two cores shared with other work."""
+    conn = await asyncpg.connect(url)
+    try:
+        pids = [r["pid"] for r in await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    finally:
+        await conn.close()
+    used = [process_cpu(pid) for pid in pids]
+    return None if not used or None in used else sum(u for u in used if u is not None)
+
+
+async def plain_copy(url: str, path: Path) -> tuple[float, float | None]:
+    """The floor: COPY of the same raw lines into a JSONB table (each line one value): seconds, and the
+    server's CPU seconds for it (None when the server is not on this machine)."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (doc jsonb)")
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        cpu = process_cpu(backend)
         started = time.perf_counter()
         await conn.copy_to_table("bench_raw", source=path, format="csv", delimiter="\x02", quote="\x01")
         seconds = time.perf_counter() - started
+        after = process_cpu(backend)
         await conn.execute("DROP TABLE bench_raw")
     finally:
         await conn.close()
-    return seconds
+    return seconds, after - cpu if after is not None and cpu is not None else None
 
 
-def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) -> tuple[float, Any]:
-    async def run() -> tuple[float, Any]:
+@dataclass(frozen=True)
+class Imported:
+    seconds: float
+    report: Any
+    cpu: float  # this process (the import), every thread
+    database_cpu: float | None  # the database's backends meanwhile (None: not measurable here)
+
+
+def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) -> Imported:
+    async def run() -> Imported:
         from services.collection.bootstrap import build_app
         from services.collection.service_layer.bulk_import import BulkImport
 
@@ -121,10 +159,15 @@ def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) 
                             grouping_address=env["MEDPAY_GROUPING_ADDRESS"])
         app = await build_app(Runtime(settings))
         try:
-            started = time.perf_counter()
+            database_before = await database_cpu(url)
+            started, cpu = time.perf_counter(), time.process_time()
             result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
                                       app.interface.reply).run(path, chunk=5000, workers=workers)
-            return time.perf_counter() - started, result
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            database_after = await database_cpu(url)  # before the pool's connections close with the app
+            database = (database_after - database_before
+                        if database_after is not None and database_before is not None else None)
+            return Imported(seconds, result, cpu, database)
         finally:
             await app.close()
 
@@ -167,21 +210,30 @@ def main() -> None:
                           f"{len(batch) / grpc_seconds:,.0f} lists/s ({grpc_ok:,} accepted)")]
             path = Path(tmp) / "import.jsonl"
             size = write_month(path, args.import_lists)
-            copy_before = asyncio.run(plain_copy(url, path))
-            import_seconds, imported = bulk_import(url, env, path, args.workers)
-            copy_after = asyncio.run(plain_copy(url, path))
+            (copy_before, cpu_before) = asyncio.run(plain_copy(url, path))
+            imported = bulk_import(url, env, path, args.workers)
+            (copy_after, cpu_after) = asyncio.run(plain_copy(url, path))
     floor = (copy_before + copy_after) / 2
+    result, import_seconds = imported.report, imported.seconds
     rows += [
         ("plain COPY of the same lines into a JSONB table",
          f"{floor:.2f} s ({args.import_lists / floor:,.0f} lines/s; {copy_before:.2f} s before the import, "
          f"{copy_after:.2f} s after; {size / 1e6:.0f} MB)"),
         ("bulk import (a reader parsing ahead, QC and grouping in bulk, COPY)",
-         f"{args.import_lists / import_seconds:,.0f} lists/s ({imported.accepted:,} accepted, "
-         f"{imported.rejected:,} rejected, {import_seconds:.1f} s; "
-         + ", ".join(f"{k} {v:.1f} s" for k, v in imported.seconds.items()) + ")"),
+         f"{args.import_lists / import_seconds:,.0f} lists/s ({result.accepted:,} accepted, "
+         f"{result.rejected:,} rejected, {import_seconds:.1f} s; "
+         + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + ")"),
         ("import / plain COPY", f"{import_seconds / floor:.1f}x (target 3x, ambition 2x)"),
     ]
-    report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL)", rows)
+    if cpu_before is not None and cpu_after is not None and imported.database_cpu is not None:
+        copy_cpu = (cpu_before + cpu_after) / 2
+        rows += [("CPU seconds (load-independent): COPY's server; import's process + servers",
+                  f"COPY {copy_cpu:.2f} s; import {imported.cpu:.1f} s in its process (reading, QC, rows, COPY "
+                  f"encoding) + {imported.database_cpu:.1f} s in PostgreSQL = "
+                  f"{(imported.cpu + imported.database_cpu) / copy_cpu:.1f}x the COPY's (grouping and coding "
+                  f"servers aside)")]
+    report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL; load "
+           f"{os.getloadavg()[0]:.1f})", rows)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,17 @@ def round_half_up(value: Decimal | int, places: int) -> Decimal:
     return Decimal(value).quantize(quantum(places), rounding=ROUND_HALF_UP)
 
 
+def half_up_div(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded to an integer, half up (ties away from zero), exactly: the one integer
+    form of ``round_k`` for figures kept as counts of ``10**-k`` (fen, ten-thousandths of a weight or an
+    indicator): ``round_k(n / d) == half_up_div(n * 10**k, d)``. ``denominator`` must be positive."""
+    if denominator <= 0:
+        raise ValueError("half_up_div needs a positive denominator")
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
+
+
 def parse_decimal(text: str, places: int, field: str) -> Decimal:
     """A decimal string from the wire or a file: plain digits with an optional "-" and at most ``places``
     places ("1.5", "-0.25"; no exponent, no spaces, no float). Raises ``DecimalError`` naming ``field``."""

@@ -5,8 +5,8 @@
     >>> price = Money.parse("27490.85")              # a decimal string of yuan, exactly, at most 2 places
     >>> price.fen, str(price), price.yuan
     (2749085, '27490.85', Decimal('27490.85'))
-    >>> Money.from_yuan_rounded(Decimal("1.005"))    # a computed amount rounded to the fen, half up
-    Money(fen=101)
+    >>> Money(half_up_div(2749085 * 3, 7))          # a computed amount rounded to the fen, half up (decimals)
+    Money(fen=1178179)
     >>> Money(fen=1000).allocate([1, 1, 1])          # exact split, the remainder to the first parts
     [Money(fen=334), Money(fen=333), Money(fen=333)]
     >>> sum([Money(fen=5), Money(fen=7)], Money.zero())
@@ -15,8 +15,9 @@
 Wire: ``Money.from_proto(pb)`` / ``money.to_proto()``. Files and the national interface carry yuan as decimal
 strings: ``Money.parse(text)`` / ``str(money)``. The two fast module functions ``wire_fen`` and ``fen_text`` are
 the same conversions for hot loops that keep plain ``int`` fen (quality control reads sixty amounts per list).
-Rounding is half up, away from zero on .5 (``round_k`` of the formats); ``libs.common.decimals`` has the same
-rules for non-money decimals (weights, points, ratios).
+Rounding is half up, away from zero on .5 (``round_k`` of the formats): compute exactly in integers or
+fractions and round once with ``libs.common.decimals.half_up_div`` (as settlement, the indicators and DIP do);
+``libs.common.decimals`` has the same rules for non-money decimals (weights, points, ratios).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-
-from .decimals import round_half_up
 
 if TYPE_CHECKING:
     from medpay.common.v1 import common_pb2
@@ -47,7 +46,8 @@ class MoneyError(ValueError):
 @dataclass(frozen=True, slots=True, order=True)
 class Money:
     """An exact amount of yuan as whole fen. Immutable; arithmetic with other ``Money`` and ``int`` factors is
-    exact, anything else goes through an explicit rounding (``times``, ``from_yuan_rounded``, ``allocate``)."""
+    exact; a share of an amount is ``allocate`` (exact to the fen), any other computed amount is rounded once by
+    the caller (``libs.common.decimals.half_up_div``)."""
 
     fen: int
 
@@ -77,14 +77,6 @@ class Money:
         if fen != fen.to_integral_value():
             raise MoneyError(f"{value} has more than two decimal places")
         return cls(int(fen))
-
-    @classmethod
-    def from_yuan_rounded(cls, value: Decimal | int) -> Money:
-        """A computed amount of yuan (points x point value, a share of a budget) rounded to the fen, half up:
-        ``round_2`` of the formats. ``Money.from_yuan_rounded(Decimal("-0.005")) == Money(-1)``."""
-        if isinstance(value, float):
-            raise MoneyError("money is never a float; compute in Decimal")
-        return cls(int(round_half_up(value, 2) * 100))
 
     @classmethod
     def parse(cls, text: str) -> Money:
@@ -150,12 +142,6 @@ class Money:
     def __bool__(self) -> bool:
         return self.fen != 0
 
-    def times(self, factor: Decimal | int | str) -> Money:
-        """This amount times an exact factor (a ratio, a coefficient), rounded to the fen half up."""
-        if isinstance(factor, float):
-            raise MoneyError("factors are never floats; use Decimal or a decimal string")
-        return Money(int(round_half_up(Decimal(self.fen) * Decimal(factor), 0)))
-
     def allocate(self, weights: Sequence[Decimal | int | str]) -> list[Money]:
         """Split this amount into parts proportional to ``weights`` that add up to it exactly.
 
@@ -178,12 +164,6 @@ class Money:
             parts[index] += 1
         sign = -1 if self.fen < 0 else 1
         return [Money(sign * p) for p in parts]
-
-    def split(self, parts: int) -> list[Money]:
-        """``parts`` equal shares adding up to this amount exactly (the first ones a fen larger)."""
-        if parts < 1:
-            raise MoneyError("split needs at least one part")
-        return self.allocate([1] * parts)
 
 
 _ZERO = Money(0)

@@ -30,11 +30,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .auth.roles import AccessTable, Role, merge_tables
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
     from .grpc.server import ServiceSpec
     from .runtime import Runtime
 
@@ -45,10 +47,23 @@ DECLARATION_MODULE = "declaration"
 @dataclass(frozen=True)
 class Schema:
     """A PostgreSQL schema a service owns, with its own linear Alembic history in ``migrations``
-    (a folder with ``env.py`` calling ``libs.common.db.migrate.run_env`` and ``versions/``)."""
+    (a folder with ``env.py`` calling ``libs.common.db.migrate.run_env`` and ``versions/``), and ``tables``:
+    where the code declares the schema's SQLAlchemy tables, ``"module:attribute"`` naming its ``MetaData`` (or a
+    function returning it, when the tables are spread over modules). The tests hold the two to each other:
+    Alembic's autogenerate, run against the migrated schema, must find nothing to change."""
 
     name: str
     migrations: Path
+    tables: str = ""
+
+    def metadata(self) -> MetaData:
+        """The schema's tables as the code declares them (imports the service's table modules: not for
+        ``--help`` paths)."""
+        if not self.tables:
+            raise LookupError(f"schema {self.name} declares no tables (Schema.tables)")
+        module, _, attribute = self.tables.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        return cast("MetaData", found() if callable(found) else found)
 
 
 @dataclass(frozen=True)

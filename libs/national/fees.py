@@ -49,11 +49,11 @@ Scalar = str | int | float | None
 
 
 class RawDetail(msgspec.Struct, gc=False):
-    """The fields of a 2301 ``feedetail`` entry that are read (others are skipped), as sent."""
+    """The fields of a 2301 ``feedetail`` entry that are read (others, ``psn_no`` among them, are skipped: each
+    string decoded costs, half a million times in a synthetic year), as sent."""
 
     feedetl_sn: Scalar = None
     mdtrt_id: Scalar = None
-    psn_no: Scalar = None
     fee_ocur_time: Scalar = None
     med_list_codg: Scalar = None
     med_chrgitm_type: Scalar = None

@@ -261,8 +261,8 @@ async def review_year(evaluation: str, region: str, year: int, *, truths: list[d
     takes effect later), and the workflow on its flags; the clearing then reads the confirmed amounts itself."""
     out = YearReview()
     source = DEFAULT_RULESET.read_text(encoding="utf-8")
-    source = re.sub(r'(?m)^version = "[^"]*"', f'version = "{year}.1"', source, count=1)
-    source = re.sub(r'(?m)^effective_from = "[^"]*"', f'effective_from = "{year}-01-01"', source, count=1)
+    source = re.sub(r'(?m)^version = "[^"]*"', f'version = "{year}.1"\neffective_from = "{year}-01-01"', source,
+                    count=1)  # the packaged rules as a set in force from the year
     async with open_as(evaluation, "operator", "") as channel, \
             open_as(evaluation, "reviewer", "reviewer-wang") as first, \
             open_as(evaluation, "reviewer", "reviewer-li") as second:

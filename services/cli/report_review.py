@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .report_settlement import yuan
+
 
 @dataclass(frozen=True)
 class RuleFigures:
@@ -63,10 +65,6 @@ class ReviewResults:
     @property
     def flag_count(self) -> int:
         return sum(self.by_category.values())
-
-
-def yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}"
 
 
 def review_kpis(r: ReviewResults) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ SERVICE = ServiceDeclaration(
     name="coding",
     summary="code-standard management: the national coding standards, validation and mapping",
     spec=_spec,
-    schemas=(Schema("coding", HERE / "adapters" / "migrations"),),
+    schemas=(Schema("coding", HERE / "adapters" / "migrations", tables="services.coding.adapters.tables:metadata"),),
     k8s_name="medpay-coding",
     access=ACCESS,
 )

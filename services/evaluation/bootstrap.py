@@ -117,9 +117,13 @@ async def build_review(runtime: Runtime) -> ReviewApp:
     s = runtime.settings
     engine = runtime.engine(pool_size=10)
     sessions = session_factory(engine)
+    reads = session_factory(engine, autocommit=True)
 
     def new_uow() -> ReviewUnitOfWork:
         return ReviewUnitOfWork(sessions)
+
+    def read_uow() -> ReviewUnitOfWork:  # a single SELECT: no transaction around it (CheckStay's history)
+        return ReviewUnitOfWork(reads)
 
     codes = _code_tables(runtime)
     knowledge, rulesets = Knowledge(new_uow), RuleSets(new_uow)
@@ -128,8 +132,9 @@ async def build_review(runtime: Runtime) -> ReviewApp:
     reviews = ReviewRuns(new_uow, rulesets, knowledge, collection, codes=codes, projection=projection)
     runs = Runs(engine, review_tables.run, [JobKind(JOB_KIND, reviews.job, response=review_run_response)],
                 domain="review.medpay")
-    return ReviewApp(engine, new_uow, knowledge, rulesets, Checker(new_uow, rulesets, knowledge, codes), reviews,
-                     runs, Flags(new_uow), ReviewQueries(new_uow), projection, collection)
+    checker = Checker(new_uow, rulesets, knowledge, codes, read_uow)
+    return ReviewApp(engine, new_uow, knowledge, rulesets, checker, reviews, runs, Flags(new_uow),
+                     ReviewQueries(new_uow), projection, collection)
 
 
 def _code_tables(runtime: Runtime) -> tuple[frozenset[str], frozenset[str]] | None:

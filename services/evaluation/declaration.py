@@ -50,8 +50,10 @@ SERVICE = ServiceDeclaration(
     summary="performance evaluation (indicators, scorecards, reports) and smart review (rule sets, CheckStay, "
             "review runs, flags)",
     spec=_spec,
-    schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations"),
-             Schema("review", HERE / "adapters" / "review" / "migrations")),
+    schemas=(Schema("evaluation", HERE / "adapters" / "indicators" / "migrations",
+                    tables="services.evaluation.adapters.indicators.tables:metadata"),
+             Schema("review", HERE / "adapters" / "review" / "migrations",
+                    tables="services.evaluation.adapters.review.tables:metadata")),
     depends_on=("coding", "collection", "settlement"),
     k8s_name="medpay-evaluation",
     access=ACCESS,

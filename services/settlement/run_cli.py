@@ -189,13 +189,24 @@ async def _statements(stub: pb_grpc.SettlementServiceAsyncStub, run: str) -> Any
         yield statement
 
 
+def _paid_by(run: pb.SettlementRun) -> str:
+    """What the run paid by: the point value (point method) or each level's rate (rate method)."""
+    if run.level_rates:
+        return "rates " + ", ".join(f"level {level} {Money.from_proto(rate)}"
+                                    for level, rate in sorted(run.level_rates.items()))
+    return f"point value {run.point_value or '-'}"
+
+
 def print_run(run: pb.SettlementRun, statements: list[pb.HospitalStatement]) -> None:
     kind = "advance" if run.run_type == pb.SETTLEMENT_RUN_TYPE_ADVANCE else "clearing"
-    out = Console()
-    table = Table(title=f"{run.name} ({kind}): {run.cases:,} cases, point value {run.point_value or '-'}")
+    # Piped or redirected, the table takes the width it needs (rich would squeeze it into 80 columns and cut
+    # codes and amounts short with an ellipsis); on a narrow terminal a cell folds rather than loses digits.
+    out = Console() if sys.stdout.isatty() else Console(width=1_000)
+    print(f"{run.name} ({kind}): {run.cases:,} cases, {_paid_by(run)}")  # one line, however wide the table
+    table = Table()
     for column in ("hospital", "cases", "points", "CMI", "gross", "advances", "adjustments", "deductions",
                    "balance"):
-        table.add_column(column, justify="left" if column == "hospital" else "right")
+        table.add_column(column, justify="left" if column == "hospital" else "right", overflow="fold")
     for s in statements:
         table.add_row(s.fixmedins_code, f"{s.cases:,}", s.points or "-", s.cmi, str(Money.from_proto(s.gross)),
                       str(Money.from_proto(s.advances)), str(Money.from_proto(s.adjustments)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import random
 
+from libs.common.money import Money
+
 from .catalogue import DrgRecipe
 from .mix import COST_HINTS, TAIL_COSTS
 from .params import SynthParams
@@ -88,10 +90,8 @@ def split_fees(total: int, kind: str, tcm: bool, rng: random.Random) -> list[Fee
     noise = rng.random
     categories, shares = _TCM_SHARES[kind] if tcm else _PRESENT[kind]
     weights = [s * (0.55 + 0.9 * noise()) for s in shares]  # each share varies by -45% .. +45%
-    scale = total / sum(weights)
-    amounts = [int(w * scale) for w in weights]
-    largest = amounts.index(max(amounts))
-    amounts[largest] += total - sum(amounts)  # the rounding remainder: the sum is exact to the fen
+    # Exact to the fen: each category its share rounded down, the fen left over by largest remainder.
+    amounts = [part.fen for part in Money(total).allocate([round(w * 1_000_000) for w in weights])]
     items: list[FeeItem] = []
     for category, amount in zip(categories, amounts, strict=True):
         if amount <= 0:

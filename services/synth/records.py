@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.common.money import fen_text
+
 from .draw import Discharge, RecordEvent
 from .payment import fund_parts
 from .people import age_years
 
-_ZERO = "0.00"
-
-
-def fen_text(fen: int) -> str:
-    """Non-negative fen as decimal yuan; most of a record's two dozen amounts are zero, so zero is quickest."""
-    return "%d.%02d" % divmod(fen, 100) if fen else _ZERO  # noqa: UP031 - the fastest formatting here
 # 人员类别 (psn_type) as the prefecture's core system codes it: employees in service / retired, residents.
 _PSN_TYPE = {("310", False): "1101", ("310", True): "1102", ("390", False): "1501", ("390", True): "1501"}
 _CERT_KINDS = ("03", "03", "01", "02")  # 就诊凭证: social security card, e-voucher (医保电子凭证), ID card
+_ZERO = fen_text(0)
 
 
 def record_line(d: Discharge, event: RecordEvent) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from libs.common.auth.pki import init_auth_dir
 from libs.common.auth.roles import Role
 from libs.common.auth.tokens import issue_token, load_signing_key
 from libs.common.grpc.client import CallerAuth, open_channel
+from libs.common.registry import services
 
 
 def make_auth_dir(out: Path) -> Path:
-    init_auth_dir(out, [])
+    init_auth_dir(out, services().names())
     return out
 
 

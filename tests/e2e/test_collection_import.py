@@ -12,6 +12,8 @@ import orjson
 import pytest
 
 from libs.common.runtime import Runtime
+from services.collection.adapters import staging
+from services.collection.service_layer import bulk_import
 from services.collection.service_layer.bulk_import import BulkImport
 from services.collection.service_layer.regroup import regroup
 from services.grouping.bootstrap import build_registry
@@ -473,3 +475,31 @@ async def test_an_imported_list_is_stored_as_the_door_stores_it(collection_app: 
         assert "revision 2" in first
     finally:
         await conn.close()
+
+
+async def test_a_key_the_door_takes_while_a_chunk_is_written_is_skipped_when_it_is_written_again(
+        collection_app: App, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are written once, complete, after the lists: a key taken at the door between the chunk's look at
+    its keys and their COPY loses the chunk's transaction, and the chunk written again skips it."""
+    _, base, app = collection_app
+    clean = own_ids([r for r, t in fresh(seed=62, cases=40) if not t["faults"]][:6], "RACE")
+    at_door = (await post_all(base, [clean[2]]))[0]
+    assert at_door["infcode"] == 0
+    writes: list[int] = []
+    free = staging._CLAIM
+
+    async def racing(session: Any, rows: Any, waves: int) -> Any:
+        writes.append(len(rows))
+        # The first write sees every key free, as if the door's upload had come in just after it looked.
+        staging._CLAIM = "UPDATE stage SET claimed = true" if len(writes) == 1 else free
+        return await staging.write_staged(session, rows, waves)
+
+    monkeypatch.setattr(bulk_import, "write_staged", racing)
+    try:
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+            write(tmp_path / "race.jsonl", [(r, {}) for r in clean]))
+    finally:
+        staging._CLAIM = free
+    assert writes == [6, 6] and (report.accepted, report.skipped) == (5, 1)
+    assert await count_lists(database_url, clean) == (6, 6)  # the door's list was not stored a second time
+    assert (await post_all(base, [clean[2]]))[0] == at_door  # and its key still answers the door's response

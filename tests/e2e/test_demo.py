@@ -102,6 +102,9 @@ def test_the_demo_reviews_the_month_it_posted(demo_run: tuple[subprocess.Complet
     assert int(review.group(1)) == accepted and int(review.group(2)) > 0 and review.group(3) != "0.00"
     page = " ".join((out_dir / "report.html").read_text(encoding="utf-8").split())
     assert f"{accepted} lists ({accepted} with details)" in page and "all its own" in page
+    examples = re.findall(r"<li><b>(\w+)</b> · (RV-[\w-]+) v\w+ · (H\d{11}) .*? yuan at stake<br>"
+                          r"<span class='evidence'>([^<]+)</span></li>", page)
+    assert len(examples) == 3 and len({category for category, *_ in examples}) == 3, examples  # three, with evidence
 
 
 def test_the_demo_report_renders_with_its_sections_and_charts(

@@ -71,6 +71,27 @@ async def test_upload_is_idempotent_and_checked_against_the_list(stubs: Any) -> 
     assert stay.fee_details[0].cnt == "1" and stay.fee_details[0].med_chrgitm_type == lines[0]["med_chrgitm_type"]
 
 
+async def test_details_before_their_list_are_checked_against_it_once_it_arrives(stubs: Any) -> None:
+    """Hospitals upload details during the stay and the list after discharge: reading the stay compares its
+    details with the list as it is now, not as it was at the last upload."""
+    fees, lists = stubs
+    request = clean(66, 1)[0]
+    hospital, lines = request["fixmedins_code"], details_of(request)
+    mdtrt = lines[0]["mdtrt_id"]
+    assert not (await fees.UploadFeeDetails(upload(hospital, lines[:-1]))).findings  # no list yet
+    await lists.UploadSettlementList(list_upload(request))
+    get = fee_pb.GetStayFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt)
+    missing = await fees.GetStayFeeDetails(get)
+    assert [f.code for f in missing.findings] == ["FD-SUM-001"]  # the last line is not there
+    period = request["input"]["setlinfo"]["setl_end_date"][:7]
+    streamed = [s async for chunk in fees.StreamFeeDetails(fee_pb.StreamFeeDetailsRequest(
+        region=hospital[1:5] + "00", settlement_periods=[date_pb2.Date(year=int(period[:4]), month=int(period[5:]))]))
+        for s in chunk.stays if (s.fixmedins_code, s.mdtrt_id) == (hospital, mdtrt)]
+    assert [[f.code for f in s.findings] for s in streamed] == [["FD-SUM-001"]]
+    assert not (await fees.UploadFeeDetails(upload(hospital, lines[-1:]))).findings
+    assert not (await fees.GetStayFeeDetails(get)).findings
+
+
 async def test_a_line_uploaded_twice_is_refused_until_revoked(stubs: Any) -> None:
     fees, _ = stubs
     request = clean(62, 1)[0]
@@ -94,6 +115,12 @@ async def test_a_line_uploaded_twice_is_refused_until_revoked(stubs: Any) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as nothing:
         await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt))
     assert nothing.value.code() is grpc.StatusCode.NOT_FOUND
+    assert nothing.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current fee details"
+    with pytest.raises(grpc.aio.AioRpcError) as no_line:
+        await fees.RevokeFeeDetails(fee_pb.RevokeFeeDetailsRequest(fixmedins_code=hospital, mdtrt_id=mdtrt,
+                                                                   feedetl_sn="3"))
+    assert no_line.value.details() == f"{hospital} mdtrt_id {mdtrt} has no current line with feedetl_sn 3"
+    assert error_info(no_line.value)[0].reason == "STAY_NOT_FOUND"
 
 
 async def test_unreadable_lines_and_bad_requests_are_refused_precisely(stubs: Any) -> None:
@@ -165,7 +192,14 @@ async def test_2301_and_2302_through_the_national_door(collection_app: App) -> N
     refused = (await post_all(base, [bad]))[0]
     assert refused["infcode"] == -1 and "FD-REQ-003" in refused["err_msg"] and "pric" in refused["err_msg"]
 
+    wrong = {**envelope, "msgid": request["msgid"][:-4] + "2398",
+             "input": {"feedetail": [{**lines[0], "feedetl_sn": "901", "det_item_fee_sumamt": "0.01"}]}}
+    warned = (await post_all(base, [wrong]))[0]
+    assert warned["infcode"] == 0, warned["err_msg"]  # stored, with its data-quality finding
+    assert [(w["code"], w["field"]) for w in warned["output"]["warnings"]] == [("FD-AMT-001", "feedetl_sn 901")]
+    assert "0.01" in warned["output"]["result"][0]["memo"] and warned["output"]["stay_line_count"] == len(lines) + 1
+
     revoke = {**request, "infno": "2302", "msgid": request["msgid"][:-4] + "2302",
               "input": {"data": {"mdtrt_id": lines[0]["mdtrt_id"], "feedetl_sn": "0000", "psn_no": ""}}}
     revoked = (await post_all(base, [revoke]))[0]
-    assert revoked["infcode"] == 0 and revoked["output"] == {"revoked_count": len(lines), "stay_line_count": 0}
+    assert revoked["infcode"] == 0 and revoked["output"] == {"revoked_count": len(lines) + 1, "stay_line_count": 0}

@@ -161,6 +161,37 @@ async def test_check_stay_finds_a_planted_duplicate_in_milliseconds(channels: An
     assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(channels: Any, loaded: World) -> None:
+    review = channels[0]
+    planted = next(s for s in loaded.stays if "duplicate_charge" in s.planted)
+    default = DEFAULT_RULESET.read_text(encoding="utf-8")
+    off = default.replace('version = "2026.1"', 'version = "2026.1-dup-off"', 1).replace(
+        'category = "duplicate_charge"\n', 'category = "duplicate_charge"\nenabled = false\n', 1)
+    source = pb.RuleSet(source=off.encode(), source_format=pb.RULE_SET_FORMAT_TOML)
+    checked = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=source, validate_only=True))
+    assert [r.enabled for r in checked.rules if r.rule_id == "RV-DUP-01"] == [False]
+    with pytest.raises(grpc.aio.AioRpcError) as not_stored:  # validating stored nothing
+        await review.GetRuleSet(pb.GetRuleSetRequest(name="ruleSets/medpay-review/versions/2026.1-dup-off"))
+    assert not_stored.value.code() is grpc.StatusCode.NOT_FOUND
+    created = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=source))
+    await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=created.name, reason="RV-DUP-01 too noisy"))
+    try:
+        answer = await review.CheckStay(check_request(planted))
+        assert answer.rule_set == created.name
+        assert not [v for v in answer.violations if v.rule_id == "RV-DUP-01"]
+    finally:
+        await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name="ruleSets/medpay-review/versions/2026.1",
+                                                               reason="back to the default"))
+    again = await review.CheckStay(check_request(planted))
+    assert again.rule_set == "ruleSets/medpay-review/versions/2026.1"
+    whole = list((await review.ListRuleSets(pb.ListRuleSetsRequest())).rule_sets)
+    assert {created.name, again.rule_set} <= {r.name for r in whole}
+    assert [r.name for r in whole if r.state == pb.RULE_SET_STATE_ACTIVE] == [again.rule_set]  # one active
+    assert [r async for r in every_page(review.ListRuleSets, pb.ListRuleSetsRequest(page_size=1), "rule_sets")
+            ] == whole  # AIP-158: a page of one gives the same rule sets in the same order
+    assert [v.rule_version for v in again.violations if v.rule_id == "RV-DUP-01"][:1] == ["1"]
+
+
 async def _run(channels: Any) -> pb.ReviewRun:
     review, operations, _, _ = channels
     operation = await review.StartReviewRun(pb.StartReviewRunRequest(
@@ -248,7 +279,7 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
     assert dup.lists_reviewed == len(loaded.stays) and float(dup.activity) > 0
     by_cmi = {s.rule_id: s for s in statistics.statistics if s.rule_id in ("RV-UPC-03", "RV-UPC-04")}
     assert [(r, s.rule_version, s.lists_reviewed) for r, s in sorted(by_cmi.items())] == [
-        ("RV-UPC-03", "1", len(loaded.stays)), ("RV-UPC-04", "1", len(loaded.stays))]  # ran in the review run
+        ("RV-UPC-03", "2", len(loaded.stays)), ("RV-UPC-04", "1", len(loaded.stays))]  # ran in the review run
     # Both Lists page (AIP-158): one row a page gives the same rows; a forged token is INVALID_PAGE_TOKEN.
     assert len(statistics.statistics) > 1 and not statistics.next_page_token
     paged = [s async for s in every_page(review.ListRuleStatistics, pb.ListRuleStatisticsRequest(
@@ -261,10 +292,6 @@ async def test_the_workflow_to_a_deduction_and_what_a_hospital_may_see(channels:
             await forged
         assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert error_info(refused.value)[0].reason == "INVALID_PAGE_TOKEN"
-
-
-def test_default_rule_set_is_the_packaged_file() -> None:
-    assert Path(DEFAULT_RULESET).is_file()
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +360,53 @@ async def test_3101_in_the_national_door_answers_in_the_national_shape(door_to_r
     assert refused["infcode"] == -1 and "adm_date" in refused["err_msg"]
 
 
+async def test_3101_keeps_the_rules_asked_for_3102_judges_at_settlement_and_a_stay_is_the_callers(
+        door_to_review: str, loaded: World) -> None:
+    from datetime import timedelta
+
+    from .lists import post_all
+
+    planted = next(s for s in loaded.stays if "restricted_sex" in s.planted
+                   and any(ITEMS_BY_CODE.get(x["med_list_codg"]) for x in s.lines))
+    asked = iter(range(10, 99))
+
+    async def ask(change: Any = None, infno: str = "3101", trig_scen: str = "1", **data: Any) -> dict[str, Any]:
+        request = national_3101(planted, f"{planted.hospital}202611011002{next(asked):02d}{infno}", trig_scen)
+        request["infno"] = infno
+        request["input"]["data"].update(data)
+        if change:
+            change(request["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0])
+        return (await post_all(door_to_review, [request]))[0]
+
+    def rules(reply: dict[str, Any]) -> set[str]:
+        assert reply["infcode"] == 0, reply["err_msg"]
+        return {r["rule_id"] for r in reply["output"]["result"]}
+
+    assert rules(await ask(rule_ids=["RV-SEX-01"])) == {"RV-SEX-01"}
+    assert "RV-SEX-01" not in rules(await ask(rule_ids=["RV-DUP-01"]))
+    early = (planted.admitted - timedelta(days=3)).isoformat(" ")
+
+    def charged_before_admission(encounter: dict[str, Any]) -> None:
+        encounter["fsi_order_dtos"][0]["drord_begn_date"] = early
+
+    assert "RV-DQ-03" not in rules(await ask(charged_before_admission))  # before: a reminder stage, no fee dates
+    assert "RV-DQ-03" in rules(await ask(charged_before_admission, trig_scen="6"))  # a settlement scene: during
+    assert "RV-DQ-03" in rules(await ask(charged_before_admission, infno="3102"))
+
+    def elsewhere(encounter: dict[str, Any]) -> None:
+        encounter["medins_id"] = "H33079900001"
+
+    refused = await ask(elsewhere)
+    assert refused["infcode"] == -1 and "medins_id H33079900001 is not the calling institution" in refused["err_msg"]
+
+    def uncounted(encounter: dict[str, Any]) -> None:
+        encounter["fsi_order_dtos"][1]["cnt"] = None
+
+    unread = await ask(uncounted)
+    assert unread["infcode"] == -1 and "fsi_order_dtos[1]" in unread["err_msg"] and "cnt and pric are required" in (
+        unread["err_msg"])
+
+
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
                                                                                channels: Any, loaded: World,
                                                                                tmp_path: Path) -> None:
@@ -349,6 +423,17 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     broken.write_text('id = "x"\nversion = "1"\n[[rules]]\nid = "A"\nkind = "nope"\n', encoding="utf-8")
     refused = await asyncio.to_thread(medpay, "review", "load-rules", str(broken), "--address", address, env={})
     assert refused.returncode == 1 and "INVALID_ARGUMENT" in refused.stderr and "nope" in refused.stderr
+    items = tmp_path / "items.csv"
+    items.write_text(items_csv(), encoding="utf-8")
+    imported = await asyncio.to_thread(medpay, "review", "import-knowledge", str(items), "--version", "cli-2027",
+                                       "--effective", "2027-01-01", "--address", address, env={})
+    assert imported.returncode == 0, imported.stderr
+    count = len(items_csv().splitlines()) - 1
+    assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
+    bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
+                                  "cli-bad", "--effective", "2027-01-01", "--address", address, env={})
+    assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr and "kind 'pill'" in bad.stderr, bad.stderr
     run = await asyncio.to_thread(medpay, "review", "run", "--region", "330700", "--period", "2026",
                                   "--address", address, env={})
     assert run.returncode == 0, run.stderr

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from libs.common.dates import Period
 from libs.common.errors import FailedPrecondition
 from libs.common.grpc.server import RunningServer, start_server
+from libs.common.money import Money
 from libs.common.runtime import Runtime
 from services.settlement.adapters.collection_feed import feed_case
 from services.settlement.bootstrap import SettlementApp, build_app, service_spec
@@ -38,7 +39,7 @@ from services.settlement.domain.cases import History
 from services.settlement.domain.collected import with_levels
 from services.settlement.domain.policies import GroupScheme
 from services.settlement.domain.policy import policy_from_json
-from services.settlement.domain.runs import RunInputs, month_advances
+from services.settlement.domain.runs import RunInputs, clearing, month_advances
 from services.settlement.domain.weights import compute_weights
 from services.settlement.service_layer.completion import CompletedRun
 from services.settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -331,6 +332,48 @@ async def test_advances_adjustments_and_clearing(posted: Posted, weights: pb.Wei
     assert {c.kind for c in one.case_settlements} <= set(pb.CaseKind.values())
 
 
+async def test_a_rate_method_year_is_cleared_as_format_says(posted: Posted) -> None:
+    """费率法 through the service: a rate policy for 2014 weighted from 2014 itself (a year no other test
+    settles), its weights computed, the year cleared without advances: every statement and the run's level rates
+    are the domain's clearing of the feed's cases at the run's sequence, and a case shows its standard."""
+    params = {"method": "rate", "weights": {"years": [BASE[0]], "trim_percentiles": [1, 99], "min_cases": 2},
+              "levels": {"1": {"coefficient": "0.85"}, "2": {"coefficient": "0.92"}, "3": {}},
+              "rates": {"adjust": "0.98"}, "advance_share": "0.9"}
+    policy = await posted.settlement.CreatePolicy(pb.CreatePolicyRequest(parent=f"regions/{REGION}", policy=pb.Policy(
+        year=BASE[0], parameters_json=json.dumps(params), hospital_levels=posted.levels)))
+    done = await wait(posted, await posted.settlement.ComputeWeights(pb.ComputeWeightsRequest(
+        parent=f"regions/{REGION}", weight_table=pb.WeightTable(year=BASE[0], policy=policy.name))))
+    assert not done.HasField("error"), done.error
+    table = pb.WeightTable()
+    done.response.Unpack(table)
+    operation = await posted.settlement.StartSettlementRun(pb.StartSettlementRunRequest(
+        parent=f"regions/{REGION}", settlement_run=pb.SettlementRun(
+            settlement_period=Period(BASE[0]).to_proto(), policy=policy.name, weight_table=table.name)))
+    finished = await wait(posted, operation)
+    assert not finished.HasField("error"), finished.error
+    run = pb.SettlementRun()
+    finished.response.Unpack(run)
+    assert (run.method, run.point_value, run.run_type) == (pb.PAYMENT_METHOD_RATE, "", pb.SETTLEMENT_RUN_TYPE_CLEARING)
+
+    cases = with_levels([feed_case(c) for c in await feed(posted, [Period(BASE[0])], run.case_feed_sequence)],
+                        posted.levels)
+    stored = (await posted.app.weight_tables.get(table.name)).table
+    expected = clearing(RunInputs(policy_from_json(params), stored, GroupScheme.DRG), cases)
+    assert expected.rates and {level: rate.fen for level, rate in run.level_rates.items()} == expected.rates
+    got = await statements(posted, run.name)
+    assert {h: (s.cases, s.gross.fen, s.assessed.fen, s.advances.fen, s.balance.fen, s.surplus.fen, s.points)
+            for h, s in got.items()} == {
+        s.hospital: (s.cases, s.gross, s.assessed, 0, s.assessed - s.deductions, s.surplus, "")
+        for s in expected.statements}
+    normal = next(c for c in expected.cases if c.kind.label == "normal")
+    case = await posted.settlement.GetCaseSettlement(pb.GetCaseSettlementRequest(
+        name=f"{run.name}/caseSettlements/{normal.list_id}"))
+    assert (case.kind, case.standard.fen, case.basis.fen, case.points) == (pb.CASE_KIND_NORMAL, normal.standard,
+                                                                          normal.standard, "")
+    assert case.terms["formula"].startswith("standard = round_2(rw x rate x coefficient)")
+    assert case.terms["rate"] in {str(Money.from_proto(rate)) for rate in run.level_rates.values()}
+
+
 async def test_a_hospital_sees_only_its_own_statements(runtime: Runtime, posted: Posted,
                                                        weights: pb.WeightTable) -> None:
     runs = await posted.settlement.ListSettlementRuns(pb.ListSettlementRunsRequest(parent=f"regions/{REGION}",
@@ -438,7 +481,13 @@ async def test_the_command_line_computes_weights_and_settles_a_month(posted: Pos
     bar = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", first.stderr)  # the bar as drawn, without the terminal codes
     assert re.search(r"settling 2015-02 .*━.* \d+ cases", bar), bar[-2000:]
     digest = re.search(r"statements digest ([0-9a-f]{64})", first.stdout)
-    assert digest is not None and "advance" in first.stdout and "H33" in first.stdout
+    assert digest is not None and "advance" in first.stdout
+    # Every statement whole on its line (piped, the table is as wide as it needs, nothing cut short).
+    run_name = re.search(r"(regions/330700/settlementRuns/\S+) \(advance\)", first.stdout)
+    assert run_name is not None, first.stdout
+    for code, statement in (await statements(posted, run_name[1])).items():
+        assert re.search(rf"│ {code} .*│ +{re.escape(str(Money.from_proto(statement.balance)))} │",
+                         first.stdout), (code, first.stdout)
     again = await asyncio.to_thread(medpay, posted, "run", *common, "--month", "2")
     assert again.returncode == 0 and digest[1] in again.stdout
     policy.write_text(json.dumps({**PARAMS, "levels": {"2": {"high_k": "three"}}}))

@@ -30,15 +30,18 @@ async def app(runtime: Runtime) -> AsyncIterator[SettlementApp]:
     await built.close()
 
 
-async def settled(app: SettlementApp, region: str, cases: dict[str, str], month: str = "2026-03") -> None:
-    """A finished run of ``region`` that settled ``cases`` (list id -> hospital) discharged in ``month``."""
+async def settled(app: SettlementApp, region: str, cases: dict[str, str], month: str = "2026-03",
+                  period: str | None = None) -> str:
+    """A finished run of ``region`` that settled ``cases`` (list id -> hospital) discharged in ``month``: the
+    month's advance, or with ``period`` a year the clearing of it; returns its id."""
     run_id = f"run-{region}-{month}-{random.randrange(10**9)}"
     async with app.new_uow() as uow:
         await uow.session.execute(text(
             "INSERT INTO settlement.settlement_run (run_id, region, period, run_type, policy, weight_table, "
-            "feed_sequence, method, cases, hospitals, totals, statements_digest) VALUES (:run, :region, :month, "
-            "'advance', 'p', 'w', 1, 'points', :n, 1, '{}', 'd')"), {"run": run_id, "region": region,
-                                                                      "month": month, "n": len(cases)})
+            "feed_sequence, method, cases, hospitals, totals, statements_digest) VALUES (:run, :region, :period, "
+            ":type, 'p', 'w', 1, 'points', :n, 1, '{}', 'd')"), {
+                "run": run_id, "region": region, "period": period or month, "n": len(cases),
+                "type": "clearing" if period and "-" not in period else "advance"})
         for list_id, code in cases.items():
             await uow.session.execute(text(
                 "INSERT INTO settlement.case_result (run_id, region, setl_list_id, revision, fixmedins_code, month, "
@@ -46,6 +49,7 @@ async def settled(app: SettlementApp, region: str, cases: dict[str, str], month:
                 "0, false, 100, '{}')"), {"run": run_id, "region": region, "id": list_id, "code": code,
                                           "month": month})
         await uow.commit()
+    return run_id
 
 
 async def policy(app: SettlementApp, region: str, cap_share: str) -> None:
@@ -137,3 +141,22 @@ async def test_approval_needs_an_active_policy_and_a_rejected_case_may_be_applie
         with pytest.raises(Exception, match="append-only"):
             await uow.session.execute(text("DELETE FROM settlement.special_case_decision WHERE region = :r"),
                                       {"r": r})
+
+
+async def test_after_the_years_clearing_no_case_of_it_is_applied_for_or_approved(app: SettlementApp) -> None:
+    """A case applied for before the clearing and decided after it would be recorded and never paid."""
+    r, cases = region(), SpecialCases(app.new_uow)
+    await policy(app, r, "1")
+    await settled(app, r, {"L1": H1, "L2": H1})
+    await cases.apply(r, "L1", "grounds", request_id="", actor="h", hospital=H1)
+    clearing = await settled(app, r, {"L1": H1, "L2": H1}, period="2026")
+    with pytest.raises(FailedPrecondition) as late:
+        await cases.approve(f"regions/{r}/specialCases/L1", "", request_id="", actor="p")
+    assert (late.value.reason, late.value.metadata["settlement_run"]) == (
+        "YEAR_ALREADY_CLEARED", f"regions/{r}/settlementRuns/{clearing}")
+    with pytest.raises(FailedPrecondition) as too_late:
+        await cases.apply(r, "L2", "grounds", request_id="", actor="h", hospital=H1)
+    assert too_late.value.reason == "YEAR_ALREADY_CLEARED"
+    rejected = await cases.reject(f"regions/{r}/specialCases/L1", "the year is cleared", request_id="", actor="p")
+    assert rejected.case.state is SpecialCaseState.REJECTED  # an open application can still be closed
+

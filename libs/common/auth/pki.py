@@ -31,8 +31,6 @@ from .roles import AuthConfigError
 CA_CERT, CA_KEY = "ca.pem", "ca-key.pem"
 CLIENT = "client"
 SIGNING_KEY, VERIFY_KEY = "token-signing-key.pem", "token-signing.pub.pem"
-CORE_SERVICES = ("coding", "grouping", "collection", "settlement", "evaluation")
-"""Certificates made even before a service is declared on this installation (k8s deploys all five)."""
 VALID_DAYS = 825
 
 
@@ -50,8 +48,10 @@ def key_file(directory: Path, name: str) -> Path:
 
 def init_auth_dir(out: Path, services: Iterable[str], *, force: bool = False,
                   extra_hosts: Iterable[str] = ()) -> list[Path]:
-    """Create the directory's material; refuses to overwrite an existing CA unless ``force``. Returns the files
-    written. ``extra_hosts`` are added to every service certificate (DNS names or IP addresses)."""
+    """Create the directory's material: the CA, a certificate for each of ``services`` (the registry's names,
+    ``libs.common.registry.services().names()``) and for tools, the token keys; refuses to overwrite an existing
+    CA unless ``force``. Returns the files written. ``extra_hosts`` are added to every service certificate (DNS
+    names or IP addresses)."""
     out.mkdir(parents=True, exist_ok=True)
     if (out / CA_CERT).exists() and not force:
         raise AuthDirError(f"{out / CA_CERT} exists; use --force to replace the whole directory's material")
@@ -70,7 +70,7 @@ def init_auth_dir(out: Path, services: Iterable[str], *, force: bool = False,
                .sign(ca_key, hashes.SHA256()))
     written = [_write_cert(out / CA_CERT, ca_cert), _write_key(out / CA_KEY, ca_key)]
     hosts = list(extra_hosts)
-    for name in sorted({*CORE_SERVICES, *services}):
+    for name in sorted(set(services)):
         names = [name, f"medpay-{name}", "localhost", "127.0.0.1", "::1", *hosts]
         written += _issue(out, name, ca_cert, ca_key, now=now, hosts=names)
     written += _issue(out, CLIENT, ca_cert, ca_key, now=now, hosts=[])

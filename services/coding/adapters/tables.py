@@ -9,6 +9,7 @@ from sqlalchemy import (
                         Date,
                         DateTime,
                         ForeignKey,
+                        Index,
                         Integer,
                         MetaData,
                         Table,
@@ -51,4 +52,6 @@ code = Table(
     Column("name", Text, nullable=False),
     Column("attributes", JSONB, nullable=False, server_default="{}"),
     Column("retired", Boolean, nullable=False, server_default="false"),
+    # Prefix searches (LIKE 'A01%') within a version, whatever the database's collation.
+    Index("code_prefix_idx", "version_id", "code", postgresql_ops={"code": "text_pattern_ops"}),
 )

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.national.fees import FeeLine
 
-from ..domain.fee_details import DetailRow
+from ..domain.fee_details import DetailRow, ListMoney
 from ..domain.model import Finding, region_of
 from .tables import SCHEMA, metadata
 
@@ -165,20 +165,26 @@ class FeeDetailRepository:
         return [_row(r) for r in rows]
 
     # the stay ---------------------------------------------------------------------------------------------------
-    async def list_money(self, fixmedins_code: str, mdtrt_id: str) -> tuple[dict[str, int] | None, int | None] | None:
+    async def list_money(self, fixmedins_code: str, mdtrt_id: str) -> ListMoney | None:
         """The stay's list as the sum check needs it: its fee categories (None for a HIS-form list without
         iteminfo) and the settlement record's total (None when no record is joined); None when no list names
         the stay yet."""
-        row = (await self.session.execute(text(
-            f"SELECT r.body -> 'iteminfo' AS items, e.total_fen, e.money_source FROM {S}.case_event e "
-            f"JOIN {S}.list_revision r ON r.list_id = e.list_id AND r.revision = e.revision "
-            f"WHERE e.fixmedins_code = :h AND e.mdtrt_id = :m AND e.status = 'ACTIVE' "
-            f"ORDER BY e.event_id DESC LIMIT 1"), {"h": fixmedins_code, "m": mdtrt_id})).first()
-        if row is None:
-            return None
-        categories = _categories(row.items)
-        record = int(row.total_fen) if row.money_source == "SETTLEMENT_RECORD" else None
-        return categories, record
+        return (await self.lists_money([(fixmedins_code, mdtrt_id)])).get((fixmedins_code, mdtrt_id))
+
+    async def lists_money(self, stays: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ListMoney]:
+        """``list_money`` of several stays (institution, mdtrt_id) in one statement; stays without a list left out."""
+        if not stays:
+            return {}
+        rows = (await self.session.execute(text(
+            f"SELECT k.h, k.m, l.items, l.total_fen, l.money_source "
+            f"FROM unnest(CAST(:hs AS text[]), CAST(:ms AS text[])) AS k(h, m) CROSS JOIN LATERAL ("
+            f"  SELECT r.body -> 'iteminfo' AS items, e.total_fen, e.money_source FROM {S}.case_event e "
+            f"  JOIN {S}.list_revision r ON r.list_id = e.list_id AND r.revision = e.revision "
+            f"  WHERE e.fixmedins_code = k.h AND e.mdtrt_id = k.m AND e.status = 'ACTIVE' "
+            f"  ORDER BY e.event_id DESC LIMIT 1) l"),
+            {"hs": [h for h, _ in stays], "ms": [m for _, m in stays]})).all()
+        return {(r.h, r.m): (_categories(r.items), int(r.total_fen) if r.money_source == "SETTLEMENT_RECORD"
+                             else None) for r in rows}
 
     async def save_stay(self, fixmedins_code: str, mdtrt_id: str, lines: int, total_fen: int,
                         findings: Sequence[Finding]) -> datetime:

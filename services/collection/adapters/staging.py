@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,22 +35,21 @@ from .tables import SCHEMA
 S = SCHEMA
 
 STAGE_COLUMNS = ("wave", "accepted", "rownum", "key", "digest", "status", "fixmedins_code", "setl_id", "psn_no",
-                 "region", "period", "findings", "response")
-"""A staged row: its wave, whether it is accepted (else a rejection record, with its findings and final response),
-and the identity of the list."""
+                 "region", "period", "findings")
+"""A staged row: its wave, whether it is accepted (else a rejection record, with its findings), and the identity
+of the list."""
 
 _CREATE = """
 CREATE TEMP TABLE stage (
   wave int, accepted bool, rownum int, key text, digest text, status text, fixmedins_code text, setl_id text,
-  psn_no text, region text, period text, findings jsonb, response jsonb,
+  psn_no text, region text, period text, findings jsonb,
   claimed bool NOT NULL DEFAULT false, list_id bigint, setl_list_id text, revision int, had_events bool)
   ON COMMIT DROP"""
 
-_STORED = "SELECT rownum, list_id, setl_list_id, revision, had_events FROM stage WHERE list_id IS NOT NULL"
-
-_RESPOND = f"""
-UPDATE {S}.idempotency i SET response = a.response
-FROM unnest(CAST(:keys AS text[]), CAST(:responses AS jsonb[])) AS a(key, response) WHERE i.key = a.key"""
+_CLAIM = f"""UPDATE stage SET claimed = true
+              WHERE NOT EXISTS (SELECT 1 FROM {S}.idempotency i WHERE i.key = stage.key)"""
+"""The rows whose key is free (the keys of a chunk are distinct)."""
+_STORED = "SELECT rownum, list_id, setl_list_id, revision, had_events FROM stage WHERE claimed"
 
 _PENDING_ID_JSON = orjson.dumps(PENDING_ID_TOKEN).decode()
 _PENDING_REVISION_JSON = str(PENDING_REVISION_TOKEN)
@@ -65,7 +65,7 @@ class StagedList:
     group: tuple[str, ...] | None = None
     findings: tuple[tuple[str, str, str, str, str], ...] = ()
     case: tuple[Any, ...] = ()
-    response: str = ""  # an accepted list's, with the list id and revision stand-ins
+    response: str = ""  # its key's; an accepted list's with the list id and revision stand-ins
 
     @property
     def rownum(self) -> int:
@@ -90,7 +90,7 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
     case["groups"] = orjson.dumps(case["groups"]).decode()
     return StagedList(
         stage=(wave, True, rownum, key, digest, status.value, lst.fixmedins_code, lst.setl_id, lst.psn_no,
-               lst.region, lst.period, None, None),
+               lst.region, lst.period, None),
         revision=(lst.region, key, digest, orjson.dumps(lst.body).decode(), ruleset, lst.total_fen, lst.fund_fen,
                   f.los_days, f.sex, f.age_years, lst.discharge_date, f.discharge_type,
                   f.diagnoses[0] if f.diagnoses else "", record_revision),
@@ -102,9 +102,10 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
 
 def rejected_list(*, rownum: int, key: str, digest: str, fixmedins_code: str, setl_id: str,
                   findings: Sequence[Finding], response: str) -> StagedList:
-    """A rejected line: a rejection record and its key's final response (claimed with it)."""
+    """A rejected line: a rejection record and its key's response."""
     return StagedList(stage=(0, False, rownum, key, digest, ListStatus.REJECTED.value, fixmedins_code, setl_id,
-                             None, None, None, orjson.dumps([x.to_json() for x in findings]).decode(), response))
+                             None, None, None, orjson.dumps([x.to_json() for x in findings]).decode()),
+                      response=response)
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,22 @@ class StagedCounts:
     skipped: int
 
 
+class KeysTaken(Exception):
+    """An upload at the door claimed one of the chunk's keys after the chunk saw it free: the transaction is
+    lost; written again, the chunk skips that key."""
+
+
 async def write_staged(session: AsyncSession, rows: Sequence[StagedList], waves: int) -> StagedCounts:
-    """Store ``rows``: claim their keys, write rejection records and list rows wave by wave (a wave never holds
-    the same list twice, so the upsert of the list rows is well defined), then COPY the stored lists' revisions,
-    groups, findings, history and feed events, and set their responses."""
+    """Store ``rows``: find their free keys, write rejection records and list rows wave by wave (a wave never
+    holds the same list twice, so the upsert of the list rows is well defined), then COPY the stored lists'
+    revisions, groups, findings, history and feed events, and the keys with their responses (each written once,
+    complete: ``KeysTaken`` when one was taken meanwhile)."""
     await session.execute(text(_CREATE))
     raw = (await (await session.connection()).get_raw_connection()).driver_connection
     assert raw is not None
     await raw.copy_records_to_table("stage", records=[r.stage for r in rows], columns=STAGE_COLUMNS)
     await session.execute(text("ANALYZE stage"))
+    await session.execute(text(_CLAIM))  # by the keys' index (before nested loops are turned off)
     # The planner cannot see how many rows a data-modifying CTE returns and joins the staged rows to the
     # upserted lists by nested loop (5,000 x 5,000 per chunk, seconds); within this transaction, hash joins.
     # Disabled nested loops cost 10^10 in the planner's eyes, which made every step JIT-compile its
@@ -133,23 +141,35 @@ async def write_staged(session: AsyncSession, rows: Sequence[StagedList], waves:
     for wave in range(waves):
         for step in writer.staged_steps():
             await session.execute(text(step), {"wave": wave})
-    stored = {r.rownum: r for r in (await session.execute(text(_STORED))).all()}
+    claimed = {r.rownum: r for r in (await session.execute(text(_STORED))).all()}
     by_row = {r.rownum: r for r in rows}
-    order = sorted(stored, key=lambda n: (by_row[n].wave, n))  # file order within a wave, waves in turn
-    copied = _copied([(by_row[n], stored[n]) for n in order])
+    order = sorted(claimed, key=lambda n: (by_row[n].wave, n))  # file order within a wave, waves in turn
+    copied = _copied([(by_row[n], claimed[n]) for n in order if claimed[n].list_id is not None])
+    copied["idempotency"] = [_claim(by_row[n], claimed[n]) for n in order]
     for table, records in copied.items():
         if records:
-            await raw.copy_records_to_table(table, schema_name=S, records=records, columns=writer.COPIED[table])
-    keys = [by_row[n].stage[3] for n in order]
-    if keys:
-        await session.execute(text(_RESPOND), {"keys": keys, "responses": [
-            _respond(by_row[n].response, stored[n].setl_list_id, stored[n].revision) for n in order]})
+            try:
+                await raw.copy_records_to_table(table, schema_name=S, records=records, columns=writer.COPIED[table])
+            except UniqueViolationError as error:
+                if error.constraint_name == "idempotency_pkey":
+                    raise KeysTaken() from None
+                raise
     counts = (await session.execute(text(
         "SELECT count(*) FILTER (WHERE claimed AND accepted AND status = 'ACTIVE') AS a, "
         "count(*) FILTER (WHERE claimed AND accepted AND status = 'PENDING') AS p, "
         "count(*) FILTER (WHERE claimed AND NOT accepted) AS r, count(*) FILTER (WHERE NOT claimed) AS s "
         "FROM stage"))).one()
     return StagedCounts(int(counts.a), int(counts.p), int(counts.r), int(counts.s))
+
+
+def _claim(row: StagedList, stored: Any) -> tuple[str, str, str]:
+    """A key with its response: an accepted list's with its platform id and revision (as ``writer.store_one``
+    fills them in)."""
+    key, digest, response = row.stage[3], row.stage[4], row.response
+    if stored.list_id is not None:
+        response = response.replace(_PENDING_ID_JSON, orjson.dumps(stored.setl_list_id).decode()).replace(
+            _PENDING_REVISION_JSON, str(stored.revision))
+    return key, digest, response
 
 
 def _copied(stored: Sequence[tuple[StagedList, Any]]) -> dict[str, list[tuple[Any, ...]]]:
@@ -171,9 +191,3 @@ def _copied(stored: Sequence[tuple[StagedList, Any]]) -> dict[str, list[tuple[An
             events.append((kind.value, list_id, s.setl_list_id, revision, row.status, *row.case))
             in_feed.add(list_id)
     return out
-
-
-def _respond(template: str, setl_list_id: str, revision: int) -> str:
-    """An accepted list's response with its platform id and revision (as ``writer.store_one`` fills them in)."""
-    return template.replace(_PENDING_ID_JSON, orjson.dumps(setl_list_id).decode()).replace(
-        _PENDING_REVISION_JSON, str(revision))

@@ -3,8 +3,9 @@ history and feed event is built here, over *rows* of one shape, whatever brings 
 
 - an upload: one row of bound parameters, stored with its idempotency key and response in one statement
   (``store_one``);
-- a bulk import: the keys claimed and the list rows upserted through a narrow staging table wave by wave
-  (``staged_steps``), the rest of each stored list COPYed into the columns these statements write (``COPIED``);
+- a bulk import: the list rows of free keys upserted through a narrow staging table wave by wave
+  (``staged_steps``), the rest of each stored list and its key COPYed into the columns these statements write
+  (``COPIED``);
 - the joiner: rows of outcomes for revisions already stored (``join_steps``).
 
 A row has the columns of ``ROW_COLUMNS`` (its ``region`` is written on every row of the list's tables); after
@@ -125,14 +126,10 @@ SELECT s.setl_list_id, s.revision, (SELECT response FROM i) AS response FROM sto
 
 def staged_steps() -> tuple[str, ...]:
     """A bulk import's wave, statement by statement over the staging table ``stage`` (``staging.STAGE_COLUMNS``
-    plus claimed, list_id, setl_list_id, revision, had_events): the keys claimed (a rejected line's with its
-    response), the rejection records, the list rows. The rest of each stored list is COPYed (``COPIED``)."""
+    plus claimed, list_id, setl_list_id, revision, had_events) whose rows of free keys are ``claimed``: the
+    rejection records, the list rows. The rest of each stored list, and the keys with their responses, are
+    COPYed (``COPIED``)."""
     return (
-        f"""WITH claimed AS (
-              INSERT INTO {S}.idempotency (key, digest, response)
-              SELECT key, digest, response FROM stage WHERE wave = :wave
-              ON CONFLICT DO NOTHING RETURNING key)
-            UPDATE stage SET claimed = true FROM claimed WHERE stage.key = claimed.key AND stage.wave = :wave""",
         f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, region, setl_id, findings)
             SELECT key, fixmedins_code, {institution_region("fixmedins_code")}, setl_id, findings
             FROM stage WHERE wave = :wave AND claimed AND NOT accepted""",
@@ -153,10 +150,12 @@ COPIED = {
     "list_finding": ("list_id", "region", "revision", "code", "severity", "field", "message_zh", "message_en"),
     "status_history": ("list_id", "region", "revision", "status", "reason"),
     "case_event": ("kind", "list_id", "setl_list_id", "revision", "status", *feed.CONTENT_COLUMNS),
+    "idempotency": ("key", "digest", "response"),
 }
 """What a bulk import COPYs of each list its staged steps stored, table by table: the columns that
 ``insert_revisions``, ``insert_groups``, ``insert_findings``, ``insert_history`` and ``insert_events`` write for
-an upload (the feed's events in wave and file order, as ``insert_events`` appends them)."""
+an upload (the feed's events in wave and file order, as ``insert_events`` appends them), and the keys with
+their responses, complete (a taken key fails the COPY as it fails ``store_one``)."""
 
 
 def import_reason(revision: int, status: str) -> str:

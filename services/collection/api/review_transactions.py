@@ -3,7 +3,9 @@ hospital systems describe it (``patient_dtos[].fsi_encounter_dtos[]`` with diagn
 checked by the smart-review service, and the answer is CONTRACT.md's ``output.result[]``.
 
 Each encounter named by ``curr_mdtrt_id`` (every encounter when it is empty) is checked; ``rule_ids`` keeps only
-those rules' findings. 3101 runs the rules of the stage "before" (reminders while orders are placed), or "during"
+those rules' findings. An encounter's ``medins_id`` must be the calling institution (empty means it): the door
+asks review with its own credentials, and a stay names the hospital whose earlier stays of the person review
+reads (split admissions). 3101 runs the rules of the stage "before" (reminders while orders are placed), or "during"
 when ``trig_scen`` is a settlement scene (6-9); 3102 always runs "during".
 """
 
@@ -75,7 +77,10 @@ def stay_of(hospital: str, patient: Mapping[str, Any], e: Mapping[str, Any]) -> 
     admitted = _timestamp(e.get("adm_date"))
     if admitted is None:
         return None, "adm_date must be a date-time yyyy-MM-dd HH:mm:ss"
-    stay = pb.Stay(fixmedins_code=str(e.get("medins_id") or hospital), mdtrt_id=str(e.get("mdtrt_id") or ""),
+    named = str(e.get("medins_id") or "").strip()
+    if named and named != hospital:  # the door forwards with its own credentials: the caller's stays only
+        return None, f"medins_id {named} is not the calling institution {hospital}: a hospital checks its own stays"
+    stay = pb.Stay(fixmedins_code=hospital, mdtrt_id=str(e.get("mdtrt_id") or ""),
                    psn_no=str(patient.get("patn_id") or ""), admission_time=admitted,
                    sex={"1": pb.SEX_MALE, "2": pb.SEX_FEMALE}.get(str(patient.get("gend") or ""), pb.SEX_UNSPECIFIED),
                    attending_doctor=str(e.get("dr_codg") or ""), department=str(e.get("dscg_dept_codg") or
@@ -120,11 +125,13 @@ def _line(order: Any) -> tuple[pb.FeeLine | None, str]:
     amount = wire_fen(order.get("sumamt"))
     if not order.get("rx_id") or not order.get("hilist_code") or when is None or amount is None:
         return None, "rx_id, hilist_code, drord_begn_date (a date-time) and sumamt are required"
+    cnt, pric = order.get("cnt"), order.get("pric")
+    if cnt in (None, "") or pric in (None, ""):  # read as 0 they would make every such order an amount mismatch
+        return None, f"rx_id {order['rx_id']}: cnt and pric are required (got cnt {cnt!r}, pric {pric!r})"
     category = str(order.get("chrg_type") or "")
     return pb.FeeLine(feedetl_sn=str(order["rx_id"]), med_list_codg=str(order["hilist_code"]),
                       med_chrgitm_type=category.zfill(2) if category.isdigit() and len(category) <= 2 else "",
-                      fee_time=when, cnt=str(order.get("cnt") or "0"), pric=str(order.get("pric") or "0"),
-                      amount=common_pb2.Money(fen=amount)), ""
+                      fee_time=when, cnt=str(cnt), pric=str(pric), amount=common_pb2.Money(fen=amount)), ""
 
 
 def _result(call: Call, stay: pb.Stay, v: pb.Violation, index: int) -> dict[str, Any]:

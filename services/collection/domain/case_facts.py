@@ -104,7 +104,7 @@ def length_of_stay(admitted: Any, discharged: Any) -> int | None:
 
 
 def _principal_first(items: Sequence[Any], code: str, flag: str, principal: str) -> tuple[str, ...]:
-    rows = [i for i in items if isinstance(i, Mapping) and i.get(code)]
+    rows = [i for i in items if (type(i) is dict or isinstance(i, Mapping)) and i.get(code)]
     rows.sort(key=lambda i: str(i.get(flag)) != principal)  # stable: the rest keep their order
     return tuple(str(i[code]).strip() for i in rows)
 

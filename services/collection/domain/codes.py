@@ -40,6 +40,6 @@ def coded_fields(request: Mapping[str, Any]) -> list[CodedField]:
             found.append(CodedField(f"setlinfo.{name}", system_id, str(setlinfo[name])))
     for node, name, system_id in _LIST_CODES:
         for i, item in enumerate(body.get(node) or []):
-            if isinstance(item, Mapping) and item.get(name):
+            if (type(item) is dict or isinstance(item, Mapping)) and item.get(name):
                 found.append(CodedField(f"{node}[{i}].{name}", system_id, str(item[name])))
     return found

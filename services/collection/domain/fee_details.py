@@ -146,5 +146,26 @@ def sum_findings(by_category: Mapping[str, int], list_categories: Mapping[str, i
     return []
 
 
+def category_sums(lines: Iterable[FeeLine]) -> dict[str, int]:
+    """Fen by fee category (``med_chrgitm_type``) of the lines."""
+    by_category: dict[str, int] = {}
+    for line in lines:
+        by_category[line.category] = by_category.get(line.category, 0) + line.amount
+    return by_category
+
+
+SUM_CHECKS = frozenset({"FD-SUM-001", "FD-SUM-002"})
+ListMoney = tuple[Mapping[str, int] | None, int | None]
+"""A list as the sum check reads it: its fee categories (None without iteminfo) and the record's total (or None)."""
+
+
+def with_sum_check(findings: Iterable[Finding], lines: Iterable[FeeLine], money: ListMoney | None) -> list[Finding]:
+    """The stay's stored findings with the sum check made again against its list as it is now. Details usually
+    arrive during the stay and the list after discharge (and a list may be revised), so the check stored with the
+    last upload may be missing or stale."""
+    kept = [f for f in findings if f.code not in SUM_CHECKS]
+    return kept + (sum_findings(category_sums(lines), *money) if money is not None else [])
+
+
 def _text(value: Any) -> str:
     return "" if value is None else value.strip() if isinstance(value, str) else str(value)

@@ -376,7 +376,10 @@ def _checked_entry(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Chec
 def _in_form(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Check) -> bool:
     """Whether every value of the entry is a text already in the internal form and within its limits: one
     regex over the values (most node entries are), instead of value by value."""
-    shape = _shape(specs, tuple(obj))
+    keys = tuple(obj)
+    shape = _shapes.get((id(specs), keys), _UNSEEN)
+    if shape is _UNSEEN:
+        shape = _shape(specs, keys)
     if shape is None:
         return False
     pattern, stay = shape
@@ -384,12 +387,13 @@ def _in_form(obj: dict[str, Any], specs: Mapping[str, _Spec], check: _Check) -> 
         joined = "\x1f".join(obj.values())
     except TypeError:  # a value that is not a text: read value by value
         return False
-    return pattern.fullmatch(joined) is not None and all(
-        check.earliest <= obj[k][:10] and obj[k] <= check.latest for k in stay)
+    return pattern.fullmatch(joined) is not None and (not stay or all(
+        check.earliest <= obj[k][:10] and obj[k] <= check.latest for k in stay))
 
 
 _EntryShape = tuple[re.Pattern[str], tuple[str, ...]]
 _shapes: dict[tuple[int, tuple[str, ...]], _EntryShape | None] = {}
+_UNSEEN: Any = object()
 _NOT_BLANK = r"[^\s\x00-\x1f\x7f-\x9f]"
 _ANY = r"[^\x00-\x1f\x7f-\x9f]"
 

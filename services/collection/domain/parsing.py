@@ -116,7 +116,7 @@ def _structure(body: Mapping[str, Any]) -> list[Finding]:
         if not isinstance(value, list) or (required and not value):
             found.append(error("QC-REQ-001", node, f"缺少节点 {node}（须为非空数组）",
                                f"{node} must be a non-empty array" if required else f"{node} must be an array"))
-        elif not all(isinstance(item, Mapping) for item in value):
+        elif not all(type(item) is dict or isinstance(item, Mapping) for item in value):
             found.append(error("QC-REQ-002", node, f"{node} 的元素必须是对象", f"every {node} entry must be an object"))
     return found
 
@@ -137,9 +137,9 @@ def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list
             joined = ",".join(amounts)
         except (KeyError, TypeError):
             joined = ""
-        if _FIVE_AMOUNTS.fullmatch(joined):
-            fens = [int(a.replace(".", "")) for a in amounts]
-            out.append((fens[0], fens[1] + fens[2] + fens[3] + fens[4]))
+        if _FIVE_AMOUNTS.fullmatch(joined):  # each "d.dd": its fen are its digits
+            amt, claa, clab, own, other = map(int, joined.replace(".", "").split(","))
+            out.append((amt, claa + clab + own + other))
             continue
         amount = wire_fen(item.get("amt"))
         if amount is None:

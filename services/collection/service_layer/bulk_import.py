@@ -27,7 +27,7 @@ from libs.common.runs import RunContext
 from ..adapters.records import add_join_tasks, current_records, lock_keys
 from ..adapters.repository import PENDING_ID_TOKEN as PENDING_ID
 from ..adapters.repository import PENDING_REVISION_TOKEN as PENDING_REVISION
-from ..adapters.staging import StagedList, accepted_list, rejected_list, write_staged
+from ..adapters.staging import KeysTaken, StagedList, accepted_list, rejected_list, write_staged
 from ..domain.limits import bounded
 from ..domain.model import Finding, ListStatus, ParsedList
 from ..domain.qc import RULESET_VERSION
@@ -57,6 +57,9 @@ class ImportReport:
 
 
 Progress = Callable[[int], None]
+KEY_RACES = 5
+"""Times a chunk is written again after uploads at the door took some of its keys meanwhile (each time the
+keys taken are skipped; a sixth race in a row fails the import, which resumes at that chunk)."""
 
 
 Reply = Callable[[int, str, Any], dict[str, Any]]
@@ -166,8 +169,22 @@ class BulkImport:
 
     async def _write(self, chunk: _Prepared, report: ImportReport, ctx: RunContext, path: Path) -> None:
         """Write the chunk and its checkpoint in one transaction holding its stays' locks. Chunks are written
-        one after the other, in file order (the next write starts after this one's commit)."""
+        one after the other, in file order (the next write starts after this one's commit). A key that an
+        upload at the door took while the chunk was written rolls it back; written again, it skips that key."""
         clock = time.perf_counter()
+        for attempt in range(1, KEY_RACES + 1):
+            try:
+                moved = await self._write_once(chunk, report, ctx, path)
+                break
+            except KeysTaken:
+                if attempt == KEY_RACES:
+                    raise
+        if moved:
+            await self._joiner.run(moved)
+        _lap(report, "write", clock)
+
+    async def _write_once(self, chunk: _Prepared, report: ImportReport, ctx: RunContext,
+                          path: Path) -> list[tuple[str, str]]:
         async with self._new_uow() as uow:
             await lock_keys(uow.session, chunk.stays)
             now = await current_records(uow.session, chunk.stays)
@@ -183,9 +200,7 @@ class BulkImport:
             await save_checkpoint(ctx, after, path, await uow.session.connection())
             await uow.commit()
         _restore(report, after)
-        if moved:
-            await self._joiner.run(moved)
-        _lap(report, "write", clock)
+        return moved
 
     def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> StagedList:
         warnings = bounded(v.findings)

@@ -22,11 +22,14 @@ from ..domain.envelope import error_message
 from ..domain.fee_details import (
     REVOKE_ALL,
     DetailRow,
+    ListMoney,
     already_uploaded,
+    category_sums,
     item_systems,
     line_findings,
     read_upload,
     sum_findings,
+    with_sum_check,
 )
 from ..domain.model import Finding
 from .queries import check_period, check_region
@@ -120,7 +123,7 @@ class FeeDetails:
             upload_id = await repo.new_upload("2302", cmd.fixmedins_code, mdtrt, cmd.key, 0)
             revoked = await repo.revoke(upload_id, cmd.fixmedins_code, mdtrt, None if sn in ("", REVOKE_ALL) else sn)
             if revoked == 0:
-                what = "current fee details" if sn in ("", REVOKE_ALL) else f"a current line with feedetl_sn {sn}"
+                what = "current fee details" if sn in ("", REVOKE_ALL) else f"current line with feedetl_sn {sn}"
                 raise NotFound(f"{cmd.fixmedins_code} mdtrt_id {mdtrt} has no {what}", reason="STAY_NOT_FOUND",
                                metadata={"mdtrt_id": mdtrt})
             count, _, _ = await self._restate(repo, cmd.fixmedins_code, mdtrt)
@@ -135,9 +138,7 @@ class FeeDetails:
         (the codes' verdicts are cached by the client: validated before the transaction)."""
         rows = await repo.current_lines(hospital, mdtrt)
         lines = [row.line for row in rows]
-        by_category: dict[str, int] = {}
-        for line in lines:
-            by_category[line.category] = by_category.get(line.category, 0) + line.amount
+        by_category = category_sums(lines)
         money = await repo.list_money(hospital, mdtrt)
         findings = line_findings(lines, await self._coding.verdicts(item_systems(lines)))
         findings += sum_findings(by_category, *money) if money is not None else []
@@ -169,7 +170,8 @@ class FeeDetails:
                 raise NotFound(f"no fee details of {fixmedins_code} mdtrt_id {mdtrt_id}", reason="STAY_NOT_FOUND",
                                metadata={"mdtrt_id": mdtrt_id})
             rows = await repo.current_lines(fixmedins_code, mdtrt_id)
-        return _details(summary, rows)
+            money = await repo.list_money(fixmedins_code, mdtrt_id)
+        return _details(summary, rows, money)
 
     async def region(self, region: str, months: Sequence[str]) -> AsyncIterator[list[StayDetails]]:
         """Chunks of stays with their current details, for the lists of a region's settlement months."""
@@ -181,10 +183,13 @@ class FeeDetails:
         after = ("", "")
         while True:
             async with self._new_uow() as uow:
-                chunk = await FeeDetailRepository(uow.session).region_stays(region, months, after, STREAM_CHUNK)
+                repo = FeeDetailRepository(uow.session)
+                chunk = await repo.region_stays(region, months, after, STREAM_CHUNK)
+                money = await repo.lists_money([(s.fixmedins_code, s.mdtrt_id) for s, _ in chunk])
             if not chunk:
                 return
-            yield [_details(summary, rows) for summary, rows in chunk]
+            yield [_details(summary, rows, money.get((summary.fixmedins_code, summary.mdtrt_id)))
+                   for summary, rows in chunk]
             after = (chunk[-1][0].fixmedins_code, chunk[-1][0].mdtrt_id)
 
 
@@ -199,8 +204,10 @@ def _same(cmd: FeeCommand, digest: str, response: Any) -> dict[str, Any]:
     return response  # type: ignore[no-any-return]
 
 
-def _details(summary: StaySummary, rows: list[DetailRow]) -> StayDetails:
-    return StayDetails(summary.fixmedins_code, summary.mdtrt_id, rows, summary.findings, summary.update_time)
+def _details(summary: StaySummary, rows: list[DetailRow], money: ListMoney | None) -> StayDetails:
+    """The stay as read now: its findings with the sum check against its list as the list is now."""
+    findings = with_sum_check(summary.findings, (r.line for r in rows), money)
+    return StayDetails(summary.fixmedins_code, summary.mdtrt_id, rows, findings, summary.update_time)
 
 
 def _line_dict(line: FeeLine) -> dict[str, Any]:

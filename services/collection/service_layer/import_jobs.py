@@ -114,7 +114,7 @@ def open_lines(path: Path) -> IO[bytes]:
 def numbered(f: IO[bytes], skip: int) -> Iterator[tuple[int, bytes]]:
     """(file line number from 1, line) of the non-blank lines after line ``skip``."""
     for number, line in enumerate(f, start=1):
-        if number <= skip or not line.strip():
+        if number <= skip or line.isspace() or not line:  # (strip() would copy every 3 KB line)
             continue
         yield number, line
 

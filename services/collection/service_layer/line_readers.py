@@ -36,15 +36,24 @@ def few_collections() -> Iterator[None]:
     """The cyclic garbage collector held back while an import runs: a chunk is hundreds of thousands of acyclic
     objects (parsed lists, their rows), freed by reference counting, which the collector's generations otherwise
     scan again and again (measured: a quarter of the parsing's CPU, most of unpickling a chunk's parsed lists).
-    What exists before is frozen out of its scans; the thresholds are restored after."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*_THRESHOLDS)
+    What exists before is frozen out of its scans; the thresholds are restored after the last of the imports
+    running in this process ends."""
+    if not _held:
+        gc.freeze()
+        _held.append(gc.get_threshold())  # the thresholds to restore
+        gc.set_threshold(*_THRESHOLDS)
+    else:
+        _held.append(_THRESHOLDS)  # an import within another: the outermost restores
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        gc.set_threshold(*_held.pop())
+        if not _held:
+            gc.unfreeze()
+
+
+_held: list[tuple[int, ...]] = []
+"""The thresholds each running import found (the first: the process's own)."""
 
 
 def _reader_started() -> None:

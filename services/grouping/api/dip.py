@@ -96,10 +96,12 @@ class DipApi:
     def list_catalogues(self, request: dip_pb2.ListDipCataloguesRequest) -> dip_pb2.ListDipCataloguesResponse:
         (scheme_id,) = parse_name(request.parent, SCHEME, "parent")
         self._require_dip(scheme_id, "parent")
+        size = page_size(request.page_size, 50, 100)
+        after = decode_token(request.page_token)  # the request's own errors before the scheme's existence
+        if after and not (after.isdigit() and len(after) < 10):  # a token of another List (groups page by id)
+            raise InvalidArgument.field("page_token", "not a token of ListDipCatalogues", "INVALID_PAGE_TOKEN")
         self.grouper(scheme_id, None, "parent")  # NOT_FOUND for a scheme this server does not serve
         line = self._line(scheme_id)
-        size = page_size(request.page_size, 50, 100)
-        after = decode_token(request.page_token)
         start = int(after) + 1 if after else -1
         rest = [g for g in line if g.version_number >= start]
         page = rest[:size]
@@ -108,9 +110,9 @@ class DipApi:
             next_page_token=encode_token(str(page[-1].version_number)) if len(rest) > size else "")
 
     def list_groups(self, request: dip_pb2.ListDipGroupsRequest) -> dip_pb2.ListDipGroupsResponse:
-        grouper = self._version(request.parent, "parent")
         size = page_size(request.page_size, 1_000, 10_000)
-        after = decode_token(request.page_token)
+        after = decode_token(request.page_token)  # the request's own errors before the catalogue's existence
+        grouper = self._version(request.parent, "parent")
         groups = grouper.catalogue.groups
         start = _first_after(groups, after) if after else 0
         page = groups[start:start + size]

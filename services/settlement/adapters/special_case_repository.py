@@ -54,6 +54,14 @@ class SpecialCaseRepository:
         await self._session.execute(select(func.pg_advisory_xact_lock(
             func.hashtext(f"settlement.special_case/{region}"), year)))
 
+    async def clearing_run(self, region: str, year: int) -> str | None:
+        """The name of the run that cleared the region's ``year``, if one did."""
+        run_id = (await self._session.execute(
+            select(settlement_run.c.run_id).where(settlement_run.c.region == region,
+                                                  settlement_run.c.period == str(year),
+                                                  settlement_run.c.run_type == "clearing").limit(1))).scalar()
+        return None if run_id is None else f"regions/{region}/settlementRuns/{run_id}"
+
     async def settled_case(self, region: str, setl_list_id: str) -> CaseRef | None:
         """The case as the region's latest run that settled it has it (hospital, discharge month's year)."""
         row = (await self._session.execute(

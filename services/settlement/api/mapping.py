@@ -160,7 +160,9 @@ def settlement_run_to_proto(run: Run | None, stored: StoredRun | None) -> pb.Set
         total_adjustments=Money.parse(t["adjustments"]).to_proto(),
         total_deductions=Money.parse(t["deductions"]).to_proto(), total_balance=Money.parse(t["balance"]).to_proto(),
         statements_digest=stored.statements_digest, builds_on=stored.builds_on,
-        case_kinds={k.removeprefix("cases_"): int(v) for k, v in t.items() if k.startswith("cases_") and int(v)}))
+        case_kinds={k.removeprefix("cases_"): int(v) for k, v in t.items() if k.startswith("cases_") and int(v)},
+        level_rates={k.removeprefix("rate_"): Money.parse(v).to_proto() for k, v in t.items()
+                     if k.startswith("rate_")}))
     if REVIEW_DEDUCTIONS in t or REVIEW_CARRIED in t:  # the run read smart review's confirmed deductions
         message.total_review_deductions.CopyFrom(common_pb2.Money(fen=sum(review_fen(t).values())))
     if run is None:

@@ -138,9 +138,8 @@ class SettlementServicer(pb_grpc.SettlementServiceServicer):
 
     async def ListHospitalStatements(self, request: pb.ListHospitalStatementsRequest,
                                      context: Any) -> pb.ListHospitalStatementsResponse:
-        run = await self._settlement.finished(request.parent, "parent")
-        found, token = await self._settlement.statements(request.parent, request.page_size, request.page_token,
-                                                         self._tenant_of(context))
+        run, found, token = await self._settlement.statements(request.parent, request.page_size,
+                                                              request.page_token, self._tenant_of(context))
         return pb.ListHospitalStatementsResponse(hospital_statements=[statement_to_proto(run, s) for s in found],
                                                  next_page_token=token)
 

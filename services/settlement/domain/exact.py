@@ -10,14 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from libs.common.decimals import half_up_div
+
 SCALE2, SCALE4, SCALE6 = 100, 10_000, 1_000_000
 
 
-def half_up(num: int, den: int) -> int:
-    """``num / den`` rounded to an integer, ties away from zero (``den`` > 0)."""
-    if num >= 0:
-        return (2 * num + den) // (2 * den)
-    return -((-2 * num + den) // (2 * den))
+half_up = half_up_div
+"""``num / den`` rounded to an integer, ties away from zero (``den`` > 0): ``libs.common.decimals.half_up_div``."""
 
 
 def round_units(value: Fraction, unit: int) -> int:

@@ -70,6 +70,10 @@ class SpecialCaseRepository(Protocol):
         """The ``setl_list_id`` of every case of ``region`` and settlement ``year`` approved as special now."""
         ...
 
+    async def lock_year(self, region: str, year: int) -> None:
+        """Wait for the decisions of ``region`` and ``year`` in flight; hold off new ones to the transaction's end."""
+        ...
+
 
 async def complete_run(uow: SettlementUnitOfWork, completed: CompletedRun,
                        hooks: tuple[RunCompletionHook, ...]) -> None:

@@ -63,7 +63,7 @@ class AccountPage:
 
 def _after_sequence(token: str) -> int:
     cursor = decode_token(token)
-    if cursor and not cursor.isdigit():
+    if cursor and not (cursor.isdigit() and len(cursor) < 19):  # a 64-bit sequence (another List's token)
         raise InvalidArgument.field("page_token", "not a token returned by this service", "INVALID_PAGE_TOKEN")
     return int(cursor or 0)
 

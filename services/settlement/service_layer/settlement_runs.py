@@ -176,6 +176,7 @@ class SettlementRuns:
             finished = await uow.runs.of_year(region, period.year)
             _refuse_settled(finished, region, period, ctx.run.id)
             prior = [r for r in finished if r.run_type is RunType.ADVANCE]
+            await uow.special_cases.lock_year(region, period.year)  # an approval is in this run or sees it stored
             approved = await uow.special_cases.approved(region, period.year)
             pinned = replace(pinned, review_carried=await self._carry(uow, ctx.run.id, ctx.run.parameters))
             await ctx.report(len(own), message="settling", force=True)
@@ -292,15 +293,15 @@ class SettlementRuns:
         return page, encode_token(page[-1].run_id) if len(found) > limit else ""
 
     async def statements(self, name: str, size: int, token: str,
-                         tenant: str | None) -> tuple[list[StoredStatement], str]:
+                         tenant: str | None) -> tuple[StoredRun, list[StoredStatement], str]:
         """A finished run's statements by institution code; a hospital (``tenant``) gets its own only."""
-        stored = await self.finished(name, "parent")
         limit = page_size(size, *STATEMENTS_PAGE)
-        after = decode_token(token)
+        after = decode_token(token)  # the request's own errors before the run's existence
+        stored = await self.finished(name, "parent")
         async with self._uows() as uow:
             found = await uow.runs.statements(stored.run_id, tenant, after, limit + 1)
         page = found[:limit]
-        return page, encode_token(page[-1].statement.hospital) if len(found) > limit else ""
+        return stored, page, encode_token(page[-1].statement.hospital) if len(found) > limit else ""
 
     async def cases(self, name: str, hospital: str, size: int, token: str,
                     tenant: str | None) -> tuple[StoredRun, list[CaseOutcome], str]:
@@ -309,9 +310,9 @@ class SettlementRuns:
         if tenant is not None and hospital and hospital != tenant:
             raise PermissionDenied(f"{tenant} may not list the cases of {hospital}", reason="OTHER_HOSPITAL",
                                    metadata={"fixmedins_code": hospital})
-        stored = await self.finished(name, "parent")
         limit = page_size(size, *CASES_PAGE)
-        after = decode_token(token)
+        after = decode_token(token)  # the request's own errors before the run's existence
+        stored = await self.finished(name, "parent")
         async with self._uows() as uow:
             found = await uow.runs.cases(stored.run_id, tenant or hospital or None, after, limit + 1)
         page = found[:limit]

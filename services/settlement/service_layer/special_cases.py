@@ -39,6 +39,16 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+async def _refuse_cleared(repo: SpecialCaseRepository, region: str, year: int) -> None:
+    """After the year's clearing no run settles its cases again: an application or approval then would be
+    recorded and never paid. Checked under the year's lock, which the clearing takes too before it reads the
+    approved cases, so an approval is either in the clearing or refused."""
+    cleared = await repo.clearing_run(region, year)
+    if cleared is not None:
+        raise FailedPrecondition(f"{year} of region {region} was cleared by {cleared}: its special cases are "
+                                 "settled", reason="YEAR_ALREADY_CLEARED", metadata={"settlement_run": cleared})
+
+
 @dataclass(frozen=True)
 class SpecialCasePage:
     cases: list[StoredSpecialCase]
@@ -66,6 +76,7 @@ class SpecialCases:
             if hospital is not None and ref.fixmedins_code != hospital:
                 raise PermissionDenied(f"list {setl_list_id} is not a case of {hospital}", reason="TENANT_MISMATCH")
             await repo.lock_year(region, ref.year)
+            await _refuse_cleared(repo, region, ref.year)
             existing = await repo.get(region, setl_list_id)
             case, decision = apply_for(ref, reason, actor, existing.case if existing else None)
             await repo.save(case, decision, request_id, digest)
@@ -83,6 +94,7 @@ class SpecialCases:
             if replay is not None:
                 return replay
             case = await self._locked_case(repo, region, setl_list_id)
+            await _refuse_cleared(repo, region, case.year)
             policy = await PolicyRepository(uow.session).active(region, case.year)
             if policy is None:
                 raise FailedPrecondition(f"{region} has no active policy for {case.year}: the cap is the policy's",

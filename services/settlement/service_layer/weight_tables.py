@@ -201,9 +201,9 @@ class WeightTables:
         return page, encode_token(f"{page[-1].year}/{page[-1].version}") if len(found) > limit else ""
 
     async def groups(self, name: str, size: int, token: str) -> tuple[list[GroupWeight], str]:
-        table = await self.get(name, "parent")
         limit = page_size(size, *GROUPS_PAGE)
-        after = decode_token(token)
+        after = decode_token(token)  # the request's own errors before the table's existence
+        table = await self.get(name, "parent")
         async with self._uows() as uow:
             found = await uow.weights.groups(table.region, table.year, table.version, after, limit + 1)
         page = found[:limit]

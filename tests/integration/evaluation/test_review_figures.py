@@ -56,12 +56,14 @@ async def test_flags_per_thousand_lists_and_confirmed_amounts(evaluation_uows: U
     async with evaluation_uows() as uow:
         await uow.session.execute(insert(review_tables.review_run), [
             review_run(f"regions/{REGION}/reviewRuns/2024-03~a", "2024-03"),
-            review_run(f"regions/{REGION}/reviewRuns/2024-03~b", "2024-03")])
+            review_run(f"regions/{REGION}/reviewRuns/2024-03~b", "2024-03"),
+            review_run(f"regions/{REGION}/reviewRuns/2024-03~c", "2024-03")])
         await uow.session.execute(insert(review_tables.flag), [
             flag("a", "H1", "s1", "R1", "2024-03", state="CONFIRMED", fen=1234_56),
             flag("a", "H1", "s1", "R2", "2024-03", state="DISMISSED", fen=50_00),
             flag("a", "H1", "s1", "R2", "2024-03", evidence="another line"),  # the same finding twice in a run
             flag("b", "H1", "s1", "R1", "2024-03"),          # the same finding again in a later run
+            flag("c", "H1", "s1", "R1", "2024-03", state="CONFIRMED", fen=1234_56),  # and confirmed again: once
             flag("a", "H1", "s9", "R1", "2024-04", state="CONFIRMED", fen=99_00),  # another month
             flag("a", "H3", "s7", "R1", "2024-03", state="CONFIRMED", fen=10_00)])  # a hospital without evaluated lists
         await uow.commit()

@@ -25,13 +25,13 @@ from libs.common.registry import services
 @pytest.fixture(scope="module")
 def auth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("auth")
-    init_auth_dir(out, ["coding"])
+    init_auth_dir(out, services().names())
     return out
 
 
 def test_init_writes_a_ca_a_certificate_per_service_and_private_keys(auth_dir: Path) -> None:
     ca = x509.load_pem_x509_certificate((auth_dir / "ca.pem").read_bytes())
-    for name in ("coding", "grouping", "collection", "settlement", "evaluation", "client"):
+    for name in (*services().names(), "client"):
         cert = x509.load_pem_x509_certificate((auth_dir / f"{name}.pem").read_bytes())
         assert cert.issuer == ca.subject
         assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == name

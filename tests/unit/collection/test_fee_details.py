@@ -12,6 +12,7 @@ from services.collection.domain.fee_details import (
     line_findings,
     read_upload,
     sum_findings,
+    with_sum_check,
 )
 from services.collection.domain.model import CodeVerdict, Severity
 
@@ -74,3 +75,14 @@ def test_details_against_the_list_categories_or_the_record_total() -> None:
     [by_total] = sum_findings(details, None, 3600)
     assert by_total.code == "FD-SUM-002" and "36.00" in by_total.message_en
     assert sum_findings(details, None, None) == []
+
+
+def test_the_sum_check_is_made_again_against_the_list_as_it_is_now() -> None:
+    lines = [read_feedetail(entry("1")), read_feedetail(entry("2", med_chrgitm_type="09"))]
+    stored = line_findings(lines[:1], {}) + sum_findings({"02": 2500}, {"02": 2500, "09": 2500}, None)
+    assert [f.code for f in stored] == ["FD-SUM-001"]  # stored when the first line came
+    assert with_sum_check(stored, lines, ({"02": 2500, "09": 2500}, None)) == []  # now they add up
+    assert [f.code for f in with_sum_check([], lines, ({"02": 2500}, None))] == ["FD-SUM-001"]  # list came later
+    assert [f.code for f in with_sum_check([], lines, (None, 4000))] == ["FD-SUM-002"]  # a HIS list's record
+    amount = line_findings([read_feedetail(entry("3", det_item_fee_sumamt="1.00"))], {})
+    assert with_sum_check(amount + stored, lines, None) == amount  # no list: no sum check, line findings kept

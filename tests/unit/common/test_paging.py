@@ -3,6 +3,7 @@ INVALID_PAGE_TOKEN, a page after a vanished row goes on where it was, and every_
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,18 @@ def test_size_zero_is_the_default_and_the_maximum_clamps() -> None:
     assert negative.value.reason == "INVALID_FIELD" and negative.value.metadata["field"] == "page_size"
 
 
-@pytest.mark.parametrize("forged", ["forged", "cDA6eA==", encode_token("x")[:-2] + "!!"])
+def _edited(token: str) -> str:
+    raw = bytearray(base64.urlsafe_b64decode(token))
+    raw[-1] ^= 1  # the cursor's last character changed, the check left as it was
+    return base64.urlsafe_b64encode(bytes(raw)).decode()
+
+
+@pytest.mark.parametrize("forged", [
+    "forged", "cDA6eA==", encode_token("x")[:-2] + "!!",
+    base64.urlsafe_b64encode(b"p1:42").decode(),  # the unchecked format of before: a cursor a client wrote
+    _edited(encode_token("H33070300089")),
+    encode_token("x")[:12],  # truncated
+])
 def test_a_forged_token_is_invalid_page_token(forged: str) -> None:
     with pytest.raises(InvalidArgument) as raised:
         decode_token(forged)

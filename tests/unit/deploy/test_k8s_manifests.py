@@ -286,3 +286,11 @@ def test_the_validator_rejects_a_misspelt_field(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "'renewBefor' was unexpected" in result.stderr
     assert "no schema for example.invalid/v1 Unknown" in result.stderr
+
+
+def test_the_readme_makes_the_secrets_of_every_registered_service() -> None:
+    """deploy/k8s/README.md's development-cluster loop creates each service's TLS and token Secrets by name: a
+    service added to the registry (and so to the manifests) without it would start without its Secrets."""
+    loop = re.search(r"^for s in ([a-z ]+); do$", (K8S / "README.md").read_text(encoding="utf-8"), re.M)
+    assert loop is not None, "deploy/k8s/README.md no longer has the per-service secrets loop"
+    assert sorted(loop[1].split()) == sorted(services().names())

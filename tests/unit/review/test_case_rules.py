@@ -6,9 +6,11 @@ import dataclasses
 import random
 from datetime import datetime, timedelta
 
+from services.evaluation.domain.review.case_rules import KINDS, icd10_chapter, split_admission
 from services.evaluation.domain.review.model import Group, Stay
+from services.evaluation.domain.review.rules import Context
 
-from .builders import grouped, reviewer, stay
+from .builders import grouped, knowledge, reviewer, stay
 
 
 def admission(setl_id: str, admitted: datetime, days: int, dx: tuple[str, ...] = ("J18.900",),
@@ -61,9 +63,32 @@ def test_related_conditions_same_category_earlier_secondary_or_same_adrg() -> No
     assert "same ADRG FR2" in split_flags(g1, g2)["B"]
 
 
-def test_chemotherapy_courses_and_overlapping_or_same_stay_lists_are_not_readmissions() -> None:
+def test_related_by_mdc_or_icd10_chapter_but_not_across_body_systems() -> None:
+    first = admission("A", FIRST, 5, dx=("I21.001",))
+    later = datetime(2026, 3, 10, 8, 0)
+    g1, g2 = grouped(first, "FR21"), grouped(admission("B", later, 3, dx=("I50.900",)), "FT15")
+    assert "same MDC F" in split_flags(g1, g2)["B"]
+    assert "same ICD-10 chapter IX" in split_flags(first, admission("B", later, 3, dx=("I63.900",)))["B"]
+    other = grouped(admission("B", later, 3, dx=("J18.900",)), "ES25")
+    assert not split_flags(g1, other)
+
+
+def test_icd10_chapters_follow_the_ranges_not_the_letters() -> None:
+    assert [icd10_chapter(c) for c in ("A09.9", "B99", "C34.900", "D48.2", "D50.0", "H59.1", "H60.0", "S72.000",
+                                       "T14.9", "V01.0", "Z51.100", "U07.1", "", "9ZZ")] == [
+        "I", "I", "II", "II", "III", "VII", "VIII", "XIX", "XIX", "XX", "XXI", "XXII", "", ""]
+
+
+def test_chemotherapy_courses_are_readmissions_unless_the_rule_set_exempts_them() -> None:
     first = admission("A", FIRST, 5, dx=("Z51.100", "C34.900"))
-    assert not split_flags(first, admission("B", datetime(2026, 3, 10, 8), 3, dx=("Z51.100", "C34.900")))
+    back = admission("B", datetime(2026, 3, 10, 8), 3, dx=("Z51.100", "C34.900"))
+    assert set(split_flags(first, back)) == {"A", "B"}  # CONTRACT: the same condition within 15 days
+    kind = next(k for k in KINDS if k.name == "split_admission")
+    exempt = {**kind.defaults(), "exempt_principal": ("Z51.1",)}
+    assert not list(split_admission([first, back], Context(knowledge()), exempt))
+
+
+def test_overlapping_or_same_stay_lists_are_not_readmissions() -> None:
     overlap = admission("B", datetime(2026, 3, 4, 8), 3)  # admitted before the first stay ended
     assert not split_flags(admission("A", FIRST, 5), overlap)
     same_stay = dataclasses.replace(admission("B", datetime(2026, 3, 8, 8), 3), mdtrt_id="MA")
@@ -134,6 +159,7 @@ def test_low_standard_admission_short_cheap_no_procedure_outpatient_condition() 
              if f.category.value == "low_standard_admission"]
     assert [f.setl_id for f in found] == ["CHEAP"]
     assert "at most 2 days and at most 0.4 x median" in found[0].evidence and found[0].amount == 150_000
+    assert "population: 42 stays of DRG ES25 in this review, median cost 5995.74" in found[0].evidence
 
 
 def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .builders import flags, line, stay
+from .builders import ITEMS, flags, knowledge, line, stay
 
 
 def categories(s: object, category: str) -> list[str]:
@@ -40,26 +40,26 @@ def ped(sn: str = "1") -> object:
 
 
 def test_a_child_item_over_its_age_limit_is_flagged() -> None:
-    [flag] = flags(stay(ped(), birth=date(2010, 6, 1), age_years=15), "restricted_age")  # type: ignore[arg-type]
+    [flag] = flags(stay(ped(), birth=date(2010, 6, 1), age_years=15, stated_age=15), "restricted_age")  # type: ignore[arg-type]
     assert "0-14" in flag.evidence and "15 at admission" in flag.evidence and flag.amount == 120
 
 
 def test_age_is_the_age_at_admission_not_at_discharge() -> None:
     # 14 on admission (1 March), 15 on 3 March during the stay: the child item was allowed
-    s = stay(ped(), birth=date(2011, 3, 3), age_years=14)  # type: ignore[arg-type]
+    s = stay(ped(), birth=date(2011, 3, 3), age_years=14, stated_age=14)  # type: ignore[arg-type]
     assert not categories(s, "restricted_age")
     # 17 on admission, 18 the next day: the adult item was not allowed
     adult = line("1", "ADULT", "2026-03-04 09:00:00", pric="4.20", category="09")
-    [flag] = flags(stay(adult, birth=date(2008, 3, 2), age_years=17), "restricted_age")
+    [flag] = flags(stay(adult, birth=date(2008, 3, 2), age_years=17, stated_age=17), "restricted_age")
     assert "17 at admission" in flag.evidence and "18-75" in flag.evidence
 
 
 def test_the_limits_are_inclusive() -> None:
     adult = line("1", "ADULT", "2026-03-04 09:00:00", pric="4.20", category="09")
-    assert not categories(stay(ped(), age_years=14), "restricted_age")  # type: ignore[arg-type]
-    assert not categories(stay(adult, age_years=18), "restricted_age")
-    assert not categories(stay(adult, age_years=75), "restricted_age")
-    assert categories(stay(adult, age_years=76), "restricted_age")
+    assert not categories(stay(ped(), age_years=14, stated_age=14), "restricted_age")  # type: ignore[arg-type]
+    assert not categories(stay(adult, age_years=18, stated_age=18), "restricted_age")
+    assert not categories(stay(adult, age_years=75, stated_age=75), "restricted_age")
+    assert categories(stay(adult, age_years=76, stated_age=76), "restricted_age")
 
 
 def test_without_a_birth_date_the_stated_age_counts_and_without_any_age_the_rule_is_quiet() -> None:
@@ -67,6 +67,16 @@ def test_without_a_birth_date_the_stated_age_counts_and_without_any_age_the_rule
     [flag] = flags(stay(adult, age_years=None, birth=None, stated_age=12), "restricted_age")
     assert "as stated on the list" in flag.evidence
     assert not categories(stay(adult, age_years=None, birth=None, stated_age=None), "restricted_age")
+
+
+def test_a_stated_age_that_contradicts_the_birth_date_is_judged_too() -> None:
+    # the birth date gives 30 at admission, the record states 16: the adult item is flagged, both ages named
+    adult = line("1", "ADULT", "2026-03-04 09:00:00", pric="4.20", category="09")
+    [flag] = flags(stay(adult, birth=date(1995, 6, 1), age_years=30, stated_age=16), "restricted_age")
+    assert "16 at admission (as stated on the list; the birth date 1995-06-01 gives 30)" in flag.evidence
+    [flag] = flags(stay(ped(), birth=date(1995, 6, 1), age_years=30, stated_age=12), "restricted_age")  # type: ignore[arg-type]
+    assert "30 at admission (born 1995-06-01, admitted 2026-03-01; the list states 12)" in flag.evidence
+    assert not categories(stay(adult, birth=date(1995, 6, 1), age_years=30, stated_age=31), "restricted_age")
 
 
 # duplicate charge -------------------------------------------------------------------------------------------------
@@ -152,6 +162,14 @@ def test_exclusive_pairs_hold_whichever_item_lists_them() -> None:
     s = stay(line("1", "TBIL", "2026-03-02 08:00:00", pric="6.50"), line("2", "LIVER", "2026-03-02 15:00:00",
                                                                          pric="96.00"))
     assert categories(s, "unbundled_charge")
+
+
+def test_a_partner_that_exclusive_with_names_needs_no_row_of_its_own() -> None:
+    library = knowledge(ITEMS + "PANEL,套餐,service,04,50.00,,,,1,PART9\n")
+    s = stay(line("1", "PART9", "2026-03-02 08:00:00", pric="9.00"), line("2", "PANEL", "2026-03-02 20:00:00",
+                                                                         pric="50.00"))
+    [flag] = flags(s, "unbundled_charge", library=library)
+    assert flag.amount == 900 and "PART9" in flag.evidence and "PANEL" in flag.evidence
 
 
 def test_exclusive_items_on_different_days_or_refunded_or_not_exclusive_are_fine() -> None:

@@ -49,3 +49,27 @@ def test_the_header_must_be_contracts_and_codes_unique() -> None:
         knowledge("code,name\nA,b\n")
     with pytest.raises(KnowledgeError, match="appears twice"):
         knowledge(HEADER + "A,n,drug,09,1.00,,,,,\nA,n,drug,09,1.00,,,,,\n")
+
+
+def test_the_codes_a_sex_or_an_age_may_not_be_charged_are_those_the_item_limits_say() -> None:
+    library = knowledge()
+    assert library.not_for_sex(1) == {"HPV"} and library.not_for_sex(2) == {"PSA"}
+    assert library.not_for_age(10) == {"ADULT"} and library.not_for_age(30) == {"PED"}
+    assert library.not_for_age(80) == {"PED", "ADULT"} and library.not_for_age(16) == {"PED", "ADULT"}
+    assert library.exclusive_codes == {"LIVER", "ALT", "TBIL"}
+
+
+def test_a_stay_is_judged_by_the_version_in_force_on_its_date() -> None:
+    from datetime import date
+
+    from services.evaluation.adapters.review.files import knowledge_from_text
+    from services.evaluation.domain.review.knowledge import KnowledgeShelf
+
+    v1 = knowledge_from_text(ITEMS, version="v1", effective_from=date(2025, 1, 1))
+    v2 = knowledge_from_text(ITEMS.replace("55.00", "56.00"), version="v2", effective_from=date(2025, 7, 1))
+    shelf = KnowledgeShelf((v2, v1))  # imported in any order
+    assert [shelf.in_force(date(2024, 12, 31)), shelf.in_force(date(2025, 1, 1)), shelf.in_force(date(2025, 6, 30)),
+            shelf.in_force(date(2025, 7, 1)), shelf.in_force(None)] == [None, v1, v1, v2, v2]
+    assert KnowledgeShelf().in_force(date(2025, 1, 1)) is None
+    with pytest.raises(ValueError, match="effective date"):
+        KnowledgeShelf((knowledge_from_text(ITEMS),))

@@ -78,7 +78,8 @@ def test_statistical_rules_run_after_only_and_ids_are_unique() -> None:
 def test_parameters_left_out_take_the_kinds_defaults() -> None:
     doc = document(params={"window_days": 10})
     rule = parse_ruleset(doc).rules[0]
-    assert rule.params["window_days"] == 10 and rule.params["exempt_principal"] == ("Z51.0", "Z51.1", "Z51.2")
+    assert rule.params["window_days"] == 10 and rule.params["exempt_principal"] == ()
+    assert rule.params["related"] == ("category", "diagnoses", "adrg", "mdc", "chapter")
 
 
 def test_rules_switched_off_out_of_force_or_of_another_stage_do_not_run() -> None:
@@ -104,6 +105,19 @@ def _run(doc: dict[str, Any], s: Any, stage: Stage = Stage.AFTER) -> list[str]:
     return [f.rule_id for f in engine.check_stay(s) if f.rule_id == "RV-SEX-01"]
 
 
-def test_effective_dates_of_the_rule_set_are_read() -> None:
-    ruleset = read_ruleset(DEFAULT_RULESET)
-    assert ruleset.effective_from == date(2026, 1, 1) and ruleset.effective_to is None
+def test_a_dated_rule_set_judges_stays_of_its_dates_only_and_narrows_its_rules_dates() -> None:
+    packaged = read_ruleset(DEFAULT_RULESET)
+    assert packaged.effective_from is None and all(r.in_force(date(2019, 5, 1)) for r in packaged.rules)
+    psa = stay(line("1", "PSA", "2026-03-02 09:00:00", pric="55.00"), sex=2)  # discharged 5 March 2026
+    dated = {**copy.deepcopy(DOCUMENT), "effective_from": "2026-04-01"}
+    assert not _run(dated, psa)  # the set is not in force yet: none of its rules judges the stay
+    dated.update(effective_from="2026-01-01", effective_to="2026-03-05")
+    assert not _run(dated, psa)  # no longer in force (exclusive end)
+    dated["effective_to"] = "2026-03-06"
+    assert _run(dated, psa)
+    sex_rule = next(r for r in dated["rules"] if r["id"] == "RV-SEX-01")
+    sex_rule.update(effective_from="2025-06-01", effective_to="2026-12-31")
+    rule = parse_ruleset(dated).rule("RV-SEX-01")
+    assert rule is not None and (rule.effective_from, rule.effective_to) == (date(2026, 1, 1), date(2026, 3, 6))
+    sex_rule.update(effective_from="2027-01-01", effective_to=None)
+    assert any("outside the rule set's" in p for p in problems(dated))

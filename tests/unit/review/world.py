@@ -11,7 +11,9 @@ Clean traps (charges that look suspicious but are not violations by the contract
 - exclusive pairs on different days; sex- and age-limited items on the right patients, at the age boundaries,
   including patients who pass an age limit during the stay (the age at admission counts);
 - the same person back at the same hospital after 16 days or more, back within 15 days for an unrelated
-  condition, back at another hospital, or back for a chemotherapy course.
+  condition, or back at another hospital. (A chemotherapy course within 15 days is a readmission for the same
+  condition by CONTRACT's words, so it is no clean trap: a region that exempts it sets the rule's
+  ``exempt_principal``.)
 """
 
 from __future__ import annotations
@@ -347,7 +349,7 @@ class World:
         rng = self.rng
         firsts = [s for s in self.stays if s.admitted.month < 12]
         for first in rng.sample(firsts, count):
-            kind = rng.randrange(4)
+            kind = rng.randrange(3)
             gap = rng.randint(16, 60) if kind == 0 else rng.randint(0, 15)
             admitted = datetime.combine(first.discharged.date() + timedelta(days=gap), datetime.min.time()) + \
                 timedelta(hours=rng.randint(8, 20))
@@ -362,9 +364,6 @@ class World:
                 diagnoses = [principal]
             elif kind == 2:  # within 15 days, same condition, another hospital
                 hospital = rng.choice([h for h in HOSPITALS if h != first.hospital])
-            elif kind == 3:  # chemotherapy courses
-                first.diagnoses[:] = ["Z51.100", "C34.900"]
-                diagnoses = ["Z51.100", "C34.900"]
             self._clean_stay(first.person, hospital, admitted, diagnoses)
 
     # planted violations -------------------------------------------------------------------------------------------

@@ -10,14 +10,18 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
+from medpay.settlement.v1 import settlement_pb2 as pb
 
+from services.settlement.adapters.run_repository import StoredRun
+from services.settlement.api.mapping import settlement_run_to_proto
 from services.settlement.domain.calculation import settle
 from services.settlement.domain.collected import EMPTY_DIGEST, CollectedCase, case_table, cases_digest
 from services.settlement.domain.errors import CalculationError
 from services.settlement.domain.policies import GroupScheme
 from services.settlement.domain.policy import policy_from_json
-from services.settlement.domain.runs import Paid, RunInputs, advance, clearing, month_advances
-from services.settlement.domain.weights import GroupWeight, WeightTable
+from services.settlement.domain.runs import Paid, RunInputs, RunType, advance, clearing, month_advances
+from services.settlement.domain.weights import GroupWeight, LevelBasis, WeightTable
+from services.settlement.run_cli import print_run
 
 POLICY = policy_from_json({
     "method": "points", "scale": 100, "weights": {"years": [2025]}, "levels": {"2": {"coefficient": "0.9"},
@@ -266,3 +270,52 @@ def test_runs_do_not_hold_approved_special_cases_to_a_cap_of_their_own_cases() -
     year = [*january, *(c for m in range(2, 13) for c in month_cases(f"2026-{m:02d}", 100 * m))]
     assert sum(c.kind.label == "special" for c in clearing(inputs, year).cases) == 3
     assert sum(c.kind.label == "special" for c in clearing(inputs, january).cases) == 3
+
+
+def test_the_rate_method_advances_due_x_share_and_clears_due_less_advances_with_the_surplus_shown() -> None:
+    """费率法 through the runs: level 3's rate from the table's level basis (S_cost 8,000.00 over S_rw 3.0000:
+    2666.67, x adjust 0.9 = 2400.00); A1's standard round_2(0.75 x 2400.00) = 1800.00 (x 0.9 at level 2)."""
+    policy = policy_from_json({
+        "method": "rate", "weights": {"years": [2025]}, "levels": {"2": {"coefficient": "0.9"}, "3": {}},
+        "rates": {"adjust": "0.9", "fixed": {"2": "2000.00"}}, "advance_share": "0.85",
+        "hospitals": {H2: {"assessment": "0.95", "deductions": "100.00"}}})
+    weights = WeightTable(WEIGHTS.groups, WEIGHTS.avg_all, {3: LevelBasis(800_000, 30_000)})
+    inputs = RunInputs(policy, weights, GroupScheme.DRG)
+    months = {m: month_cases(m, 40 * i) for i, m in enumerate(("2026-01", "2026-02"))}
+    paid: dict[tuple[str, str], Paid] = {}
+    for month, cases in months.items():
+        outcome = advance(replace(inputs, paid=paid), month, cases, {})
+        direct = settle(policy, weights, case_table(cases, GroupScheme.DRG))
+        assert {s.hospital: s.advances for s in outcome.statements} == {h.hospital: h.advances
+                                                                        for h in direct.hospitals}
+        for h in direct.hospitals:  # one discharge month: round_2(due x 0.85)
+            assert h.advances == (2 * h.gross * 85 + 100) // 200
+        paid |= {(s.hospital, m.month): Paid(m.amount, m.cases_digest) for s in outcome.statements for m in s.months}
+    year = [c for cases in months.values() for c in cases]
+    cleared = clearing(replace(inputs, paid=paid), year)
+    direct = {h.hospital: h for h in settle(policy, weights, case_table(year, GroupScheme.DRG)).hospitals}
+    assert cleared.rates == {"2": 200_000, "3": 240_000}
+    for s in cleared.statements:
+        h = direct[s.hospital]
+        advanced = sum(p.amount for (code, _), p in paid.items() if code == s.hospital)
+        assert (s.points, s.gross, s.assessed, s.surplus) == (None, h.gross, h.assessed, h.surplus)
+        assert s.balance == s.assessed - advanced - s.deductions and s.advances == advanced
+    normal = next(c for c in cleared.cases if c.kind.label == "normal" and c.rw == 7500)
+    assert normal.terms["formula"].startswith("standard = round_2(rw x rate x coefficient)")
+    assert normal.standard == (180_000 if normal.terms["rate"] == "2400.00" else 135_000)
+    assert normal.points is None and normal.fund_due is not None
+
+
+def test_a_rate_method_run_shows_each_levels_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """The run resource carries FORMAT's rate_L of each level its cases use (summary.json's ``rates``), and the
+    command line prints them where a point-method run prints its point value."""
+    policy = policy_from_json({"method": "rate", "weights": {"years": [2025]}, "levels": {"2": {}, "3": {}},
+                               "rates": {"fixed": {"2": "2000.00", "3": "2400.50"}}})
+    outcome = clearing(RunInputs(policy, WEIGHTS, GroupScheme.DRG), month_cases("2026-01", 0))
+    stored = StoredRun("r1", "330700", "2026", RunType.CLEARING, "p", "w", 1, "rate", len(outcome.cases),
+                       len(outcome.statements), None, None, None, 0, outcome.totals(), "d" * 64, None)
+    message = settlement_run_to_proto(None, stored)
+    assert {level: rate.fen for level, rate in message.level_rates.items()} == {"2": 200_000, "3": 240_050}
+    assert message.method == pb.PAYMENT_METHOD_RATE and not message.point_value
+    print_run(message, [])
+    assert "rates level 2 2000.00, level 3 2400.50" in capsys.readouterr().out

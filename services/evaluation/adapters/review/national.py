@@ -15,7 +15,7 @@ from typing import Any
 from libs.common.money import wire_fen
 from libs.national.fees import normal_time
 from services.collection.domain.case_facts import case_facts
-from services.collection.domain.dialects import normalise
+from services.collection.domain.dialects import SETLINFO_ALIASES, normalise
 from services.grouping.domain.case import Case
 
 from ...domain.review.model import Stay
@@ -46,7 +46,7 @@ def record_key(line: Mapping[str, Any]) -> tuple[str, str, str]:
 def read_record(line: Mapping[str, Any]) -> Record:
     s = line.get("setlinfo") or {}
     return Record(_text(s.get("psn_no")), _text(s.get("mdtrt_id")), _int(s.get("gend")), _date(s.get("brdy")),
-                  _int(s.get("age")), wire_fen(s.get("medfee_sumamt")))
+                  _whole_years(s.get("age")), wire_fen(s.get("medfee_sumamt")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
     body = request.get("input", request)
     if not isinstance(body, Mapping) or not isinstance(body.get("setlinfo"), Mapping):
         raise ListFormatError("no input.setlinfo object")
-    body = normalise(body)
+    body = normalise(_read_part(body))
     s = body["setlinfo"]
     hospital = _text(request.get("fixmedins_code") or s.get("fixmedins_code"))
     setl_id = _text(s.get("setl_id"))
@@ -76,7 +76,7 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
     admitted, discharged = _time(s.get("adm_time")), _time(s.get("dscg_time"))
     sex = _int(s.get("gend"))
     birth = _date(s.get("brdy"))
-    stated = _int(s.get("age"))
+    stated = _whole_years(s.get("age"))
     total = wire_fen(s.get("medfee_sumamt")) if s.get("medfee_sumamt") not in (None, "") else None
     if record is not None:
         sex = sex if sex in (1, 2) else record.sex
@@ -103,6 +103,40 @@ def read_list(request: Mapping[str, Any], record: Record | None = None) -> ListR
                 age_days=age_days, birth_weight_g=facts.birth_weight_g, los_days=los,
                 discharge_type=stay.discharge_way, dept=stay.dept)
     return ListReading(stay, case)
+
+
+_NODES_READ = frozenset({"setlinfo", "diseinfo", "oprninfo", "iteminfo"})
+_SETLINFO_READ = frozenset({"fixmedins_code", "setl_id", "mdtrt_id", "psn_no", "gend", "brdy", "age", "adm_time",
+                            "dscg_time", "medfee_sumamt", "dscg_way", "dscg_caty", "chfpdr_code", "nwb_age",
+                            "nwb_bir_wt"})
+"""The setlinfo values ``read_list`` and ``case_facts`` read (canonical spellings)."""
+_SETLINFO_SPELLINGS = _SETLINFO_READ | {alias for alias, name in SETLINFO_ALIASES.items() if name in _SETLINFO_READ}
+
+
+def _lower(key: str) -> str:
+    """A property name as ``dialects.normalise`` reads it."""
+    return key if key.islower() or not key.isascii() else key.lower()
+
+
+def _read_part(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a list's ``input`` that review reads: the nodes above, and of setlinfo (a hundred-odd values)
+    the fifteen above, in every spelling ``normalise`` reads as theirs. ``normalise`` of the part gives those
+    values exactly as ``normalise`` of the whole list does (it reads each property name on its own), in a
+    quarter of the time."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        name = _lower(key)
+        if name in _NODES_READ:
+            out[key] = _setlinfo_part(value) if name == "setlinfo" and isinstance(value, Mapping) else value
+    return out
+
+
+def _setlinfo_part(setlinfo: Mapping[str, Any]) -> dict[str, Any]:
+    names = "".join(setlinfo)
+    if names == names.lower():  # no name to lower-case (nearly every list): the spellings themselves
+        return {key: setlinfo[key] for key in setlinfo.keys() & _SETLINFO_SPELLINGS}
+    return {key: value for key, value in setlinfo.items()
+            if SETLINFO_ALIASES.get(_lower(key), _lower(key)) in _SETLINFO_READ}
 
 
 def _categories(items: Any) -> tuple[tuple[str, int], ...] | None:
@@ -132,6 +166,17 @@ def _int(value: Any) -> int | None:
         return int(str(value).strip())
     except ValueError:
         return None
+
+
+def _whole_years(value: Any) -> int | None:
+    """A stated age in whole years: the national field is number(4,1), so "67", 67 and "67.0" are 67 (a fraction
+    of a year is not a year more)."""
+    whole = _int(value)
+    if whole is not None or not isinstance(value, (str, float)):
+        return whole
+    text = str(value).strip()
+    head, dot, tail = text.partition(".")
+    return int(head) if dot and head.isdigit() and tail.isdigit() else None
 
 
 def _date(value: Any) -> date | None:

@@ -302,10 +302,17 @@ class ReviewRepository:
             {"s": event.state.value, "amount": event.amount, "i": flag_id})
 
     async def deductions(self, region: str, periods: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(institution, confirmed fen, confirmed flags) per hospital. A rule's findings on a list count from one
+        run only, that of the oldest of their confirmed flags: a month's run and its year's (or two rule set
+        versions') raise the same finding twice, and confirming both must not deduct it twice."""
         rows = await self._all(
-            f"SELECT fixmedins_code, sum(amount_fen) AS fen, count(*) AS n FROM {S}.flag WHERE region = :r "
-            f"AND period = ANY(CAST(:p AS text[])) AND state = 'CONFIRMED' GROUP BY fixmedins_code "
-            f"ORDER BY fixmedins_code", r=region, p=list(periods))
+            f"WITH confirmed AS (SELECT fixmedins_code, setl_id, rule_id, run_name, amount_fen, flag_id "
+            f"  FROM {S}.flag WHERE region = :r AND period = ANY(CAST(:p AS text[])) AND state = 'CONFIRMED'), "
+            f"counted AS (SELECT DISTINCT ON (fixmedins_code, setl_id, rule_id) fixmedins_code, setl_id, rule_id, "
+            f"  run_name FROM confirmed ORDER BY fixmedins_code, setl_id, rule_id, flag_id) "
+            f"SELECT fixmedins_code, sum(amount_fen) AS fen, count(*) AS n FROM confirmed "
+            f"JOIN counted USING (fixmedins_code, setl_id, rule_id, run_name) "
+            f"GROUP BY fixmedins_code ORDER BY fixmedins_code", r=region, p=list(periods))
         return [(r.fixmedins_code, int(r.fen), int(r.n)) for r in rows]
 
     async def rule_counts(self, region: str, period_filter: str | None) -> list[RuleCount]:

@@ -11,6 +11,7 @@ import grpc
 import orjson
 from google.longrunning import operations_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
+from medpay.common.v1 import common_pb2
 from medpay.review.v1 import review_service_pb2 as pb
 from medpay.review.v1 import review_service_pb2_grpc as pb_grpc
 
@@ -128,10 +129,11 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         parts = request.parent.split("/")
         if len(parts) != 2 or parts[0] != "knowledgeVersions":
             raise InvalidArgument.field("parent", "must be knowledgeVersions/{version}")
-        await self._knowledge.get(parts[1])
         size = page_size(request.page_size, 200, 2000)
+        after = decode_token(request.page_token)  # the request's own errors before the version's existence
+        await self._knowledge.get(parts[1])
         async with self._knowledge._new_uow() as uow:
-            rows = await uow.review.knowledge_items(parts[1], decode_token(request.page_token), size + 1)
+            rows = await uow.review.knowledge_items(parts[1], after, size + 1)
         page, more = rows[:size], len(rows) > size
         return pb.ListKnowledgeItemsResponse(
             items=[pb.KnowledgeItem(code=r.code, name=r.name, kind=r.kind, med_chrgitm_type=r.med_chrgitm_type,
@@ -317,7 +319,14 @@ def _line(line: pb.FeeLine, i: int) -> FeeLine:
     sn, code, category = line.feedetl_sn, line.med_list_codg, line.med_chrgitm_type
     if not sn or not code:
         raise InvalidArgument.field(f"stay.fee_lines[{i}]", "feedetl_sn and med_list_codg are required")
-    if not line.HasField("fee_time"):
+    ts = line.fee_time
+    seconds = ts.seconds
+    if seconds >= _FIXED_OFFSET_FROM:  # a fee time since 1992 (so set), as fee_local writes it, by arithmetic
+        day, second = divmod(seconds + 8 * 3600, 86_400)
+        time = _day_text(day) + _clock_text(second)
+    elif line.HasField("fee_time"):
+        time = fee_local(ts.ToDatetime(tzinfo=UTC))
+    else:
         raise InvalidArgument.field(f"stay.fee_lines[{i}].fee_time", "is required")
     cnt, pric = _scaled(line.cnt), _scaled(line.pric)
     if cnt is None or pric is None:
@@ -325,10 +334,10 @@ def _line(line: pb.FeeLine, i: int) -> FeeLine:
                                     "must be a plain decimal with at most 6 places")
     if category and category not in FEE_CATEGORIES:
         raise InvalidArgument.field(f"stay.fee_lines[{i}].med_chrgitm_type", "must be one of 01-14")
-    return FeeLine(sn, code, category, _fee_time(line.fee_time), cnt, pric, line.amount.fen, "",
-                   line.init_feedetl_sn)
+    return _new_line(FeeLine, (sn, code, category, time, cnt, pric, line.amount.fen, "", line.init_feedetl_sn))
 
 
+_new_line = tuple.__new__  # FeeLine(...) without its Python-level __new__: 200 lines a call
 _scaled = functools.lru_cache(maxsize=16_384)(scaled)  # quantities and prices repeat: "1", "12.36", ...
 _FIXED_OFFSET_FROM = 694_195_200  # 1992-01-01 UTC: since then China Standard Time is UTC+8, without summer time
 
@@ -338,13 +347,10 @@ def _day_text(day: int) -> str:
     return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
 
 
-def _fee_time(ts: Timestamp) -> str:
-    """The fee time as the national interface writes it (``fee_local``), by arithmetic on the seconds: a stay
-    in progress has hundreds of lines and CheckStay answers in milliseconds."""
-    if ts.seconds < _FIXED_OFFSET_FROM:
-        return fee_local(ts.ToDatetime(tzinfo=UTC))
-    day, second = divmod(ts.seconds + 8 * 3600, 86_400)
-    return f"{_day_text(day)} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+@functools.lru_cache(maxsize=86_400)
+def _clock_text(second: int) -> str:
+    """" HH:mm:ss" of a second of the day (at most 86,400 strings, a few megabytes)."""
+    return f" {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
 
 
 def _local(ts: Timestamp) -> datetime:
@@ -363,8 +369,14 @@ def violation_proto(f: Flag) -> pb.Violation:
     return pb.Violation(rule_id=f.rule_id, rule_version=f.rule_version, rule_name=f.rule_name,
                         category=CATEGORY[f.category], severity=SEVERITY[f.severity],
                         amount=Money(f.amount).to_proto(), evidence=f.evidence,
-                        lines=[pb.ViolationLine(feedetl_sn=x.sn, role=ROLE[x.role], amount=Money(x.amount).to_proto())
+                        lines=[pb.ViolationLine(feedetl_sn=x.sn, role=ROLE[x.role], amount=_fen(x.amount))
                                for x in f.lines], related_setl_id=f.related_setl_id)
+
+
+def _fen(amount: int) -> common_pb2.Money:
+    """A line's amount (fen, from an int64 on the wire) as ``Money.to_proto`` writes it, without the value object:
+    a violation may name hundreds of lines."""
+    return common_pb2.Money(fen=amount)
 
 
 def knowledge_proto(k: StoredKnowledge) -> pb.KnowledgeVersion:
@@ -381,8 +393,6 @@ def rule_proto(r: RuleConfig) -> pb.Rule:
         from datetime import timedelta
 
         effective["end_date"] = date_to_proto(r.effective_to - timedelta(days=1))
-    from medpay.common.v1 import common_pb2
-
     return pb.Rule(rule_id=r.id, version=r.version, kind=r.kind.name, display_name=r.name,
                    category=CATEGORY[r.category], severity=SEVERITY[r.severity],
                    stages=sorted(STAGE[s] for s in r.stages), enabled=r.enabled,

@@ -5,17 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from libs.common.decimals import half_up_div
+
 SCALE = 10_000
 """Indicators are published with 4 decimals: a figure is an integer number of ten-thousandths."""
 
 
 def round4_ratio(numerator: int, denominator: int) -> int:
     """``round_4(numerator / denominator)`` in ten-thousandths, exactly (half up: ties go away from zero)."""
-    if denominator <= 0:
-        raise ValueError("round4_ratio needs a positive denominator")
-    if numerator < 0:
-        return -round4_ratio(-numerator, denominator)
-    return (2 * SCALE * numerator + denominator) // (2 * denominator)
+    return half_up_div(SCALE * numerator, denominator)
 
 
 def round4(value: Fraction) -> int:

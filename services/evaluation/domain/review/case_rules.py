@@ -17,7 +17,18 @@ from libs.common.money import fen_text
 from .model import Category, Hit, Stay
 from .rules import Context, Param, Params, ParamType, RuleKind, Scope, decimal, integer
 
-RELATED_BY = frozenset({"category", "diagnoses", "adrg", "mdc"})
+RELATED_BY = frozenset({"category", "diagnoses", "adrg", "mdc", "chapter"})
+# ICD-10 chapters by the first code of each (the chapter of a code is the last one starting at or before it);
+# U codes (special purposes, chapter XXII) sit between T and V alphabetically and are told apart first.
+ICD10_CHAPTERS = (("A00", "I"), ("C00", "II"), ("D50", "III"), ("E00", "IV"), ("F00", "V"), ("G00", "VI"),
+                  ("H00", "VII"), ("H60", "VIII"), ("I00", "IX"), ("J00", "X"), ("K00", "XI"), ("L00", "XII"),
+                  ("M00", "XIII"), ("N00", "XIV"), ("O00", "XV"), ("P00", "XVI"), ("Q00", "XVII"),
+                  ("R00", "XVIII"), ("S00", "XIX"), ("V01", "XX"), ("Z00", "XXI"))
+
+
+RELATED_DEFAULT = ("category", "diagnoses", "adrg", "mdc", "chapter")
+"""CONTRACT says "a related condition" without narrowing it: the same category, ADRG, MDC (body system) or
+ICD-10 chapter all count; a readmission for a condition of another system is not related."""
 
 
 def split_admission(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[Hit]:
@@ -64,7 +75,25 @@ def related(a: Stay, b: Stay, ways: Sequence[str]) -> str:
             return f"same ADRG {a.group.adrg}"
         if "mdc" in ways and a.group.mdc == b.group.mdc:
             return f"same MDC {a.group.mdc}"
+    if "chapter" in ways and (chapter := icd10_chapter(pa)) and chapter == icd10_chapter(pb):
+        return f"same ICD-10 chapter {chapter}"
     return ""
+
+
+def icd10_chapter(code: str) -> str:
+    """The ICD-10 chapter (roman numeral) of a diagnosis code, "" for a code that does not start with A-Z + 2
+    digits."""
+    head = code[:3].upper()
+    if len(head) < 3 or not ("A" <= head[0] <= "Z") or not head[1:].isdigit():
+        return ""
+    if head[0] == "U":
+        return "XXII"
+    chapter = ""
+    for first, name in ICD10_CHAPTERS:
+        if head < first:
+            break
+        chapter = name
+    return chapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +191,15 @@ KINDS = (
              "the same person readmitted to the same hospital within window_days of discharge for a related "
              "condition",
              {"window_days": integer(15, "calendar days from discharge to readmission", 0, 90),
-              "related": Param(ParamType.CHOICES, ("category", "diagnoses", "adrg"),
+              "related": Param(ParamType.CHOICES, RELATED_DEFAULT,
                                "what makes conditions related: same ICD-10 category of the principal diagnoses, "
-                               "the principal category among the other stay's diagnoses, same ADRG, same MDC",
+                               "the principal category among the other stay's diagnoses, same ADRG, same MDC, "
+                               "principal diagnoses of the same ICD-10 chapter",
                                choices=RELATED_BY),
-              "exempt_principal": Param(ParamType.CODES, ("Z51.0", "Z51.1", "Z51.2"),
-                                        "principal-diagnosis prefixes of planned readmissions (radio- and "
-                                        "chemotherapy courses)")},
+              "exempt_principal": Param(ParamType.CODES, (),
+                                        "principal-diagnosis prefixes of readmissions a region plans and exempts "
+                                        "(e.g. Z51.0, Z51.1 for radio- and chemotherapy courses); none by default, "
+                                        "as CONTRACT's definition has no exemption")},
              check_group=split_admission),
     RuleKind("over_long_stay", Category.OVER_LONG_STAY, Scope.POPULATION,
              "a length of stay far above the median of the stay's DRG in the review",

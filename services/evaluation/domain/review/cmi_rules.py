@@ -229,7 +229,7 @@ def _params(unit: str) -> dict[str, Param]:
     return {"unit": Param(ParamType.CHOICE, unit, "who is compared with peers: hospital or doctor",
                           choices=frozenset(UNITS)),
             "z": decimal("3", "z-score of the unit's summed weights above which it is an outlier", "1", "20"),
-            "min_ratio": decimal("1.05", "the unit's stays' mean weight relative to its peers' mean weight in the "
+            "min_ratio": decimal("1.03", "the unit's stays' mean weight relative to its peers' mean weight in the "
                                  "same ADRG at least", "1", "10"),
             "min_stays": integer(30, "stays in ADRGs with more than one DRG a unit needs to be judged", 5, 1_000_000),
             "min_group_stays": integer(5, "stays a DRG needs in the review to have a weight", 2, 1_000_000)}

@@ -13,7 +13,7 @@ from libs.common.money import fen_text
 from libs.national.fees import scaled_text
 
 from .knowledge import KnowledgeItem
-from .model import Category, FeeLine, Hit, LineRef
+from .model import Category, FeeLine, Hit, LineRef, Stay
 from .rules import Context, Params, RuleKind, Scope
 from .view import StayView
 
@@ -33,7 +33,8 @@ def _label(item: KnowledgeItem) -> str:
 
 
 def _limited(view: StayView, items: Mapping[str, KnowledgeItem]) -> Iterator[tuple[KnowledgeItem, list[FeeLine]]]:
-    """The stay's items among ``items`` (the library's items with one kind of limit), with their lines."""
+    """The stay's items among ``items`` (the library's items with one kind of limit), with their lines, in the
+    order first charged."""
     for code, lines in view.by_code.items():
         item = items.get(code)
         if item is not None:
@@ -47,7 +48,7 @@ def _charged(lines: list[FeeLine]) -> int:
 
 def restricted_sex(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
     sex = view.stay.sex
-    if sex not in (1, 2):
+    if sex not in (1, 2) or view.codes.isdisjoint(ctx.knowledge.not_for_sex(sex)):
         return
     for item, lines in _limited(view, ctx.knowledge.sex_limited):
         if item.sex_limit is None or item.sex_limit == sex:
@@ -63,16 +64,22 @@ def restricted_sex(view: StayView, ctx: Context, params: Params) -> Iterator[Hit
 
 
 def restricted_age(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
+    """Age at admission from the birth date; where the age the list or record states says otherwise, the stay is
+    judged by both (the two contradict each other: either may be the true one, and each is on the record)."""
     stay = view.stay
-    age = stay.age
-    if age is None:
+    ages = _ages(stay)
+    if not ages or all(view.codes.isdisjoint(ctx.knowledge.not_for_age(age)) for age in ages):
         return
     for item, lines in _limited(view, ctx.knowledge.age_limited):
-        if item.allows_age(age) or sum(line.cnt for line in lines) <= 0:
+        age = next((age for age in ages if not item.allows_age(age)), None)
+        if age is None or sum(line.cnt for line in lines) <= 0:
             continue
         amount = _charged(lines)
-        basis = (f"born {stay.birth}, admitted {stay.admitted.date()}" if stay.age_years is not None and stay.birth
+        basis = (f"born {stay.birth}, admitted {stay.admitted.date()}" if age == stay.age_years and stay.birth
                  and stay.admitted else "as stated on the list")
+        if len(ages) == 2:
+            basis += (f"; the list states {stay.stated_age}" if age == stay.age_years else
+                      f"; the birth date {stay.birth} gives {stay.age_years}")
         yield Hit(stay, amount,
                   f"{_label(item)} is limited to ages {item.age_limits()} (knowledge library "
                   f"{ctx.knowledge.version}); the patient is {age} at admission ({basis}); charged "
@@ -80,10 +87,21 @@ def restricted_age(view: StayView, ctx: Context, params: Params) -> Iterator[Hit
                   tuple(LineRef(line.sn, 1, line.amount) for line in lines))
 
 
+def _ages(stay: Stay) -> tuple[int, ...]:
+    """The patient's age at admission from the birth date and, where it differs, the age stated."""
+    known, stated = stay.age_years, stay.stated_age
+    if known is None:
+        return () if stated is None else (stated,)
+    return (known,) if stated is None or stated == known else (known, stated)
+
+
 def duplicate_charge(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
     """The same item at the same time with the same quantity and price, more than once. A refund line that names
     the line it refunds (``init_feedetl_sn``) takes that line out; an anonymous refund cannot say which charge it
     undoes, so it takes none out (the day's net quantity still counts it)."""
+    _, codes, _, times, cnts, prics, _ = view.columns
+    if len(set(zip(codes, times, cnts, prics, strict=True))) == len(codes):  # every line unlike the others
+        return
     first: dict[tuple[str, str, int, int], FeeLine] = {}
     again: dict[tuple[str, str, int, int], list[FeeLine]] = {}
     refunded = None
@@ -115,12 +133,13 @@ def excessive_quantity(view: StayView, ctx: Context, params: Params) -> Iterator
     items per calendar day (the hot rule of a batch: nearly every drug has a cap); items in the order first
     charged, days in order."""
     caps = ctx.knowledge.daily_caps
+    _, codes, _, times, cnts, _, _ = view.columns
     counts: dict[tuple[str, str], int] = {}
     get = counts.get
-    for line in view.stay.details:
-        if line.code in caps:
-            key = (line.code, line.time[:10])
-            counts[key] = get(key, 0) + line.cnt
+    for code, time, cnt in zip(codes, times, cnts, strict=True):
+        if code in caps:
+            key = (code, time[:10])
+            counts[key] = get(key, 0) + cnt
     over = [(key, count) for key, count in counts.items() if count > caps[key[0]]]
     if not over:
         return
@@ -142,9 +161,10 @@ def unbundled_charge(view: StayView, ctx: Context, params: Params) -> Iterator[H
     """An item and one of its ``exclusive_with`` items charged on the same day; the cheaper of the two is the part
     the other includes, so its amount is what is at stake."""
     exclusive = ctx.knowledge.exclusive
-    present = [code for code in view.by_code if code in exclusive]
-    if len(present) < 2:
+    here = view.codes & ctx.knowledge.exclusive_codes
+    if len(here) < 2 or all(exclusive[code].isdisjoint(here) for code in here):  # no pair charged in the stay
         return
+    present = [code for code in view.by_code if code in exclusive]
     for code in sorted(present):
         partners = exclusive[code]
         for other in sorted(present):

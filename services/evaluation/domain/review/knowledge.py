@@ -83,6 +83,39 @@ class KnowledgeLibrary:
         return {code: item for code, item in self.items.items()
                 if item.min_age is not None or item.max_age is not None}
 
+    @cached_property
+    def _not_for_sex(self) -> dict[int, frozenset[str]]:
+        return {sex: frozenset(code for code, item in self.sex_limited.items() if item.sex_limit != sex)
+                for sex in (1, 2)}
+
+    def not_for_sex(self, sex: int) -> frozenset[str]:
+        """The codes of the items limited to the other sex than ``sex`` (1 or 2): a stay charging none of them
+        breaks no sex limit (one set intersection instead of a look at each limited item)."""
+        return self._not_for_sex[sex]
+
+    @cached_property
+    def _not_for_age(self) -> dict[int, frozenset[str]]:
+        return {}
+
+    def not_for_age(self, age: int) -> frozenset[str]:
+        """The codes of the items whose age limits exclude ``age`` (worked out once per age)."""
+        found = self._not_for_age.get(age)
+        if found is None:
+            found = self._not_for_age[age] = frozenset(
+                code for code, item in self.age_limited.items() if not item.allows_age(age))
+        return found
+
+    @cached_property
+    def exclusive_codes(self) -> frozenset[str]:
+        """The codes of the items in some exclusive pair."""
+        return frozenset(self.exclusive)
+
+    @cached_property
+    def indexed_codes(self) -> frozenset[str]:
+        """The codes the stay rules look at item by item: the items' and the codes their ``exclusive_with`` names
+        (CONTRACT lists codes there: a partner needs no row of its own to make the pair)."""
+        return frozenset(self.items) | self.exclusive_codes
+
     def get(self, code: str) -> KnowledgeItem | None:
         return self.items.get(code)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from operator import eq, mul
 
 from libs.common.icd10 import sex_conflict
 from libs.common.money import fen_text
@@ -22,9 +23,12 @@ def _more(count: int) -> str:
 
 def detail_amounts(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
     """Every fee line readable, and its amount ``cnt x pric`` to the fen."""
+    problems = view.stay.detail_problems
+    _, _, _, _, cnts, prics, amounts = view.columns
+    if not problems and all(map(eq, map(mul, cnts, prics), map(FEN_UNITS.__mul__, amounts))):
+        return  # every amount exactly cnt x pric (the common case, checked in C)
     wrong = [line for line in view.stay.details
              if line.cnt * line.pric != line.amount * FEN_UNITS and not amount_matches(line)]
-    problems = view.stay.detail_problems
     if not wrong and not problems:
         return
     parts = []
@@ -45,8 +49,10 @@ def details_vs_list(view: StayView, ctx: Context, params: Params) -> Iterator[Hi
     if not stay.has_details:
         return
     by_category: dict[str, int] = {}
-    for line in stay.details:
-        by_category[line.category] = by_category.get(line.category, 0) + line.amount
+    get = by_category.get
+    _, _, categories, _, _, _, amounts = view.columns
+    for category, amount in zip(categories, amounts, strict=True):
+        by_category[category] = get(category, 0) + amount
     details_total = sum(by_category.values())
     if stay.category_fen is not None:
         listed: dict[str, int] = {}
@@ -76,6 +82,9 @@ def fee_dates(view: StayView, ctx: Context, params: Params) -> Iterator[Hit]:
     grace = timedelta(days=params["grace_days"])
     first = f"{stay.admitted.date() - grace} 00:00:00"
     last = f"{stay.discharged.date() + grace} 23:59:59" if stay.discharged else "9999-12-31 23:59:59"
+    times = view.columns[3]
+    if not times or (first <= min(times) and max(times) <= last):
+        return
     outside = [line for line in stay.details if not first <= line.time <= last]
     if not outside:
         return

@@ -4,7 +4,7 @@ A rule set document (TOML or JSON, read by the adapters; or sent over RPC) looks
 
     id = "medpay-review"
     version = "2026.1"
-    effective_from = "2026-01-01"
+    effective_from = "2026-01-01"   # optional, as effective_to: the set's rules judge stays of these dates only
     [[rules]]
     id = "RV-SPLIT-01"            # unique in the set
     kind = "split_admission"      # a kind of the rule library (library.KINDS)
@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -119,10 +119,20 @@ def parse_ruleset(document: Any) -> RuleSet:
             problems.append(f"rules[{i}] ({rule.id}): id used twice")
         seen.add(rule.id)
         rules.append(rule)
+    rules = [_within(rule, start, end, problems) for rule in rules]
     if problems:
         raise RuleSetError(problems)
     description = str(document.get("description") or "")
     return RuleSet(set_id, version, start, end, description, tuple(rules), digest_of(document), dict(document))
+
+
+def _within(rule: RuleConfig, start: date | None, end: date | None, problems: list[str]) -> RuleConfig:
+    """The rule with its dates narrowed to the rule set's: a rule applies only while its set is in force too."""
+    first = max((d for d in (rule.effective_from, start) if d), default=None)
+    last = min((d for d in (rule.effective_to, end) if d), default=None)
+    if first and last and last <= first:
+        problems.append(f"rule {rule.id}: its effective dates lie outside the rule set's, so it would never apply")
+    return replace(rule, effective_from=first, effective_to=last)
 
 
 def _rule(raw: Any, i: int, problems: list[str]) -> RuleConfig | None:

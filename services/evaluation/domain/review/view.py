@@ -1,4 +1,8 @@
-"""A stay as the stay-scope rules read it: indexes over its fee details, each built once, on first use."""
+"""A stay as the stay-scope rules read it: indexes over its fee details, each built once, on first use.
+
+Most stays break no rule, so the rules first ask cheap questions answered in C over the whole stay (the set of its
+item codes, its lines as columns) and walk the lines one by one only when the answer says a hit is possible.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,25 @@ class StayView:
         self._days: dict[str, dict[str, int]] = {}
 
     @cached_property
+    def codes(self) -> frozenset[str]:
+        """The item codes charged in the stay (refund lines included)."""
+        return frozenset(self.columns[1])
+
+    @cached_property
+    def columns(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...],
+                               tuple[int, ...], tuple[int, ...]]:
+        """The lines as columns, in line order: (sn, code, category, time, cnt, pric, amount); empty columns for a
+        stay without lines."""
+        details = self.stay.details
+        if not details:
+            return (), (), (), (), (), (), ()
+        sn, code, category, time, cnt, pric, amount, *_ = zip(*details, strict=True)
+        return sn, code, category, time, cnt, pric, amount
+
+    @cached_property
     def by_code(self) -> dict[str, list[FeeLine]]:
-        """The lines of the items in ``known`` (the knowledge library's), by item code, in the order sent: the
-        items that have limits are the only ones looked at item by item."""
+        """The lines of the codes in ``known`` (the knowledge library's items and the codes their exclusive pairs
+        name), by code, in the order sent: the items that have limits are the only ones looked at item by item."""
         out: dict[str, list[FeeLine]] = {}
         known = self._known
         for line in self.stay.details:

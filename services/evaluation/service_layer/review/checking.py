@@ -28,8 +28,11 @@ class CheckResult:
 
 class Checker:
     def __init__(self, new_uow: Callable[[], ReviewUnitOfWork], rulesets: RuleSets, knowledge: Knowledge,
-                 codes: tuple[frozenset[str], frozenset[str]] | None = None) -> None:
-        self._new_uow = new_uow
+                 codes: tuple[frozenset[str], frozenset[str]] | None = None,
+                 read_uow: Callable[[], ReviewUnitOfWork] | None = None) -> None:
+        """``read_uow``: units of work for the one read a check makes (the person's earlier stays), best without a
+        transaction (autocommit): one round trip to the database instead of BEGIN, SELECT and ROLLBACK."""
+        self._new_uow = read_uow or new_uow
         self._rulesets = rulesets
         self._knowledge = knowledge
         self._codes = codes

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from libs.common.decimals import half_up_div
+
 from .case import CaseType, DipCase, ProcedureClasses, comprehensive_group_id, derive, procedure_set_type
 from .catalogue import Catalogue, CatalogueGroup, GroupKind, sorted_catalogue
 
@@ -105,10 +107,7 @@ def build(history: Iterable[tuple[DipCase, Decimal]], threshold: int, classes: P
 def mean_cost(total: Decimal, cases: int) -> Decimal:
     """``total / cases`` computed exactly, rounded half up (away from zero) once, to two decimals."""
     numerator, denominator = total.as_integer_ratio()
-    quotient, remainder = divmod(abs(numerator) * 100, denominator * cases)
-    if 2 * remainder >= denominator * cases:
-        quotient += 1
-    return Decimal(-quotient if numerator < 0 else quotient).scaleb(-2, _EXACT)
+    return Decimal(half_up_div(numerator * 100, denominator * cases)).scaleb(-2, _EXACT)
 
 
 def _exact_sum(amounts: Iterable[Decimal]) -> Decimal:
