@@ -290,6 +290,13 @@ class Injector:
         return any((item := self.items.get(code)) is not None and item.cap is not None and total > item.cap
                    for (code, _), total in totals.items())
 
+    def clean_add(self, stay: Stay, item: Item, when: datetime) -> bool:
+        """One charge of ``item`` for a trap, unless it would take the day over the item's cap (then none)."""
+        if item.cap is not None and self.day_total(stay, item.code, when.date()) + 1 > item.cap:
+            return False
+        self.add_line(stay, item.code, when, "1")
+        return True
+
     def plant(self, category: str, stay: Stay, variant: str) -> None:
         self.out.planted[category][stay.setl_id] = variant
 
@@ -325,8 +332,8 @@ class Injector:
             if stay is None:
                 return
             item = self.rng.choice([i for i in limited if i.sex == stay.sex and i.allows(stay.sex, stay.age)])
-            self.add_line(stay, item.code, self.moment(stay, self.inner_day(stay)), "1")
-            self.trap(stay, "sex_right")
+            if self.clean_add(stay, item, self.moment(stay, self.inner_day(stay))):
+                self.trap(stay, "sex_right")
 
     def _patient_on_list(self, stay: Stay) -> None:
         patient = stay._patient()
@@ -393,8 +400,8 @@ class Injector:
             if _age(birth, day) != age or not self.fits(stay, stay.sex, age):
                 continue
             self._set_birth(stay, birth, age)
-            self.add_line(stay, item.code, self.moment(stay, self.inner_day(stay)), "1")
-            self.trap(stay, "age_at_limit")
+            if self.clean_add(stay, item, self.moment(stay, self.inner_day(stay))):
+                self.trap(stay, "age_at_limit")
 
     # ---- duplicate charge -------------------------------------------------------------------------------------
     def duplicate_charge(self, n: int) -> None:

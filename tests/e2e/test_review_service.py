@@ -399,6 +399,13 @@ async def test_3101_keeps_the_rules_asked_for_3102_judges_at_settlement_and_a_st
     refused = await ask(elsewhere)
     assert refused["infcode"] == -1 and "medins_id H33079900001 is not the calling institution" in refused["err_msg"]
 
+    def uncounted(encounter: dict[str, Any]) -> None:
+        encounter["fsi_order_dtos"][1]["cnt"] = None
+
+    unread = await ask(uncounted)
+    assert unread["infcode"] == -1 and "fsi_order_dtos[1]" in unread["err_msg"] and "cnt and pric are required" in (
+        unread["err_msg"])
+
 
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
                                                                                channels: Any, loaded: World,
@@ -423,6 +430,11 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     assert imported.returncode == 0, imported.stderr
     count = len(items_csv().splitlines()) - 1
     assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    paged = [v.name async for v in every_page(channels[0].ListKnowledgeVersions,
+                                              pb.ListKnowledgeVersionsRequest(page_size=1), "knowledge_versions")]
+    assert len(paged) == len(set(paged))  # pages of one: each version once, the newest effective date first
+    assert [v for v in paged if v.endswith(("/test-41", "/cli-2027"))] == [
+        "knowledgeVersions/cli-2027", "knowledgeVersions/test-41"]
     (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
     bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
                                   "cli-bad", "--effective", "2027-01-01", "--address", address, env={})

@@ -125,11 +125,13 @@ def _line(order: Any) -> tuple[pb.FeeLine | None, str]:
     amount = wire_fen(order.get("sumamt"))
     if not order.get("rx_id") or not order.get("hilist_code") or when is None or amount is None:
         return None, "rx_id, hilist_code, drord_begn_date (a date-time) and sumamt are required"
+    cnt, pric = order.get("cnt"), order.get("pric")
+    if cnt in (None, "") or pric in (None, ""):  # read as 0 they would make every such order an amount mismatch
+        return None, f"rx_id {order['rx_id']}: cnt and pric are required (got cnt {cnt!r}, pric {pric!r})"
     category = str(order.get("chrg_type") or "")
     return pb.FeeLine(feedetl_sn=str(order["rx_id"]), med_list_codg=str(order["hilist_code"]),
                       med_chrgitm_type=category.zfill(2) if category.isdigit() and len(category) <= 2 else "",
-                      fee_time=when, cnt=str(order.get("cnt") or "0"), pric=str(order.get("pric") or "0"),
-                      amount=common_pb2.Money(fen=amount)), ""
+                      fee_time=when, cnt=str(cnt), pric=str(pric), amount=common_pb2.Money(fen=amount)), ""
 
 
 def _result(call: Call, stay: pb.Stay, v: pb.Violation, index: int) -> dict[str, Any]:

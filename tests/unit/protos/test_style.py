@@ -111,6 +111,15 @@ def test_resources_are_annotated_and_named() -> None:
     assert problems == [], "\n".join(problems)
 
 
+def test_every_field_of_a_resource_says_its_behaviour() -> None:
+    """AIP-203 on resources: each field is IDENTIFIER, REQUIRED, OUTPUT_ONLY, IMMUTABLE or a mix; a field with
+    none leaves clients guessing whether they may set it."""
+    resources = [(name, m) for name, m in _messages() if m.options.HasExtension(resource_pb2.resource)]
+    assert len(resources) >= 20  # the check reads the image's resources, not nothing
+    bare = [f"{name}.{f.name}" for name, m in resources for f in m.field if not _behaviour(f)]
+    assert bare == [], "fields without google.api.field_behavior: " + ", ".join(bare)
+
+
 def test_parents_and_names_of_requests_are_required() -> None:
     problems = []
     for name, message in _messages():

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from .model import Flag, Hit, Stage, Stay
-from .rules import Context, Scope
+from .rules import Context, Scope, StayCheck
 from .ruleset import RuleConfig, RuleSet
 from .view import StayView
 
@@ -38,6 +39,22 @@ class Reviewer:
     def _rules(self, scope: Scope) -> tuple[RuleConfig, ...]:
         return self._by_scope[scope]
 
+    @cached_property
+    def _in_force_on(self) -> dict[date | None, tuple[tuple[RuleConfig, StayCheck], ...]]:
+        return {}
+
+    def _stay_checks(self, on: date | None) -> tuple[tuple[RuleConfig, StayCheck], ...]:
+        """The stay-scope rules in force on a day with their functions, worked out once per day (a batch reviews
+        thousands of stays a second over a year's days)."""
+        checks = self._in_force_on.get(on)
+        if checks is None:
+            if len(self._in_force_on) > 10_000:
+                self._in_force_on.clear()
+            checks = self._in_force_on[on] = tuple(
+                (rule, rule.kind.check_stay) for rule in self._rules(Scope.STAY)
+                if rule.in_force(on) and rule.kind.check_stay is not None)
+        return checks
+
     @property
     def needs_groups(self) -> bool:
         """Whether some active rule reads DRG groups (the caller groups the stays only then)."""
@@ -49,10 +66,10 @@ class Reviewer:
         rules too, reporting only on ``stay``."""
         flags: list[Flag] = []
         view = StayView(stay, self.context.knowledge.indexed_codes)
-        on = stay.on
-        for rule in self._rules(Scope.STAY):
-            if rule.in_force(on) and rule.kind.check_stay is not None:
-                flags.extend(stamp(rule, hit) for hit in rule.kind.check_stay(view, self.context, rule.params))
+        context = self.context
+        for rule, check in self._stay_checks(stay.on):
+            for hit in check(view, context, rule.params):
+                flags.append(stamp(rule, hit))
         if history:
             stays = sorted([*history, stay], key=_admission)
             for rule in self._rules(Scope.PERSON):

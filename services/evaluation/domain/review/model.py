@@ -7,8 +7,9 @@ that ``cnt x pric`` and day totals are exact without ``Decimal`` on the hot path
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import NamedTuple
 
 from libs.common.money import fen_text
@@ -100,6 +101,18 @@ class Stay:
     birth: date | None = None
     hospital_level: int = 0  # the institution's level, 1-3; 0 unknown (peer comparisons then pool all levels)
 
+    def with_details(self, details: tuple[FeeLine, ...], problems: tuple[str, ...], has_details: bool) -> Stay:
+        """The stay with its fee details (``dataclasses.replace`` costs twice as much, once a stay in a batch)."""
+        values = list(_stay_values(self))
+        values[_DETAILS:_DETAILS + 3] = details, has_details, problems
+        return Stay(*values)
+
+    def with_group(self, group: Group, hospital_level: int) -> Stay:
+        values = list(_stay_values(self))
+        values[_GROUP] = group
+        values[_LEVEL] = hospital_level
+        return Stay(*values)
+
     @property
     def los_days(self) -> int | None:
         """Discharge date minus admission date; a same-day stay counts 1 (PRIMER section 3)."""
@@ -119,6 +132,12 @@ class Stay:
         """The patient's age at admission: from the birth date where it is known (CONTRACT: "age at admission"),
         else the age the list or record states."""
         return self.age_years if self.age_years is not None else self.stated_age
+
+
+_STAY_FIELDS = tuple(f.name for f in fields(Stay))
+_stay_values = attrgetter(*_STAY_FIELDS)
+_DETAILS, _GROUP, _LEVEL = (_STAY_FIELDS.index(name) for name in ("details", "group", "hospital_level"))
+assert _STAY_FIELDS[_DETAILS:_DETAILS + 3] == ("details", "has_details", "detail_problems")
 
 
 class LineRef(NamedTuple):

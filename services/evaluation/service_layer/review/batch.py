@@ -11,12 +11,13 @@ Order of work, so that memory holds stays but never all fee details:
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import count
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -61,6 +62,7 @@ class BatchReport:
             self.problems.append(text)
 
 
+_MDTRT = itemgetter(7)  # FeeLine.mdtrt_id
 ALL = "0000"
 """A 2302 with this feedetl_sn (or none) revokes all of the stay's details."""
 
@@ -155,7 +157,7 @@ class BatchReview:
             if self.scheme is not None:
                 g = group(reading.case)
                 if g is not None:
-                    stay = dataclasses.replace(stay, group=g, hospital_level=level)
+                    stay = stay.with_group(g, level)
                     self.report.grouped += 1
             key = (stay.fixmedins_code, stay.setl_id)
             self._stays.pop(key, None)  # a revision replaces the earlier list and takes its place in the order
@@ -210,10 +212,14 @@ class BatchReview:
             self.report.problem(f"{path.name} line {number}: not a 2301 request with fixmedins_code and "
                                 "input.feedetail[]")
             return []
+        lines = list(map(read_detail, entries, count()))
+        if lines and not bad_entries and str not in set(map(type, lines)):  # every entry read (nearly always)
+            stays = list(map(_MDTRT, lines))
+            if stays.count(stays[0]) == len(stays):  # and all of one stay: the common request, without a loop
+                return [_Part((hospital, stays[0]), lines, [], None)]  # type: ignore[arg-type]
         by_stay: dict[str, _Part] = {}
         part = None
-        for i, entry in enumerate(entries):
-            line = read_detail(entry, i)
+        for entry, line in zip(entries, lines, strict=True):
             mdtrt = _str(entry.mdtrt_id) if type(line) is str else line.mdtrt_id  # type: ignore[union-attr]
             if part is None or part.key[1] != mdtrt:
                 part = by_stay.get(mdtrt)
@@ -276,8 +282,7 @@ class BatchReview:
             self.report.details_without_list += 1
             self.report.problem(f"fee details of {key[0]} mdtrt_id {key[1]!r} have no settlement list")
             return []
-        stay = dataclasses.replace(self._stays[stay_key], details=tuple(lines), has_details=uploaded,
-                                   detail_problems=tuple(problems))
+        stay = self._stays[stay_key].with_details(tuple(lines), tuple(problems), uploaded)
         return self.reviewer.check_stay(stay)
 
     def _rereview(self, handle: IO[bytes], path: Path) -> None:
