@@ -430,6 +430,11 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     assert imported.returncode == 0, imported.stderr
     count = len(items_csv().splitlines()) - 1
     assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    paged = [v.name async for v in every_page(channels[0].ListKnowledgeVersions,
+                                              pb.ListKnowledgeVersionsRequest(page_size=1), "knowledge_versions")]
+    assert len(paged) == len(set(paged))  # pages of one: each version once, the newest effective date first
+    assert [v for v in paged if v.endswith(("/test-41", "/cli-2027"))] == [
+        "knowledgeVersions/cli-2027", "knowledgeVersions/test-41"]
     (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
     bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
                                   "cli-bad", "--effective", "2027-01-01", "--address", address, env={})
