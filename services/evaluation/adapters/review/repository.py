@@ -143,6 +143,10 @@ class ReviewRepository:
             f"ORDER BY effective_date DESC, version_id DESC LIMIT :n", after=after, n=limit)
         return [StoredKnowledge(**r._mapping) for r in rows]
 
+    async def knowledge_version_ids(self) -> list[str]:
+        """Every stored version's id (no items: what a process already holds it need not read again)."""
+        return [r.version_id for r in await self._all(f"SELECT version_id FROM {S}.knowledge_version")]
+
     async def save_knowledge(self, library: KnowledgeLibrary, items_csv: str, creator: str) -> None:
         await self.session.execute(text(
             f"INSERT INTO {S}.knowledge_version (version_id, effective_date, item_count, digest, items_csv, creator) "

@@ -73,14 +73,16 @@ class Knowledge:
 
     async def refresh(self) -> KnowledgeShelf:
         """Read the stored versions and show them (unless a newer read was shown meanwhile); versions already on the
-        shelf are kept, not parsed again."""
+        shelf are kept, not read or parsed again (only the ids are)."""
         self._reads += 1
         ticket = self._reads
-        async with self._new_uow() as uow:
-            stored = await uow.review.knowledge_versions()
-        self.refreshes += 1
         current = {v.version: v for v in self._shelf.versions} if self._shelf else {}
-        shelf = KnowledgeShelf(tuple(current.get(s.version_id) or _library(s) for s in stored))
+        async with self._new_uow() as uow:
+            ids = await uow.review.knowledge_version_ids()
+            new = [await uow.review.knowledge(i) for i in ids if i not in current]
+        self.refreshes += 1
+        libraries = [current[i] for i in ids if i in current] + [_library(s) for s in new if s is not None]
+        shelf = KnowledgeShelf(tuple(libraries))
         if ticket > self._shown:
             self._shown, self._shelf = ticket, shelf
         return self._shelf or shelf
