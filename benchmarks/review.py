@@ -179,13 +179,31 @@ def _check_stay_latency(files: dict[str, Path | None], calls: int) -> None:
         upgrade_all(url)
         env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(reference_dir())}
         with service_process("evaluation", env) as address:
+            server = _child_cpu()
             times = asyncio.run(_time_checks(address, files["knowledge"].read_bytes(), stays, calls))
+            server = _child_cpu() - server if server is not None else None
     times.sort()
+    cpu = [("server CPU", f"{1000 * server / calls:.2f} ms a call (the evaluation process, setup RPCs included): "
+                          "comparable across loads, unlike latency")] if server is not None else []
     report("smart review, CheckStay (one evaluation process, one call at a time)", [
         ("stays", f"{len(stays)} stays in progress, 200 fee lines each, {calls:,} calls"),
         ("latency", f"p50 {1000 * times[len(times) // 2]:.1f} ms, p99 {1000 * times[int(len(times) * 0.99)]:.1f} ms, "
                     f"max {1000 * times[-1]:.1f} ms"),
+        *cpu,
     ])
+
+
+def _child_cpu() -> float | None:
+    """CPU seconds (user + system) of this process's newest child, the service (Linux /proc; None elsewhere)."""
+    import os
+
+    try:
+        me = os.getpid()
+        child = Path(f"/proc/{me}/task/{me}/children").read_text().split()[-1]
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _stays_of_200(lists: Path, details: Path, count: int) -> list[Any]:

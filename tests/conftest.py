@@ -11,12 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from libs.common.config import Settings
 from libs.common.db.migrate import upgrade_all
 from libs.common.runtime import Runtime
 
 from .support import create_database, drop_database, reference_dir, server_url
+
+# Hypothesis judges a property by its examples, never by the clock: a loaded CI machine (two xdist workers on two
+# cores, servers beside them) made "input generation is slow" and deadline failures of properties that hold.
+settings.register_profile("medpay", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("medpay")
 
 # Test folders whose modules share data generated once per process (functools.cache in a helper module): their
 # modules stay in one worker, so it is generated once.

@@ -4,9 +4,11 @@ servicer, one gRPC server and one Operations service for both."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +26,7 @@ from .adapters.indicators.settlement_runs import SettlementRuns
 from .adapters.indicators.tables import runs_table as performance_runs_table
 from .adapters.review import tables as review_tables
 from .adapters.review.collection import CollectionReader
+from .adapters.review.repository import PersonStays
 from .api.indicators.mapping import evaluation_run_to_proto
 from .api.indicators.servicer import SERVICE_NAME as EVALUATION_SERVICE
 from .api.indicators.servicer import EvaluationServicer
@@ -59,8 +62,21 @@ class ReviewApp:
     queries: ReviewQueries
     projection: Projection
     collection: CollectionReader
+    _refreshing: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_refreshing(self) -> None:
+        """Keep the active rule set and the knowledge shelf current in the background (until ``close``), so that
+        CheckStay only reads snapshots."""
+        if not self._refreshing:
+            self._refreshing = [asyncio.create_task(self.rulesets.refresh_forever()),
+                                asyncio.create_task(self.knowledge.refresh_forever())]
 
     async def close(self) -> None:
+        for task in self._refreshing:
+            task.cancel()
+        for task in self._refreshing:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.projection.stop()
         await self.runs.close()
         await self.collection.close()
@@ -117,13 +133,9 @@ async def build_review(runtime: Runtime) -> ReviewApp:
     s = runtime.settings
     engine = runtime.engine(pool_size=10)
     sessions = session_factory(engine)
-    reads = session_factory(engine, autocommit=True)
 
     def new_uow() -> ReviewUnitOfWork:
         return ReviewUnitOfWork(sessions)
-
-    def read_uow() -> ReviewUnitOfWork:  # a single SELECT: no transaction around it (CheckStay's history)
-        return ReviewUnitOfWork(reads)
 
     codes = _code_tables(runtime)
     knowledge, rulesets = Knowledge(new_uow), RuleSets(new_uow)
@@ -132,7 +144,7 @@ async def build_review(runtime: Runtime) -> ReviewApp:
     reviews = ReviewRuns(new_uow, rulesets, knowledge, collection, codes=codes, projection=projection)
     runs = Runs(engine, review_tables.run, [JobKind(JOB_KIND, reviews.job, response=review_run_response)],
                 domain="review.medpay")
-    checker = Checker(new_uow, rulesets, knowledge, codes, read_uow)
+    checker = Checker(PersonStays(engine), rulesets, knowledge, codes)
     return ReviewApp(engine, new_uow, knowledge, rulesets, checker, reviews, runs, Flags(new_uow),
                      ReviewQueries(new_uow), projection, collection)
 
@@ -161,6 +173,7 @@ def service_spec(app: EvaluationApp) -> ServiceSpec:
         add_operations(server, review.runs, performance.runs)
 
     async def on_start() -> None:
+        review.start_refreshing()
         await review.runs.open()
         await review.projection.follow_known()
         await performance.runs.open()

@@ -3,8 +3,9 @@ the collection service's case feed and fee details, the workflow, deductions and
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +165,7 @@ async def test_check_stay_finds_a_planted_duplicate_in_milliseconds(channels: An
 async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(channels: Any, loaded: World) -> None:
     review = channels[0]
     planted = next(s for s in loaded.stays if "duplicate_charge" in s.planted)
-    default = DEFAULT_RULESET.read_text(encoding="utf-8")
-    off = default.replace('version = "2026.1"', 'version = "2026.1-dup-off"', 1).replace(
-        'category = "duplicate_charge"\n', 'category = "duplicate_charge"\nenabled = false\n', 1)
-    source = pb.RuleSet(source=off.encode(), source_format=pb.RULE_SET_FORMAT_TOML)
+    source = _duplicates_off()
     checked = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=source, validate_only=True))
     assert [r.enabled for r in checked.rules if r.rule_id == "RV-DUP-01"] == [False]
     with pytest.raises(grpc.aio.AioRpcError) as not_stored:  # validating stored nothing
@@ -190,6 +188,71 @@ async def test_an_operator_switches_a_rule_off_and_on_again_without_a_release(ch
     assert [r async for r in every_page(review.ListRuleSets, pb.ListRuleSetsRequest(page_size=1), "rule_sets")
             ] == whole  # AIP-158: a page of one gives the same rule sets in the same order
     assert [v.rule_version for v in again.violations if v.rule_id == "RV-DUP-01"][:1] == ["1"]
+
+
+def _duplicates_off() -> pb.RuleSet:
+    """The default rule set with the duplicate-charge rule switched off, as its own version."""
+    off = DEFAULT_RULESET.read_text(encoding="utf-8").replace('version = "2026.1"', 'version = "2026.1-dup-off"', 1)
+    off = off.replace('category = "duplicate_charge"\n', 'category = "duplicate_charge"\nenabled = false\n', 1)
+    return pb.RuleSet(source=off.encode(), source_format=pb.RULE_SET_FORMAT_TOML)
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(1000):  # a bound, not a speed target: the refreshes below run every 20 ms
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never: {what}")
+
+
+async def test_a_replica_sees_an_activation_through_its_background_refresh_not_a_request(
+        runtime: Runtime, collection_app: App, channels: Any, loaded: World,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two evaluation processes on one database: a rule set activated through the first reaches the second's
+    CheckStay within the second's refresh interval, read by its background task; no CheckStay waits for a read of
+    rule sets or knowledge. A refresh that fails keeps the last good snapshot (and logs why)."""
+    from services.evaluation.bootstrap import build_app, service_spec
+
+    review = channels[0]
+    running_collection, _, _ = collection_app
+    settings = runtime.settings.model_copy(update={"collection_address": f"127.0.0.1:{running_collection.port}"})
+    app = await build_app(Runtime(settings))
+    rulesets, knowledge = app.review.rulesets, app.review.knowledge
+    rulesets.refresh_seconds = knowledge.refresh_seconds = 0.02
+    replica = await start_server(service_spec(app), settings, "127.0.0.1:0")
+    planted = next(s for s in loaded.stays if "duplicate_charge" in s.planted)
+    default = "ruleSets/medpay-review/versions/2026.1"
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as channel:
+            other = pb_grpc.ReviewServiceStub(channel)
+            await _until(lambda: rulesets.snapshot is not None and knowledge.refreshes > 0, "a first load")
+            before = await other.CheckStay(check_request(planted))
+            assert before.rule_set == default and [v for v in before.violations if v.rule_id == "RV-DUP-01"]
+            created = await review.CreateRuleSet(pb.CreateRuleSetRequest(rule_set=_duplicates_off()))
+            await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=created.name, reason="the replica test"))
+            reads = rulesets.refreshes
+            await _until(lambda: rulesets.snapshot is not None and rulesets.snapshot[1] == created.name,
+                         "the activation reaching the replica")
+            after = await other.CheckStay(check_request(planted))
+            assert after.rule_set == created.name and not [v for v in after.violations if v.rule_id == "RV-DUP-01"]
+            assert rulesets.refreshes > reads  # read in the background ...
+            assert (rulesets.request_loads, knowledge.request_loads) == (0, 0)  # ... and by no request
+
+            def broken() -> Any:
+                raise ConnectionError("database unreachable")
+
+            monkeypatch.setattr(rulesets, "_new_uow", broken)
+            await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=default, reason="back to the default"))
+            failed = rulesets.failed_refreshes
+            await _until(lambda: rulesets.failed_refreshes > failed + 1, "a failed refresh")
+            kept = await other.CheckStay(check_request(planted))
+            assert kept.rule_set == created.name and rulesets.request_loads == 0  # the last good snapshot
+            monkeypatch.undo()
+            await _until(lambda: rulesets.snapshot is not None and rulesets.snapshot[1] == default,
+                         "the refresh recovering")
+    finally:
+        await review.ActivateRuleSet(pb.ActivateRuleSetRequest(name=default, reason="back to the default"))
+        await replica.stop()
 
 
 async def _run(channels: Any) -> pb.ReviewRun:
@@ -410,7 +473,6 @@ async def test_3101_keeps_the_rules_asked_for_3102_judges_at_settlement_and_a_st
 async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(review_server: RunningServer,
                                                                                channels: Any, loaded: World,
                                                                                tmp_path: Path) -> None:
-    import asyncio
 
     from .test_cli import medpay
 
@@ -430,6 +492,11 @@ async def test_operators_load_rule_files_and_run_reviews_from_the_command_line(r
     assert imported.returncode == 0, imported.stderr
     count = len(items_csv().splitlines()) - 1
     assert f"knowledgeVersions/cli-2027: {count} items, in force from 2027-01-01" in imported.stdout
+    paged = [v.name async for v in every_page(channels[0].ListKnowledgeVersions,
+                                              pb.ListKnowledgeVersionsRequest(page_size=1), "knowledge_versions")]
+    assert len(paged) == len(set(paged))  # pages of one: each version once, the newest effective date first
+    assert [v for v in paged if v.endswith(("/test-41", "/cli-2027"))] == [
+        "knowledgeVersions/cli-2027", "knowledgeVersions/test-41"]
     (tmp_path / "bad.csv").write_text(items_csv().replace(",drug,", ",pill,", 1), encoding="utf-8")
     bad = await asyncio.to_thread(medpay, "review", "import-knowledge", str(tmp_path / "bad.csv"), "--version",
                                   "cli-bad", "--effective", "2027-01-01", "--address", address, env={})

@@ -9,15 +9,15 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from libs.national.fees import scaled_text
 
 from ...domain.review.knowledge import KnowledgeLibrary
 from ...domain.review.model import Flag
 from ...domain.review.workflow import Event, FlagState, Role, Step, Verdict
-from .tables import SCHEMA, flag, flag_event, knowledge_item, run_rule
+from .tables import SCHEMA, flag, flag_event, knowledge_item, run_rule, stay
 
 S = SCHEMA
 
@@ -142,6 +142,10 @@ class ReviewRepository:
             f"  (effective_date::text || '|' || version_id) < :after) "
             f"ORDER BY effective_date DESC, version_id DESC LIMIT :n", after=after, n=limit)
         return [StoredKnowledge(**r._mapping) for r in rows]
+
+    async def knowledge_version_ids(self) -> list[str]:
+        """Every stored version's id (no items: what a process already holds it need not read again)."""
+        return [r.version_id for r in await self._all(f"SELECT version_id FROM {S}.knowledge_version")]
 
     async def save_knowledge(self, library: KnowledgeLibrary, items_csv: str, creator: str) -> None:
         await self.session.execute(text(
@@ -352,18 +356,12 @@ class ReviewRepository:
             return
         from sqlalchemy.dialects.postgresql import insert
 
-        from .tables import stay
-
         statement = insert(stay)
         columns = {c.name: statement.excluded[c.name] for c in stay.columns if not c.primary_key}
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["fixmedins_code", "setl_id"], set_=columns,
             where=stay.c.sequence < statement.excluded.sequence), list(rows))
 
-    async def person_stays(self, hospital: str, psn_no: str) -> list[Any]:
-        return list(await self._all(
-            f"SELECT * FROM {S}.stay WHERE fixmedins_code = :h AND psn_no = :p AND status = 'ACTIVE' "
-            f"ORDER BY adm_date", h=hospital, p=psn_no))
 
 
 def _rule_set(row: Any) -> StoredRuleSet:
@@ -377,3 +375,22 @@ def _flag(row: Any) -> StoredFlag:
     values.pop("fingerprint")
     values["state"] = FlagState(values["state"])
     return StoredFlag(**values)
+
+
+_PERSON_STAYS = (select(stay)
+                 .where(stay.c.fixmedins_code == bindparam("h"), stay.c.psn_no == bindparam("p"),
+                        stay.c.status == "ACTIVE")
+                 .order_by(stay.c.adm_date))
+
+
+class PersonStays:
+    """A person's active stays at a hospital (projected table ``stay``, earliest admission first): CheckStay's one
+    read, a core SELECT on a pooled connection in autocommit, without an ORM session or a transaction around it
+    (one round trip instead of BEGIN, SELECT and ROLLBACK)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def __call__(self, hospital: str, psn_no: str) -> Sequence[Any]:
+        async with self._engine.connect() as connection:
+            return (await connection.execute(_PERSON_STAYS, {"h": hospital, "p": psn_no})).all()

@@ -4,7 +4,7 @@ feed brought them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,6 @@ from ...domain.review.model import Flag, Group, Stage, Stay
 from ...domain.review.rules import Context, Scope
 from .knowledge import Knowledge
 from .rulesets import RuleSets
-from .unit_of_work import ReviewUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -27,12 +26,11 @@ class CheckResult:
 
 
 class Checker:
-    def __init__(self, new_uow: Callable[[], ReviewUnitOfWork], rulesets: RuleSets, knowledge: Knowledge,
-                 codes: tuple[frozenset[str], frozenset[str]] | None = None,
-                 read_uow: Callable[[], ReviewUnitOfWork] | None = None) -> None:
-        """``read_uow``: units of work for the one read a check makes (the person's earlier stays), best without a
-        transaction (autocommit): one round trip to the database instead of BEGIN, SELECT and ROLLBACK."""
-        self._new_uow = read_uow or new_uow
+    def __init__(self, person_stays: Callable[[str, str], Awaitable[Sequence[Any]]], rulesets: RuleSets,
+                 knowledge: Knowledge, codes: tuple[frozenset[str], frozenset[str]] | None = None) -> None:
+        """``person_stays(hospital, psn_no)``: the one read a check makes (the person's stays at the hospital), best
+        a single SELECT without a transaction or session around it (``adapters.review.repository.PersonStays``)."""
+        self._person_stays = person_stays
         self._rulesets = rulesets
         self._knowledge = knowledge
         self._codes = codes
@@ -58,8 +56,7 @@ class Checker:
 
     async def history(self, stay: Stay) -> list[Stay]:
         """The person's other collected stays at the hospital (not this stay, by setl_id or mdtrt_id)."""
-        async with self._new_uow() as uow:
-            rows = await uow.review.person_stays(stay.fixmedins_code, stay.psn_no)
+        rows = await self._person_stays(stay.fixmedins_code, stay.psn_no)
         return [stay_of_row(r) for r in rows
                 if r.setl_id != stay.setl_id and (not stay.mdtrt_id or r.mdtrt_id != stay.mdtrt_id)]
 

@@ -1,5 +1,10 @@
 """Rule sets: validated before they are stored, activated without a release, cached where they are used.
 
+The active rule set is an immutable snapshot that requests only read: a background task (``refresh_forever``,
+started with the server) looks for an activation made by another replica every ``refresh_seconds``, and an
+activation in this process publishes its rule set at once, so no CheckStay pays for a reload. Only a request before
+the first load reads the database itself.
+
 A rule version's meaning never changes: storing a rule set whose rule (id, version) was stored before with another
 kind or other parameters is refused (RULE_VERSION_CHANGED), so activity and precision per rule version compare
 like with like. Switching a rule off, its severity, stages, dates and name may change under the same version.
@@ -7,7 +12,8 @@ like with like. Switching a rule off, its severity, stages, dates and name may c
 
 from __future__ import annotations
 
-import time
+import asyncio
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -25,6 +31,8 @@ ACTIVE_NAME = "ruleSets/-/versions/active"
 FORMATS = {"TOML": ".toml", "JSON": ".json"}
 REFRESH_SECONDS = 5.0
 """How often a process looks for an activation made by another replica."""
+
+log = logging.getLogger(__name__)
 
 
 def definition(rule: RuleConfig) -> dict[str, Any]:
@@ -51,8 +59,15 @@ class RuleSets:
     def __init__(self, new_uow: Callable[[], ReviewUnitOfWork]) -> None:
         self._new_uow = new_uow
         self._active: tuple[RuleSet, str] | None = None
-        self._checked = 0.0
         self._parsed: dict[str, RuleSet] = {}
+        self._reads = 0  # tickets of reads of the active rule set: an older read never replaces a newer one
+        self._shown = 0
+        self.refresh_seconds = REFRESH_SECONDS
+        self.refreshes = 0
+        """Reads of the active rule set (background, activation, or a request before the first load)."""
+        self.failed_refreshes = 0
+        self.request_loads = 0
+        """Reads a request had to wait for: only before the first load (or while no rule set is active)."""
 
     async def create(self, source: bytes, source_format: str, creator: str,
                      validate_only: bool = False) -> tuple[RuleSet, StoredRuleSet | None]:
@@ -106,8 +121,9 @@ class RuleSets:
             await record(uow.session, audit, "rule_set.activate", name, detail={"reason": reason.strip()})
             stored = await uow.review.rule_set(ruleset_id, version)
             await uow.commit()
-        self._active = None
         assert stored is not None
+        self._reads += 1
+        self._show(self._reads, stored)
         return stored
 
     async def get(self, name: str) -> StoredRuleSet:
@@ -133,11 +149,41 @@ class RuleSets:
 
     async def active(self) -> tuple[RuleSet, str]:
         """The active rule set and its name; FAILED_PRECONDITION (NO_ACTIVE_RULE_SET) when none is."""
-        if self._active is not None and time.monotonic() - self._checked < REFRESH_SECONDS:
-            return self._active
+        snapshot = self._active
+        if snapshot is None:
+            self.request_loads += 1
+            snapshot = await self.refresh()
+            if snapshot is None:
+                raise FailedPrecondition("no rule set is active: create one and activate it",
+                                         reason="NO_ACTIVE_RULE_SET")
+        return snapshot
+
+    @property
+    def snapshot(self) -> tuple[RuleSet, str] | None:
+        """What requests read now (None before the first load or while no rule set is active)."""
+        return self._active
+
+    async def refresh(self) -> tuple[RuleSet, str] | None:
+        """Read the active rule set from the database and show it (unless a newer read was shown meanwhile)."""
+        self._reads += 1
+        ticket = self._reads
         async with self._new_uow() as uow:
             stored = await uow.review.active_rule_set()
-        if stored is None:
-            raise FailedPrecondition("no rule set is active: create one and activate it", reason="NO_ACTIVE_RULE_SET")
-        self._active, self._checked = (self.parsed(stored), stored.name), time.monotonic()
+        self.refreshes += 1
+        self._show(ticket, stored)
         return self._active
+
+    async def refresh_forever(self) -> None:
+        """Keep the snapshot current until cancelled; a failed read keeps the last good one."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                self.failed_refreshes += 1
+                log.exception("rule set refresh failed; keeping %s", self._active[1] if self._active else "none")
+            await asyncio.sleep(self.refresh_seconds)
+
+    def _show(self, ticket: int, stored: StoredRuleSet | None) -> None:
+        if ticket > self._shown:
+            self._shown = ticket
+            self._active = None if stored is None else (self.parsed(stored), stored.name)
