@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -53,6 +54,7 @@ _STORED = "SELECT rownum, list_id, setl_list_id, revision, had_events FROM stage
 
 _PENDING_ID_JSON = orjson.dumps(PENDING_ID_TOKEN).decode()
 _PENDING_REVISION_JSON = str(PENDING_REVISION_TOKEN)
+_CONTENT = itemgetter(*CONTENT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
         group=(group.scheme_id, lst.region, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
                group.kind) if group else None,
         findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings),
-        case=tuple(case[c] for c in CONTENT_COLUMNS), response=response)
+        case=_CONTENT(case), response=response)
 
 
 def rejected_list(*, rownum: int, key: str, digest: str, fixmedins_code: str, setl_id: str,
