@@ -174,6 +174,14 @@ def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) 
     return asyncio.run(run())
 
 
+async def _load_codes(coding_app: Any) -> None:
+    """The code tables, loaded and the engine closed in one event loop (its pooled connections belong to it)."""
+    try:
+        await import_codes(coding_app.new_uow, reference_dir())
+    finally:
+        await coding_app.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lists", type=int, default=5000)
@@ -189,8 +197,7 @@ def main() -> None:
         upgrade_all(url)
         coding_app = build_coding(Runtime(Settings(database_url=url, reference_dir=reference_dir(),
                                                    log_level="WARNING")))
-        asyncio.run(import_codes(coding_app.new_uow, reference_dir()))
-        asyncio.run(coding_app.engine.dispose())
+        asyncio.run(_load_codes(coding_app))
         env = {"MEDPAY_DATABASE_URL": url, "MEDPAY_REFERENCE_DIR": str(reference_dir()),
                "MEDPAY_GROUPING_SCHEMES": "chs-drg-1.1"}
         with service_process("coding", env) as coding, service_process("grouping", env) as grouping:

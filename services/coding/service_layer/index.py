@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from libs.common.refresh import refresh_forever
+
 from ..domain.model import ActiveIndex
 from .unit_of_work import CodingUnitOfWork
 
@@ -34,9 +36,4 @@ class IndexHolder:
             return True
 
     async def refresh_forever(self, every_seconds: float) -> None:
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                await self.refresh()
-            except Exception:  # a failed refresh keeps the last good index
-                log.exception("code index refresh failed; keeping the previous index")
+        await refresh_forever(self.refresh, every_seconds, keeping="the code index already loaded")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from libs.common.errors import NotFound
+from libs.common.refresh import refresh_forever
 
 from ..adapters.dip_files import DipFileError
 from ..domain.dip.case import DipCase, ProcedureClasses
@@ -97,12 +98,7 @@ class DipCatalogues:
         return True
 
     async def refresh_forever(self, every_seconds: float) -> None:
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                await self.refresh()
-            except Exception:  # a failed refresh keeps the catalogues already loaded
-                log.exception("DIP catalogue refresh failed; keeping the loaded versions")
+        await refresh_forever(self.refresh, every_seconds, keeping="the DIP catalogue versions already loaded")
 
     async def publish(self, scheme_id: str, catalogue: Catalogue,
                       provenance: CatalogueProvenance) -> tuple[CatalogueVersion, bool]:

@@ -33,7 +33,7 @@ from statistics import median
 from libs.common.money import fen_text
 
 from .model import Category, Hit, Stay
-from .peer_rules import PEERS_MIN, UNITS
+from .peer_rules import PEERS_MIN, UNITS, peers_compared
 from .rules import Context, Param, Params, ParamType, RuleKind, Scope, decimal, integer
 
 TRIM = (0.05, 0.95)  # percentiles of a group's costs kept for its mean (nearest rank)
@@ -132,10 +132,7 @@ def cmi_peers(stays: Sequence[Stay], ctx: Context, params: Params) -> Iterator[H
         u.variance += mine.n * variance / (mean * mean)
         u.adrgs += 1
     population = sum(len(by_adrg[a]) for a in split)
-    levels = sorted({level for level, _ in peers})
-    compared = ("the other stays at hospitals of its level" if 0 not in levels else
-                "the other stays, hospital levels unknown" if levels == [0] else
-                "the other stays at hospitals of its level, or of unknown level where its level is unknown")
+    compared = peers_compared({level for level, _ in peers})
     for key, u in sorted(units.items()):
         if u.stays < least or u.z <= z_min or u.index < min_ratio:
             continue

@@ -79,10 +79,7 @@ def severity_share(stays: Sequence[Stay], ctx: Context, params: Params) -> Itera
         u.expected += n * p
         u.variance += n * p * (1 - p)
     population = sum(len(by_adrg[a]) for a in split)
-    levels = sorted({level for level, _ in peers})
-    compared = ("the other stays at hospitals of its level" if 0 not in levels else
-                "the other stays, hospital levels unknown" if levels == [0] else
-                "the other stays at hospitals of its level, or of unknown level where its level is unknown")
+    compared = peers_compared({level for level, _ in peers})
     for key, u in sorted(units.items()):
         ratio = u.observed / u.expected if u.expected else 0.0
         if u.stays < least or u.z <= z_min or ratio < min_ratio:
@@ -126,6 +123,13 @@ def _unsupported(key: str, unit_of: Callable[[Stay], str], split_adrgs: dict[str
                       f"{fen_text(int(basis))} of ADRG {adrg} stays without complications: the severity is not "
                       f"borne out by resource use; at stake: median cost of {g.drg} minus that of ADRG {adrg} "
                       f"without complications, {fen_text(at_stake)} yuan")
+
+
+def peers_compared(levels: set[int]) -> str:
+    """Who a unit was compared with, in the words of a flag's evidence (level 0: a hospital of unknown level)."""
+    return ("the other stays at hospitals of its level" if 0 not in levels else
+            "the other stays, hospital levels unknown" if levels == {0} else
+            "the other stays at hospitals of its level, or of unknown level where its level is unknown")
 
 
 def _unit_param(default: str) -> Param:

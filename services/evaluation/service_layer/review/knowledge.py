@@ -8,13 +8,13 @@ database itself."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable
 from datetime import date
 
 from libs.common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from libs.common.refresh import refresh_forever
 
 from ...adapters.review.files import knowledge_from_text
 from ...adapters.review.repository import StoredKnowledge
@@ -89,13 +89,11 @@ class Knowledge:
 
     async def refresh_forever(self) -> None:
         """Keep the shelf current until cancelled; a failed read keeps the last good one."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                self.failed_refreshes += 1
-                log.exception("knowledge refresh failed; keeping the versions already loaded")
-            await asyncio.sleep(self.refresh_seconds)
+        await refresh_forever(self.refresh, self.refresh_seconds, at_once=True, on_failure=self._failed,
+                              keeping="the knowledge versions already loaded")
+
+    def _failed(self) -> None:
+        self.failed_refreshes += 1
 
     async def get(self, version_id: str) -> StoredKnowledge:
         async with self._new_uow() as uow:

@@ -12,7 +12,6 @@ like with like. Switching a rule off, its severity, stages, dates and name may c
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 
 from libs.common.audit import record
 from libs.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from libs.common.refresh import refresh_forever
 
 from ...adapters.review.files import ruleset_document
 from ...adapters.review.repository import StoredRuleSet, rule_set_name
@@ -175,13 +175,11 @@ class RuleSets:
 
     async def refresh_forever(self) -> None:
         """Keep the snapshot current until cancelled; a failed read keeps the last good one."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                self.failed_refreshes += 1
-                log.exception("rule set refresh failed; keeping %s", self._active[1] if self._active else "none")
-            await asyncio.sleep(self.refresh_seconds)
+        await refresh_forever(self.refresh, self.refresh_seconds, at_once=True, on_failure=self._failed,
+                              keeping=lambda: f"rule set {self._active[1] if self._active else 'none'}")
+
+    def _failed(self) -> None:
+        self.failed_refreshes += 1
 
     def _show(self, ticket: int, stored: StoredRuleSet | None) -> None:
         if ticket > self._shown:
