@@ -61,7 +61,7 @@ def run_serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool) -> int:
-    from libs.common.grpc.server import announce_mode, serve_until_signalled, start_server
+    from libs.common.grpc.server import announce_mode, serve_until_signalled, start_server, stop_requested
 
     from .workers import report_ready
 
@@ -69,8 +69,9 @@ async def _serve(service: str, runtime: Runtime, address: str, reuse_port: bool)
     runtime.settings.auth_identity = runtime.settings.auth_identity or service  # its calls carry its identity
     runtime.settings.serve_reuse_port = reuse_port  # the service's other doors bind the same way
     spec = await services().get(service).spec(runtime)
+    stop = stop_requested()
     running = await start_server(spec, runtime.settings, address, reuse_port=reuse_port)
     print(f"medpay {service} listening on port {running.port}", file=sys.stderr, flush=True)
     report_ready()
-    await serve_until_signalled(running)
+    await serve_until_signalled(running, stop)
     return 0

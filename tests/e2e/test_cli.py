@@ -109,17 +109,20 @@ def test_console_tracing_exports_a_span_per_rpc(database_url: str) -> None:
            "MEDPAY_OTEL_EXPORTER": "console", "MEDPAY_DATABASE_URL": database_url}
     server = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "grouping", "--address",
                                f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    answered = False
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while not answered and time.monotonic() < deadline:
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 try:
                     pb_grpc.GroupingServiceStub(channel).ListSchemes(pb.ListSchemesRequest(), timeout=2)
-                    break
+                    answered = True
                 except grpc.RpcError:
                     time.sleep(0.3)
     finally:
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=30)
+    assert answered, "the server never answered ListSchemes"
+    assert server.returncode == 0, f"the server did not drain on SIGTERM (exit {server.returncode})"
     assert b"/medpay.grouping.v1.GroupingService/ListSchemes" in out
     assert b'"service.name": "medpay-grouping"' in out

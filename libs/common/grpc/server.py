@@ -161,12 +161,21 @@ async def _probe_server(health_servicer: HealthServicer, address: str,
     return probes, port
 
 
-async def serve_until_signalled(running: RunningServer) -> None:
-    """Block until SIGTERM or SIGINT, then drain gracefully."""
+def stop_requested() -> asyncio.Event:
+    """An event SIGTERM or SIGINT sets from now on. Installed before the server starts: a gRPC server answers
+    from ``server.start()`` on, and a SIGTERM between that and the handlers would kill it outright, with no drain
+    and no flush of its spans."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve_until_signalled(running: RunningServer, stop: asyncio.Event | None = None) -> None:
+    """Block until SIGTERM or SIGINT (``stop``, from :func:`stop_requested` before the start), then drain
+    gracefully."""
+    stop = stop or stop_requested()
     await stop.wait()
     log.info("%s draining (grace %.1fs)", running.spec.name, running.grace)
     await running.stop()
