@@ -4,13 +4,10 @@ case the service itself would have recorded, and the history goes down and up ag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
-import pytest
 from alembic import command
 
 from libs.common.db.migrate import alembic_config, upgrade
@@ -19,15 +16,7 @@ from services.collection.domain.model import GroupRow
 from services.collection.domain.parsing import parse_list
 
 from ..e2e.lists import fresh
-from ..support import create_database, drop_database, schema_differences, server_url
-
-
-@pytest.fixture
-async def empty_database(server_root: Path) -> AsyncIterator[str]:
-    admin = server_url(server_root)
-    url, name = await create_database(admin)
-    yield url
-    await drop_database(admin, name)
+from ..support import schema_differences
 
 
 async def store_as_0001(conn: asyncpg.Connection, list_id: int, request: dict[str, Any], group: GroupRow) -> None:

@@ -4,8 +4,6 @@ and each history goes down to nothing and up to the same schema."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -14,7 +12,7 @@ from alembic import command
 from libs.common.db.migrate import alembic_config, upgrade, upgrade_all
 from libs.common.registry import services
 
-from ..support import create_database, drop_database, schema_differences, server_url
+from ..support import schema_differences
 
 
 async def test_coding_schema_has_its_tables_and_version(database_url: str) -> None:
@@ -80,14 +78,6 @@ async def test_the_tables_each_schema_declares_are_the_tables_its_migrations_mak
     metadata = next(s for s in services().schemas() if s.name == schema).metadata()
     assert metadata.schema == schema and len(metadata.tables) >= 2
     assert await schema_differences(database_url, schema, metadata) == []
-
-
-@pytest.fixture
-async def empty_database(server_root: Path) -> AsyncIterator[str]:
-    admin = server_url(server_root)
-    url, name = await create_database(admin)
-    yield url
-    await drop_database(admin, name)
 
 
 @pytest.mark.parametrize("schema", [s.name for s in services().schemas()])

@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 import yaml
 
 from libs.common.db.migrate import upgrade_all, upgrade_service
 from libs.common.registry import Registry, Schema, ServiceDeclaration, services
 
-from ..support import ROOT, create_database, drop_database, server_url
+from ..support import ROOT
 
 ENV_PY = '''
 from alembic import context
@@ -62,15 +60,7 @@ async def _nothing(runtime: Any) -> Any:
     raise AssertionError("not served here")
 
 
-@pytest.fixture
-async def scratch_url(server_root: Path) -> AsyncIterator[str]:
-    admin = server_url(server_root)
-    url, name = await create_database(admin)
-    yield url
-    await drop_database(admin, name)
-
-
-async def test_one_service_two_schemas_two_histories(tmp_path: Path, scratch_url: str) -> None:
+async def test_one_service_two_schemas_two_histories(tmp_path: Path, empty_database: str) -> None:
     indicators = history(tmp_path / "evaluation", "evaluation", "indicator_run", [
         ("e1", 'op.create_table("indicator_run", sa.Column("id", sa.Integer, primary_key=True), schema="evaluation")'),
         ("e2", 'op.add_column("indicator_run", sa.Column("note", sa.Text), schema="evaluation")')])
@@ -79,9 +69,9 @@ async def test_one_service_two_schemas_two_histories(tmp_path: Path, scratch_url
     registry = Registry([ServiceDeclaration("evaluation", "two APIs", _nothing, schemas=(indicators, review)),
                          ServiceDeclaration("other", "no database", _nothing)])
 
-    assert await asyncio.to_thread(upgrade_all, scratch_url, registry) == ["evaluation", "review"]
-    assert await asyncio.to_thread(upgrade_service, "evaluation", scratch_url, registry) == ["evaluation", "review"]
-    conn = await asyncpg.connect(scratch_url)
+    assert await asyncio.to_thread(upgrade_all, empty_database, registry) == ["evaluation", "review"]
+    assert await asyncio.to_thread(upgrade_service, "evaluation", empty_database, registry) == ["evaluation", "review"]
+    conn = await asyncpg.connect(empty_database)
     try:
         versions = {schema: await conn.fetchval(f"SELECT version_num FROM {schema}.alembic_version")
                     for schema in ("evaluation", "review")}
@@ -97,13 +87,13 @@ async def test_one_service_two_schemas_two_histories(tmp_path: Path, scratch_url
     assert review_tables == {"rule", "alembic_version"}
 
 
-async def test_medpay_migrate_applies_what_the_registry_declares(scratch_url: str) -> None:
+async def test_medpay_migrate_applies_what_the_registry_declares(empty_database: str) -> None:
     """`medpay migrate --service evaluation` goes through the migration runner: both of the process's schemas,
     each named as it reaches head."""
     import os
     import sys
 
-    env = {**os.environ, "MEDPAY_DATABASE_URL": scratch_url}
+    env = {**os.environ, "MEDPAY_DATABASE_URL": empty_database}
     medpay = str(Path(sys.executable).parent / "medpay")
     done = await asyncio.create_subprocess_exec(medpay, "migrate", "--service", "evaluation", env=env, cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -112,7 +102,7 @@ async def test_medpay_migrate_applies_what_the_registry_declares(scratch_url: st
     declared = [s.name for s in services().get("evaluation").schemas]
     assert [line for line in out.decode().splitlines() if line.endswith("schema at head")] == [
         f"{name}: schema at head" for name in declared]
-    conn = await asyncpg.connect(scratch_url)
+    conn = await asyncpg.connect(empty_database)
     try:
         present = {r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace")}
     finally:

@@ -4,24 +4,13 @@ make, and the history goes down and up again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
-import pytest
 from alembic import command
 
 from libs.common.db.migrate import alembic_config, upgrade
 
-from ..support import create_database, drop_database, schema_differences, server_url
-
-
-@pytest.fixture
-async def empty_database(server_root: Path) -> AsyncIterator[str]:
-    admin = server_url(server_root)
-    url, name = await create_database(admin)
-    yield url
-    await drop_database(admin, name)
+from ..support import schema_differences
 
 
 async def test_the_tables_the_code_declares_are_the_tables_the_migrations_make(empty_database: str) -> None:
