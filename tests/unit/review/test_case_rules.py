@@ -162,17 +162,24 @@ def test_low_standard_admission_short_cheap_no_procedure_outpatient_condition() 
     assert "population: 42 stays of DRG ES25 in this review, median cost 5995.74" in found[0].evidence
 
 
+def _upcoding_region(hospitals: int, plain: int, mcc: int, *, upcoder_plain: int, upcoder_plain_cost: int,
+                     upcoded: int) -> tuple[list[Stay], list[Stay]]:
+    """Honest hospitals with ``plain`` ES25 stays and ``mcc`` costlier ES21 stays each, and hospital HUP whose
+    ``upcoded`` ES21 stays cost what its plain ES25 stays cost: (every stay, the upcoded ones)."""
+    stays = []
+    for h in range(hospitals):
+        honest_mcc = population("ES21", mcc, 9, 1_100_000, seed=h + 50, fixmedins_code=f"H{h}")
+        stays += population("ES25", plain, 6, 600_000, seed=h, fixmedins_code=f"H{h}")
+        stays += [dataclasses.replace(s, setl_id=f"H{h}{s.setl_id}") for s in honest_mcc]
+    stays += population("ES25", upcoder_plain, 6, upcoder_plain_cost, seed=99, fixmedins_code="HUP")
+    coded_up = [dataclasses.replace(s, setl_id=f"UP{i}") for i, s in
+                enumerate(population("ES21", upcoded, 6, 640_000, seed=98, fixmedins_code="HUP"))]
+    return stays + coded_up, coded_up
+
+
 def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without() -> None:
-    honest = []
-    for h in range(6):
-        plain = population("ES25", 60, 6, 600_000, seed=h, fixmedins_code=f"H{h}")
-        mcc = population("ES21", 15, 9, 1_100_000, seed=h + 50, fixmedins_code=f"H{h}")
-        honest += plain + [dataclasses.replace(s, setl_id=f"H{h}{s.setl_id}") for s in mcc]
-    upcoder_plain = population("ES25", 40, 6, 650_000, seed=99, fixmedins_code="HUP")
-    upcoded = [dataclasses.replace(s, setl_id=f"UP{i}") for i, s in
-               enumerate(population("ES21", 35, 6, 640_000, seed=98, fixmedins_code="HUP"))]
-    found = [f for f in reviewer().check_population([*honest, *upcoder_plain, *upcoded])
-             if f.rule_id == "RV-UPC-01"]
+    stays, upcoded = _upcoding_region(6, 60, 15, upcoder_plain=40, upcoder_plain_cost=650_000, upcoded=35)
+    found = [f for f in reviewer().check_population(stays) if f.rule_id == "RV-UPC-01"]
     assert found and {f.fixmedins_code for f in found} == {"HUP"}
     assert {f.setl_id for f in found} <= {s.setl_id for s in upcoded}
     assert len(found) >= 30
@@ -182,16 +189,8 @@ def test_upcoding_an_outlier_hospital_with_mcc_stays_costing_like_stays_without(
 def test_upcoding_a_large_hospital_is_compared_with_its_peers_not_with_a_pool_it_dominates() -> None:
     """Three fifths of the ADRG's stays are the upcoder's: a share pooled over everyone (itself included) would
     expect 0.26 of it and see a ratio of 1.15; its peers' share, 0.2, shows the 1.5 it is."""
-    honest = []
-    for h in range(4):
-        plain = population("ES25", 40, 6, 600_000, seed=h, fixmedins_code=f"H{h}")
-        mcc = population("ES21", 10, 9, 1_100_000, seed=h + 50, fixmedins_code=f"H{h}")
-        honest += plain + [dataclasses.replace(s, setl_id=f"H{h}{s.setl_id}") for s in mcc]
-    upcoder_plain = population("ES25", 210, 6, 600_000, seed=99, fixmedins_code="HUP")
-    upcoded = [dataclasses.replace(s, setl_id=f"UP{i}") for i, s in
-               enumerate(population("ES21", 90, 6, 640_000, seed=98, fixmedins_code="HUP"))]
-    found = [f for f in reviewer().check_population([*honest, *upcoder_plain, *upcoded])
-             if f.rule_id == "RV-UPC-01"]
+    stays, upcoded = _upcoding_region(4, 40, 10, upcoder_plain=210, upcoder_plain_cost=600_000, upcoded=90)
+    found = [f for f in reviewer().check_population(stays) if f.rule_id == "RV-UPC-01"]
     assert {f.setl_id for f in found} == {s.setl_id for s in upcoded}
     assert "90 of 300 stays" in found[0].evidence and "60.0 expected from its peers' shares" in found[0].evidence
     assert "ratio 1.50 >= 1.3" in found[0].evidence and "population: 500 stays, 5 hospitals" in found[0].evidence
