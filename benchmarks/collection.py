@@ -162,7 +162,8 @@ def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) 
             database_before = await database_cpu(url)
             started, cpu = time.perf_counter(), time.process_time()
             result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
-                                      app.interface.reply).run(path, chunk=5000, workers=workers)
+                                      app.interface.reply, settings=settings).run(
+                path, chunk=5000, workers=workers)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             database_after = await database_cpu(url)  # before the pool's connections close with the app
             database = (database_after - database_before
