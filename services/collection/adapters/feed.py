@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.feed import CaseEvent, EventKind, FeedCase, group_of_json
+from ..domain.feed import CASE_COLUMNS, CaseEvent, EventKind, FeedCase, group_of_json
 from ..domain.model import MoneySource
 from .tables import SCHEMA
 
@@ -26,10 +26,7 @@ FEED_LOCK = 0x6D656466  # pg advisory lock key of the publisher ("medf")
 PUBLISH_BATCH = 50_000
 """Events numbered per publishing transaction (a bulk import's backlog is published in a few rounds)."""
 
-CONTENT_COLUMNS = ("fixmedins_code", "hospital_level", "region", "period", "setl_id", "psn_no", "mdtrt_id",
-                   "adm_date", "dscg_date", "los_days", "dscg_way", "dept", "doctor", "sex", "age_years", "age_days",
-                   "birth_weight_g", "diagnoses", "procedures", "groups", "total_fen", "fund_fen", "personal_fen",
-                   "insutype", "money_source")
+CONTENT_COLUMNS = CASE_COLUMNS
 """The columns of an event that the list's content decides (``domain.feed.case_columns`` gives them)."""
 _CONTENT = ", ".join(CONTENT_COLUMNS)
 _HEAD = "kind, list_id, setl_list_id, revision, status"

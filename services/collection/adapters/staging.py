@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -26,10 +26,9 @@ from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.feed import EventKind, case_columns
+from ..domain.feed import EventKind, case_values, group_json
 from ..domain.model import Finding, GroupRow, ListStatus, ParsedList
 from . import writer
-from .feed import CONTENT_COLUMNS
 from .repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN
 from .tables import SCHEMA
 
@@ -54,7 +53,6 @@ _STORED = "SELECT rownum, list_id, setl_list_id, revision, had_events FROM stage
 
 _PENDING_ID_JSON = orjson.dumps(PENDING_ID_TOKEN).decode()
 _PENDING_REVISION_JSON = str(PENDING_REVISION_TOKEN)
-_CONTENT = itemgetter(*CONTENT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +86,30 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
     """An accepted (or pending) list, as ``repository.writer_row`` has it for one upload, in the columns of
     ``writer.COPIED``."""
     f = lst.facts
-    case = case_columns(lst, [group] if group else [], hospital_level)
-    case["groups"] = orjson.dumps(case["groups"]).decode()
     return StagedList(
         stage=(wave, True, rownum, key, digest, status.value, lst.fixmedins_code, lst.setl_id, lst.psn_no,
                lst.region, lst.period, None),
         revision=(lst.region, key, digest, orjson.dumps(lst.body).decode(), ruleset, lst.total_fen, lst.fund_fen,
                   f.los_days, f.sex, f.age_years, lst.discharge_date, f.discharge_type,
                   f.diagnoses[0] if f.diagnoses else "", record_revision),
-        group=(group.scheme_id, lst.region, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
-               group.kind) if group else None,
+        group=_group_row(group, lst.region) if group else None,
         findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings),
-        case=_CONTENT(case), response=response)
+        case=case_values(lst, _groups_json(group), hospital_level), response=response)
+
+
+@lru_cache(maxsize=4096)
+def _group_row(group: GroupRow, region: str) -> tuple[str, ...]:
+    """A group's ``group_result`` values after the list id and revision (one tuple shared by the lists of a
+    group and region)."""
+    return (group.scheme_id, region, group.scheme_version, group.drg, group.adrg, group.mdc, group.status,
+            group.kind)
+
+
+@lru_cache(maxsize=4096)
+def _groups_json(group: GroupRow | None) -> str:
+    """The feed case's groups of a list with this group, as JSON text (the lists of a chunk share a few hundred
+    groups)."""
+    return orjson.dumps([group_json(group)] if group else []).decode()
 
 
 def rejected_list(*, rownum: int, key: str, digest: str, fixmedins_code: str, setl_id: str,

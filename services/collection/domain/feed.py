@@ -78,27 +78,39 @@ class EventPage:
     head: int
 
 
+CASE_COLUMNS = ("fixmedins_code", "hospital_level", "region", "period", "setl_id", "psn_no", "mdtrt_id", "adm_date",
+                "dscg_date", "los_days", "dscg_way", "dept", "doctor", "sex", "age_years", "age_days", "birth_weight_g",
+                "diagnoses", "procedures", "groups", "total_fen", "fund_fen", "personal_fen", "insutype",
+                "money_source")
+"""The feed columns of a list that its content decides, in the order of ``case_values``."""
+
+
 def case_columns(parsed: ParsedList, groups: Sequence[GroupRow], hospital_level: int) -> dict[str, Any]:
     """The feed columns of a list that its content decides (all but the list id, revision and status, which the
     storing statement knows): person and money from its settlement record once joined, else from the list
     (a pending list has no money yet: zeros)."""
+    case = dict(zip(CASE_COLUMNS, case_values(parsed, [group_json(g) for g in groups], hospital_level), strict=True))
+    case["diagnoses"], case["procedures"] = list(case["diagnoses"]), list(case["procedures"])
+    return case
+
+
+def case_values(parsed: ParsedList, groups: Any, hospital_level: int) -> tuple[Any, ...]:
+    """``case_columns`` as a row in the order of ``CASE_COLUMNS``, its groups as given (their JSON, or the text of
+    it), its codes as tuples: what a bulk import COPYs, without a dictionary and two lists per list."""
     s: Mapping[str, Any] = parsed.body["setlinfo"]
     f = parsed.facts
     admitted, discharged = parse_time(s.get("adm_time")), parse_time(s.get("dscg_time"))
     money = parsed.money
-    return {
-        "fixmedins_code": parsed.fixmedins_code, "hospital_level": hospital_level, "region": parsed.region,
-        "period": parsed.period, "setl_id": parsed.setl_id, "psn_no": parsed.psn_no,
-        "mdtrt_id": _text(s.get("mdtrt_id")), "adm_date": admitted.date() if admitted else None,
-        "dscg_date": discharged.date() if discharged else None, "los_days": f.los_days,
-        "dscg_way": f.discharge_type, "dept": f.dept, "doctor": _text(s.get("chfpdr_code")), "sex": f.sex,
-        "age_years": f.age_years, "age_days": f.age_days, "birth_weight_g": f.birth_weight_g,
-        "diagnoses": list(f.diagnoses), "procedures": list(f.procedures),
-        "groups": [group_json(g) for g in groups], "total_fen": money.total_fen if money else 0,
-        "fund_fen": money.fund_fen if money else 0, "personal_fen": money.personal_fen if money else 0,
-        "insutype": parsed.person.insutype,
-        "money_source": money.source.value if money else MoneySource.LIST.value,
-    }
+    return (parsed.fixmedins_code, hospital_level, parsed.region, parsed.period, parsed.setl_id, parsed.psn_no,
+            _text(s.get("mdtrt_id")), admitted.date() if admitted else None,
+            discharged.date() if discharged else None, f.los_days, f.discharge_type, f.dept,
+            _text(s.get("chfpdr_code")), f.sex, f.age_years, f.age_days, f.birth_weight_g, f.diagnoses,
+            f.procedures, groups, money.total_fen if money else 0, money.fund_fen if money else 0,
+            money.personal_fen if money else 0, parsed.person.insutype,
+            money.source.value if money else _LIST_SOURCE)
+
+
+_LIST_SOURCE = MoneySource.LIST.value
 
 
 def group_json(g: GroupRow) -> dict[str, str]:
