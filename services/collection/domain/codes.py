@@ -30,16 +30,21 @@ class CodedField:
 
 def coded_fields(request: Mapping[str, Any]) -> list[CodedField]:
     """Every non-empty code of an upload request (envelope and ``input``), in document order."""
+    return list_codes(request.get("fixmedins_code"), request.get("input") or {})
+
+
+def list_codes(fixmedins_code: Any, body: Mapping[str, Any]) -> list[CodedField]:
+    """``coded_fields`` of a request with this institution and ``input`` (parsing asks it of every list: no
+    request object is built for it)."""
     found = []
-    if request.get("fixmedins_code"):
-        found.append(CodedField("fixmedins_code", "institution", str(request["fixmedins_code"])))
-    body = request.get("input") or {}
+    if fixmedins_code:
+        found.append(CodedField("fixmedins_code", "institution", str(fixmedins_code)))
     setlinfo = body.get("setlinfo") or {}
     for name, system_id in _SETLINFO_CODES:
         if setlinfo.get(name):
             found.append(CodedField(f"setlinfo.{name}", system_id, str(setlinfo[name])))
     for node, name, system_id in _LIST_CODES:
-        for i, item in enumerate(body.get(node) or []):
+        for i, item in enumerate(body.get(node) or ()):
             if (type(item) is dict or isinstance(item, Mapping)) and item.get(name):
                 found.append(CodedField(f"{node}[{i}].{name}", system_id, str(item[name])))
     return found

@@ -108,12 +108,16 @@ class Person:
             and bool(self.insutype)
 
 
+ItemFen = tuple[tuple[int, int | None], ...]
+"""Per iteminfo entry of a list: (amt, sum of its class parts or None), in fen."""
+
+
 @dataclass(frozen=True, slots=True)
 class ListMoney:
     """The amounts a rich list states itself (the older 4101's iteminfo, payinfo and setlinfo amounts), in fen;
     None where the list does not give them (the HIS form gives none)."""
 
-    item_fen: tuple[tuple[int, int | None], ...] = ()  # per iteminfo entry: (amt, sum of its class parts or None)
+    item_fen: ItemFen = ()  # per iteminfo entry: (amt, sum of its class parts or None)
     item_total_fen: int | None = None  # sum of iteminfo amt
     payinfo_fund_fen: int | None = None  # sum of payinfo fund_payamt
     stated_total_fen: int | None = None  # setlinfo.medfee_sumamt

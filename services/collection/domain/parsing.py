@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from libs.common.money import wire_fen
 
-from .case_facts import case_facts, parse_day, parse_time, read_int, with_person
-from .codes import coded_fields
+from .case_facts import list_facts, parse_day, parse_time, read_int
+from .codes import list_codes
 from .dialects import normalise
 from .limits import checked_form, input_limits
-from .model import CaseMoney, Finding, ListMoney, MoneySource, ParsedList, Person, error, region_of
+from .model import CaseMoney, Finding, ItemFen, ListMoney, MoneySource, ParsedList, Person, error, region_of
 
 REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty",
                      "setl_begn_date", "setl_end_date")
@@ -48,30 +50,31 @@ def parse_checked(fixmedins_code: str, fixmedins_name: str, body: dict[str, Any]
                                                                                            list[Finding]]:
     """A list already in the internal form and within its input limits (``limits.checked_form``, or
     ``normalise`` and ``input_limits``)."""
-    findings = _structure(body)
-    if findings:
-        return None, findings
+    if not _well_formed(body):  # the precise check only where the quick one doubts
+        findings = _structure(body)
+        if findings:
+            return None, findings
     s = body["setlinfo"]
-    items, item_problems = _items(body.get("iteminfo") or [])
-    fund, fund_problems = _fund(body.get("payinfo") or [])
+    item_entries, fund_entries = body.get("iteminfo"), body.get("payinfo")
+    items, item_total, item_problems = _items(item_entries or [])
+    fund, fund_problems = _fund(fund_entries or [])
     stated = {k: wire_fen(s[k]) for k in ("acct_pay", "psn_cashpay", "medfee_sumamt") if s.get(k) not in (None, "")}
     findings = item_problems + fund_problems + [_bad_amount(f"setlinfo.{k}", s[k]) for k, v in stated.items()
                                                 if v is None]
     if findings:
         return None, findings
     list_money = ListMoney(
-        item_fen=items, item_total_fen=sum(a for a, _ in items) if body.get("iteminfo") else None,
-        payinfo_fund_fen=fund if body.get("payinfo") else None, stated_total_fen=stated.get("medfee_sumamt"),
+        item_fen=items, item_total_fen=item_total if item_entries else None,
+        payinfo_fund_fen=fund if fund_entries else None, stated_total_fen=stated.get("medfee_sumamt"),
         account_fen=stated.get("acct_pay"), cash_fen=stated.get("psn_cashpay"))
     person = list_person(s)
     admitted = parse_time(s.get("adm_time"))
-    facts = with_person(case_facts(body), sex=person.sex, age_years=person.stated_age, birth_date=person.birth_date,
-                        admitted=admitted.date() if admitted else None)
+    facts = list_facts(body, admitted, sex=person.sex, age_years=person.stated_age, birth_date=person.birth_date)
     return ParsedList(
         fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, body=body, setl_id=str(s["setl_id"]),
         psn_no=str(s["psn_no"]), mdtrt_id=str(s["mdtrt_id"]), region=region_of(fixmedins_code),
         period=str(s["setl_end_date"])[:7], discharge_date=parse_day(s.get("setl_end_date")), admission=admitted,
-        facts=facts, coded=tuple(coded_fields({"fixmedins_code": fixmedins_code, "input": body})),
+        facts=facts, coded=tuple(list_codes(fixmedins_code, body)),
         list_money=list_money, list_person=person, person=person, money=_own_money(list_money),
     ), []
 
@@ -93,6 +96,35 @@ def _own_money(m: ListMoney) -> CaseMoney | None:
     stated = m.account_fen is not None and m.cash_fen is not None
     account, cash = (m.account_fen or 0, m.cash_fen or 0) if stated else (0, 0)
     return CaseMoney(total, fund, account + cash if stated else total - fund, account, cash, MoneySource.LIST)
+
+
+_PLAIN = frozenset((str, int, float))
+"""Types of setlinfo values ``_structure`` never finds fault with (it names objects and arrays)."""
+_PLAIN_OR_ABSENT = _PLAIN | {type(None)}
+_OBJECTS = frozenset((dict,))
+
+
+def _well_formed(body: Mapping[str, Any]) -> bool:
+    """True when ``_structure`` has nothing to say, in a few C-level passes: every required setlinfo field a
+    non-empty text or a number, every patient field absent or one, each node of entries absent or an array
+    of objects (``diseinfo`` a non-empty one). False means "ask ``_structure``", which decides; the two agree
+    (tests/unit/collection/test_parsing_fast_paths.py)."""
+    s = body.get("setlinfo")
+    if type(s) is not dict:
+        return False
+    required = tuple(map(s.get, REQUIRED_SETLINFO))
+    if not _PLAIN.issuperset(map(type, required)) or "" in required:
+        return False
+    if not _PLAIN_OR_ABSENT.issuperset(map(type, map(s.get, PATIENT_FIELDS))):
+        return False
+    for node in REQUIRED_LISTS + OPTIONAL_LISTS:
+        value = body.get(node)
+        if value is None and node not in REQUIRED_LISTS:
+            continue
+        if type(value) is not list or not _OBJECTS.issuperset(map(type, value)) or (
+                not value and node in REQUIRED_LISTS):
+            return False
+    return True
 
 
 def _structure(body: Mapping[str, Any]) -> list[Finding]:
@@ -124,11 +156,21 @@ def _structure(body: Mapping[str, Any]) -> list[Finding]:
 _PARTS = ("claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt")
 
 
-_FIVE_AMOUNTS = re.compile(r"[0-9]{1,10}\.[0-9]{2}(?:,[0-9]{1,10}\.[0-9]{2}){4}")
+_AMOUNT = r"[0-9]{1,10}\.[0-9]{2}"
+_FIVE_AMOUNTS = re.compile(rf"{_AMOUNT}(?:,{_AMOUNT}){{4}}")
+_AMOUNTS = re.compile(rf"{_AMOUNT}(?:,{_AMOUNT})*")
+_ENTRY_AMOUNTS = itemgetter("amt", *_PARTS)
 
 
-def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list[Finding]]:
-    """Per iteminfo entry (amt, sum of its class parts or None), in fen; bad amounts as findings."""
+def _items(entries: list[Any]) -> tuple[ItemFen, int, list[Finding]]:
+    """Per iteminfo entry (amt, sum of its class parts or None), in fen, and the sum of the amts; bad amounts
+    as findings."""
+    common = _common_items(entries) if entries else None
+    return common if common is not None else _each_item(entries)
+
+
+def _each_item(entries: list[Any]) -> tuple[ItemFen, int, list[Finding]]:
+    """``_items`` entry by entry: the precise reading, naming each bad amount."""
     out: list[tuple[int, int | None]] = []
     problems: list[Finding] = []
     for i, item in enumerate(entries):
@@ -155,7 +197,26 @@ def _items(entries: list[Any]) -> tuple[tuple[tuple[int, int | None], ...], list
                 else:
                     parts += fen
         out.append((amount or 0, parts if given else None))
-    return tuple(out), problems
+    return tuple(out), sum(a for a, _ in out), problems
+
+
+def _common_items(entries: list[Any]) -> tuple[ItemFen, int, list[Finding]] | None:
+    """``_items`` of a list whose every entry has all five amounts in the internal form ("d.dd"), the common
+    list, read at once: the amounts of all entries joined, matched by one pattern, their fen the digits. None
+    when one entry is not so (then ``_items`` reads entry by entry)."""
+    try:
+        joined = ",".join(chain.from_iterable(map(_ENTRY_AMOUNTS, entries)))
+    except (KeyError, TypeError):  # an amount missing or not a text
+        return None
+    if _AMOUNTS.fullmatch(joined) is None:
+        return None
+    digits = joined.replace(".", "").split(",")
+    if len(digits) != 5 * len(entries):  # a text holding a comma: read entry by entry
+        return None
+    fen = list(map(int, digits))
+    amounts = fen[0::5]
+    parts = list(map(sum, zip(fen[1::5], fen[2::5], fen[3::5], fen[4::5], strict=True)))
+    return tuple(zip(amounts, parts, strict=True)), sum(amounts), []
 
 
 def _fund(entries: list[Any]) -> tuple[int, list[Finding]]:
