@@ -555,12 +555,13 @@ async def test_a_key_the_door_takes_while_a_chunk_is_written_is_skipped_when_it_
     at_door = (await post_all(base, [clean[2]]))[0]
     assert at_door["infcode"] == 0
     writes: list[int] = []
-    free = staging._CLAIM
+    free = staging._TAKEN
 
     async def racing(session: Any, rows: Any, waves: int) -> Any:
         writes.append(len(rows))
         # The first write sees every key free, as if the door's upload had come in just after it looked.
-        staging._CLAIM = "UPDATE stage SET claimed = true" if len(writes) == 1 else free
+        staging._TAKEN = ("SELECT key FROM unnest(CAST(:keys AS text[])) AS k(key) WHERE false" if len(writes) == 1
+                          else free)
         return await staging.write_staged(session, rows, waves)
 
     monkeypatch.setattr(bulk_import, "write_staged", racing)
@@ -568,7 +569,7 @@ async def test_a_key_the_door_takes_while_a_chunk_is_written_is_skipped_when_it_
         report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
             write(tmp_path / "race.jsonl", [(r, {}) for r in clean]))
     finally:
-        staging._CLAIM = free
+        staging._TAKEN = free
     assert writes == [6, 6] and (report.accepted, report.skipped) == (5, 1)
     assert await count_lists(database_url, clean) == (6, 6)  # the door's list was not stored a second time
     assert (await post_all(base, [clean[2]]))[0] == at_door  # and its key still answers the door's response
