@@ -189,6 +189,23 @@ async def test_chunks_prepared_in_a_worker_process_are_stored_as_those_prepared_
     assert replay == (await post_all(base, [clean[-1]]))[0] and replay["output"]["status"] == "ACTIVE"
 
 
+async def test_an_import_whose_worker_cannot_start_prepares_every_chunk_here(
+        collection_app: App, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A worker that cannot start (here: its database is unreachable) fails no import: the chunks it was given
+    are prepared here, with a warning that says so."""
+    from pydantic import SecretStr
+
+    _, _, app = collection_app
+    rows = fresh(seed=62, cases=300)
+    broken = app.runtime.settings.model_copy(update={"database_url": SecretStr("postgresql://nobody@127.0.0.1:1/x")})
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply, settings=broken)
+    report = await importer.run(write(tmp_path / "b.jsonl", rows), chunk=40, workers=1)
+    clean = [r for r, t in rows if not t["faults"]]
+    assert report.worker_chunks == 0 and report.accepted == len(clean) and report.lines == len(rows)
+    assert await count_lists(database_url, clean) == (len(clean), len(clean))
+    assert "worker processes failed" in caplog.text
+
+
 async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
                                                           tmp_path: Path) -> None:
     _, _, app = collection_app

@@ -18,6 +18,7 @@ less, a worker behind is caught up with.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
@@ -25,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +34,7 @@ from typing import Any, Generic, TypeVar
 
 from libs.common.config import Settings
 
+log = logging.getLogger(__name__)
 Batch = list[tuple[int, bytes]]
 Prepared = TypeVar("Prepared")
 
@@ -61,6 +64,12 @@ class _Done(Generic[Prepared]):
 @dataclass
 class _Raw:
     batch: Batch
+
+
+@dataclass
+class _Remote:
+    answer: asyncio.Future[Any]
+    batch: Batch  # prepared here after all, should the worker fail
 
 
 class Preparers(Generic[Prepared]):
@@ -96,23 +105,21 @@ class Preparers(Generic[Prepared]):
             self._pool.shutdown(wait=error is None, cancel_futures=True)
 
     async def prepared(self, batches: Iterator[Batch], digest: str) -> AsyncIterator[Prepared]:
-        """The chunks, prepared, in file order."""
+        """The chunks, prepared, in file order. Should the worker processes fail (one could not start, or was
+        killed), the chunks they held are prepared here, as the rest."""
         loop = asyncio.get_running_loop()
-        slots: deque[asyncio.Future[Any] | _Done[Prepared] | _Raw] = deque()
-        in_workers = 0
+        slots: deque[_Remote | _Done[Prepared] | _Raw] = deque()
         first = next(batches, None)
         if first is None:
             return
         slots.append(_Raw(first))  # prepared here while the workers start
 
         def hand_out() -> None:
-            nonlocal in_workers
-            while self._pool is not None and in_workers < WORKER_AHEAD * self._workers:
+            while self._pool is not None and sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * self._workers:
                 batch = next(batches, None)
                 if batch is None:
                     return
-                slots.append(loop.run_in_executor(self._pool, self._remote, batch, digest))
-                in_workers += 1
+                slots.append(_Remote(loop.run_in_executor(self._pool, self._remote, batch, digest), batch))
 
         hand_out()
         while slots:
@@ -124,16 +131,20 @@ class Preparers(Generic[Prepared]):
                 slots.popleft()
                 yield head.prepared
             else:
-                if not head.done() and sum(isinstance(s, _Done) for s in slots) < LOCAL_AHEAD:
+                if not head.answer.done() and sum(isinstance(s, _Done) for s in slots) < LOCAL_AHEAD:
                     batch = next(batches, None)
                     if batch is not None:  # the worker is busy: prepare a later chunk here meanwhile
                         slots.append(_Done(await self._local(batch)))
                         continue
-                slots.popleft()
                 clock = time.perf_counter()
-                answer = await head
-                self.waited += time.perf_counter() - clock
-                in_workers -= 1
+                try:
+                    answer = await head.answer
+                except BrokenProcessPool as broken:
+                    self._give_up_workers(broken, slots)
+                    continue
+                finally:
+                    self.waited += time.perf_counter() - clock
+                slots.popleft()
                 self.remote_chunks += 1
                 yield self._decode(answer)
             if self._pool is None:
@@ -142,6 +153,15 @@ class Preparers(Generic[Prepared]):
                     slots.append(_Raw(batch))
             else:
                 hand_out()
+
+    def _give_up_workers(self, broken: BrokenProcessPool, slots: deque[_Remote | _Done[Prepared] | _Raw]) -> None:
+        log.warning("bulk import: its worker processes failed (%s); the rest of the file is prepared here", broken)
+        assert self._pool is not None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        for i, slot in enumerate(slots):
+            if isinstance(slot, _Remote):
+                slots[i] = _Raw(slot.batch)
 
 
 def watch_parent(parent: int) -> None:
