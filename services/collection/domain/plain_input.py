@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec.structs import astuple
 
-from .fields import MAX_ENTRIES, NODES, SETLINFO, Field, Kind
+from .fields import ENVELOPE, MAX_ENTRIES, NODES, SETLINFO, Field, Kind
 
 _AMOUNT_DIGITS = 7
 """Integer digits of an amount that lies within the limits whatever they are (below 10,000,000.00 yuan, the
@@ -94,7 +94,8 @@ _Input = msgspec.defstruct(
     + [(node, Annotated[list[shape.type], msgspec.Meta(max_length=MAX_ENTRIES[node])],  # type: ignore[name-defined]
         msgspec.UNSET) for node, shape in _NODES.items()],
     forbid_unknown_fields=True)
-_Request = msgspec.defstruct("PlainRequest", [("input", _Input)])  # the envelope's other fields: read elsewhere
+_Request = msgspec.defstruct(  # the envelope's fields are read elsewhere: here only their spaces are counted
+    "PlainRequest", [("input", _Input), *((name, Any, None) for name in ENVELOPE)])
 _DECODER = msgspec.json.Decoder(_Request)
 
 _SUSPECT = (b"\\", b"\x7f", b"\xc2")
@@ -121,7 +122,7 @@ def already_checked(line: bytes, earliest: str, latest: str) -> bool:
     entries: list[tuple[Any, ...]] = []
     amounts: list[Any] = []
     stay: list[Any] = []
-    times = 0
+    spaces = sum(value.count(" ") for value in astuple(request)[1:] if value.__class__ is str)  # the envelope's
     for name, shape in _PARTS:
         part = getattr(body, name)
         if part is _UNSET:
@@ -136,9 +137,9 @@ def already_checked(line: bytes, earliest: str, latest: str) -> bool:
                 stay += shape.stay(values)
             if shape.times:
                 timed = shape.times(values)
-                times += len(timed) - timed.count(_UNSET)
-    if not (line.count(b" ") == times and not any(b in line for b in _OTHER_SPACES)) and not all(
-            map(_texts_trimmed, entries)):  # a space elsewhere than within a time: look at every text
+                spaces += len(timed) - timed.count(_UNSET)  # one in each time
+    if not (line.count(b" ") == spaces and not any(b in line for b in _OTHER_SPACES)) and not all(
+            map(_texts_trimmed, entries)):  # a space elsewhere than in the envelope or a time: look at every text
         return False
     try:
         joined = "\x1f".join(amounts)
