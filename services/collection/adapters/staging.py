@@ -1,17 +1,17 @@
-"""Bulk writes of many lists at once: the lists' identities through a narrow staging table, everything else COPYed
-straight into its table.
+"""Bulk writes of many lists at once: the lists' identities as arrays into the statements that store them,
+everything else COPYed straight into its table.
 
 Every row carries its idempotency key (the msgid of the original upload), claimed in bulk: rows whose key is
 already taken (imported before an interruption, or uploaded through the interface) are skipped, so a
 resumed or repeated import never duplicates a list.
 
-Only what the set-based steps need (the key, the stay, the status: a few dozen bytes a row) goes through the
-staging table: the claim, the rejection records and the upsert of the list rows run there, wave by wave, and
-hand back each stored row's list id and revision. The wide parts of a list (its body, the feed case, findings,
-group, history) are then COPYed once, in binary, into their own tables (``writer.COPIED``), never written to a
-staging row first and copied again; the accepted lists' responses are completed with their ids here and set on
-their claimed keys. (Before, COPYing the whole rows into the staging table, rewriting them with every step and
-parsing the feed case and findings back from JSON cost more than the rest of the import's writes.)
+Only what the set-based steps need (the key, the stay, the status: a few dozen bytes a row) goes to them, one
+array per column: the rejection records and the upsert of the list rows, wave by wave, which hands back each
+stored list's id and revision. The wide parts of a list (its body, the feed case, findings, group, history)
+are then COPYed once, in binary, into their own tables (``writer.COPIED``); the accepted lists' responses are
+completed with their ids here and COPYed with their keys. (Before, the identities went through a temporary
+staging table: created, analyzed, rewritten by the claim and again by the list ids, read back, per chunk;
+before that, whole rows went through it and cost more than the rest of the import's writes.)
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,17 +40,15 @@ STAGE_COLUMNS = ("wave", "accepted", "rownum", "key", "digest", "status", "fixme
 """A staged row: its wave, whether it is accepted (else a rejection record, with its findings), and the identity
 of the list."""
 
-_CREATE = """
-CREATE TEMP TABLE stage (
-  wave int, accepted bool, rownum int, key text, digest text, status text, fixmedins_code text, setl_id text,
-  psn_no text, region text, period text, findings jsonb,
-  claimed bool NOT NULL DEFAULT false, list_id bigint, setl_list_id text, revision int, had_events bool)
-  ON COMMIT DROP"""
-
-_CLAIM = f"""UPDATE stage SET claimed = true
-              WHERE NOT EXISTS (SELECT 1 FROM {S}.idempotency i WHERE i.key = stage.key)"""
-"""The rows whose key is free (the keys of a chunk are distinct)."""
-_STORED = "SELECT rownum, list_id, setl_list_id, revision, had_events FROM stage WHERE claimed"
+_TAKEN = f"SELECT key FROM {S}.idempotency WHERE key = ANY(CAST(:keys AS text[]))"
+"""The keys of a chunk already taken (the keys of a chunk are distinct); the rest are the chunk's to claim."""
+_REJECTED = writer.bulk_rejections(
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(key, fixmedins_code, setl_id, findings)")
+_LISTS = writer.bulk_lists(
+    "SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) "
+    "AS x(rownum, status, fixmedins_code, setl_id, psn_no, region, period)")
+_LIST_COLUMNS = itemgetter(2, 5, 6, 7, 8, 9, 10)  # the stage's rownum, status, fixmedins_code, ... period
+_REJECTED_COLUMNS = itemgetter(3, 6, 7, 11)  # its key, fixmedins_code, setl_id, findings
 
 _PENDING_ID_JSON = orjson.dumps(PENDING_ID_TOKEN).decode()
 _PENDING_REVISION_JSON = str(PENDING_REVISION_TOKEN)
@@ -137,27 +136,28 @@ async def write_staged(session: AsyncSession, rows: Sequence[StagedList], waves:
     """Store ``rows``: find their free keys, write rejection records and list rows wave by wave (a wave never
     holds the same list twice, so the upsert of the list rows is well defined), then COPY the stored lists'
     revisions, groups, findings, history and feed events, and the keys with their responses (each written once,
-    complete: ``KeysTaken`` when one was taken meanwhile)."""
-    await session.execute(text(_CREATE))
+    complete: ``KeysTaken`` when one was taken meanwhile).
+
+    The rows go to PostgreSQL as arrays, one per column, straight into the statements that store them: no
+    staging table to create, analyze, rewrite with the claims and the list ids and read back per chunk."""
+    taken = set((await session.execute(text(_TAKEN), {"keys": [r.stage[3] for r in rows]})).scalars())
     raw = (await (await session.connection()).get_raw_connection()).driver_connection
     assert raw is not None
-    await raw.copy_records_to_table("stage", records=[r.stage for r in rows], columns=STAGE_COLUMNS)
-    await session.execute(text("ANALYZE stage"))
-    await session.execute(text(_CLAIM))  # by the keys' index (before nested loops are turned off)
-    # The planner cannot see how many rows a data-modifying CTE returns and joins the staged rows to the
-    # upserted lists by nested loop (5,000 x 5,000 per chunk, seconds); within this transaction, hash joins.
-    # Disabled nested loops cost 10^10 in the planner's eyes, which made every step JIT-compile its
-    # expressions: 1.5 to 2.3 s per step and chunk (EXPLAIN ANALYZE), for statements that run in 0.1 to 0.5 s.
-    await session.execute(text("SET LOCAL enable_nestloop = off"))
-    await session.execute(text("SET LOCAL jit = off"))
+    free = [r for r in rows if r.stage[3] not in taken]
+    stored: dict[int, Any] = {}  # rownum: the list row stored for it
     for wave in range(waves):
-        for step in writer.staged_steps():
-            await session.execute(text(step), {"wave": wave})
-    claimed = {r.rownum: r for r in (await session.execute(text(_STORED))).all()}
-    by_row = {r.rownum: r for r in rows}
-    order = sorted(claimed, key=lambda n: (by_row[n].wave, n))  # file order within a wave, waves in turn
-    copied = _copied([(by_row[n], claimed[n]) for n in order if claimed[n].list_id is not None])
-    copied["idempotency"] = [_claim(by_row[n], claimed[n]) for n in order]
+        ours = [r.stage for r in free if r.stage[0] == wave]
+        rejected = [_REJECTED_COLUMNS(s) for s in ours if not s[1]]
+        if rejected:
+            await raw.execute(_REJECTED, *map(list, zip(*rejected, strict=True)))
+        accepted = [_LIST_COLUMNS(s) for s in ours if s[1]]
+        if accepted:
+            rownum = {(s[2], s[3]): s[0] for s in accepted}  # the stay's row in this wave
+            for r in await raw.fetch(_LISTS, *map(list, zip(*accepted, strict=True))):
+                stored[rownum[(r["fixmedins_code"], r["setl_id"])]] = r
+    order = sorted(free, key=lambda r: (r.stage[0], r.stage[2]))  # file order within a wave, waves in turn
+    copied = _copied([(r, stored[r.stage[2]]) for r in order if r.stage[1]])
+    copied["idempotency"] = [_claim(r, stored.get(r.stage[2])) for r in order]
     for table, records in copied.items():
         if records:
             try:
@@ -166,21 +166,18 @@ async def write_staged(session: AsyncSession, rows: Sequence[StagedList], waves:
                 if error.constraint_name == "idempotency_pkey":
                     raise KeysTaken() from None
                 raise
-    counts = (await session.execute(text(
-        "SELECT count(*) FILTER (WHERE claimed AND accepted AND status = 'ACTIVE') AS a, "
-        "count(*) FILTER (WHERE claimed AND accepted AND status = 'PENDING') AS p, "
-        "count(*) FILTER (WHERE claimed AND NOT accepted) AS r, count(*) FILTER (WHERE NOT claimed) AS s "
-        "FROM stage"))).one()
-    return StagedCounts(int(counts.a), int(counts.p), int(counts.r), int(counts.s))
+    statuses = [r.stage[5] for r in free if r.stage[1]]
+    pending = statuses.count(ListStatus.PENDING.value)
+    return StagedCounts(len(statuses) - pending, pending, len(free) - len(statuses), len(rows) - len(free))
 
 
 def _claim(row: StagedList, stored: Any) -> tuple[str, str, str]:
     """A key with its response: an accepted list's with its platform id and revision (as ``writer.store_one``
     fills them in)."""
     key, digest, response = row.stage[3], row.stage[4], row.response
-    if stored.list_id is not None:
-        response = response.replace(_PENDING_ID_JSON, orjson.dumps(stored.setl_list_id).decode()).replace(
-            _PENDING_REVISION_JSON, str(stored.revision))
+    if stored is not None:
+        response = response.replace(_PENDING_ID_JSON, orjson.dumps(stored["setl_list_id"]).decode()).replace(
+            _PENDING_REVISION_JSON, str(stored["revision"]))
     return key, digest, response
 
 
@@ -191,15 +188,15 @@ def _copied(stored: Sequence[tuple[StagedList, Any]]) -> dict[str, list[tuple[An
     history, events = out["status_history"], out["case_event"]
     in_feed: set[int] = set()  # lists given an event by an earlier wave of this chunk
     for row, s in stored:
-        list_id, revision, region = s.list_id, s.revision, row.revision[0]
+        list_id, revision, region = s["list_id"], s["revision"], row.revision[0]
         revisions.append((list_id, revision, *row.revision))
         if row.group is not None:
             groups.append((list_id, revision, *row.group))
         findings.extend((list_id, region, revision, *f) for f in row.findings)
         history.append((list_id, region, revision, row.status, writer.import_reason(revision, row.status)))
-        had_events = bool(s.had_events) or list_id in in_feed
+        had_events = bool(s["had_events"]) or list_id in in_feed
         if row.status == ListStatus.ACTIVE.value or had_events:
             kind = EventKind.REVISED if had_events else EventKind.ACCEPTED
-            events.append((kind.value, list_id, s.setl_list_id, revision, row.status, *row.case))
+            events.append((kind.value, list_id, s["setl_list_id"], revision, row.status, *row.case))
             in_feed.add(list_id)
     return out

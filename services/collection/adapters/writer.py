@@ -3,9 +3,9 @@ history and feed event is built here, over *rows* of one shape, whatever brings 
 
 - an upload: one row of bound parameters, stored with its idempotency key and response in one statement
   (``store_one``);
-- a bulk import: the list rows of free keys upserted through a narrow staging table wave by wave
-  (``staged_steps``), the rest of each stored list and its key COPYed into the columns these statements write
-  (``COPIED``);
+- a bulk import: the rejection records and list rows of free keys, sent as arrays, wave by wave
+  (``bulk_rejections``, ``bulk_lists``), the rest of each stored list and its key COPYed into the columns these
+  statements write (``COPIED``);
 - the joiner: rows of outcomes for revisions already stored (``join_steps``).
 
 A row has the columns of ``ROW_COLUMNS`` (its ``region`` is written on every row of the list's tables); after
@@ -124,21 +124,21 @@ i AS (
 SELECT s.setl_list_id, s.revision, (SELECT response FROM i) AS response FROM stored s"""
 
 
-def staged_steps() -> tuple[str, ...]:
-    """A bulk import's wave, statement by statement over the staging table ``stage`` (``staging.STAGE_COLUMNS``
-    plus claimed, list_id, setl_list_id, revision, had_events) whose rows of free keys are ``claimed``: the
-    rejection records, the list rows. The rest of each stored list, and the keys with their responses, are
-    COPYed (``COPIED``)."""
-    return (
-        f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, region, setl_id, findings)
-            SELECT key, fixmedins_code, {institution_region("fixmedins_code")}, setl_id, findings
-            FROM stage WHERE wave = :wave AND claimed AND NOT accepted""",
-        f"""WITH l AS ({upsert_lists("SELECT * FROM stage WHERE wave = :wave AND claimed AND accepted")})
-            UPDATE stage s SET list_id = l.list_id, setl_list_id = l.setl_list_id, revision = l.current_revision,
-                               had_events = l.current_revision > 1 AND {had_events("l.list_id")}
-            FROM l WHERE s.wave = :wave AND s.claimed AND s.accepted AND s.fixmedins_code = l.fixmedins_code
-                     AND s.setl_id = l.setl_id""",
-    )
+def bulk_rejections(rows: str) -> str:
+    """A bulk import's rejection records, from rows of (key, fixmedins_code, setl_id, findings as JSON text)."""
+    return f"""INSERT INTO {S}.rejection (idempotency_key, fixmedins_code, region, setl_id, findings)
+               SELECT key, fixmedins_code, {institution_region("fixmedins_code")}, setl_id, CAST(findings AS jsonb)
+               FROM ({rows}) x"""
+
+
+def bulk_lists(rows: str) -> str:
+    """A bulk import's list rows (``upsert_lists`` of rows of one wave, whose keys are free: a wave never holds the
+    same list twice), returning each stored list's id, platform id, stay, revision and whether it was in the feed
+    before. The rest of each stored list, and the keys with their responses, are COPYed (``COPIED``)."""
+    return f"""WITH l AS ({upsert_lists(rows)})
+               SELECT list_id, setl_list_id, fixmedins_code, setl_id, current_revision AS revision,
+                      current_revision > 1 AND {had_events("l.list_id")} AS had_events
+               FROM l"""
 
 
 COPIED = {
@@ -152,7 +152,7 @@ COPIED = {
     "case_event": ("kind", "list_id", "setl_list_id", "revision", "status", *feed.CONTENT_COLUMNS),
     "idempotency": ("key", "digest", "response"),
 }
-"""What a bulk import COPYs of each list its staged steps stored, table by table: the columns that
+"""What a bulk import COPYs of each list ``bulk_lists`` stored, table by table: the columns that
 ``insert_revisions``, ``insert_groups``, ``insert_findings``, ``insert_history`` and ``insert_events`` write for
 an upload (the feed's events in wave and file order, as ``insert_events`` appends them), and the keys with
 their responses, complete (a taken key fails the COPY as it fails ``store_one``)."""
