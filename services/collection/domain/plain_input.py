@@ -58,7 +58,7 @@ def _value_type(f: Field) -> Any:
     if f.kind is Kind.GRAMS:  # the normaliser reads a weight (and leaves a 0 g weight out): never plain
         return _Never
     if f.kind is Kind.MONEY:
-        return str
+        return Annotated[str, msgspec.Meta(min_length=1)]
     return Annotated[str, msgspec.Meta(pattern=_CANONICAL[f.kind])]
 
 

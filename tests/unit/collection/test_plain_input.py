@@ -67,6 +67,7 @@ def edited(change: Any) -> dict[str, Any]:
     ("a C1 control character", lambda b: b["diseinfo"][0].update(diag_name="a\x85b")),
     ("an empty text", lambda b: b["setlinfo"].update(hi_no="")),
     ("a null", lambda b: b["setlinfo"].update(hi_no=None)),
+    ("an empty amount", lambda b: b["payinfo"][0].update(fund_payamt="")),
     ("an alias", lambda b: b["setlinfo"].update(hi_type="310")),
     ("a property of no field", lambda b: b["setlinfo"].update(province_extra="1")),
     ("money as a number", lambda b: b["iteminfo"][0].update(amt=12.5)),
