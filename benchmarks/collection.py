@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -146,6 +147,7 @@ class Imported:
     seconds: float
     report: Any
     cpu: float  # this process (the import), every thread
+    workers_cpu: float  # the import's worker processes (joined when it ends)
     database_cpu: float | None  # the database's backends meanwhile (None: not measurable here)
 
 
@@ -160,18 +162,27 @@ def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) 
         app = await build_app(Runtime(settings))
         try:
             database_before = await database_cpu(url)
+            children = _children_cpu()
             started, cpu = time.perf_counter(), time.process_time()
             result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
-                                      app.interface.reply).run(path, chunk=5000, workers=workers)
+                                      app.interface.reply, settings=settings).run(
+                path, chunk=5000, workers=workers)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            children = _children_cpu() - children
             database_after = await database_cpu(url)  # before the pool's connections close with the app
             database = (database_after - database_before
                         if database_after is not None and database_before is not None else None)
-            return Imported(seconds, result, cpu, database)
+            return Imported(seconds, result, cpu, children, database)
         finally:
             await app.close()
 
     return asyncio.run(run())
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that ended (the import's workers, joined as it ends)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 async def _load_codes(coding_app: Any) -> None:
@@ -189,8 +200,8 @@ def main() -> None:
     parser.add_argument("--import-lists", type=int, default=20_000)
     parser.add_argument("--import-only", action="store_true", help="only the bulk import and its COPY floor")
     parser.add_argument("--workers", type=int, default=None,
-                        help="reader processes of the import (default: none on 2 cores or fewer, where one reader "
-                             "thread parses ahead; else cores - 2, at most 4)")
+                        help="worker processes preparing chunks beside the import's own (default: one per other "
+                             "core, at most 4, for a file of 16 MiB or more)")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -226,7 +237,7 @@ def main() -> None:
         ("plain COPY of the same lines into a JSONB table",
          f"{floor:.2f} s ({args.import_lists / floor:,.0f} lines/s; {copy_before:.2f} s before the import, "
          f"{copy_after:.2f} s after; {size / 1e6:.0f} MB)"),
-        ("bulk import (a reader parsing ahead, QC and grouping in bulk, COPY)",
+        ("bulk import (chunks prepared here and in workers, COPY)",
          f"{args.import_lists / import_seconds:,.0f} lists/s ({result.accepted:,} accepted, "
          f"{result.rejected:,} rejected, {import_seconds:.1f} s; "
          + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + ")"),
@@ -234,11 +245,11 @@ def main() -> None:
     ]
     if cpu_before is not None and cpu_after is not None and imported.database_cpu is not None:
         copy_cpu = (cpu_before + cpu_after) / 2
-        rows += [("CPU seconds (load-independent): COPY's server; import's process + servers",
-                  f"COPY {copy_cpu:.2f} s; import {imported.cpu:.1f} s in its process (reading, QC, rows, COPY "
-                  f"encoding) + {imported.database_cpu:.1f} s in PostgreSQL = "
-                  f"{(imported.cpu + imported.database_cpu) / copy_cpu:.1f}x the COPY's (grouping and coding "
-                  f"servers aside)")]
+        rows += [("CPU seconds (load-independent): COPY's server; import's processes + servers",
+                  f"COPY {copy_cpu:.2f} s; import {imported.cpu:.1f} s in its process + {imported.workers_cpu:.1f} s "
+                  f"in {result.worker_chunks} chunks' workers + {imported.database_cpu:.1f} s in PostgreSQL = "
+                  f"{(imported.cpu + imported.workers_cpu + imported.database_cpu) / copy_cpu:.1f}x the COPY's "
+                  f"(grouping and coding servers aside)")]
     report(f"collection ({os.cpu_count()} cores shared by client, services and PostgreSQL; load "
            f"{os.getloadavg()[0]:.1f})", rows)
 

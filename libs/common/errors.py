@@ -7,6 +7,7 @@ Domain code raises these (they carry no grpc import); the error interceptor turn
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,16 @@ class MedpayError(Exception):
         self.reason = reason
         self.metadata = dict(metadata or {})
         self.violations = violations
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its keyword arguments: an error raised in a worker process (a bulk import's) reaches
+        the process that started it as itself."""
+        return _rebuilt, (type(self), self.message, self.reason, self.metadata, self.violations)
+
+
+def _rebuilt(kind: type[MedpayError], message: str, reason: str, metadata: dict[str, str],
+             violations: tuple[FieldViolation, ...]) -> MedpayError:
+    return kind(message, reason=reason, metadata=metadata, violations=violations)
 
 
 class InvalidArgument(MedpayError):

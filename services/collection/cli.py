@@ -37,7 +37,8 @@ def add_commands(sub: Any) -> None:
                      help="settlement records (2304/2305 JSON lines) to import first and join to the lists")
     imp.add_argument("--chunk", type=int, default=5000, help="lines per transaction (default %(default)s)")
     imp.add_argument("--workers", type=int, default=None,
-                     help="processes reading the file ahead (default: the cores minus two, at most four)")
+                     help="worker processes preparing chunks beside this one (default: one per other core, at most "
+                          "four, for files of 16 MiB or more; 0: none)")
     imp.set_defaults(handler=run_import)
     rec = cmds.add_parser("import-records",
                           help="bulk-import settlement records (2304/2305) from FILE.jsonl[.gz] (resumable)")
@@ -113,7 +114,8 @@ def _record_summary(report: RecordImportReport) -> str:
 async def _import_lists(app: CollectionApp, path: Path, chunk: int, workers: int | None) -> None:
     started = time.perf_counter()
     with _progress("lists", path) as (bar, task):
-        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply).run(
+        report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply,
+                                  settings=app.runtime.settings).run(
             path, chunk=chunk, progress=lambda n: bar.advance(task, n), workers=workers)
     if report.already_done:
         console.print(f"{path} was imported before ({report.accepted:,} accepted, {report.pending:,} pending, "

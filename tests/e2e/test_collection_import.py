@@ -13,6 +13,7 @@ import pytest
 
 from libs.common.runtime import Runtime
 from services.collection.adapters import staging
+from services.collection.domain.reading import read_lines
 from services.collection.service_layer import bulk_import
 from services.collection.service_layer.bulk_import import BulkImport
 from services.collection.service_layer.regroup import regroup
@@ -87,6 +88,23 @@ async def test_an_interrupted_import_resumes_and_stores_every_list_once(
     assert await count_events(database_url, clean) == {"ACCEPTED": len(clean)}  # one each, despite the resume
 
 
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> bool:
+    return any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
 async def count_events(database_url: str, lists: list[dict[str, Any]]) -> dict[str, int]:
     """Feed events of these lists by kind."""
     conn = await asyncpg.connect(database_url)
@@ -119,7 +137,7 @@ async def test_a_changed_file_of_the_same_size_is_imported(collection_app: App, 
     rows = [r for r, t in fresh(seed=59, cases=200) if not t["faults"]]
     path = write(tmp_path / "same.jsonl", [(r, {}) for r in rows])
     importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
-    first = await importer.run(path, chunk=50, workers=2)  # read in two worker processes, chunks in order
+    first = await importer.run(path, chunk=50)
     assert first.accepted == len(rows) and not first.already_done and first.lines == len(rows)
     last = rows[-1]
     changed = {**last, "msgid": last["msgid"][:-1] + ("1" if last["msgid"][-1] != "1" else "2")}
@@ -129,6 +147,46 @@ async def test_a_changed_file_of_the_same_size_is_imported(collection_app: App, 
     second = await importer.run(path, chunk=1000)
     assert not second.already_done and second.skipped == len(rows) - 1 and second.accepted == 1
     assert await count_lists(database_url, [last]) == (1, 2)  # the changed line: a new revision of its list
+
+
+async def test_chunks_prepared_in_a_worker_process_are_stored_as_those_prepared_here(
+        collection_app: App, database_url: str, tmp_path: Path) -> None:
+    """With a worker process, chunks are prepared there and here (the first here, while the worker starts):
+    every list is stored once, with the status, group and findings this process gives it, and its msgid answers
+    a replay with the door's envelope."""
+    _, base, app = collection_app
+    rows = fresh(seed=61, cases=700)
+    path = write(tmp_path / "w.jsonl", rows)
+    importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply,
+                          settings=app.runtime.settings)
+    lines = list(enumerate(path.read_bytes().splitlines(keepends=True), start=1))
+    expected = (await importer.prepare(read_lines(lines, "-" * 64))).rows  # as this process prepares them
+    report = await importer.run(path, chunk=50, workers=1)
+    assert 0 < report.worker_chunks < 14, "the chunks were not shared between this process and the worker"
+    clean = [r for r, t in rows if not t["faults"]]
+    assert report.accepted == len(clean) and report.rejected == len(rows) - len(clean)
+    assert await count_lists(database_url, clean) == (len(clean), len(clean))
+    assert await count_events(database_url, clean) == {"ACCEPTED": len(clean)}
+    conn = await asyncpg.connect(database_url)
+    try:
+        stored = {(r["fixmedins_code"], r["setl_id"]): (r["status"], r["drg"], r["findings"]) for r in await conn.fetch(
+            "SELECT l.fixmedins_code, l.setl_id, l.status, g.drg, (SELECT array_agg(f.code ORDER BY f.code) "
+            "FROM collection.list_finding f WHERE f.list_id = l.list_id AND f.revision = l.current_revision) "
+            "AS findings FROM collection.settlement_list l LEFT JOIN collection.group_result g "
+            "ON g.list_id = l.list_id AND g.revision = l.current_revision")}
+        responses = {r["key"]: orjson.loads(r["response"]) for r in await conn.fetch(
+            "SELECT key, response FROM collection.idempotency WHERE key = ANY($1::text[])",
+            [row.stage[3] for row in expected])}
+    finally:
+        await conn.close()
+    for row in expected:
+        code, setl_id = row.stage[6], row.stage[7]
+        if row.stage[1]:  # accepted here: stored alike, whichever process prepared it
+            assert stored[code, setl_id] == (row.stage[5], row.group[3] if row.group else None,
+                                             sorted(f[0] for f in row.findings) or None)
+        assert responses[row.stage[3]]["infcode"] == (0 if row.stage[1] else -1)
+    replay = (await post_all(base, [clean[-1]]))[0]  # from the last chunk: one the worker may well have had
+    assert replay == (await post_all(base, [clean[-1]]))[0] and replay["output"]["status"] == "ACTIVE"
 
 
 async def test_regrouping_stores_the_other_schemes_groups(collection_app: App, runtime: Runtime, database_url: str,
@@ -334,15 +392,19 @@ async def test_import_commands_killed_midway_resume_and_store_everything_exactly
     conn = await asyncpg.connect(database_url)
 
     async def kill_midway(kind: str, path: Path, *args: str) -> int:
-        """Run the command; SIGKILL it once its run has committed a few chunks; the line it had reached."""
+        """Run the command; SIGKILL it once its run has committed a few chunks; the line it had reached. The
+        list import prepares chunks in a worker process too in one of the orders: killed, its worker ends."""
+        workers = ("--workers", "1") if records_first and args == ("import",) else ()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.cli", "collection", *args, str(path), "--chunk", "40", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable, "-m", "services.cli", "collection", *args, str(path), "--chunk", "40", *workers, cwd=ROOT,
+            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         digest, deadline = file_digest(path), time.monotonic() + 240
+        children: set[int] = set()
         try:
             while time.monotonic() < deadline:
                 done = await conn.fetchval("SELECT progress_done FROM collection.run WHERE kind = $1 AND "
                                            "run_key = $2 AND state = 'RUNNING'", kind, digest)
+                children |= children_of(proc.pid)
                 if done is not None and done >= 120:
                     proc.send_signal(signal.SIGKILL)
                     break
@@ -352,6 +414,13 @@ async def test_import_commands_killed_midway_resume_and_store_everything_exactly
             if proc.returncode is None:
                 proc.kill()
             await proc.wait()
+        if workers:
+            assert children, "the import started no worker process"
+            for _ in range(100):  # a worker notices within half a second that its parent is gone
+                if not alive(children):
+                    break
+                await asyncio.sleep(0.1)
+            assert not alive(children), "a worker outlived its import"
         return int(await conn.fetchval("SELECT progress_done FROM collection.run WHERE kind = $1 AND run_key = $2",
                                        kind, digest))
 

@@ -235,6 +235,12 @@ def _latest(now: datetime) -> str:
     return latest
 
 
+def stay_window(now: datetime | None = None) -> tuple[str, str]:
+    """The plausible window of a stay's dates and times as texts of the internal form: the earliest date and
+    the latest time (the clock, China Standard Time unless given, plus a day)."""
+    return _EARLIEST, _latest(now or china_now())
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 

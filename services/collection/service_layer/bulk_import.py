@@ -16,12 +16,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
+from libs.common.config import Settings
 from libs.common.runs import RunContext
 
 from ..adapters.records import add_join_tasks, current_records, lock_keys
@@ -31,11 +34,13 @@ from ..adapters.staging import KeysTaken, StagedList, accepted_list, rejected_li
 from ..domain.limits import bounded
 from ..domain.model import Finding, ListStatus, ParsedList
 from ..domain.qc import RULESET_VERSION
-from ..domain.reading import ReadLine
+from ..domain.reading import ReadLine, read_lines
+from . import chunk_worker
 from .cases import CaseChecker, Verdict
 from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, numbered, open_lines, save_checkpoint
 from .joins import Joiner
-from .line_readers import LineReaders, default_workers, few_collections
+from .line_readers import few_collections
+from .preparers import Batch, Preparers, default_workers
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
 
@@ -50,10 +55,12 @@ class ImportReport:
     resumed_at: int = 0
     already_done: bool = False
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
-        ("read", "qc and grouping", "write", "waiting for writes"), 0.0))
-    """Where the time went: waiting for the reader (processes, or a thread on two cores), checking and grouping
-    (here), writing (COPY and set-based statements, overlapping the next chunk's reading and checks), waiting
-    for a write to end."""
+        ("preparing here", "waiting for workers", "write", "waiting for writes"), 0.0))
+    """Where the time went: preparing chunks in this process (reading, checking, grouping, rows), waiting for a
+    worker process's chunk, writing (COPY and set-based statements, overlapping the next chunks' preparation),
+    waiting for a write to end."""
+    worker_chunks: int = 0
+    """Chunks prepared by worker processes (the rest were prepared here)."""
 
 
 Progress = Callable[[int], None]
@@ -85,7 +92,10 @@ class _Prepared:
 
 class BulkImport:
     def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
-                 imports: FileImports, reply: Reply = plain_reply) -> None:
+                 imports: FileImports, reply: Reply = plain_reply, *, settings: Settings | None = None) -> None:
+        """``settings``: the service's, from which worker processes build their own app (without them every
+        chunk is prepared here)."""
+        self._settings = settings
         self._new_uow = new_uow
         self._checker = checker
         self._joiner = joiner
@@ -95,24 +105,35 @@ class BulkImport:
     async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
                   workers: int | None = None) -> ImportReport:
         """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
-        file's digest records it. ``workers`` processes read the lines (default: one per core; 0 reads them
-        here)."""
+        file's digest records it. Chunks are prepared here and in ``workers`` processes (default: one per core
+        beside this one for a large file, ``preparers.default_workers``; 0 prepares them all here; workers need
+        the importer's ``settings``)."""
         report = ImportReport()
+        if workers is None:
+            workers = default_workers(path)
 
         async def work(ctx: RunContext, digest: str) -> dict[str, int]:
             state = checkpoint_of(ctx)
             _restore(report, state)
             writing: asyncio.Task[None] | None = None
-            with (open_lines(path) as f, LineReaders(default_workers() if workers is None else workers) as readers,
-                  few_collections()):
+            loop = asyncio.get_running_loop()
+
+            async def here(batch: Batch) -> _Prepared:
+                clock = time.perf_counter()
+                read = await loop.run_in_executor(reader, read_lines, batch, digest)
+                prepared = await self.prepare(read)
+                _lap(report, "preparing here", clock)
+                return prepared
+
+            with (open_lines(path) as f, ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
+                  Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare,
+                            decode=from_wire, start=chunk_worker.start) as preparers, few_collections()):
                 try:
-                    async for batch in readers.read(tapered(numbered(f, skip=state["lines"]), chunk), digest):
-                        clock = time.perf_counter()
-                        prepared = await self._prepare(batch, report)
-                        _lap(report, "qc and grouping", clock)
+                    async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
+                                                             digest):
                         if writing is not None:
                             await self._written(writing, report, progress)
-                        # The chunk is written while the next one is read, checked and grouped.
+                        # The chunk is written while the next ones are prepared.
                         writing = asyncio.create_task(self._write(prepared, report, ctx, path))
                     if writing is not None:
                         await self._written(writing, report, progress)
@@ -121,13 +142,18 @@ class BulkImport:
                         writing.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await writing
-            report.seconds["read"] = readers.waited
+            report.seconds["waiting for workers"] = preparers.waited
+            report.worker_chunks = preparers.remote_chunks
             return _counts(report)
 
         ended = await self._imports.run(IMPORT_LISTS, path, work)
         _restore(report, ended.counts)
         report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
         return report
+
+    async def prepare_wire(self, batch: Batch, digest: str) -> Any:
+        """A chunk read and prepared here, in its wire form (what a worker process hands back)."""
+        return to_wire(await self.prepare(read_lines(batch, digest)))
 
     @staticmethod
     async def _written(writing: asyncio.Task[None], report: ImportReport, progress: Progress | None) -> None:
@@ -138,7 +164,8 @@ class BulkImport:
         if progress is not None:
             progress(report.lines - lines)
 
-    async def _prepare(self, batch: list[ReadLine], report: ImportReport) -> _Prepared:
+    async def prepare(self, batch: list[ReadLine]) -> _Prepared:
+        """A chunk's lines checked, grouped and made rows, ready to be written."""
         readable: list[tuple[int, str, str, ParsedList]] = []
         rows: list[StagedList] = []
         keys: set[str] = set()
@@ -218,6 +245,30 @@ class BulkImport:
                              fixmedins_code=parsed.fixmedins_code if parsed else "",
                              setl_id=parsed.setl_id if parsed else "", findings=errors,
                              response=_json(self._reply(-1, err_msg, output)))
+
+
+class _Seen(NamedTuple):
+    """A stay's record as a chunk saw it (what ``_write_once`` compares with the record under the lock)."""
+
+    revision: int
+    status: str
+
+
+_ROW_VALUES = attrgetter(*(f.name for f in fields(StagedList)))
+
+
+def to_wire(chunk: _Prepared) -> tuple[Any, ...]:
+    """A prepared chunk as plain tuples of texts and numbers (a worker's answer: pickled at a few microseconds a
+    list, where the rows' dataclasses would cost ten times that)."""
+    rows = [_ROW_VALUES(row) for row in chunk.rows]
+    seen = {stay: (r.revision, r.status) for stay, r in chunk.records.items()}
+    return chunk.last_line, rows, chunk.stays, seen, chunk.waves, chunk.skipped
+
+
+def from_wire(wire: tuple[Any, ...]) -> _Prepared:
+    last_line, rows, stays, seen, waves, skipped = wire
+    return _Prepared(last_line, [StagedList(*row) for row in rows], stays,
+                     {stay: _Seen(*r) for stay, r in seen.items()}, waves, skipped)
 
 
 TAPER, SMALLEST_PIECE = 4, 500

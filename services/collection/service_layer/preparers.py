@@ -1,0 +1,154 @@
+"""Preparing a bulk import's chunks on every core: here, and in worker processes that do all of a chunk's work
+short of writing it.
+
+Preparing a chunk (reading its lines, meeting the records already stored, quality control, grouping, building
+its rows) is almost all of an import's CPU, and it runs under one interpreter lock; the writing (COPY and a few
+set-based statements) is PostgreSQL's. A worker process prepares whole chunks itself, with its own connections
+to the database and to the coding and grouping services, and hands back only the finished rows: plain tuples of
+texts and numbers, which cross the process boundary at a few microseconds a list (the parsed lists themselves,
+dataclasses and nested dictionaries, cost more to pickle than to parse again). Chunks are still written here,
+one after the other in file order, each with its checkpoint: exactly-once and resume are the writer's and do
+not change.
+
+This process prepares chunks too: the first one (while the workers start, about a second each), and whenever
+the chunk to be written next is still in a worker's hands. So the work balances itself: a busy writer prepares
+less, a worker behind is caught up with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from libs.common.config import Settings
+
+Batch = list[tuple[int, bytes]]
+Prepared = TypeVar("Prepared")
+
+LOCAL_AHEAD = 2
+"""Chunks this process prepares ahead of the one a worker still holds (they wait, prepared, for their turn)."""
+WORKER_AHEAD = 2
+"""Chunks each worker is given ahead (one prepared while the other waits to be sent)."""
+MIN_WORKER_BYTES = 16 << 20
+"""Files smaller than this are prepared here alone: a worker's start (a second of imports and connections)
+would cost more than it saves."""
+MAX_WORKERS = 4
+
+
+def default_workers(path: Path) -> int:
+    """Worker processes for importing the file: one per core beside this one (at most four), none for a small
+    file."""
+    if path.stat().st_size < MIN_WORKER_BYTES:
+        return 0
+    return max(1, min(MAX_WORKERS, (os.cpu_count() or 1) - 1))
+
+
+@dataclass
+class _Done(Generic[Prepared]):
+    prepared: Prepared
+
+
+@dataclass
+class _Raw:
+    batch: Batch
+
+
+class Preparers(Generic[Prepared]):
+    """Chunks prepared in file order, here (``local``) and in ``workers`` processes (``remote``, a function of
+    a worker process: see ``services.collection.service_layer.chunk_worker``), whose answers ``decode`` turns
+    back into what ``local`` returns."""
+
+    def __init__(self, workers: int, settings: Settings | None, *,
+                 local: Callable[[Batch], Awaitable[Prepared]],
+                 remote: Callable[[Batch, str], Any], decode: Callable[[Any], Prepared],
+                 start: Callable[[Settings, int], None]) -> None:
+        self._workers = workers if settings is not None else 0
+        self._settings = settings
+        self._local, self._remote, self._decode, self._start = local, remote, decode, start
+        self._pool: Executor | None = None
+        self.waited = 0.0
+        """Seconds spent waiting for a worker's chunk (nothing else left to prepare here)."""
+        self.remote_chunks = 0
+        """Chunks the workers prepared."""
+
+    def __enter__(self) -> Preparers[Prepared]:
+        if self._workers > 0:
+            assert self._settings is not None
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC's threads
+                initializer=self._start, initargs=(self._settings, os.getpid()))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._pool is not None:  # joined when done (nothing left running), left to end when interrupted
+            self._pool.shutdown(wait=error is None, cancel_futures=True)
+
+    async def prepared(self, batches: Iterator[Batch], digest: str) -> AsyncIterator[Prepared]:
+        """The chunks, prepared, in file order."""
+        loop = asyncio.get_running_loop()
+        slots: deque[asyncio.Future[Any] | _Done[Prepared] | _Raw] = deque()
+        in_workers = 0
+        first = next(batches, None)
+        if first is None:
+            return
+        slots.append(_Raw(first))  # prepared here while the workers start
+
+        def hand_out() -> None:
+            nonlocal in_workers
+            while self._pool is not None and in_workers < WORKER_AHEAD * self._workers:
+                batch = next(batches, None)
+                if batch is None:
+                    return
+                slots.append(loop.run_in_executor(self._pool, self._remote, batch, digest))
+                in_workers += 1
+
+        hand_out()
+        while slots:
+            head = slots[0]
+            if isinstance(head, _Raw):
+                slots.popleft()
+                yield await self._local(head.batch)
+            elif isinstance(head, _Done):
+                slots.popleft()
+                yield head.prepared
+            else:
+                if not head.done() and sum(isinstance(s, _Done) for s in slots) < LOCAL_AHEAD:
+                    batch = next(batches, None)
+                    if batch is not None:  # the worker is busy: prepare a later chunk here meanwhile
+                        slots.append(_Done(await self._local(batch)))
+                        continue
+                slots.popleft()
+                clock = time.perf_counter()
+                answer = await head
+                self.waited += time.perf_counter() - clock
+                in_workers -= 1
+                self.remote_chunks += 1
+                yield self._decode(answer)
+            if self._pool is None:
+                batch = next(batches, None)
+                if batch is not None:
+                    slots.append(_Raw(batch))
+            else:
+                hand_out()
+
+
+def watch_parent(parent: int) -> None:
+    """End this worker process when the process that started it is gone (killed, it cannot say so): a worker
+    must not go on holding connections, or a chunk, for nobody."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
