@@ -33,9 +33,10 @@ from libs.common.logs import request_id_var
 from libs.national.clock import china_now
 
 from ..adapters.door_store import MemoryNonces, Nonces, ProcessSerials, Serials
-from ..domain.envelope import error_message, read_envelope, read_json, stamp
+from ..domain.envelope import error_message, read_envelope, read_json
 from ..domain.model import Finding, error
 from .gateway import Gateway, GatewayError
+from .replies import Replies
 from .transactions import Call, Transaction
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class NationalInterface:
         self.policy = policy or DoorPolicy()
         self.nonces = nonces or MemoryNonces(gateway.window_seconds)
         self.serials = serials or ProcessSerials()
+        self._replies = Replies(region, self.serials)
 
     def app(self, base: str = "/api/v1/hsa") -> Starlette:
         base = "/" + base.strip("/")
@@ -183,30 +185,9 @@ class NationalInterface:
                         headers={"connection": "close"} if close else None)
 
     def reply(self, infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
-        """An answer in the national envelope, now: what a bulk import stores for its lists' msgids, so that a
-        replay of an imported list answers as an upload through this door does. One clock reading for both
-        times (the answer is made as it is asked for)."""
-        now = china_now()
-        return self._envelope(now, infcode, err_msg, output, now)
+        """An answer in the national envelope, now (``Replies.reply``): what a bulk import stores for its lists'
+        msgids, so that a replay of an imported list answers as an upload through this door does."""
+        return self._replies.reply(infcode, err_msg, output)
 
-    def _envelope(self, received: datetime, infcode: int, err_msg: str, output: Any,
-                  responded: datetime | None = None) -> dict[str, Any]:
-        """inf_refmsgid: region (6) + yyyyMMddHHmmss + a 10-digit serial unique across replicas."""
-        received_at = _stamp(received)
-        refmsgid = f"{self.region}{received_at[:14]}{self.serials.next():010d}"
-        return {"infcode": infcode, "inf_refmsgid": refmsgid, "refmsg_time": received_at,
-                "respond_time": _stamp(china_now() if responded is None else responded), "err_msg": err_msg,
-                "output": output}
-
-
-_second: list[Any] = [None, ""]
-"""The last second ``_stamp`` formatted (year to second), and its text."""
-
-
-def _stamp(moment: datetime) -> str:
-    """``envelope.stamp``, its strftime once per second of the clock (a bulk import stamps thousands of replies a
-    second: two strftime calls each were a fifth of building its rows)."""
-    second = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
-    if second != _second[0]:
-        _second[:] = second, stamp(moment)[:14]
-    return f"{_second[1]}{moment.microsecond // 1000:03d}"
+    def _envelope(self, received: datetime, infcode: int, err_msg: str, output: Any) -> dict[str, Any]:
+        return self._replies.envelope(received, infcode, err_msg, output)

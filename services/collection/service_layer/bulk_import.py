@@ -127,7 +127,8 @@ class BulkImport:
 
             with (open_lines(path) as f, ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
                   Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare,
-                            decode=from_wire, start=chunk_worker.start) as preparers, few_collections()):
+                            decode=from_wire, start=chunk_worker.start,
+                            context=self._checker.schedule) as preparers, few_collections()):
                 try:
                     async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
                                                              digest):

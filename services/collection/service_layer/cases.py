@@ -42,6 +42,11 @@ class CaseChecker:
         self._grouping = grouping
         self._schedule = schedule
 
+    @property
+    def schedule(self) -> SchemeSchedule:
+        """Which scheme groups which region's cases from which day (a bulk import's workers group by it too)."""
+        return self._schedule
+
     async def check(self, items: Sequence[tuple[ParsedList, StoredRecord | None]]) -> list[Verdict]:
         """A verdict per (list, its stored record or None), in order."""
         cases: list[tuple[ParsedList, list[Finding], int | None]] = []

@@ -1,5 +1,9 @@
-"""The worker side of ``preparers``: a process that prepares bulk-import chunks as the importing process would,
-with its own collection app (database pool, coding and grouping clients, the door's replies)."""
+"""The worker side of ``preparers``: a process that prepares bulk-import chunks as the importing process would.
+
+It builds only what preparing a chunk needs (a small database pool for the records and the reply serials, the
+coding and grouping clients, the importing process's scheme schedule, the door's replies), not the whole
+service: its start-up (imports, connections) is CPU the import's other processes would have had.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from libs.common.config import Settings
 from libs.common.runtime import Runtime
 
+from ..domain.schemes import SchemeSchedule
 from .line_readers import freeze_collector
 from .preparers import Batch, watch_parent
 
@@ -16,21 +21,46 @@ _worker: dict[str, Any] = {}
 """This worker's event loop (its connections belong to it) and its importer."""
 
 
-def start(settings: Settings, parent: int) -> None:
-    """A worker process's initializer: the collection app built from the importing process's settings."""
+def start(settings: Settings, schedule: SchemeSchedule, parent: int) -> None:
+    """A worker process's initializer."""
     watch_parent(parent)
     freeze_collector()
-    from ..bootstrap import build_app  # here, not at import: the importing process imports this module too
-    from .bulk_import import BulkImport
-
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    app = loop.run_until_complete(build_app(Runtime(settings)))
     _worker["loop"] = loop
-    _worker["importer"] = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply)
+    _worker["importer"] = loop.run_until_complete(_importer(settings, schedule))
+
+
+async def _importer(settings: Settings, schedule: SchemeSchedule) -> Any:
+    # Imported here, not with this module: the importing process imports it too, and has all of them already.
+    from libs.common.db.engine import session_factory
+    from libs.common.grpc.client import caller_auth
+
+    from ..adapters.clients import CodingClient, GroupingClient
+    from ..adapters.door_store import PostgresSerials
+    from ..api.replies import Replies
+    from .bulk_import import BulkImport
+    from .cases import CaseChecker
+    from .import_jobs import FileImports
+    from .joins import Joiner
+    from .unit_of_work import CollectionUnitOfWork
+
+    engine = Runtime(settings).engine(pool_size=2)
+    sessions = session_factory(engine)
+
+    def new_uow() -> CollectionUnitOfWork:
+        return CollectionUnitOfWork(sessions)
+
+    auth = caller_auth(settings)
+    checker = CaseChecker(CodingClient(settings.coding_address, auth=auth),
+                          GroupingClient(settings.grouping_address, auth=auth), schedule)
+    serials = PostgresSerials(engine)  # blocks of the door's serials, as every replica draws them
+    await serials.start()
+    replies = Replies(settings.platform_region, serials)
+    return BulkImport(new_uow, checker, Joiner(new_uow, checker), FileImports(engine), replies.reply)
 
 
 def prepare(batch: Batch, digest: str) -> Any:
-    """A chunk prepared, in the form that crosses to the importing process (``bulk_import.wire_form``)."""
+    """A chunk prepared, in the form that crosses to the importing process (``bulk_import.to_wire``)."""
     assert _worker, "a worker process is started by chunk_worker.start"
     return _worker["loop"].run_until_complete(_worker["importer"].prepare_wire(batch, digest))

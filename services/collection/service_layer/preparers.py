@@ -66,15 +66,16 @@ class _Raw:
 class Preparers(Generic[Prepared]):
     """Chunks prepared in file order, here (``local``) and in ``workers`` processes (``remote``, a function of
     a worker process: see ``services.collection.service_layer.chunk_worker``), whose answers ``decode`` turns
-    back into what ``local`` returns."""
+    back into what ``local`` returns. A worker process starts with ``start(settings, context, this pid)``."""
 
     def __init__(self, workers: int, settings: Settings | None, *,
                  local: Callable[[Batch], Awaitable[Prepared]],
                  remote: Callable[[Batch, str], Any], decode: Callable[[Any], Prepared],
-                 start: Callable[[Settings, int], None]) -> None:
+                 start: Callable[[Settings, Any, int], None], context: Any = None) -> None:
         self._workers = workers if settings is not None else 0
         self._settings = settings
         self._local, self._remote, self._decode, self._start = local, remote, decode, start
+        self._context = context
         self._pool: Executor | None = None
         self.waited = 0.0
         """Seconds spent waiting for a worker's chunk (nothing else left to prepare here)."""
@@ -86,7 +87,7 @@ class Preparers(Generic[Prepared]):
             assert self._settings is not None
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC's threads
-                initializer=self._start, initargs=(self._settings, os.getpid()))
+                initializer=self._start, initargs=(self._settings, self._context, os.getpid()))
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
