@@ -123,20 +123,14 @@ class GroupingClient:
 
 
 def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCase:
-    m = grouping_pb.GroupingCase(case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
-                                 discharge_type=grouping_pb.DischargeType.ValueType(
-                                     int(f.discharge_type) if f.discharge_type in _DSCG_WAYS else 0),
-                                 dept=grouping_dept(f.dept),
-                                 diagnoses=f.diagnoses, procedures=f.procedures)
-    if f.age_years is not None:
-        m.age_years = f.age_years
-    if f.age_days is not None:
-        m.age_days = f.age_days
-    if f.birth_weight_g is not None:
-        m.birth_weight_g = f.birth_weight_g
-    if f.los_days is not None:
-        m.los_days = f.los_days
-    return m
+    """The grouping input of a case; an unknown age, weight or stay stays unset (None is "no value" to the
+    message's constructor, one call instead of one per field)."""
+    return grouping_pb.GroupingCase(
+        case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
+        discharge_type=grouping_pb.DischargeType.ValueType(int(f.discharge_type) if f.discharge_type in _DSCG_WAYS
+                                                           else 0),
+        dept=grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures, age_years=f.age_years,
+        age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:

@@ -93,9 +93,12 @@ def grouping_dept(dscg_caty: str) -> str:
     """The department as the grouping schemes name it: "ICU" for intensive care (Zhejiang 2022 splits
     groups on it), else the discharge department code unchanged."""
     code = dscg_caty.strip().upper()
-    if any(code == icu or code.startswith(icu + ".") for icu in ICU_DEPARTMENTS):
+    if code in ICU_DEPARTMENTS or code.startswith(_ICU_SUBDEPARTMENTS):
         return "ICU"
     return dscg_caty.strip()
+
+
+_ICU_SUBDEPARTMENTS = tuple(f"{icu}." for icu in ICU_DEPARTMENTS)
 
 
 def parse_day(value: Any) -> date | None:

@@ -38,13 +38,29 @@ def list_codes(fixmedins_code: Any, body: Mapping[str, Any]) -> list[CodedField]
     request object is built for it)."""
     found = []
     if fixmedins_code:
-        found.append(CodedField("fixmedins_code", "institution", str(fixmedins_code)))
+        found.append(_coded("fixmedins_code", "institution", str(fixmedins_code)))
     setlinfo = body.get("setlinfo") or {}
     for name, system_id in _SETLINFO_CODES:
         if setlinfo.get(name):
-            found.append(CodedField(f"setlinfo.{name}", system_id, str(setlinfo[name])))
+            found.append(_coded(f"setlinfo.{name}", system_id, str(setlinfo[name])))
     for node, name, system_id in _LIST_CODES:
         for i, item in enumerate(body.get(node) or ()):
             if (type(item) is dict or isinstance(item, Mapping)) and item.get(name):
-                found.append(CodedField(f"{node}[{i}].{name}", system_id, str(item[name])))
+                found.append(_coded(f"{node}[{i}].{name}", system_id, str(item[name])))
     return found
+
+
+def _coded(path: str, system_id: str, code: str) -> CodedField:
+    """The one ``CodedField`` of these values: lists repeat their codes (a region's diagnoses, its hospitals and
+    doctors, at the same places), and building a frozen dataclass costs more than finding it again."""
+    key = (path, system_id, code)
+    found = _known.get(key)
+    if found is None:
+        found = CodedField(path, system_id, code)
+        if len(_known) < _MOST_KNOWN:  # a file of odd codes does not grow this
+            _known[key] = found
+    return found
+
+
+_MOST_KNOWN = 100_000
+_known: dict[tuple[str, str, str], CodedField] = {}
