@@ -166,7 +166,7 @@ def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) 
             started, cpu = time.perf_counter(), time.process_time()
             result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
                                       app.interface.reply, settings=settings).run(
-                path, chunk=5000, workers=workers)
+                path, workers=workers)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             children = _children_cpu() - children
             database_after = await database_cpu(url)  # before the pool's connections close with the app

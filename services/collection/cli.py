@@ -18,7 +18,7 @@ from libs.common.errors import MedpayError
 from libs.common.runtime import Runtime
 
 from .bootstrap import CollectionApp, build_app
-from .service_layer.bulk_import import BulkImport
+from .service_layer.bulk_import import CHUNK, BulkImport
 from .service_layer.import_jobs import open_lines
 from .service_layer.pending import pending
 from .service_layer.record_import import RecordImport, RecordImportReport
@@ -35,7 +35,7 @@ def add_commands(sub: Any) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument("--records", type=Path, metavar="RECORDS",
                      help="settlement records (2304/2305 JSON lines) to import first and join to the lists")
-    imp.add_argument("--chunk", type=int, default=5000, help="lines per transaction (default %(default)s)")
+    imp.add_argument("--chunk", type=int, default=CHUNK, help="lines per transaction (default %(default)s)")
     imp.add_argument("--workers", type=int, default=None,
                      help="worker processes preparing chunks beside this one (default: one per other core, at most "
                           "four, for files of 16 MiB or more; 0: none)")

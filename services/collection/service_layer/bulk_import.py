@@ -64,6 +64,10 @@ class ImportReport:
 
 
 Progress = Callable[[int], None]
+CHUNK = 2000
+"""Lines per chunk (and transaction): small enough that this process and a worker share a file's chunks evenly
+(5,000 left one of them idle for seconds at the end), large enough that a chunk's fixed cost (a few statements
+and calls) stays small."""
 KEY_RACES = 5
 """Times a chunk is written again after uploads at the door took some of its keys meanwhile (each time the
 keys taken are skipped; a sixth race in a row fails the import, which resumes at that chunk)."""
@@ -102,7 +106,7 @@ class BulkImport:
         self._imports = imports
         self._reply = reply
 
-    async def run(self, path: Path, *, chunk: int = 5000, progress: Progress | None = None,
+    async def run(self, path: Path, *, chunk: int = CHUNK, progress: Progress | None = None,
                   workers: int | None = None) -> ImportReport:
         """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
         file's digest records it. Chunks are prepared here and in ``workers`` processes (default: one per core
@@ -111,24 +115,20 @@ class BulkImport:
         report = ImportReport()
         if workers is None:
             workers = default_workers(path)
+        loop = asyncio.get_running_loop()
+
+        async def here(batch: Batch, digest: str) -> _Prepared:
+            clock = time.perf_counter()
+            read = await loop.run_in_executor(reader, read_lines, batch, digest)
+            prepared = await self.prepare(read)
+            _lap(report, "preparing here", clock)
+            return prepared
 
         async def work(ctx: RunContext, digest: str) -> dict[str, int]:
             state = checkpoint_of(ctx)
             _restore(report, state)
             writing: asyncio.Task[None] | None = None
-            loop = asyncio.get_running_loop()
-
-            async def here(batch: Batch) -> _Prepared:
-                clock = time.perf_counter()
-                read = await loop.run_in_executor(reader, read_lines, batch, digest)
-                prepared = await self.prepare(read)
-                _lap(report, "preparing here", clock)
-                return prepared
-
-            with (open_lines(path) as f, ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
-                  Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare,
-                            decode=from_wire, start=chunk_worker.start,
-                            context=self._checker.schedule) as preparers, few_collections()):
+            with open_lines(path) as f, few_collections():
                 try:
                     async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
                                                              digest):
@@ -147,7 +147,11 @@ class BulkImport:
             report.worker_chunks = preparers.remote_chunks
             return _counts(report)
 
-        ended = await self._imports.run(IMPORT_LISTS, path, work)
+        # The workers start (a second or two) while the file's digest is taken and its run looked up.
+        with (ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
+              Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare, decode=from_wire,
+                        start=chunk_worker.start, context=self._checker.schedule) as preparers):
+            ended = await self._imports.run(IMPORT_LISTS, path, work)
         _restore(report, ended.counts)
         report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
         return report

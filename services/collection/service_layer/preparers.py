@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 Batch = list[tuple[int, bytes]]
 Prepared = TypeVar("Prepared")
 
-LOCAL_AHEAD = 2
+LOCAL_AHEAD = 3
 """Chunks this process prepares ahead of the one a worker still holds (they wait, prepared, for their turn)."""
 WORKER_AHEAD = 2
 """Chunks each worker is given ahead (one prepared while the other waits to be sent)."""
@@ -78,7 +78,7 @@ class Preparers(Generic[Prepared]):
     back into what ``local`` returns. A worker process starts with ``start(settings, context, this pid)``."""
 
     def __init__(self, workers: int, settings: Settings | None, *,
-                 local: Callable[[Batch], Awaitable[Prepared]],
+                 local: Callable[[Batch, str], Awaitable[Prepared]],
                  remote: Callable[[Batch, str], Any], decode: Callable[[Any], Prepared],
                  start: Callable[[Settings, Any, int], None], context: Any = None) -> None:
         self._workers = workers if settings is not None else 0
@@ -97,12 +97,14 @@ class Preparers(Generic[Prepared]):
             self._pool = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC's threads
                 initializer=self._start, initargs=(self._settings, self._context, os.getpid()))
+            for _ in range(self._workers):  # started now (a pool starts its processes at its first tasks)
+                self._pool.submit(os.getpid)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self._pool is not None:  # joined when done (nothing left running), left to end when interrupted
-            self._pool.shutdown(wait=error is None, cancel_futures=True)
+        if self._pool is not None:  # joined when done with (nothing left running), else left to end by itself
+            self._pool.shutdown(wait=error is None and self.remote_chunks > 0, cancel_futures=True)
 
     async def prepared(self, batches: Iterator[Batch], digest: str) -> AsyncIterator[Prepared]:
         """The chunks, prepared, in file order. Should the worker processes fail (one could not start, or was
@@ -126,7 +128,7 @@ class Preparers(Generic[Prepared]):
             head = slots[0]
             if isinstance(head, _Raw):
                 slots.popleft()
-                yield await self._local(head.batch)
+                yield await self._local(head.batch, digest)
             elif isinstance(head, _Done):
                 slots.popleft()
                 yield head.prepared
@@ -134,7 +136,7 @@ class Preparers(Generic[Prepared]):
                 if not head.answer.done() and sum(isinstance(s, _Done) for s in slots) < LOCAL_AHEAD:
                     batch = next(batches, None)
                     if batch is not None:  # the worker is busy: prepare a later chunk here meanwhile
-                        slots.append(_Done(await self._local(batch)))
+                        slots.append(_Done(await self._local(batch, digest)))
                         continue
                 clock = time.perf_counter()
                 try:
