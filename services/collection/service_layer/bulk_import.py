@@ -39,7 +39,7 @@ from . import chunk_worker
 from .cases import CaseChecker, Verdict
 from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, numbered, open_lines, save_checkpoint
 from .joins import Joiner
-from .line_readers import few_collections
+from .line_readers import few_collections, responsive_loop
 from .preparers import Batch, Preparers, default_workers
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
@@ -128,7 +128,7 @@ class BulkImport:
             state = checkpoint_of(ctx)
             _restore(report, state)
             writing: asyncio.Task[None] | None = None
-            with open_lines(path) as f, few_collections():
+            with open_lines(path) as f, few_collections(), responsive_loop():
                 try:
                     async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
                                                              digest):
