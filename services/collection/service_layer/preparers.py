@@ -10,9 +10,10 @@ dataclasses and nested dictionaries, cost more to pickle than to parse again). C
 one after the other in file order, each with its checkpoint: exactly-once and resume are the writer's and do
 not change.
 
-This process prepares chunks too: the first one (while the workers start, about a second each), and whenever
-the chunk to be written next is still in a worker's hands. So the work balances itself: a busy writer prepares
-less, a worker behind is caught up with.
+This process prepares chunks too: the first few (the workers start meanwhile, a second or more each, and the
+writes must not wait for them), and whenever the chunk to be written next is still in a worker's hands. So the
+work balances itself: a busy writer prepares less, a worker behind is caught up with. The workers are started
+as the import begins, while the file's digest is taken.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 Batch = list[tuple[int, bytes]]
 Prepared = TypeVar("Prepared")
 
+LOCAL_FIRST = 3
+"""Chunks this process prepares before the workers' first: a worker starts in a second or two (more while this
+process and PostgreSQL are busy), and the chunks after the first must not wait for it to be written."""
 LOCAL_AHEAD = 3
 """Chunks this process prepares ahead of the one a worker still holds (they wait, prepared, for their turn)."""
 WORKER_AHEAD = 2
@@ -111,10 +115,11 @@ class Preparers(Generic[Prepared]):
         killed), the chunks they held are prepared here, as the rest."""
         loop = asyncio.get_running_loop()
         slots: deque[_Remote | _Done[Prepared] | _Raw] = deque()
-        first = next(batches, None)
-        if first is None:
-            return
-        slots.append(_Raw(first))  # prepared here while the workers start
+        for _ in range(LOCAL_FIRST if self._pool is not None else 1):  # prepared here while the workers start
+            batch = next(batches, None)
+            if batch is None:
+                break
+            slots.append(_Raw(batch))
 
         def hand_out() -> None:
             while self._pool is not None and sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * self._workers:
