@@ -161,7 +161,7 @@ async def test_chunks_prepared_in_a_worker_process_are_stored_as_those_prepared_
     importer = BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply,
                           settings=app.runtime.settings)
     lines = list(enumerate(path.read_bytes().splitlines(keepends=True), start=1))
-    expected = (await importer.prepare(read_lines(lines, "-" * 64))).rows  # as this process prepares them
+    expected = (await importer.chunks.prepare(read_lines(lines, "-" * 64))).rows  # as this process prepares them
     report = await importer.run(path, chunk=50, workers=1)
     assert 0 < report.worker_chunks < 14, "the chunks were not shared between this process and the worker"
     clean = [r for r, t in rows if not t["faults"]]

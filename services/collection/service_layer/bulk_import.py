@@ -35,6 +35,7 @@ from ..domain.limits import bounded
 from ..domain.model import Finding, ListStatus, ParsedList
 from ..domain.qc import RULESET_VERSION
 from ..domain.reading import ReadLine, read_lines
+from ..domain.schemes import SchemeSchedule
 from . import chunk_worker
 from .cases import CaseChecker, Verdict
 from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, numbered, open_lines, save_checkpoint
@@ -94,80 +95,23 @@ class _Prepared:
     skipped: int
 
 
-class BulkImport:
-    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
-                 imports: FileImports, reply: Reply = plain_reply, *, settings: Settings | None = None) -> None:
-        """``settings``: the service's, from which worker processes build their own app (without them every
-        chunk is prepared here)."""
-        self._settings = settings
+class ChunkPreparation:
+    """A chunk's lines made ready to be written: met with their records, checked, grouped, made rows. What a
+    worker process needs of an import (``chunk_worker``), and all it builds."""
+
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker,
+                 reply: Reply = plain_reply) -> None:
         self._new_uow = new_uow
         self._checker = checker
-        self._joiner = joiner
-        self._imports = imports
         self._reply = reply
 
-    async def run(self, path: Path, *, chunk: int = CHUNK, progress: Progress | None = None,
-                  workers: int | None = None) -> ImportReport:
-        """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
-        file's digest records it. Chunks are prepared here and in ``workers`` processes (default: one per core
-        beside this one for a large file, ``preparers.default_workers``; 0 prepares them all here; workers need
-        the importer's ``settings``)."""
-        report = ImportReport()
-        if workers is None:
-            workers = default_workers(path)
-        loop = asyncio.get_running_loop()
-
-        async def here(batch: Batch, digest: str) -> _Prepared:
-            clock = time.perf_counter()
-            read = await loop.run_in_executor(reader, read_lines, batch, digest)
-            prepared = await self.prepare(read)
-            _lap(report, "preparing here", clock)
-            return prepared
-
-        async def work(ctx: RunContext, digest: str) -> dict[str, int]:
-            state = checkpoint_of(ctx)
-            _restore(report, state)
-            writing: asyncio.Task[None] | None = None
-            with open_lines(path) as f, few_collections(), responsive_loop():
-                try:
-                    async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
-                                                             digest):
-                        if writing is not None:
-                            await self._written(writing, report, progress)
-                        # The chunk is written while the next ones are prepared.
-                        writing = asyncio.create_task(self._write(prepared, report, ctx, path))
-                    if writing is not None:
-                        await self._written(writing, report, progress)
-                finally:
-                    if writing is not None and not writing.done():
-                        writing.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await writing
-            report.seconds["waiting for workers"] = preparers.waited
-            report.worker_chunks = preparers.remote_chunks
-            return _counts(report)
-
-        # The workers start (a second or two) while the file's digest is taken and its run looked up.
-        with (ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
-              Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare, decode=from_wire,
-                        start=chunk_worker.start, context=self._checker.schedule) as preparers):
-            ended = await self._imports.run(IMPORT_LISTS, path, work)
-        _restore(report, ended.counts)
-        report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
-        return report
+    @property
+    def schedule(self) -> SchemeSchedule:
+        return self._checker.schedule
 
     async def prepare_wire(self, batch: Batch, digest: str) -> Any:
         """A chunk read and prepared here, in its wire form (what a worker process hands back)."""
         return to_wire(await self.prepare(read_lines(batch, digest)))
-
-    @staticmethod
-    async def _written(writing: asyncio.Task[None], report: ImportReport, progress: Progress | None) -> None:
-        clock = time.perf_counter()
-        lines = report.lines
-        await writing
-        _lap(report, "waiting for writes", clock)
-        if progress is not None:
-            progress(report.lines - lines)
 
     async def prepare(self, batch: list[ReadLine]) -> _Prepared:
         """A chunk's lines checked, grouped and made rows, ready to be written."""
@@ -198,6 +142,94 @@ class BulkImport:
             wave = seen[pair] = seen.get(pair, -1) + 1  # the same list twice in a chunk: a later wave
             rows.append(self._accepted_row(wave, number, key, content, verdict))
         return _Prepared(batch[-1][0], rows, stays, records, max(seen.values(), default=0) + 1, skipped)
+
+    def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> StagedList:
+        warnings = bounded(v.findings)
+        output = accepted_output(Accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status))
+        return accepted_list(v.case, wave=wave, rownum=number, key=key, digest=content, status=v.status,
+                             record_revision=v.record_revision, group=v.group, findings=warnings,
+                             ruleset=RULESET_VERSION, hospital_level=v.hospital_level,
+                             response=_json(self._reply(0, "", output)))
+
+    def _rejected_row(self, number: int, key: str, content: str, findings: list[Finding],
+                      parsed: ParsedList | None = None) -> StagedList:
+        errors = bounded(findings)
+        err_msg, output = rejected_output(Rejected(errors))
+        return rejected_list(rownum=number, key=key, digest=content or key,
+                             fixmedins_code=parsed.fixmedins_code if parsed else "",
+                             setl_id=parsed.setl_id if parsed else "", findings=errors,
+                             response=_json(self._reply(-1, err_msg, output)))
+
+
+class BulkImport:
+    def __init__(self, new_uow: Callable[[], CollectionUnitOfWork], checker: CaseChecker, joiner: Joiner,
+                 imports: FileImports, reply: Reply = plain_reply, *, settings: Settings | None = None) -> None:
+        """``settings``: the service's, from which worker processes build their own app (without them every
+        chunk is prepared here)."""
+        self._settings = settings
+        self._new_uow = new_uow
+        self._joiner = joiner
+        self._imports = imports
+        self.chunks = ChunkPreparation(new_uow, checker, reply)
+
+    async def run(self, path: Path, *, chunk: int = CHUNK, progress: Progress | None = None,
+                  workers: int | None = None) -> ImportReport:
+        """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
+        file's digest records it. Chunks are prepared here and in ``workers`` processes (default: one per core
+        beside this one for a large file, ``preparers.default_workers``; 0 prepares them all here; workers need
+        the importer's ``settings``)."""
+        report = ImportReport()
+        if workers is None:
+            workers = default_workers(path)
+        loop = asyncio.get_running_loop()
+
+        async def here(batch: Batch, digest: str) -> _Prepared:
+            clock = time.perf_counter()
+            read = await loop.run_in_executor(reader, read_lines, batch, digest)
+            prepared = await self.chunks.prepare(read)
+            _lap(report, "preparing here", clock)
+            return prepared
+
+        async def work(ctx: RunContext, digest: str) -> dict[str, int]:
+            state = checkpoint_of(ctx)
+            _restore(report, state)
+            writing: asyncio.Task[None] | None = None
+            with open_lines(path) as f, few_collections(), responsive_loop():
+                try:
+                    async for prepared in preparers.prepared(tapered(numbered(f, skip=state["lines"]), chunk),
+                                                             digest):
+                        if writing is not None:
+                            await self._written(writing, report, progress)
+                        # The chunk is written while the next ones are prepared.
+                        writing = asyncio.create_task(self._write(prepared, report, ctx, path))
+                    if writing is not None:
+                        await self._written(writing, report, progress)
+                finally:
+                    if writing is not None and not writing.done():
+                        writing.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await writing
+            report.seconds["waiting for workers"] = preparers.waited
+            report.worker_chunks = preparers.remote_chunks
+            return _counts(report)
+
+        # The workers start (a second or two) while the file's digest is taken and its run looked up.
+        with (ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
+              Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare, decode=from_wire,
+                        start=chunk_worker.start, context=self.chunks.schedule) as preparers):
+            ended = await self._imports.run(IMPORT_LISTS, path, work)
+        _restore(report, ended.counts)
+        report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
+        return report
+
+    @staticmethod
+    async def _written(writing: asyncio.Task[None], report: ImportReport, progress: Progress | None) -> None:
+        clock = time.perf_counter()
+        lines = report.lines
+        await writing
+        _lap(report, "waiting for writes", clock)
+        if progress is not None:
+            progress(report.lines - lines)
 
     async def _write(self, chunk: _Prepared, report: ImportReport, ctx: RunContext, path: Path) -> None:
         """Write the chunk and its checkpoint in one transaction holding its stays' locks. Chunks are written
@@ -233,24 +265,6 @@ class BulkImport:
             await uow.commit()
         _restore(report, after)
         return moved
-
-    def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> StagedList:
-        warnings = bounded(v.findings)
-        output = accepted_output(Accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status))
-        return accepted_list(v.case, wave=wave, rownum=number, key=key, digest=content, status=v.status,
-                             record_revision=v.record_revision, group=v.group, findings=warnings,
-                             ruleset=RULESET_VERSION, hospital_level=v.hospital_level,
-                             response=_json(self._reply(0, "", output)))
-
-    def _rejected_row(self, number: int, key: str, content: str, findings: list[Finding],
-                      parsed: ParsedList | None = None) -> StagedList:
-        errors = bounded(findings)
-        err_msg, output = rejected_output(Rejected(errors))
-        return rejected_list(rownum=number, key=key, digest=content or key,
-                             fixmedins_code=parsed.fixmedins_code if parsed else "",
-                             setl_id=parsed.setl_id if parsed else "", findings=errors,
-                             response=_json(self._reply(-1, err_msg, output)))
-
 
 class _Seen(NamedTuple):
     """A stay's record as a chunk saw it (what ``_write_once`` compares with the record under the lock)."""

@@ -18,7 +18,7 @@ from .line_readers import freeze_collector
 from .preparers import Batch, watch_parent
 
 _worker: dict[str, Any] = {}
-"""This worker's event loop (its connections belong to it) and its importer."""
+"""This worker's event loop (its connections belong to it) and its chunk preparation."""
 
 
 def start(settings: Settings, schedule: SchemeSchedule, parent: int) -> None:
@@ -28,10 +28,10 @@ def start(settings: Settings, schedule: SchemeSchedule, parent: int) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     _worker["loop"] = loop
-    _worker["importer"] = loop.run_until_complete(_importer(settings, schedule))
+    _worker["chunks"] = loop.run_until_complete(_preparation(settings, schedule))
 
 
-async def _importer(settings: Settings, schedule: SchemeSchedule) -> Any:
+async def _preparation(settings: Settings, schedule: SchemeSchedule) -> Any:
     # Imported here, not with this module: the importing process imports it too, and has all of them already.
     from libs.common.db.engine import session_factory
     from libs.common.grpc.client import caller_auth
@@ -39,10 +39,8 @@ async def _importer(settings: Settings, schedule: SchemeSchedule) -> Any:
     from ..adapters.clients import CodingClient, GroupingClient
     from ..adapters.door_store import PostgresSerials
     from ..api.replies import Replies
-    from .bulk_import import BulkImport
+    from .bulk_import import ChunkPreparation
     from .cases import CaseChecker
-    from .import_jobs import FileImports
-    from .joins import Joiner
     from .unit_of_work import CollectionUnitOfWork
 
     engine = Runtime(settings).engine(pool_size=2)
@@ -57,10 +55,10 @@ async def _importer(settings: Settings, schedule: SchemeSchedule) -> Any:
     serials = PostgresSerials(engine)  # blocks of the door's serials, as every replica draws them
     await serials.start()
     replies = Replies(settings.platform_region, serials)
-    return BulkImport(new_uow, checker, Joiner(new_uow, checker), FileImports(engine), replies.reply)
+    return ChunkPreparation(new_uow, checker, replies.reply)
 
 
 def prepare(batch: Batch, digest: str) -> Any:
     """A chunk prepared, in the form that crosses to the importing process (``bulk_import.to_wire``)."""
     assert _worker, "a worker process is started by chunk_worker.start"
-    return _worker["loop"].run_until_complete(_worker["importer"].prepare_wire(batch, digest))
+    return _worker["loop"].run_until_complete(_worker["chunks"].prepare_wire(batch, digest))
