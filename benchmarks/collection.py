@@ -152,31 +152,34 @@ class Imported:
 
 
 def bulk_import(url: str, env: dict[str, str], path: Path, workers: int | None) -> Imported:
-    async def run() -> Imported:
-        from services.collection.bootstrap import build_app
-        from services.collection.service_layer.bulk_import import BulkImport
+    """The import as ``medpay collection import`` runs it: its workers started (forked) before anything connects,
+    the clock started once the service's app is built."""
+    from services.collection.bootstrap import build_app
+    from services.collection.service_layer.bulk_import import BulkImport, start_workers
+    from services.collection.service_layer.preparers import default_workers
 
-        settings = Settings(database_url=url, reference_dir=reference_dir(), log_level="WARNING",
-                            coding_address=env["MEDPAY_CODING_ADDRESS"],
-                            grouping_address=env["MEDPAY_GROUPING_ADDRESS"])
+    settings = Settings(database_url=url, reference_dir=reference_dir(), log_level="WARNING",
+                        coding_address=env["MEDPAY_CODING_ADDRESS"], grouping_address=env["MEDPAY_GROUPING_ADDRESS"])
+
+    async def run(started: Any) -> tuple[float, Any, float, float | None]:
         app = await build_app(Runtime(settings))
         try:
             database_before = await database_cpu(url)
-            children = _children_cpu()
-            started, cpu = time.perf_counter(), time.process_time()
+            clock, cpu = time.perf_counter(), time.process_time()
             result = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports,
-                                      app.interface.reply, settings=settings).run(
-                path, workers=workers)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            children = _children_cpu() - children
+                                      app.interface.reply, settings=settings).run(path, workers=started)
+            seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
             database_after = await database_cpu(url)  # before the pool's connections close with the app
             database = (database_after - database_before
                         if database_after is not None and database_before is not None else None)
-            return Imported(seconds, result, cpu, children, database)
+            return seconds, result, cpu, database
         finally:
             await app.close()
 
-    return asyncio.run(run())
+    children = _children_cpu()
+    with start_workers(workers if workers is not None else default_workers(path), settings) as started:
+        seconds, result, cpu, database = asyncio.run(run(started))
+    return Imported(seconds, result, cpu, _children_cpu() - children, database)
 
 
 def _children_cpu() -> float:

@@ -18,9 +18,10 @@ from libs.common.errors import MedpayError
 from libs.common.runtime import Runtime
 
 from .bootstrap import CollectionApp, build_app
-from .service_layer.bulk_import import CHUNK, BulkImport
+from .service_layer.bulk_import import CHUNK, BulkImport, start_workers
 from .service_layer.import_jobs import open_lines
 from .service_layer.pending import pending
+from .service_layer.preparers import ChunkWorkers, default_workers
 from .service_layer.record_import import RecordImport, RecordImportReport
 from .service_layer.regroup import regroup
 from .service_layer.unit_of_work import CollectionUnitOfWork
@@ -62,7 +63,10 @@ def run_import(args: argparse.Namespace, runtime: Runtime) -> int:
         if path is not None and not path.is_file():
             console.print(f"medpay collection import: {path} does not exist")
             return 2
-    return asyncio.run(_import(runtime, args.file, args.records, args.chunk, args.workers))
+    count = 0 if args.file is None else args.workers if args.workers is not None else default_workers(args.file)
+    # Forked now, before this process opens a connection or a channel: they have its modules already.
+    with start_workers(count, runtime.settings) as workers:
+        return asyncio.run(_import(runtime, args.file, args.records, args.chunk, workers))
 
 
 def run_import_records(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -73,7 +77,7 @@ def run_import_records(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 async def _import(runtime: Runtime, lists: Path | None, records: Path | None, chunk: int,
-                  workers: int | None) -> int:
+                  workers: ChunkWorkers | None) -> int:
     app = await build_app(runtime)
     try:
         if records is not None:
@@ -111,7 +115,7 @@ def _record_summary(report: RecordImportReport) -> str:
             f"{o['UNCHANGED']:,} unchanged, {o['REFUSED']:,} refused")
 
 
-async def _import_lists(app: CollectionApp, path: Path, chunk: int, workers: int | None) -> None:
+async def _import_lists(app: CollectionApp, path: Path, chunk: int, workers: ChunkWorkers | None) -> None:
     started = time.perf_counter()
     with _progress("lists", path) as (bar, task):
         report = await BulkImport(app.new_uow, app.checker, app.joiner, app.imports, app.interface.reply,

@@ -41,7 +41,7 @@ from .cases import CaseChecker, Verdict
 from .import_jobs import IMPORT_LISTS, FileImports, checkpoint_of, numbered, open_lines, save_checkpoint
 from .joins import Joiner
 from .line_readers import few_collections, responsive_loop
-from .preparers import Batch, Preparers, default_workers
+from .preparers import Batch, ChunkWorkers, Preparers, default_workers
 from .unit_of_work import CollectionUnitOfWork
 from .uploads import Accepted, Rejected, accepted_output, rejected_output
 
@@ -173,14 +173,24 @@ class BulkImport:
         self.chunks = ChunkPreparation(new_uow, checker, reply)
 
     async def run(self, path: Path, *, chunk: int = CHUNK, progress: Progress | None = None,
-                  workers: int | None = None) -> ImportReport:
+                  workers: int | ChunkWorkers | None = None) -> ImportReport:
         """Import the file (or resume its interrupted import); the run ``collection.import-lists`` of the
-        file's digest records it. Chunks are prepared here and in ``workers`` processes (default: one per core
-        beside this one for a large file, ``preparers.default_workers``; 0 prepares them all here; workers need
-        the importer's ``settings``)."""
+        file's digest records it. Chunks are prepared here and in ``workers`` processes: a number (default: one
+        per core beside this one for a large file, ``preparers.default_workers``; 0 prepares them all here;
+        workers need the importer's ``settings``), or workers the caller started (``start_workers``: the
+        command line forks them before it connects to anything, which saves each a second of start-up)."""
         report = ImportReport()
         if workers is None:
             workers = default_workers(path)
+        if not isinstance(workers, int):
+            return await self._run(path, chunk, progress, workers, report)
+        if workers == 0 or self._settings is None:
+            return await self._run(path, chunk, progress, None, report)
+        with start_workers(workers, self._settings) as own:  # spawned: this process runs an event loop
+            return await self._run(path, chunk, progress, own, report)
+
+    async def _run(self, path: Path, chunk: int, progress: Progress | None, workers: ChunkWorkers | None,
+                   report: ImportReport) -> ImportReport:
         loop = asyncio.get_running_loop()
 
         async def here(batch: Batch, digest: str) -> _Prepared:
@@ -213,10 +223,10 @@ class BulkImport:
             report.worker_chunks = preparers.remote_chunks
             return _counts(report)
 
-        # The workers start (a second or two) while the file's digest is taken and its run looked up.
-        with (ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader,
-              Preparers(workers, self._settings, local=here, remote=chunk_worker.prepare, decode=from_wire,
-                        start=chunk_worker.start, context=self.chunks.schedule) as preparers):
+        # The workers start (spawned, a second or two) while the file's digest is taken and its run looked up.
+        preparers = Preparers(workers, local=here, remote=chunk_worker.prepare, decode=from_wire,
+                              context=self.chunks.schedule)
+        with ThreadPoolExecutor(1, thread_name_prefix="import-reader") as reader:
             ended = await self._imports.run(IMPORT_LISTS, path, work)
         _restore(report, ended.counts)
         report.resumed_at, report.already_done = ended.resumed_at, ended.already_done
@@ -265,6 +275,12 @@ class BulkImport:
             await uow.commit()
         _restore(report, after)
         return moved
+
+def start_workers(count: int, settings: Settings) -> ChunkWorkers:
+    """``count`` worker processes preparing an import's chunks (forked when this process can still fork:
+    ``preparers.can_fork``)."""
+    return ChunkWorkers(count, settings, start=chunk_worker.start)
+
 
 class _Seen(NamedTuple):
     """A stay's record as a chunk saw it (what ``_write_once`` compares with the record under the lock)."""

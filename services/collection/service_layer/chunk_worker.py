@@ -15,20 +15,16 @@ from libs.common.runtime import Runtime
 
 from ..domain.schemes import SchemeSchedule
 from .line_readers import freeze_collector
-from .preparers import Batch, watch_parent
+from .preparers import Batch, WorkerUnavailable, watch_parent
 
 _worker: dict[str, Any] = {}
 """This worker's event loop (its connections belong to it) and its chunk preparation."""
 
 
-def start(settings: Settings, schedule: SchemeSchedule, parent: int) -> None:
-    """A worker process's initializer."""
+def start(parent: int) -> None:
+    """A worker process's initializer (forked or spawned: ``preparers.ChunkWorkers``)."""
     watch_parent(parent)
     freeze_collector()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    _worker["loop"] = loop
-    _worker["chunks"] = loop.run_until_complete(_preparation(settings, schedule))
 
 
 async def _preparation(settings: Settings, schedule: SchemeSchedule) -> Any:
@@ -58,7 +54,15 @@ async def _preparation(settings: Settings, schedule: SchemeSchedule) -> Any:
     return ChunkPreparation(new_uow, checker, replies.reply)
 
 
-def prepare(batch: Batch, digest: str) -> Any:
-    """A chunk prepared, in the form that crosses to the importing process (``bulk_import.to_wire``)."""
-    assert _worker, "a worker process is started by chunk_worker.start"
+def prepare(settings: Settings, schedule: SchemeSchedule, batch: Batch, digest: str) -> Any:
+    """A chunk prepared, in the form that crosses to the importing process (``bulk_import.to_wire``). The first
+    chunk builds what preparing needs (its connections are this process's own, made after a fork)."""
+    if not _worker:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            chunks = loop.run_until_complete(_preparation(settings, schedule))
+        except Exception as failed:  # whatever it is, this worker cannot prepare chunks
+            raise WorkerUnavailable(f"{type(failed).__name__}: {failed}") from None
+        _worker.update(loop=loop, chunks=chunks)
     return _worker["loop"].run_until_complete(_worker["chunks"].prepare_wire(batch, digest))

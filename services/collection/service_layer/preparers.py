@@ -10,15 +10,21 @@ dataclasses and nested dictionaries, cost more to pickle than to parse again). C
 one after the other in file order, each with its checkpoint: exactly-once and resume are the writer's and do
 not change.
 
-This process prepares chunks too: the first few (the workers start meanwhile, a second or more each, and the
-writes must not wait for them), and whenever the chunk to be written next is still in a worker's hands. So the
-work balances itself: a busy writer prepares less, a worker behind is caught up with. The workers are started
-as the import begins, while the file's digest is taken.
+This process prepares chunks too: the first few (a spawned worker starts in a second or more, and the writes
+must not wait for it), and whenever the chunk to be written next is still in a worker's hands. So the work
+balances itself: a busy writer prepares less, a worker behind is caught up with.
+
+The command line forks its workers before it connects to anything (``ChunkWorkers``): a forked worker has the
+importer's modules already and starts in milliseconds, where a spawned one spends a second of CPU importing
+them, on the cores the import runs on. Elsewhere (an import run from within a service or a test, whose process
+has gRPC's threads) they are spawned as the import begins, while the file's digest is taken.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -60,6 +66,11 @@ def default_workers(path: Path) -> int:
     return max(1, min(MAX_WORKERS, (os.cpu_count() or 1) - 1))
 
 
+class WorkerUnavailable(Exception):
+    """A worker process could not make ready to prepare chunks (its database or services unreachable): the
+    import goes on without the workers, as when one cannot start."""
+
+
 @dataclass
 class _Done(Generic[Prepared]):
     prepared: Prepared
@@ -76,39 +87,94 @@ class _Remote:
     batch: Batch  # prepared here after all, should the worker fail
 
 
-class Preparers(Generic[Prepared]):
-    """Chunks prepared in file order, here (``local``) and in ``workers`` processes (``remote``, a function of
-    a worker process: see ``services.collection.service_layer.chunk_worker``), whose answers ``decode`` turns
-    back into what ``local`` returns. A worker process starts with ``start(settings, context, this pid)``."""
+class ChunkWorkers:
+    """Worker processes that prepare chunks: ``count`` of them, for an import with ``settings``.
 
-    def __init__(self, workers: int, settings: Settings | None, *,
-                 local: Callable[[Batch, str], Awaitable[Prepared]],
-                 remote: Callable[[Batch, str], Any], decode: Callable[[Any], Prepared],
-                 start: Callable[[Settings, Any, int], None], context: Any = None) -> None:
-        self._workers = workers if settings is not None else 0
-        self._settings = settings
-        self._local, self._remote, self._decode, self._start = local, remote, decode, start
-        self._context = context
+    Forked where that is safe (``can_fork``: this process runs one thread, and no event loop): a forked worker
+    has this process's modules already, and starts in milliseconds where a spawned one spends a second of CPU
+    (the cores the import runs on) importing them again. The command line starts its workers so, before it opens
+    a connection or a channel; elsewhere (gRPC's threads already run, which a fork would not carry over) they are
+    spawned. A worker builds its connections at its first chunk (``chunk_worker.prepare``)."""
+
+    def __init__(self, count: int, settings: Settings, *, start: Callable[[int], None]) -> None:
+        self.count = count
+        self.settings = settings
+        self.forked = can_fork()
+        context = multiprocessing.get_context("fork" if self.forked else "spawn")
         self._pool: Executor | None = None
-        self.waited = 0.0
-        """Seconds spent waiting for a worker's chunk (nothing else left to prepare here)."""
-        self.remote_chunks = 0
-        """Chunks the workers prepared."""
+        if count > 0:
+            self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=start, initargs=(os.getpid(),))
+            with _frozen_for_fork(self.forked):
+                for _ in range(count):  # started now (a pool starts its processes at its first tasks)
+                    self._pool.submit(os.getpid)
 
-    def __enter__(self) -> Preparers[Prepared]:
-        if self._workers > 0:
-            assert self._settings is not None
-            self._pool = ProcessPoolExecutor(
-                self._workers, mp_context=multiprocessing.get_context("spawn"),  # never fork gRPC's threads
-                initializer=self._start, initargs=(self._settings, self._context, os.getpid()))
-            for _ in range(self._workers):  # started now (a pool starts its processes at its first tasks)
-                self._pool.submit(os.getpid)
+    def __enter__(self) -> ChunkWorkers:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self._pool is not None:  # joined when done with (nothing left running), else left to end by itself
-            self._pool.shutdown(wait=error is None and self.remote_chunks > 0, cancel_futures=True)
+        self.close(wait=error is None)
+
+    def close(self, *, wait: bool) -> None:
+        """Ended: joined when ``wait`` (nothing left running), else left to end by itself."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+
+    @property
+    def pool(self) -> Executor | None:
+        """The processes, None once closed (or given up)."""
+        return self._pool
+
+
+def can_fork() -> bool:
+    """Whether a worker can be forked from this process: it runs one thread (no gRPC threads, no exporter's,
+    whose state a fork would copy half-made) and no event loop (the child's would seem to run), on Linux."""
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return False
+    if threads != 1:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _frozen_for_fork(forking: bool) -> Iterator[None]:
+    """This process's objects kept out of the collector while the workers fork: a collection in a child would
+    touch, and so copy, every page of them (CPython's advice for pre-forked workers)."""
+    if not forking:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class Preparers(Generic[Prepared]):
+    """Chunks prepared in file order, here (``local``) and in ``workers`` (``remote``, a function of a worker
+    process, see ``services.collection.service_layer.chunk_worker``, called with ``context`` and the chunk),
+    whose answers ``decode`` turns back into what ``local`` returns."""
+
+    def __init__(self, workers: ChunkWorkers | None, *,
+                 local: Callable[[Batch, str], Awaitable[Prepared]],
+                 remote: Callable[..., Any], decode: Callable[[Any], Prepared], context: Any = None) -> None:
+        self._workers = workers
+        self._pool = workers.pool if workers is not None and workers.count > 0 else None
+        self._count = workers.count if workers is not None else 0
+        self._settings = workers.settings if workers is not None else None
+        self._local, self._remote, self._decode = local, remote, decode
+        self._context = context
+        self.waited = 0.0
+        """Seconds spent waiting for a worker's chunk (nothing else left to prepare here)."""
+        self.remote_chunks = 0
+        """Chunks the workers prepared."""
 
     async def prepared(self, batches: Iterator[Batch], digest: str) -> AsyncIterator[Prepared]:
         """The chunks, prepared, in file order. Should the worker processes fail (one could not start, or was
@@ -122,11 +188,13 @@ class Preparers(Generic[Prepared]):
             slots.append(_Raw(batch))
 
         def hand_out() -> None:
-            while self._pool is not None and sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * self._workers:
+            while self._pool is not None and sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * self._count:
                 batch = next(batches, None)
                 if batch is None:
                     return
-                slots.append(_Remote(loop.run_in_executor(self._pool, self._remote, batch, digest), batch))
+                answer = loop.run_in_executor(self._pool, self._remote, self._settings, self._context,
+                                                batch, digest)
+                slots.append(_Remote(answer, batch))
 
         hand_out()
         while slots:
@@ -146,7 +214,7 @@ class Preparers(Generic[Prepared]):
                 clock = time.perf_counter()
                 try:
                     answer = await head.answer
-                except BrokenProcessPool as broken:
+                except (BrokenProcessPool, WorkerUnavailable) as broken:
                     self._give_up_workers(broken, slots)
                     continue
                 finally:
@@ -161,10 +229,10 @@ class Preparers(Generic[Prepared]):
             else:
                 hand_out()
 
-    def _give_up_workers(self, broken: BrokenProcessPool, slots: deque[_Remote | _Done[Prepared] | _Raw]) -> None:
+    def _give_up_workers(self, broken: Exception, slots: deque[_Remote | _Done[Prepared] | _Raw]) -> None:
         log.warning("bulk import: its worker processes failed (%s); the rest of the file is prepared here", broken)
-        assert self._pool is not None
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        assert self._workers is not None
+        self._workers.close(wait=False)
         self._pool = None
         for i, slot in enumerate(slots):
             if isinstance(slot, _Remote):
