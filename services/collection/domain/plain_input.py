@@ -42,14 +42,14 @@ def in_money_form(joined: str, separator: str, count: int, most_digits: int) -> 
     """Whether ``joined`` is ``count`` amounts in the internal form ("d.dd": one to ``most_digits`` ASCII digits,
     a point, two digits) joined by ``separator`` (neither a digit nor a point), as the pattern
     ``d{1,most}.dd(separator d{1,most}.dd)*`` with that many amounts would say: a few passes of C over the text
-    with its digits all made "0", where the pattern's repeated group cost its matcher some 75 instructions a
-    character (tests/unit/collection/test_plain_input.py holds the two alike)."""
+    with its digits all made "0" (the pattern's repeated group cost its matcher some 75 instructions a character;
+    tests/unit/collection/test_plain_input.py holds the two alike)."""
     if not count:
         return joined == ""
     zeros = (joined + separator).translate(_ZEROS)
-    return (zeros.replace("0", "") == "." + (separator + ".") * (count - 1) + separator  # only digits, a point each
-            and zeros.count("." + "00" + separator) == count  # two digits after it
-            and not zeros.startswith(".") and separator + "." not in zeros  # one or more before it
+    return (zeros.count(separator) == count and zeros.count("." + "00" + separator) == count  # each ends ".dd"
+            and zeros.count(".") == count and zeros.count("0") == len(zeros) - 2 * count  # no other point or text
+            and not zeros.startswith(".") and separator + "." not in zeros  # one digit or more before the point
             and "0" * (most_digits + 1) + "." not in zeros)  # at most so many
 
 
