@@ -105,7 +105,7 @@ class GroupingClient:
             request = grouping_pb.GroupCasesRequest(scheme=scheme_name(scheme_id),
                                                     cases=[to_grouping_case(c) for c in cases[start:start + BATCH]])
             reply: grouping_pb.GroupCasesResponse = await self._call(self._stub.GroupCases(request, timeout=60))
-            out += [to_group_row(r) for r in reply.results]
+            out += map(shared_group_row, reply.results)
         return out
 
     async def _call(self, call: Any) -> Any:
@@ -139,6 +139,24 @@ def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
     code = r.dip.group if r.HasField("dip") else r.drg
     return GroupRow(scheme_id, r.scheme_version, code, r.adrg, r.mdc,
                     grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(scheme_id))
+
+
+_rows_of: dict[bytes, GroupRow] = {}
+_MOST_ROWS = 10_000
+
+
+def shared_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
+    """``to_group_row`` of a result, remembered by the result's serialized form (the same bytes are the same
+    fields, hence the same row): a chunk's lists share a few hundred groups, and reading a result's fields
+    (its status's name, its scheme's kind) into a row cost five times serializing it. The rows of one group are
+    one object. At most ``_MOST_ROWS`` remembered."""
+    key = r.SerializeToString()
+    row = _rows_of.get(key)
+    if row is None:
+        if len(_rows_of) >= _MOST_ROWS:
+            _rows_of.clear()
+        row = _rows_of[key] = to_group_row(r)
+    return row
 
 
 def scheme_name(scheme_id: str) -> str:
