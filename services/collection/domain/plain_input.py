@@ -83,7 +83,7 @@ class _Shape:
     def __init__(self, name: str, fields: Mapping[str, Field], *, listed: bool) -> None:
         self.listed = listed
         self.type = msgspec.defstruct(name, [(key, _value_type(f), msgspec.UNSET) for key, f in fields.items()],
-                                      forbid_unknown_fields=True)
+                                      forbid_unknown_fields=True, gc=False)  # texts and counts: no cycle
         names = list(fields)
         self.empty = (msgspec.UNSET,) * len(names)
         self.amounts = _picker([names.index(k) for k, f in fields.items() if f.kind is Kind.MONEY])
@@ -109,9 +109,9 @@ _Input = msgspec.defstruct(
     [("setlinfo", _SETLINFO.type, msgspec.UNSET)]
     + [(node, Annotated[list[shape.type], msgspec.Meta(max_length=MAX_ENTRIES[node])],  # type: ignore[name-defined]
         msgspec.UNSET) for node, shape in _NODES.items()],
-    forbid_unknown_fields=True)
+    forbid_unknown_fields=True, gc=False)  # a judgement's own, dropped with it: never in a cycle
 _Request = msgspec.defstruct(  # the envelope's fields are read elsewhere: here only their spaces are counted
-    "PlainRequest", [("input", _Input), *((name, str, "") for name in ENVELOPE)])
+    "PlainRequest", [("input", _Input), *((name, str, "") for name in ENVELOPE)], gc=False)
 """The envelope's fields texts (a null or a number sends the line the value-by-value way, as it may): their
 spaces are counted in one join."""
 _UNREAD: Any = object()
