@@ -129,8 +129,20 @@ def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCas
         case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
         discharge_type=grouping_pb.DischargeType.ValueType(int(f.discharge_type) if f.discharge_type in _DSCG_WAYS
                                                            else 0),
-        dept=grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures, age_years=f.age_years,
-        age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
+        dept=_depts.get(f.dept) or _grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures,
+        age_years=f.age_years, age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
+
+
+_depts: dict[str, str] = {}
+
+
+def _grouping_dept(dept: str) -> str:
+    """``grouping_dept``, remembered (a prefecture's departments are a few hundred codes; at most
+    ``_MOST_ROWS``)."""
+    if len(_depts) >= _MOST_ROWS:
+        _depts.clear()
+    grouped = _depts[dept] = grouping_dept(dept)
+    return grouped
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
