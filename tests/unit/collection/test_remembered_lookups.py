@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from medpay.grouping.v1 import grouping_service_pb2 as grouping_pb
 
 from libs.common.icd10 import sex_conflict, sex_specific
-from services.collection.adapters.clients import to_grouping_case
+from services.collection.adapters.clients import grouping_case, to_grouping_case
 from services.collection.domain.case_facts import CaseFacts, grouping_dept
 from services.collection.domain.model import Finding, GroupRow, ListStatus, Severity, error
 from services.collection.domain.qc import sex_specific_diagnoses
@@ -64,3 +64,20 @@ def test_the_output_of_an_accepted_list_is_that_of_its_accepted() -> None:
     for warnings, grouped, status in (((), group, ListStatus.ACTIVE), ((warning,), None, ListStatus.PENDING)):
         assert output_of_accepted("id", 3, warnings, grouped, status) == accepted_output(
             Accepted("id", 3, warnings, grouped, status))
+
+
+_FACTS = st.builds(CaseFacts, st.sampled_from([1, 2, 0, None, 9]), st.one_of(st.none(), st.integers(0, 120)),
+                   st.one_of(st.none(), st.integers(0, 365)), st.one_of(st.none(), st.integers(0, 6000)),
+                   st.one_of(st.none(), st.integers(0, 400)), st.sampled_from(["1", "5", "9", "0", "", "x", "12"]),
+                   st.sampled_from(["A10", "ICU", " icu.1", ""]), st.lists(_CODES, max_size=3).map(tuple),
+                   st.lists(_CODES, max_size=2).map(tuple))
+
+
+@settings(max_examples=300)
+@given(st.lists(_FACTS, max_size=6))
+def test_cases_built_in_the_request_are_the_cases_built_apart(cases: list[CaseFacts]) -> None:
+    request = grouping_pb.GroupCasesRequest(scheme="schemes/chs-drg-1.1")
+    for f in cases:
+        grouping_case(request.cases.add, f)
+    apart = grouping_pb.GroupCasesRequest(scheme="schemes/chs-drg-1.1", cases=[to_grouping_case(f) for f in cases])
+    assert request == apart and request.SerializeToString() == apart.SerializeToString()
