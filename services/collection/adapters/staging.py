@@ -107,7 +107,8 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
                   shared_day(lst.discharge_date) if lst.discharge_date else None, f.discharge_type,
                   f.diagnoses[0] if f.diagnoses else "", record_revision),
         group=_group_row(group, lst.region) if group else None,
-        findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings),
+        findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings)
+        if findings else (),
         case=case_values(lst, _groups_json(group), hospital_level), response=response)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from itertools import chain
 from operator import attrgetter
 
@@ -86,8 +87,12 @@ class CaseChecker:
         """Each case grouped under the scheme scheduled for its region and settlement date (one call per
         scheme)."""
         by_scheme: dict[str, list[int]] = {}
+        scheme_of: dict[tuple[str, date | None], str] = {}  # a chunk's cases share a few regions and days
         for i, case in enumerate(cases):
-            by_scheme.setdefault(self.scheme_for(case), []).append(i)
+            scheme = scheme_of.get((case.region, case.discharge_date))
+            if scheme is None:
+                scheme = scheme_of[case.region, case.discharge_date] = self.scheme_for(case)
+            by_scheme.setdefault(scheme, []).append(i)
         out: list[GroupRow | None] = [None] * len(cases)
         for scheme, positions in by_scheme.items():
             for i, group in zip(positions, await self._grouping.group(scheme, [cases[i].facts for i in positions]),
