@@ -43,11 +43,18 @@ def list_codes(fixmedins_code: Any, body: Mapping[str, Any]) -> list[CodedField]
     for name, system_id in _SETLINFO_CODES:
         if setlinfo.get(name):
             found.append(_coded(f"setlinfo.{name}", system_id, str(setlinfo[name])))
-    for node, name, system_id in _LIST_CODES:
+    for node, name, system_id, paths in _LIST_CODES_PATHS:
         for i, item in enumerate(body.get(node) or ()):
             if (type(item) is dict or isinstance(item, Mapping)) and item.get(name):
-                found.append(_coded(f"{node}[{i}].{name}", system_id, str(item[name])))
+                path = paths[i] if i < _SPELLED else f"{node}[{i}].{name}"
+                found.append(_coded(path, system_id, str(item[name])))
     return found
+
+
+_SPELLED = 100
+"""Entries whose code paths are spelled once (a list holds at most 100 of a node: ``fields.MAX_ENTRIES``)."""
+_LIST_CODES_PATHS = tuple((node, name, system_id, tuple(f"{node}[{i}].{name}" for i in range(_SPELLED)))
+                          for node, name, system_id in _LIST_CODES)
 
 
 def _coded(path: str, system_id: str, code: str) -> CodedField:

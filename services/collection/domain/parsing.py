@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from itertools import chain
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
 from libs.common.money import wire_fen
@@ -212,7 +212,7 @@ def _common_items(entries: list[Any]) -> tuple[ItemFen, int, list[Finding]] | No
         return None
     fen = list(map(int, joined.replace(".", "").split(",")))
     amounts = fen[0::5]
-    parts = list(map(sum, zip(fen[1::5], fen[2::5], fen[3::5], fen[4::5], strict=True)))
+    parts = list(map(add, map(add, fen[1::5], fen[2::5]), map(add, fen[3::5], fen[4::5])))  # 5 per entry
     return tuple(zip(amounts, parts, strict=True)), sum(amounts), []
 
 

@@ -165,7 +165,8 @@ def already_checked(line: bytes, earliest: str, latest: str, request: Any = _UNR
             dates += chain.from_iterable(map(shape.dates, rows))
     times = list(filter(None, times))
     spaces += len(times)  # one in each time
-    if not (line.count(b" ") == spaces and not any(b in line for b in _OTHER_SPACES)) and not all(
+    if not (line.count(b" ") == spaces and _OTHER_SPACES[0] not in line and _OTHER_SPACES[1] not in line
+            and _OTHER_SPACES[2] not in line) and not all(
             map(_texts_trimmed, entries)):  # a space elsewhere than in the envelope or a time: look at every text
         return False
     present = list(filter(None, amounts))  # UNSET (absent) is false, a text never

@@ -121,3 +121,14 @@ def test_the_common_list_takes_every_quick_path() -> None:
     common = _common_items(entries)
     assert common is not None and common == _each_item(entries)
     assert _items_in_order(entries, common[0])
+
+
+def test_codes_are_named_by_their_place_past_the_spelled_paths() -> None:
+    from services.collection.domain.codes import list_codes
+
+    body = {"diseinfo": [{"diag_code": f"A{i:02d}.0"} if i % 2 else {} for i in range(103)],
+            "oprninfo": [{"oprn_oprt_code": "00.01", "oper_dr_code": "D1"}]}
+    paths = [(f.path, f.system_id, f.code) for f in list_codes("H33010000001", body)]
+    assert paths == [("fixmedins_code", "institution", "H33010000001")] + [
+        (f"diseinfo[{i}].diag_code", "icd10-chs", f"A{i:02d}.0") for i in range(1, 103, 2)] + [
+        ("oprninfo[0].oprn_oprt_code", "icd9cm3-chs", "00.01"), ("oprninfo[0].oper_dr_code", "doctor", "D1")]
