@@ -58,6 +58,21 @@ async def current_records(session: AsyncSession, keys: Iterable[Key]) -> dict[Ke
                                                         parse_record(_json(r.body))) for r in rows}
 
 
+async def record_revisions(session: AsyncSession, keys: Iterable[Key]) -> dict[Key, tuple[int, str]]:
+    """The (revision, status) of each stay's current record: what ``current_records`` finds, without reading
+    and parsing the record bodies (a bulk import's chunk compares only these under its locks)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = (await session.execute(text(f"""
+        SELECT r.fixmedins_code, r.setl_id, r.status, r.current_revision
+        FROM unnest(CAST(:codes AS text[]), CAST(:ids AS text[])) AS k(code, setl_id)
+        JOIN {S}.settlement_record r ON r.fixmedins_code = k.code AND r.setl_id = k.setl_id
+        JOIN {S}.record_revision v ON v.record_id = r.record_id AND v.revision = r.current_revision"""),
+        {"codes": [c for c, _ in wanted], "ids": [s for _, s in wanted]})).all()
+    return {(r.fixmedins_code, r.setl_id): (r.current_revision, r.status) for r in rows}
+
+
 @dataclass(frozen=True)
 class RecordChange:
     """One record line's effect: a new record, or a new revision of a stored one."""
