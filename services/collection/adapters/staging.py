@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_values, group_json
 from ..domain.model import Finding, GroupRow, ListStatus, ParsedList
-from . import writer
+from . import columns, writer
 from .repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN
 from .tables import SCHEMA
 
@@ -42,11 +42,6 @@ of the list."""
 
 _TAKEN = f"SELECT key FROM {S}.idempotency WHERE key = ANY(CAST(:keys AS text[]))"
 """The keys of a chunk already taken (the keys of a chunk are distinct); the rest are the chunk's to claim."""
-_SEP = "\x1f"
-"""Between the values of a column sent as one text (the unit separator, which no list's identity holds; a column
-with one in a value, a NULL, or nothing but one empty value goes as an array)."""
-
-
 def _from_arrays(types: Sequence[str], names: str) -> str:
     columns = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
     return f"SELECT * FROM unnest({columns}) AS x({names})"
@@ -69,25 +64,10 @@ _LISTS_TEXTS = writer.bulk_lists(_from_texts(_LIST_TYPES, _LIST_NAMES))
 def _columns(rows: Sequence[tuple[Any, ...]], types: Sequence[str], arrays: str,
              texts: str) -> tuple[str, list[Any]]:
     """The statement (``arrays`` or ``texts``, of columns of ``types``) and its arguments for these rows: each
-    column one text of its values between ``_SEP``, split by PostgreSQL, else (a NULL, a separator in a value, a
-    lone empty value) an array of them. asyncpg checks every element of an array against three abstract base
-    classes, 0.3 us each: for a chunk's seven columns, more than encoding them; a text is one value."""
-    columns = list(zip(*rows, strict=True))
-    joined: list[str] = []
-    for column, kind in zip(columns, types, strict=True):
-        if kind == "int":
-            if not all(type(v) is int for v in column):
-                return arrays, list(map(list, columns))
-            joined.append(_SEP.join(map(str, column)))
-            continue
-        try:
-            value = _SEP.join(column)
-        except TypeError:  # a NULL
-            return arrays, list(map(list, columns))
-        if not value or value.count(_SEP) != len(column) - 1:
-            return arrays, list(map(list, columns))
-        joined.append(value)
-    return texts, joined
+    column one text (``columns.joined``), else an array of its values."""
+    values = list(zip(*rows, strict=True))
+    joined = columns.joined(values, types)
+    return (texts, joined) if joined is not None else (arrays, list(map(list, values)))
 
 
 _LIST_COLUMNS = itemgetter(2, 5, 6, 7, 8, 9, 10)  # the stage's rownum, status, fixmedins_code, ... period
@@ -124,7 +104,7 @@ class StagedList:
     group: tuple[str, ...] | None = None
     findings: tuple[tuple[str, str, str, str, str], ...] = ()
     case: tuple[Any, ...] = ()
-    response: str = ""  # its key's; an accepted list's with the list id and revision stand-ins
+    response: bytes = b""  # its key's, UTF-8 JSON; an accepted list's with the list id and revision stand-ins
 
     @property
     def rownum(self) -> int:
@@ -141,7 +121,7 @@ class StagedList:
 
 def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: str, status: ListStatus,
                   record_revision: int | None, group: GroupRow | None, findings: Sequence[Finding], ruleset: str,
-                  hospital_level: int, response: str) -> StagedList:
+                  hospital_level: int, response: bytes) -> StagedList:
     """An accepted (or pending) list, as ``repository.writer_row`` has it for one upload, in the columns of
     ``writer.COPIED``."""
     f = lst.facts
@@ -172,7 +152,7 @@ def _groups_json(group: GroupRow | None) -> str:
 
 
 def rejected_list(*, rownum: int, key: str, digest: str, fixmedins_code: str, setl_id: str,
-                  findings: Sequence[Finding], response: str) -> StagedList:
+                  findings: Sequence[Finding], response: bytes) -> StagedList:
     """A rejected line: a rejection record and its key's response."""
     return StagedList(stage=(0, False, rownum, key, digest, ListStatus.REJECTED.value, fixmedins_code, setl_id,
                              None, None, None, orjson.dumps([x.to_json() for x in findings]).decode()),
@@ -262,8 +242,8 @@ async def _lz4(session: AsyncSession) -> bool:
 def _claim(row: StagedList, stored: Any) -> tuple[str, str, JsonBytes]:
     """A key with its response: an accepted list's with its platform id and revision (as ``writer.store_one``
     fills them in). The stand-ins are ASCII, so they are replaced in the response's UTF-8 bytes (which COPY sends
-    as they are) as in its text; a str with CJK messages costs several times more to search and copy."""
-    response = row.response.encode()
+    as they are) as in its text."""
+    response = row.response
     if stored is not None:
         response = response.replace(_PENDING_ID_UTF8, orjson.dumps(stored.setl_list_id)).replace(
             _PENDING_REVISION_UTF8, str(stored.revision).encode())
