@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,8 @@ with start_workers(1, Settings(database_url="postgresql://nobody@127.0.0.1:1/x")
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="forking is judged from /proc (Linux)")
 @pytest.mark.parametrize(("situation", "forked"), [("alone", True), ("with-a-thread", False)])
 def test_workers_are_forked_only_from_a_process_of_one_thread(situation: str, forked: bool) -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, situation], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", SCRIPT, situation], check=False, cwd=ROOT,
+                          capture_output=True, text=True,
                           timeout=120, env={**os.environ, "MEDPAY_LOG_LEVEL": "ERROR"})
     assert done.returncode == 0, done.stderr
     was_forked, has_importer, ours = json.loads(done.stdout.splitlines()[-1])
@@ -47,3 +49,23 @@ def test_no_fork_from_within_an_event_loop() -> None:
         return can_fork()
 
     assert asyncio.run(inside()) is False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="forking is judged from /proc (Linux)")
+def test_a_file_of_a_few_megabytes_gets_workers_only_where_they_can_be_forked(tmp_path: Path) -> None:
+    """A forked worker starts in milliseconds and pays for itself within a few hundred lists; a spawned one
+    costs a second, worth it only for a large file."""
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b"{}\n" * (1 << 20))  # 3 MiB
+    script = """
+import sys, threading
+from pathlib import Path
+from services.collection.service_layer.preparers import default_workers
+if sys.argv[2] == "with-a-thread":
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+print(default_workers(Path(sys.argv[1])))
+"""
+    answers = [subprocess.run([sys.executable, "-c", script, str(small), situation], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, check=True).stdout.split()[-1]
+               for situation in ("alone", "with-a-thread")]
+    assert [int(a) for a in answers] == [max(1, min(4, (os.cpu_count() or 1) - 1)), 0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
@@ -102,10 +102,12 @@ class GroupingClient:
     async def group(self, scheme_id: str, cases: Sequence[CaseFacts]) -> list[GroupRow]:
         out: list[GroupRow] = []
         for start in range(0, len(cases), BATCH):
-            request = grouping_pb.GroupCasesRequest(scheme=scheme_name(scheme_id),
-                                                    cases=[to_grouping_case(c) for c in cases[start:start + BATCH]])
+            request = grouping_pb.GroupCasesRequest(scheme=scheme_name(scheme_id))
+            add = request.cases.add  # built in place: a case built apart was copied into the request (twice the cost)
+            for c in cases[start:start + BATCH]:
+                grouping_case(add, c)
             reply: grouping_pb.GroupCasesResponse = await self._call(self._stub.GroupCases(request, timeout=60))
-            out += [to_group_row(r) for r in reply.results]
+            out += map(shared_group_row, reply.results)
         return out
 
     async def _call(self, call: Any) -> Any:
@@ -125,12 +127,30 @@ class GroupingClient:
 def to_grouping_case(f: CaseFacts, case_id: str = "") -> grouping_pb.GroupingCase:
     """The grouping input of a case; an unknown age, weight or stay stays unset (None is "no value" to the
     message's constructor, one call instead of one per field)."""
-    return grouping_pb.GroupingCase(
+    return grouping_case(grouping_pb.GroupingCase, f, case_id)
+
+
+def grouping_case(make: Callable[..., grouping_pb.GroupingCase], f: CaseFacts,
+                  case_id: str = "") -> grouping_pb.GroupingCase:
+    """``to_grouping_case`` made by ``make``: the message's constructor, or the ``add`` of a request's cases."""
+    return make(
         case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
         discharge_type=grouping_pb.DischargeType.ValueType(int(f.discharge_type) if f.discharge_type in _DSCG_WAYS
                                                            else 0),
-        dept=grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures, age_years=f.age_years,
-        age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
+        dept=_depts.get(f.dept) or _grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures,
+        age_years=f.age_years, age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
+
+
+_depts: dict[str, str] = {}
+
+
+def _grouping_dept(dept: str) -> str:
+    """``grouping_dept``, remembered (a prefecture's departments are a few hundred codes; at most
+    ``_MOST_ROWS``)."""
+    if len(_depts) >= _MOST_ROWS:
+        _depts.clear()
+    grouped = _depts[dept] = grouping_dept(dept)
+    return grouped
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
@@ -139,6 +159,24 @@ def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
     code = r.dip.group if r.HasField("dip") else r.drg
     return GroupRow(scheme_id, r.scheme_version, code, r.adrg, r.mdc,
                     grouping_pb.GroupStatus.Name(r.status).removeprefix("GROUP_STATUS_"), scheme_kind(scheme_id))
+
+
+_rows_of: dict[bytes, GroupRow] = {}
+_MOST_ROWS = 10_000
+
+
+def shared_group_row(r: grouping_pb.GroupingResult) -> GroupRow:
+    """``to_group_row`` of a result, remembered by the result's serialized form (the same bytes are the same
+    fields, hence the same row): a chunk's lists share a few hundred groups, and reading a result's fields
+    (its status's name, its scheme's kind) into a row cost five times serializing it. The rows of one group are
+    one object. At most ``_MOST_ROWS`` remembered."""
+    key = r.SerializeToString()
+    row = _rows_of.get(key)
+    if row is None:
+        if len(_rows_of) >= _MOST_ROWS:
+            _rows_of.clear()
+        row = _rows_of[key] = to_group_row(r)
+    return row
 
 
 def scheme_name(scheme_id: str) -> str:

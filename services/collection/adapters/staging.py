@@ -27,7 +27,7 @@ from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.feed import EventKind, case_values, group_json
+from ..domain.feed import EventKind, case_values, group_json, shared_day
 from ..domain.model import Finding, GroupRow, ListStatus, ParsedList
 from . import columns, writer
 from .repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN
@@ -129,10 +129,12 @@ def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: 
         stage=(wave, True, rownum, key, digest, status.value, lst.fixmedins_code, lst.setl_id, lst.psn_no,
                lst.region, lst.period, None),
         revision=(lst.region, key, digest, orjson.dumps(lst.body), ruleset, lst.total_fen, lst.fund_fen,
-                  f.los_days, f.sex, f.age_years, lst.discharge_date, f.discharge_type,
+                  f.los_days, f.sex, f.age_years,
+                  shared_day(lst.discharge_date) if lst.discharge_date else None, f.discharge_type,
                   f.diagnoses[0] if f.diagnoses else "", record_revision),
         group=_group_row(group, lst.region) if group else None,
-        findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings),
+        findings=tuple((x.code, x.severity.value, x.field, x.message_zh, x.message_en) for x in findings)
+        if findings else (),
         case=case_values(lst, _groups_json(group), hospital_level), response=response)
 
 

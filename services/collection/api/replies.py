@@ -34,7 +34,8 @@ class Replies:
         received_at = _stamp(received)
         refmsgid = f"{self.region}{received_at[:14]}{self.serials.next():010d}"
         return {"infcode": infcode, "inf_refmsgid": refmsgid, "refmsg_time": received_at,
-                "respond_time": _stamp(china_now() if responded is None else responded), "err_msg": err_msg,
+                "respond_time": received_at if responded is received else _stamp(
+                    china_now() if responded is None else responded), "err_msg": err_msg,
                 "output": output}
 
 

@@ -102,8 +102,8 @@ def case_values(parsed: ParsedList, groups: Any, hospital_level: int) -> tuple[A
     admitted, discharged = parse_time(s.get("adm_time")), parse_time(s.get("dscg_time"))
     money = parsed.money
     return (parsed.fixmedins_code, hospital_level, parsed.region, parsed.period, parsed.setl_id, parsed.psn_no,
-            _text(s.get("mdtrt_id")), admitted.date() if admitted else None,
-            discharged.date() if discharged else None, f.los_days, f.discharge_type, f.dept,
+            _text(s.get("mdtrt_id")), shared_day(admitted.date()) if admitted else None,
+            shared_day(discharged.date()) if discharged else None, f.los_days, f.discharge_type, f.dept,
             _text(s.get("chfpdr_code")), f.sex, f.age_years, f.age_days, f.birth_weight_g, f.diagnoses,
             f.procedures, groups, money.total_fen if money else 0, money.fund_fen if money else 0,
             money.personal_fen if money else 0, parsed.person.insutype,
@@ -111,6 +111,23 @@ def case_values(parsed: ParsedList, groups: Any, hospital_level: int) -> tuple[A
 
 
 _LIST_SOURCE = MoneySource.LIST.value
+_days: dict[date, date] = {}
+
+
+def shared_day(day: date) -> date:
+    """The one ``date`` object of its day (in this process): a bulk import's worker pickles a chunk's rows, where
+    a date repeated by the same object is a back-reference, and a date object a call of its constructor when it is
+    unpickled (each of a row's three dates cost more to pickle than the rest of its feed case). Days are few (a
+    file's lists span months); the table never holds more than ``_MOST_DAYS``."""
+    shared = _days.get(day)
+    if shared is None:
+        if len(_days) >= _MOST_DAYS:
+            _days.clear()
+        shared = _days[day] = day
+    return shared
+
+
+_MOST_DAYS = 20_000
 
 
 def group_json(g: GroupRow) -> dict[str, str]:

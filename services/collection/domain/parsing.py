@@ -24,6 +24,7 @@ from .codes import list_codes
 from .dialects import normalise
 from .limits import checked_form, input_limits
 from .model import CaseMoney, Finding, ItemFen, ListMoney, MoneySource, ParsedList, Person, error, region_of
+from .plain_input import in_money_form
 
 REQUIRED_SETLINFO = ("psn_no", "mdtrt_id", "setl_id", "adm_time", "dscg_time", "dscg_way", "dscg_caty",
                      "setl_begn_date", "setl_end_date")
@@ -158,7 +159,6 @@ _PARTS = ("claa_sumfee", "clab_amt", "fulamt_ownpay_amt", "oth_amt")
 
 _AMOUNT = r"[0-9]{1,10}\.[0-9]{2}"
 _FIVE_AMOUNTS = re.compile(rf"{_AMOUNT}(?:,{_AMOUNT}){{4}}")
-_AMOUNTS = re.compile(rf"{_AMOUNT}(?:,{_AMOUNT})*")
 _ENTRY_AMOUNTS = itemgetter("amt", *_PARTS)
 
 
@@ -208,12 +208,9 @@ def _common_items(entries: list[Any]) -> tuple[ItemFen, int, list[Finding]] | No
         joined = ",".join(chain.from_iterable(map(_ENTRY_AMOUNTS, entries)))
     except (KeyError, TypeError):  # an amount missing or not a text
         return None
-    if _AMOUNTS.fullmatch(joined) is None:
+    if not in_money_form(joined, ",", 5 * len(entries), 10):  # (a text holding a comma is not: entry by entry)
         return None
-    digits = joined.replace(".", "").split(",")
-    if len(digits) != 5 * len(entries):  # a text holding a comma: read entry by entry
-        return None
-    fen = list(map(int, digits))
+    fen = list(map(int, joined.replace(".", "").split(",")))
     amounts = fen[0::5]
     parts = list(map(sum, zip(fen[1::5], fen[2::5], fen[3::5], fen[4::5], strict=True)))
     return tuple(zip(amounts, parts, strict=True)), sum(amounts), []

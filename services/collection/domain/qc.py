@@ -84,13 +84,31 @@ def sex_specific_diagnoses(lst: ParsedList, verdicts: Verdicts) -> Iterable[Find
     if sex in (1, 2):  # of another sex, no diagnosis conflicts (``sex_conflict``)
         for i, d in enumerate(lst.body["diseinfo"]):
             code = str(d.get("diag_code", ""))
-            only = sex_specific(code)
+            only = _sex_of.get(code, _UNKNOWN)
+            if only is _UNKNOWN:
+                only = _sex_specific(code)
             if only is not None and only != sex:  # the one case ``sex_conflict`` names, asked only then
                 zh = f"{'男' if sex == 1 else '女'}性患者不应有{'女' if sex == 1 else '男'}性专属诊断 {code}"
                 found.append(error("QC-SEX-001", f"diseinfo[{i}].diag_code", zh, sex_conflict(code, sex)))
     else:
         found.append(error("QC-SEX-002", "setlinfo.gend", "性别须为 1 或 2", "gend must be 1 (male) or 2 (female)"))
     return found
+
+
+_sex_of: dict[str, int | None] = {}
+_UNKNOWN: Any = object()
+
+
+def _sex_specific(code: str) -> int | None:
+    """``sex_specific``, remembered by the code (a prefecture's lists repeat a few thousand diagnoses; the
+    table is emptied at ``_MOST_CODES``)."""
+    if len(_sex_of) >= _MOST_CODES:
+        _sex_of.clear()
+    only = _sex_of[code] = sex_specific(code)
+    return only
+
+
+_MOST_CODES = 50_000
 
 
 def newborn_rules(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:

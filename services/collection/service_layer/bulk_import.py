@@ -43,7 +43,7 @@ from .joins import Joiner
 from .line_readers import few_collections, responsive_loop
 from .preparers import Batch, ChunkWorkers, Preparers, default_workers
 from .unit_of_work import CollectionUnitOfWork
-from .uploads import Accepted, Rejected, accepted_output, rejected_output
+from .uploads import Rejected, output_of_accepted, rejected_output
 
 
 @dataclass
@@ -145,7 +145,7 @@ class ChunkPreparation:
 
     def _accepted_row(self, wave: int, number: int, key: str, content: str, v: Verdict) -> StagedList:
         warnings = bounded(v.findings)
-        output = accepted_output(Accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status))
+        output = output_of_accepted(PENDING_ID, PENDING_REVISION, warnings, v.group, v.status)
         return accepted_list(v.case, wave=wave, rownum=number, key=key, digest=content, status=v.status,
                              record_revision=v.record_revision, group=v.group, findings=warnings,
                              ruleset=RULESET_VERSION, hospital_level=v.hospital_level,

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
+from itertools import chain
+from operator import attrgetter
 
 from ..adapters.clients import CodingClient, GroupingClient
 from ..adapters.records import StoredRecord
@@ -58,30 +61,38 @@ class CaseChecker:
                 cases.append((_without_money(parsed), [], stored.revision))
             else:
                 cases.append((parsed, [], None))
-        verdicts = await self._coding.verdicts({(f.system_id, f.code) for c, _, _ in cases for f in c.coded})
+        verdicts = await self._coding.verdicts(set(map(_CODE, chain.from_iterable(c.coded for c, _, _ in cases))))
         levels = await self._coding.hospital_levels({c.fixmedins_code for c, _, _ in cases})
-        findings = [run_qc(case, verdicts) + cross for case, cross, _ in cases]
-        grouped = [i for i, (case, _, _) in enumerate(cases)
-                   if case.is_case and not any(f.severity is Severity.ERROR for f in findings[i])]
+        findings: list[list[Finding]] = []
+        rejected: list[bool] = []  # whether a case's findings hold an error
+        grouped: list[int] = []
+        for i, (case, cross, _) in enumerate(cases):
+            found = run_qc(case, verdicts) + cross
+            error = bool(found) and Severity.ERROR in map(_SEVERITY, found)
+            findings.append(found)
+            rejected.append(error)
+            if not error and case.is_case:
+                grouped.append(i)
         groups = await self.group([cases[i][0] for i in grouped])
         group_of = dict(zip(grouped, groups, strict=True))
         out = []
         for i, (case, _, seen) in enumerate(cases):
-            if i in group_of:
-                status = ListStatus.ACTIVE
-            elif any(f.severity is Severity.ERROR for f in findings[i]):
-                status = ListStatus.REJECTED
-            else:
-                status = ListStatus.PENDING
-            out.append(Verdict(status, case, tuple(findings[i]), group_of.get(i), levels[case.fixmedins_code], seen))
+            group = group_of.get(i)
+            status = (ListStatus.ACTIVE if group is not None else ListStatus.REJECTED if rejected[i]
+                      else ListStatus.PENDING)
+            out.append(Verdict(status, case, tuple(findings[i]), group, levels[case.fixmedins_code], seen))
         return out
 
     async def group(self, cases: Sequence[ParsedList]) -> list[GroupRow]:
         """Each case grouped under the scheme scheduled for its region and settlement date (one call per
         scheme)."""
         by_scheme: dict[str, list[int]] = {}
+        scheme_of: dict[tuple[str, date | None], str] = {}  # a chunk's cases share a few regions and days
         for i, case in enumerate(cases):
-            by_scheme.setdefault(self.scheme_for(case), []).append(i)
+            scheme = scheme_of.get((case.region, case.discharge_date))
+            if scheme is None:
+                scheme = scheme_of[case.region, case.discharge_date] = self.scheme_for(case)
+            by_scheme.setdefault(scheme, []).append(i)
         out: list[GroupRow | None] = [None] * len(cases)
         for scheme, positions in by_scheme.items():
             for i, group in zip(positions, await self._grouping.group(scheme, [cases[i].facts for i in positions]),
@@ -91,6 +102,10 @@ class CaseChecker:
 
     def scheme_for(self, case: ParsedList) -> str:
         return self._schedule.scheme_for(case.region, case.discharge_date)
+
+
+_CODE = attrgetter("system_id", "code")
+_SEVERITY = attrgetter("severity")
 
 
 def _without_money(parsed: ParsedList) -> ParsedList:

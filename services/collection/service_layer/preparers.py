@@ -53,15 +53,17 @@ LOCAL_AHEAD = 3
 WORKER_AHEAD = 2
 """Chunks each worker is given ahead (one prepared while the other waits to be sent)."""
 MIN_WORKER_BYTES = 16 << 20
-"""Files smaller than this are prepared here alone: a worker's start (a second of imports and connections)
-would cost more than it saves."""
+"""Files smaller than this are prepared here alone when workers would be spawned: a spawned worker's start (a
+second of imports and connections) would cost more than it saves."""
+MIN_FORKED_WORKER_BYTES = 1 << 20
+"""The same for forked workers, which start in about 30 ms of CPU (their connections): about 300 lists."""
 MAX_WORKERS = 4
 
 
 def default_workers(path: Path) -> int:
     """Worker processes for importing the file: one per core beside this one (at most four), none for a small
-    file."""
-    if path.stat().st_size < MIN_WORKER_BYTES:
+    file (smaller still where they can be forked: ``can_fork``)."""
+    if path.stat().st_size < (MIN_FORKED_WORKER_BYTES if can_fork() else MIN_WORKER_BYTES):
         return 0
     return max(1, min(MAX_WORKERS, (os.cpu_count() or 1) - 1))
 

@@ -12,7 +12,7 @@ replay gets the original response. The same key with different content is refuse
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,15 @@ class Rejected:
 
 def accepted_output(outcome: Accepted) -> dict[str, Any]:
     """The ``output`` of an accepted (or pending) 4101A upload, the same for the door and a bulk import."""
-    return {"setl_list_id": outcome.setl_list_id, "revision": outcome.revision, "status": outcome.status.value,
-            "drg": outcome.group.drg if outcome.group else "", "warnings": [w.as_dict() for w in outcome.warnings]}
+    return output_of_accepted(outcome.setl_list_id, outcome.revision, outcome.warnings, outcome.group, outcome.status)
+
+
+def output_of_accepted(setl_list_id: str, revision: int, warnings: Sequence[Finding], group: GroupRow | None,
+                       status: ListStatus) -> dict[str, Any]:
+    """``accepted_output`` of an ``Accepted`` of these values, without building it (a bulk import makes one a
+    list)."""
+    return {"setl_list_id": setl_list_id, "revision": revision, "status": status.value,
+            "drg": group.drg if group else "", "warnings": [w.as_dict() for w in warnings]}
 
 
 def rejected_output(outcome: Rejected) -> tuple[str, dict[str, Any]]:

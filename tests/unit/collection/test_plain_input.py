@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.collection.domain.limits import checked_form, stay_window
-from services.collection.domain.plain_input import already_checked
+from services.collection.domain.plain_input import already_checked, in_money_form
 
 from .test_checked_form import CODE, NOW, SAMPLE, lists
 
@@ -82,6 +83,13 @@ def edited(change: Any) -> dict[str, Any]:
     ("a birth weight", lambda b: b["setlinfo"].update(nwb_bir_wt=3200)),
     ("an empty node entry", lambda b: b["diseinfo"].append({})),
     ("a text too long", lambda b: b["setlinfo"].update(psn_name="x" * 51)),
+    ("a date of other digits", lambda b: b["setlinfo"].update(setl_end_date="2026-0२-08")),
+    ("a date with a slash", lambda b: b["setlinfo"].update(setl_end_date="2026/02/08")),
+    ("a time with a T", lambda b: b["setlinfo"].update(dscg_time="2026-02-08T16:30:00")),
+    ("a time without its seconds", lambda b: b["setlinfo"].update(dscg_time="2026-02-08 16:30")),
+    ("money with one place", lambda b: b["setlinfo"].update(medfee_sumamt="1.5")),
+    ("money with a leading point", lambda b: b["iteminfo"][0].update(amt=".50")),
+    ("money of other digits", lambda b: b["iteminfo"][0].update(amt="1٢.50")),
 ])
 def test_a_line_that_needs_the_one_pass_is_sent_to_it(why: str, change: Any) -> None:
     body = edited(change)
@@ -93,3 +101,28 @@ def test_a_line_that_is_no_request_is_not_plain() -> None:
     assert not already_checked(b"not json", *WINDOW)
     assert not already_checked(b'{"input": []}', *WINDOW)
     assert not already_checked(b"{}", *WINDOW)
+
+
+_AMOUNT_TEXT = st.one_of(
+    st.builds(lambda whole, cents: f"{whole}.{cents:02d}", st.integers(0, 10**12), st.integers(0, 99)),
+    st.text(alphabet="0123456789.,-+ _a\x1f\u0662", max_size=14))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_AMOUNT_TEXT, max_size=6), st.sampled_from([("\x1f", 7), (",", 10)]))
+def test_the_money_form_is_the_pattern_s(amounts: list[str], how: tuple[str, int]) -> None:
+    separator, most = how
+    joined = separator.join(amounts)
+    pattern = re.compile(rf"[0-9]{{1,{most}}}\.[0-9]{{2}}(?:{separator}[0-9]{{1,{most}}}\.[0-9]{{2}})*")
+    as_the_pattern = joined == "" if not amounts else bool(
+        pattern.fullmatch(joined)) and len(joined.split(separator)) == len(amounts)
+    assert in_money_form(joined, separator, len(amounts), most) == as_the_pattern
+
+
+@pytest.mark.parametrize("joined, count, plain", [
+    ("", 0, True), ("0.00", 1, True), ("1234567.89", 1, True), ("12345678.90", 1, False), ("1.5", 1, False),
+    ("1.500", 1, False), (".50", 1, False), ("1.00\x1f2.00", 2, True), ("1.00\x1f2.00", 1, False),
+    ("1.00\x1f\x1f2.00", 2, False), ("1.00\x1f.00", 2, False), ("1.00\x1f2.00\x1f", 2, False), ("1.0a", 1, False),
+    ("1..00", 1, False), ("\u0661.00", 1, False)])
+def test_the_money_form_of_cases(joined: str, count: int, plain: bool) -> None:
+    assert in_money_form(joined, "\x1f", count, 7) is plain
