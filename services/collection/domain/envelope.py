@@ -137,14 +137,17 @@ _CANONICAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9
 
 def _plain_fields(request: Mapping[str, Any]) -> bool:
     """Every envelope field a short text without control characters: within the limits (``object_limits``
-    names what is not, the uncommon case)."""
+    names what is not, the uncommon case). The texts are searched for a control character at once (a search
+    each cost more than the rest of reading the envelope)."""
+    texts = []
     for name, value in request.items():
         longest = _LONGEST.get(name)
         if longest is None or value is None or value == "":
             continue
-        if type(value) is not str or len(value) > longest or _CONTROL.search(value):
+        if type(value) is not str or len(value) > longest:
             return False
-    return True
+        texts.append(value)
+    return not _CONTROL.search("".join(texts))
 
 
 def _is_time(value: str) -> bool:

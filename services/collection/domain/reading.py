@@ -27,7 +27,7 @@ def read_line(number: int, line: bytes, file_digest: str, window: tuple[str, str
     envelope, _ = read_envelope(request, None, deep=False)
     if envelope is None:
         checked = None
-    elif already_checked(line, *(window or stay_window())):  # the common line, judged whole (mostly in C)
+    elif already_checked(line, *(window or stay_window()), request):  # the common line, judged whole (mostly in C)
         checked = envelope.body
     else:
         checked = checked_form(envelope.body, envelope.fixmedins_code)

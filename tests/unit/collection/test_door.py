@@ -10,12 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.reference import BUNDLED_SAMPLE
 from services.collection.api.gateway import Gateway, GatewayConfigError, GatewayError, signature
 from services.collection.domain.dialects import normalise, read_time
-from services.collection.domain.envelope import error_message, nesting, read_envelope, read_json
-from services.collection.domain.fields import MAX_DEPTH
+from services.collection.domain.envelope import (
+    _CONTROL,
+    _LONGEST,
+    _plain_fields,
+    error_message,
+    nesting,
+    read_envelope,
+    read_json,
+)
+from services.collection.domain.fields import ENVELOPE, MAX_DEPTH
 from services.collection.domain.limits import bounded, input_limits, plausibility_at
 from services.collection.domain.model import Severity, error, warning
 from services.collection.domain.parsing import parse_list
@@ -210,6 +220,18 @@ def test_envelope_fields_have_limits() -> None:
     env, problems = read_envelope({**SAMPLE, "infno": long}, None)
     assert env is None and all(len(p.message_en) < 200 for p in problems)
     assert read_envelope({**SAMPLE, "msgid": SAMPLE["msgid"][:12] + "٢" * 18}, None)[0] is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from([*ENVELOPE, "input", "province_extra"]), st.one_of(
+    st.none(), st.text(alphabet=st.sampled_from("ab 医\x00\t\x85\x1f"), max_size=12), st.integers(),
+    st.text(min_size=1990, max_size=2010), st.lists(st.text(max_size=2), max_size=1))))
+def test_the_envelope_s_texts_are_plain_when_each_one_is(request: dict[str, Any]) -> None:
+    """The control characters of all of an envelope's texts are searched for at once: as each text alone."""
+    each = all(value is None or value == "" or (type(value) is str and len(value) <= _LONGEST[name]
+                                               and not _CONTROL.search(value))
+               for name, value in request.items() if name in _LONGEST)
+    assert _plain_fields(request) == each
 
 
 # -- gateway ------------------------------------------------------------------------------------------------------

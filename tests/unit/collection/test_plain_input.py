@@ -97,6 +97,16 @@ def test_a_line_that_needs_the_one_pass_is_sent_to_it(why: str, change: Any) -> 
     assert not already_checked(line(body, compact=False), *WINDOW), why
 
 
+def test_what_is_judged_is_the_request_as_read() -> None:
+    """A property given twice is the last one to orjson, and to the judgement of the request it read."""
+    raw = line(SAMPLE["input"])
+    twice = raw.replace(b'"setlinfo":{', b'"setlinfo":{"psn_name":" bad ",', 1)
+    assert twice != raw and orjson.loads(twice)["input"] == SAMPLE["input"]
+    assert already_checked(twice, *WINDOW)
+    assert already_checked(twice, *WINDOW, orjson.loads(twice))
+    assert not already_checked(raw, *WINDOW, orjson.loads(raw.replace(b'"setlinfo":{', b'"setlinfo":{"x":1,', 1)))
+
+
 def test_a_line_that_is_no_request_is_not_plain() -> None:
     assert not already_checked(b"not json", *WINDOW)
     assert not already_checked(b'{"input": []}', *WINDOW)
