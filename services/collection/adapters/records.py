@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.model import region_of
 from ..domain.records import SettlementRecord, parse_record
+from . import columns
 from .tables import SCHEMA
 
 S = SCHEMA
@@ -30,9 +31,12 @@ async def lock_keys(session: AsyncSession, keys: Iterable[Key]) -> None:
     commit or rollback."""
     names = sorted({f"{code}/{setl_id}" for code, setl_id in keys})
     if names:
+        joined = columns.joined([names], ("text",))  # a bulk import's chunk locks 2,000
+        keys_ = "string_to_array(CAST(:keys AS text), chr(31))" if joined else "CAST(:keys AS text[])"
         await session.execute(text(
             "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
-            "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) ordered"), {"keys": names})
+            f"FROM (SELECT k FROM unnest({keys_}) AS k ORDER BY k) ordered"),
+            {"keys": joined[0] if joined else names})
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,25 @@ async def current_records(session: AsyncSession, keys: Iterable[Key]) -> dict[Ke
         {"codes": [c for c, _ in wanted], "ids": [s for _, s in wanted]})).all()
     return {(r.fixmedins_code, r.setl_id): StoredRecord(r.record_id, r.status, r.current_revision, r.digest,
                                                         parse_record(_json(r.body))) for r in rows}
+
+
+async def record_revisions(session: AsyncSession, keys: Iterable[Key]) -> dict[Key, tuple[int, str]]:
+    """The (revision, status) of each stay's current record: what ``current_records`` finds, without reading
+    and parsing the record bodies (a bulk import's chunk compares only these under its locks)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    codes, ids = [c for c, _ in wanted], [s for _, s in wanted]
+    joined = columns.joined([codes, ids], ("text", "text"))
+    stays = ("unnest(string_to_array(CAST(:codes AS text), chr(31)), string_to_array(CAST(:ids AS text), chr(31)))"
+             if joined else "unnest(CAST(:codes AS text[]), CAST(:ids AS text[]))")
+    rows = (await session.execute(text(f"""
+        SELECT r.fixmedins_code, r.setl_id, r.status, r.current_revision
+        FROM {stays} AS k(code, setl_id)
+        JOIN {S}.settlement_record r ON r.fixmedins_code = k.code AND r.setl_id = k.setl_id
+        JOIN {S}.record_revision v ON v.record_id = r.record_id AND v.revision = r.current_revision"""),
+        {"codes": joined[0], "ids": joined[1]} if joined else {"codes": codes, "ids": ids})).all()
+    return {(r.fixmedins_code, r.setl_id): (r.current_revision, r.status) for r in rows}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.feed import EventKind, case_values, group_json, shared_day
 from ..domain.model import Finding, GroupRow, ListStatus, ParsedList
-from . import writer
+from . import columns, writer
 from .repository import PENDING_ID_TOKEN, PENDING_REVISION_TOKEN
 from .tables import SCHEMA
 
@@ -42,30 +42,56 @@ of the list."""
 
 _TAKEN = f"SELECT key FROM {S}.idempotency WHERE key = ANY(CAST(:keys AS text[]))"
 """The keys of a chunk already taken (the keys of a chunk are distinct); the rest are the chunk's to claim."""
-_REJECTED = writer.bulk_rejections(
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(key, fixmedins_code, setl_id, findings)")
-_LISTS = writer.bulk_lists(
-    "SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) "
-    "AS x(rownum, status, fixmedins_code, setl_id, psn_no, region, period)")
+def _from_arrays(types: Sequence[str], names: str) -> str:
+    columns = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
+    return f"SELECT * FROM unnest({columns}) AS x({names})"
+
+
+def _from_texts(types: Sequence[str], names: str) -> str:
+    columns = ", ".join(f"string_to_array(${i}::text, chr(31))::{kind}[]" for i, kind in enumerate(types, start=1))
+    return f"SELECT * FROM unnest({columns}) AS x({names})"
+
+
+_REJECTED_TYPES, _REJECTED_NAMES = ("text", "text", "text", "text"), "key, fixmedins_code, setl_id, findings"
+_REJECTED = writer.bulk_rejections(_from_arrays(_REJECTED_TYPES, _REJECTED_NAMES))
+_REJECTED_TEXTS = writer.bulk_rejections(_from_texts(_REJECTED_TYPES, _REJECTED_NAMES))
+_LIST_TYPES = ("int", "text", "text", "text", "text", "text", "text")
+_LIST_NAMES = "rownum, status, fixmedins_code, setl_id, psn_no, region, period"
+_LISTS = writer.bulk_lists(_from_arrays(_LIST_TYPES, _LIST_NAMES))
+_LISTS_TEXTS = writer.bulk_lists(_from_texts(_LIST_TYPES, _LIST_NAMES))
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], types: Sequence[str], arrays: str,
+             texts: str) -> tuple[str, list[Any]]:
+    """The statement (``arrays`` or ``texts``, of columns of ``types``) and its arguments for these rows: each
+    column one text (``columns.joined``), else an array of its values."""
+    values = list(zip(*rows, strict=True))
+    joined = columns.joined(values, types)
+    return (texts, joined) if joined is not None else (arrays, list(map(list, values)))
+
+
 _LIST_COLUMNS = itemgetter(2, 5, 6, 7, 8, 9, 10)  # the stage's rownum, status, fixmedins_code, ... period
 _REJECTED_COLUMNS = itemgetter(3, 6, 7, 11)  # its key, fixmedins_code, setl_id, findings
 
-_PENDING_ID_JSON = orjson.dumps(PENDING_ID_TOKEN).decode()
-_PENDING_REVISION_JSON = str(PENDING_REVISION_TOKEN)
+_PENDING_ID_UTF8 = orjson.dumps(PENDING_ID_TOKEN)
+_PENDING_REVISION_UTF8 = str(PENDING_REVISION_TOKEN).encode()
 
 
-class JsonBytes(bytes):
+class JsonBytes:
     """JSON as orjson writes it, UTF-8 bytes, for a jsonb column of a COPY: the jsonb codec of the connection
     (SQLAlchemy's asyncpg dialect sets it on every connection) sends ``b"\\x01" + value.encode()`` of a str,
     and this ``encode`` is the bytes themselves. A list's 2.7 KB body decoded to a str and encoded back cost
-    4 us a list (of about 50 for building and COPYing it). Anything else that wants a str fails loudly. (Rows
-    carry the plain bytes, which a worker process pickles at a third of the cost of this class or a str; the
-    records COPYed wrap them.)"""
+    4 us a list (of about 50 for building and COPYing it); a subclass of bytes wrapping them copied them (2.6 us
+    a list), this wrapper does not. Anything else that wants a str fails loudly. (Rows carry the plain bytes,
+    which a worker process pickles at a third of the cost of a str; the records COPYed wrap them.)"""
 
-    __slots__ = ()
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
     def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return self
+        return self.data
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +104,7 @@ class StagedList:
     group: tuple[str, ...] | None = None
     findings: tuple[tuple[str, str, str, str, str], ...] = ()
     case: tuple[Any, ...] = ()
-    response: str = ""  # its key's; an accepted list's with the list id and revision stand-ins
+    response: bytes = b""  # its key's, UTF-8 JSON; an accepted list's with the list id and revision stand-ins
 
     @property
     def rownum(self) -> int:
@@ -95,7 +121,7 @@ class StagedList:
 
 def accepted_list(lst: ParsedList, *, wave: int, rownum: int, key: str, digest: str, status: ListStatus,
                   record_revision: int | None, group: GroupRow | None, findings: Sequence[Finding], ruleset: str,
-                  hospital_level: int, response: str) -> StagedList:
+                  hospital_level: int, response: bytes) -> StagedList:
     """An accepted (or pending) list, as ``repository.writer_row`` has it for one upload, in the columns of
     ``writer.COPIED``."""
     f = lst.facts
@@ -128,7 +154,7 @@ def _groups_json(group: GroupRow | None) -> str:
 
 
 def rejected_list(*, rownum: int, key: str, digest: str, fixmedins_code: str, setl_id: str,
-                  findings: Sequence[Finding], response: str) -> StagedList:
+                  findings: Sequence[Finding], response: bytes) -> StagedList:
     """A rejected line: a rejection record and its key's response."""
     return StagedList(stage=(0, False, rownum, key, digest, ListStatus.REJECTED.value, fixmedins_code, setl_id,
                              None, None, None, orjson.dumps([x.to_json() for x in findings]).decode()),
@@ -176,12 +202,13 @@ async def write_staged(session: AsyncSession, rows: Sequence[StagedList], waves:
         ours = [r.stage for r in free if r.stage[0] == wave]
         rejected = [_REJECTED_COLUMNS(s) for s in ours if not s[1]]
         if rejected:
-            await raw.execute(_REJECTED, *map(list, zip(*rejected, strict=True)))
+            statement, values = _columns(rejected, _REJECTED_TYPES, _REJECTED, _REJECTED_TEXTS)
+            await raw.execute(statement, *values)
         accepted = [_LIST_COLUMNS(s) for s in ours if s[1]]
         if accepted:
             rownum = {(s[2], s[3]): s[0] for s in accepted}  # the stay's row in this wave
-            for list_id, setl_list_id, code, setl_id, revision, had_events in await raw.fetch(
-                    _LISTS, *map(list, zip(*accepted, strict=True))):
+            statement, values = _columns(accepted, _LIST_TYPES, _LISTS, _LISTS_TEXTS)
+            for list_id, setl_list_id, code, setl_id, revision, had_events in await raw.fetch(statement, *values):
                 stored[rownum[(code, setl_id)]] = Stored(list_id, setl_list_id, revision, had_events)
     order = sorted(free, key=lambda r: (r.stage[0], r.stage[2]))  # file order within a wave, waves in turn
     copied = _copied([(r, stored[r.stage[2]]) for r in order if r.stage[1]])
@@ -214,33 +241,48 @@ async def _lz4(session: AsyncSession) -> bool:
     return _lz4_known[0]
 
 
-def _claim(row: StagedList, stored: Any) -> tuple[str, str, str]:
+def _claim(row: StagedList, stored: Any) -> tuple[str, str, JsonBytes]:
     """A key with its response: an accepted list's with its platform id and revision (as ``writer.store_one``
-    fills them in)."""
-    key, digest, response = row.stage[3], row.stage[4], row.response
+    fills them in). The stand-ins are ASCII, so they are replaced in the response's UTF-8 bytes (which COPY sends
+    as they are) as in its text."""
+    response = row.response
     if stored is not None:
-        response = response.replace(_PENDING_ID_JSON, orjson.dumps(stored.setl_list_id).decode()).replace(
-            _PENDING_REVISION_JSON, str(stored.revision))
-    return key, digest, response
+        response = response.replace(_PENDING_ID_UTF8, orjson.dumps(stored.setl_list_id)).replace(
+            _PENDING_REVISION_UTF8, str(stored.revision).encode())
+    return row.stage[3], row.stage[4], JsonBytes(response)
+
+
+_ACTIVE = ListStatus.ACTIVE.value
+_ACCEPTED, _REVISED = EventKind.ACCEPTED.value, EventKind.REVISED.value
 
 
 def _copied(stored: Sequence[tuple[StagedList, Any]]) -> dict[str, list[tuple[Any, ...]]]:
-    """The records of each table of ``writer.COPIED`` for the stored lists (in wave and file order)."""
-    out: dict[str, list[tuple[Any, ...]]] = {table: [] for table in writer.COPIED}
-    revisions, groups, findings = out["list_revision"], out["group_result"], out["list_finding"]
-    history, events = out["status_history"], out["case_event"]
+    """The records of each table of ``writer.COPIED`` for the stored lists (in wave and file order). (A loop of
+    plain tuple building: 16 us a list went here, a third of it in properties, enum lookups and a generator per
+    list's findings.)"""
+    revisions: list[tuple[Any, ...]] = []
+    groups: list[tuple[Any, ...]] = []
+    findings: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    reasons: dict[tuple[int, str], str] = {}
     in_feed: set[int] = set()  # lists given an event by an earlier wave of this chunk
     for row, s in stored:
-        list_id, revision, region = s.list_id, s.revision, row.revision[0]
-        rev = row.revision
-        revisions.append((list_id, revision, rev[0], rev[1], rev[2], JsonBytes(rev[3]), *rev[4:]))
+        list_id, revision, rev, status = s.list_id, s.revision, row.revision, row.stage[5]
+        region = rev[0]
+        revisions.append((list_id, revision, region, rev[1], rev[2], JsonBytes(rev[3]), *rev[4:]))
         if row.group is not None:
             groups.append((list_id, revision, *row.group))
-        findings.extend((list_id, region, revision, *f) for f in row.findings)
-        history.append((list_id, region, revision, row.status, writer.import_reason(revision, row.status)))
-        had_events = bool(s.had_events) or list_id in in_feed
-        if row.status == ListStatus.ACTIVE.value or had_events:
-            kind = EventKind.REVISED if had_events else EventKind.ACCEPTED
-            events.append((kind.value, list_id, s.setl_list_id, revision, row.status, *row.case))
+        if row.findings:
+            findings += [(list_id, region, revision, *f) for f in row.findings]
+        reason = reasons.get((revision, status))
+        if reason is None:
+            reason = reasons[(revision, status)] = writer.import_reason(revision, status)
+        history.append((list_id, region, revision, status, reason))
+        had_events = s.had_events or list_id in in_feed
+        if had_events or status == _ACTIVE:
+            events.append((_REVISED if had_events else _ACCEPTED, list_id, s.setl_list_id, revision, status,
+                           *row.case))
             in_feed.add(list_id)
-    return out
+    return {"list_revision": revisions, "group_result": groups, "list_finding": findings, "status_history": history,
+            "case_event": events}

@@ -10,7 +10,8 @@ rules run). The rule set is versioned: a stored finding names the rule-set versi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+from itertools import starmap
+from operator import eq, itemgetter
 from typing import Any
 
 from libs.common.icd10 import sex_conflict, sex_specific
@@ -178,8 +179,8 @@ _CATEGORY = itemgetter("med_chrgitm")
 
 def _items_in_order(entries: Sequence[Any], item_fen: ItemFen) -> bool:
     """True when ``_item_findings`` has nothing to say, checked in C: as many amounts as entries, every entry
-    of a known category, every amount its parts' sum (a tuple of the amounts equal to one of the parts sums,
-    None never equal to a number). False means "ask ``_item_findings``", which decides."""
+    of a known category, every amount its parts' sum (None never equal to a number). False means "ask
+    ``_item_findings``", which decides."""
     if len(entries) != len(item_fen):
         return False
     try:
@@ -187,8 +188,7 @@ def _items_in_order(entries: Sequence[Any], item_fen: ItemFen) -> bool:
             return False
     except (KeyError, TypeError):
         return False
-    amounts, parts = zip(*item_fen, strict=True) if item_fen else ((), ())
-    return amounts == parts
+    return all(starmap(eq, item_fen))  # pair by pair in C: no tuples of the amounts and of the sums built
 
 
 def _item_findings(entries: Sequence[Any], item_fen: ItemFen) -> list[Finding]:
