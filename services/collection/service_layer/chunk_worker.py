@@ -15,7 +15,7 @@ from libs.common.runtime import Runtime
 
 from ..domain.schemes import SchemeSchedule
 from .line_readers import freeze_collector
-from .preparers import Batch, WorkerUnavailable, watch_parent
+from .preparers import Batch, WorkerUnavailable, lower_priority, watch_parent
 
 _worker: dict[str, Any] = {}
 """This worker's event loop (its connections belong to it) and its chunk preparation."""
@@ -25,6 +25,7 @@ def start(parent: int) -> None:
     """A worker process's initializer (forked or spawned: ``preparers.ChunkWorkers``)."""
     watch_parent(parent)
     freeze_collector()
+    lower_priority()
 
 
 async def _preparation(settings: Settings, schedule: SchemeSchedule) -> Any:
