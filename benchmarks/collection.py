@@ -203,8 +203,8 @@ def main() -> None:
     parser.add_argument("--import-lists", type=int, default=20_000)
     parser.add_argument("--import-only", action="store_true", help="only the bulk import and its COPY floor")
     parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes preparing chunks beside the import's own (default: one per other "
-                             "core, at most 4, for a file of 16 MiB or more)")
+                        help="worker processes preparing chunks beside the import's own, forked as the command "
+                             "line forks them (default: one per core, at most 4, for a file of 1 MiB or more)")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:

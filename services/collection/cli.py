@@ -38,8 +38,8 @@ def add_commands(sub: Any) -> None:
                      help="settlement records (2304/2305 JSON lines) to import first and join to the lists")
     imp.add_argument("--chunk", type=int, default=CHUNK, help="lines per transaction (default %(default)s)")
     imp.add_argument("--workers", type=int, default=None,
-                     help="worker processes preparing chunks beside this one (default: one per other core, at most "
-                          "four, for files of 16 MiB or more; 0: none)")
+                     help="worker processes preparing chunks beside this one, forked before it connects (default: "
+                          "one per core, at most four, for files of 1 MiB or more; 0: none)")
     imp.set_defaults(handler=run_import)
     rec = cmds.add_parser("import-records",
                           help="bulk-import settlement records (2304/2305) from FILE.jsonl[.gz] (resumable)")
