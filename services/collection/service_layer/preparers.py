@@ -122,7 +122,7 @@ class ChunkWorkers:
         self._pool: Executor | None = None
         if count > 0:
             self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=start, initargs=(os.getpid(),))
-            with _frozen_for_fork(self.forked):
+            with _frozen_for_fork() if self.forked else contextlib.nullcontext():
                 for _ in range(count):  # started now (a pool starts its processes at its first tasks)
                     self._pool.submit(os.getpid)
 
@@ -162,12 +162,9 @@ def can_fork() -> bool:
 
 
 @contextlib.contextmanager
-def _frozen_for_fork(forking: bool) -> Iterator[None]:
+def _frozen_for_fork() -> Iterator[None]:
     """This process's objects kept out of the collector while the workers fork: a collection in a child would
     touch, and so copy, every page of them (CPython's advice for pre-forked workers)."""
-    if not forking:
-        yield
-        return
     gc.freeze()
     try:
         yield
@@ -184,9 +181,6 @@ class Preparers(Generic[Prepared]):
                  local: Callable[[Batch, str], Awaitable[Prepared]],
                  remote: Callable[..., Any], decode: Callable[[Any], Prepared], context: Any = None) -> None:
         self._workers = workers
-        self._pool = workers.pool if workers is not None and workers.count > 0 else None
-        self._count = workers.count if workers is not None else 0
-        self._settings = workers.settings if workers is not None else None
         self._first_here = LOCAL_FIRST if workers is not None and not workers.forked else 0
         self._local, self._remote, self._decode = local, remote, decode
         self._context = context
@@ -194,6 +188,11 @@ class Preparers(Generic[Prepared]):
         """Seconds spent waiting for a worker's chunk (nothing else left to prepare here)."""
         self.remote_chunks = 0
         """Chunks the workers prepared."""
+
+    @property
+    def _pool(self) -> Executor | None:
+        """The workers' processes: None without workers, or once they are given up."""
+        return self._workers.pool if self._workers is not None else None
 
     async def prepared(self, batches: Iterator[Batch], digest: str) -> AsyncIterator[Prepared]:
         """The chunks, prepared, in file order. Should the worker processes fail (one could not start, or was
@@ -207,12 +206,14 @@ class Preparers(Generic[Prepared]):
             slots.append(_Raw(batch))
 
         def hand_out() -> None:
-            while self._pool is not None and sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * self._count:
+            workers = self._workers
+            while workers is not None and workers.pool is not None and (
+                    sum(isinstance(s, _Remote) for s in slots) < WORKER_AHEAD * workers.count):
                 batch = next(batches, None)
                 if batch is None:
                     return
-                answer = loop.run_in_executor(self._pool, self._remote, self._settings, self._context,
-                                                batch, digest)
+                answer = loop.run_in_executor(workers.pool, self._remote, workers.settings, self._context,
+                                              batch, digest)
                 slots.append(_Remote(answer, batch))
 
         hand_out()
@@ -252,7 +253,6 @@ class Preparers(Generic[Prepared]):
         log.warning("bulk import: its worker processes failed (%s); the rest of the file is prepared here", broken)
         assert self._workers is not None
         self._workers.close(wait=False)
-        self._pool = None
         for i, slot in enumerate(slots):
             if isinstance(slot, _Remote):
                 slots[i] = _Raw(slot.batch)
