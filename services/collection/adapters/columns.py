@@ -30,3 +30,15 @@ def joined(columns: Sequence[Sequence[Any]], types: Sequence[str]) -> list[str] 
             return None
         out.append(value)
     return out
+
+
+def unnested_texts(params: dict[str, Sequence[str]]) -> tuple[str, dict[str, Any]]:
+    """``unnest(...)`` over text columns given as named parameters (a SQLAlchemy ``text`` statement's), each sent
+    as one text split by PostgreSQL, or all as arrays where one cannot be (``joined``); and the parameters."""
+    names = list(params)
+    texts = joined([params[name] for name in names], ["text"] * len(names))
+    if texts is None:
+        return (f"unnest({', '.join(f'CAST(:{name} AS text[])' for name in names)})",
+                {name: list(values) for name, values in params.items()})
+    return (f"unnest({', '.join(f'string_to_array(CAST(:{name} AS text), chr(31))' for name in names)})",
+            dict(zip(names, texts, strict=True)))

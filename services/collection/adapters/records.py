@@ -31,12 +31,10 @@ async def lock_keys(session: AsyncSession, keys: Iterable[Key]) -> None:
     commit or rollback."""
     names = sorted({f"{code}/{setl_id}" for code, setl_id in keys})
     if names:
-        joined = columns.joined([names], ("text",))  # a bulk import's chunk locks 2,000
-        keys_ = "string_to_array(CAST(:keys AS text), chr(31))" if joined else "CAST(:keys AS text[])"
+        keys_, params = columns.unnested_texts({"keys": names})  # a bulk import's chunk locks 2,000
         await session.execute(text(
             "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
-            f"FROM (SELECT k FROM unnest({keys_}) AS k ORDER BY k) ordered"),
-            {"keys": joined[0] if joined else names})
+            f"FROM (SELECT k FROM {keys_} AS k ORDER BY k) ordered"), params)
 
 
 @dataclass(frozen=True)
@@ -68,16 +66,13 @@ async def record_revisions(session: AsyncSession, keys: Iterable[Key]) -> dict[K
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    codes, ids = [c for c, _ in wanted], [s for _, s in wanted]
-    joined = columns.joined([codes, ids], ("text", "text"))
-    stays = ("unnest(string_to_array(CAST(:codes AS text), chr(31)), string_to_array(CAST(:ids AS text), chr(31)))"
-             if joined else "unnest(CAST(:codes AS text[]), CAST(:ids AS text[]))")
+    stays, params = columns.unnested_texts({"codes": [c for c, _ in wanted], "ids": [s for _, s in wanted]})
     rows = (await session.execute(text(f"""
         SELECT r.fixmedins_code, r.setl_id, r.status, r.current_revision
         FROM {stays} AS k(code, setl_id)
         JOIN {S}.settlement_record r ON r.fixmedins_code = k.code AND r.setl_id = k.setl_id
         JOIN {S}.record_revision v ON v.record_id = r.record_id AND v.revision = r.current_revision"""),
-        {"codes": joined[0], "ids": joined[1]} if joined else {"codes": codes, "ids": ids})).all()
+        params)).all()
     return {(r.fixmedins_code, r.setl_id): (r.current_revision, r.status) for r in rows}
 
 
