@@ -15,6 +15,7 @@ from medpay.grouping.v1 import grouping_service_pb2_grpc as grouping_grpc
 from libs.common.errors import Unavailable
 from libs.common.grpc.client import CallerAuth, open_channel
 from libs.common.paging import every_page
+from libs.common.remembered import Remembered
 
 from ..domain.case_facts import CaseFacts, grouping_dept
 from ..domain.model import CodeVerdict, GroupRow, scheme_kind
@@ -137,20 +138,12 @@ def grouping_case(make: Callable[..., grouping_pb.GroupingCase], f: CaseFacts,
         case_id=case_id, sex=grouping_pb.Sex.ValueType(f.sex or 0),
         discharge_type=grouping_pb.DischargeType.ValueType(int(f.discharge_type) if f.discharge_type in _DSCG_WAYS
                                                            else 0),
-        dept=_depts.get(f.dept) or _grouping_dept(f.dept), diagnoses=f.diagnoses, procedures=f.procedures,
+        dept=_depts[f.dept], diagnoses=f.diagnoses, procedures=f.procedures,
         age_years=f.age_years, age_days=f.age_days, birth_weight_g=f.birth_weight_g, los_days=f.los_days)
 
 
-_depts: dict[str, str] = {}
-
-
-def _grouping_dept(dept: str) -> str:
-    """``grouping_dept``, remembered (a prefecture's departments are a few hundred codes; at most
-    ``_MOST_ROWS``)."""
-    if len(_depts) >= _MOST_ROWS:
-        _depts.clear()
-    grouped = _depts[dept] = grouping_dept(dept)
-    return grouped
+_depts: Remembered[str, str] = Remembered(grouping_dept, most=10_000)
+"""``grouping_dept`` by department code (a prefecture's departments are a few hundred codes)."""
 
 
 def to_group_row(r: grouping_pb.GroupingResult) -> GroupRow:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from libs.common.remembered import Remembered
+
 from .case_facts import parse_time
 from .model import GroupRow, MoneySource, ParsedList
 
@@ -111,23 +113,19 @@ def case_values(parsed: ParsedList, groups: Any, hospital_level: int) -> tuple[A
 
 
 _LIST_SOURCE = MoneySource.LIST.value
-_days: dict[date, date] = {}
+def _same(day: date) -> date:
+    return day
+
+
+_days: Remembered[date, date] = Remembered(_same, most=20_000)
 
 
 def shared_day(day: date) -> date:
     """The one ``date`` object of its day (in this process): a bulk import's worker pickles a chunk's rows, where
     a date repeated by the same object is a back-reference, and a date object a call of its constructor when it is
     unpickled (each of a row's three dates cost more to pickle than the rest of its feed case). Days are few (a
-    file's lists span months); the table never holds more than ``_MOST_DAYS``."""
-    shared = _days.get(day)
-    if shared is None:
-        if len(_days) >= _MOST_DAYS:
-            _days.clear()
-        shared = _days[day] = day
-    return shared
-
-
-_MOST_DAYS = 20_000
+    file's lists span months); the table is bounded."""
+    return _days[day]
 
 
 def group_json(g: GroupRow) -> dict[str, str]:

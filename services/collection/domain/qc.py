@@ -15,6 +15,7 @@ from operator import eq, itemgetter
 from typing import Any
 
 from libs.common.icd10 import sex_conflict, sex_specific
+from libs.common.remembered import Remembered
 
 from .case_facts import completed_years, parse_time
 from .limits import plausibility
@@ -85,9 +86,7 @@ def sex_specific_diagnoses(lst: ParsedList, verdicts: Verdicts) -> Iterable[Find
     if sex in (1, 2):  # of another sex, no diagnosis conflicts (``sex_conflict``)
         for i, d in enumerate(lst.body["diseinfo"]):
             code = str(d.get("diag_code", ""))
-            only = _sex_of.get(code, _UNKNOWN)
-            if only is _UNKNOWN:
-                only = _sex_specific(code)
+            only = _sex_of[code]
             if only is not None and only != sex:  # the one case ``sex_conflict`` names, asked only then
                 zh = f"{'男' if sex == 1 else '女'}性患者不应有{'女' if sex == 1 else '男'}性专属诊断 {code}"
                 found.append(error("QC-SEX-001", f"diseinfo[{i}].diag_code", zh, sex_conflict(code, sex)))
@@ -96,20 +95,8 @@ def sex_specific_diagnoses(lst: ParsedList, verdicts: Verdicts) -> Iterable[Find
     return found
 
 
-_sex_of: dict[str, int | None] = {}
-_UNKNOWN: Any = object()
-
-
-def _sex_specific(code: str) -> int | None:
-    """``sex_specific``, remembered by the code (a prefecture's lists repeat a few thousand diagnoses; the
-    table is emptied at ``_MOST_CODES``)."""
-    if len(_sex_of) >= _MOST_CODES:
-        _sex_of.clear()
-    only = _sex_of[code] = sex_specific(code)
-    return only
-
-
-_MOST_CODES = 50_000
+_sex_of: Remembered[str, int | None] = Remembered(sex_specific, most=50_000)
+"""``sex_specific`` by diagnosis code: a prefecture's lists repeat a few thousand diagnoses."""
 
 
 def newborn_rules(lst: ParsedList, verdicts: Verdicts) -> Iterable[Finding]:

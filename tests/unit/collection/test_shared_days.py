@@ -26,6 +26,6 @@ def test_shared_days_pickle_as_back_references() -> None:
 
 def test_the_table_of_days_stays_bounded() -> None:
     feed._days.clear()
-    for i in range(feed._MOST_DAYS + 10):
+    for i in range(feed._days.most + 10):
         assert shared_day(date(1990, 1, 1) + timedelta(days=i)) == date(1990, 1, 1) + timedelta(days=i)
-    assert len(feed._days) <= feed._MOST_DAYS
+    assert len(feed._days) <= feed._days.most
